@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * refstore death events: a bounded ring per heap, read with read() and
+ * waited for with poll().
+ *
+ * The ring is allocated with the heap's first NOTIFY object, sized to the
+ * heap's max_events then (limits only ever go down, so it stays large
+ * enough). Producers run under heap->lock and take ev_lock; a full ring
+ * counts the death in ev_lost and ev_dropped instead of queueing it, and the
+ * next read() reports the loss first as one REFSTORE_CAUSE_OVERFLOW event.
+ * Readers are serialised by ev_read_lock: a reader copies events out of the
+ * ring under ev_lock, copies them to userspace without it, then retires
+ * them, so a fault in copy_to_user() loses nothing.
+ */
+#include <linux/mm.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "refstore.h"
+
+/* Events copied per round trip to userspace (kept on the stack). */
+#define REFSTORE_EV_BATCH 16
+
+/**
+ * refstore_event_ring_alloc() - make sure the heap can queue events
+ * @heap: the heap, locked
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int refstore_event_ring_alloc(struct refstore_heap *heap)
+{
+	struct refstore_event *ring;
+	u32 cap;
+
+	lockdep_assert_held(&heap->lock);
+	if (heap->ev_ring)
+		return 0;
+
+	cap = heap->limits.max_events;
+	ring = kvcalloc(cap, sizeof(*ring), GFP_KERNEL_ACCOUNT);
+	if (!ring)
+		return -ENOMEM;
+
+	spin_lock(&heap->ev_lock);
+	heap->ev_ring = ring;
+	heap->ev_cap = cap;
+	spin_unlock(&heap->ev_lock);
+	return 0;
+}
+
+void refstore_event_ring_free(struct refstore_heap *heap)
+{
+	kvfree(heap->ev_ring);
+	heap->ev_ring = NULL;
+}
+
+/**
+ * refstore_event_queue() - queue one death event
+ * @heap: the heap, locked; its ring exists (the object had NOTIFY)
+ * @cookie: the object's cookie
+ * @id: the object's id
+ * @cause: REFSTORE_CAUSE_*
+ */
+void refstore_event_queue(struct refstore_heap *heap, u64 cookie, u64 id,
+			  u32 cause)
+{
+	struct refstore_event *ev;
+	bool queued = false;
+
+	lockdep_assert_held(&heap->lock);
+
+	spin_lock(&heap->ev_lock);
+	if (heap->ev_count < heap->limits.max_events &&
+	    heap->ev_count < heap->ev_cap) {
+		ev = &heap->ev_ring[(heap->ev_head + heap->ev_count) % heap->ev_cap];
+		ev->cookie = cookie;
+		ev->id = id;
+		ev->cause = cause;
+		ev->count = 1;
+		heap->ev_count++;
+		heap->ev_queued++;
+		queued = true;
+	} else {
+		heap->ev_lost++;
+		heap->ev_dropped++;
+	}
+	spin_unlock(&heap->ev_lock);
+
+	if (queued)
+		atomic64_inc(&refstore_stats.events_queued);
+	else
+		atomic64_inc(&refstore_stats.events_dropped);
+	wake_up_interruptible_poll(&heap->ev_wait, EPOLLIN | EPOLLRDNORM);
+}
+
+/**
+ * refstore_events_pending() - what read() would return now, in events
+ * @heap: the heap
+ *
+ * Return: queued events, plus one if a loss is waiting to be reported.
+ */
+u32 refstore_events_pending(struct refstore_heap *heap)
+{
+	u32 n;
+
+	spin_lock(&heap->ev_lock);
+	n = heap->ev_count + (heap->ev_lost ? 1 : 0);
+	spin_unlock(&heap->ev_lock);
+	return n;
+}
+
+/*
+ * Copy up to @max events, the loss report first, into @out without
+ * retiring them. Return how many; *@lost tells whether out[0] is the loss.
+ */
+static u32 refstore_event_peek(struct refstore_heap *heap,
+			       struct refstore_event *out, u32 max, u32 *lost)
+{
+	u32 n = 0, i;
+
+	spin_lock(&heap->ev_lock);
+	*lost = heap->ev_lost;
+	if (*lost) {
+		out[n].cookie = 0;
+		out[n].id = 0;
+		out[n].cause = REFSTORE_CAUSE_OVERFLOW;
+		out[n].count = *lost;
+		n++;
+	}
+	for (i = 0; i < heap->ev_count && n < max; i++, n++)
+		out[n] = heap->ev_ring[(heap->ev_head + i) % heap->ev_cap];
+	spin_unlock(&heap->ev_lock);
+	return n;
+}
+
+/* Retire what refstore_event_peek() returned, once it reached userspace. */
+static void refstore_event_retire(struct refstore_heap *heap, u32 n, u32 lost)
+{
+	spin_lock(&heap->ev_lock);
+	if (lost) {
+		/* Deaths lost since the peek are kept for the next report. */
+		heap->ev_lost -= lost;
+		n--;
+	}
+	heap->ev_head = heap->ev_cap ? (heap->ev_head + n) % heap->ev_cap : 0;
+	heap->ev_count -= n;
+	spin_unlock(&heap->ev_lock);
+}
+
+/**
+ * refstore_event_read() - read() on a heap
+ * @heap: the heap
+ * @buf: user buffer
+ * @len: its length
+ * @nonblock: fail with -EAGAIN instead of waiting
+ *
+ * Return: bytes read (a multiple of the event size), -EINVAL for a buffer
+ * too small for one event, -EAGAIN, -ERESTARTSYS or -EFAULT.
+ */
+ssize_t refstore_event_read(struct refstore_heap *heap, char __user *buf,
+			    size_t len, bool nonblock)
+{
+	struct refstore_event batch[REFSTORE_EV_BATCH];
+	size_t want = len / sizeof(batch[0]);
+	ssize_t done = 0;
+	u32 n, lost;
+	int ret;
+
+	if (!want)
+		return -EINVAL;
+
+	if (mutex_lock_interruptible(&heap->ev_read_lock))
+		return -ERESTARTSYS;
+
+	while (!refstore_events_pending(heap)) {
+		if (nonblock) {
+			ret = -EAGAIN;
+			goto out_unlock;
+		}
+		mutex_unlock(&heap->ev_read_lock);
+		ret = wait_event_interruptible(heap->ev_wait,
+					       refstore_events_pending(heap));
+		if (ret)
+			return ret;
+		if (mutex_lock_interruptible(&heap->ev_read_lock))
+			return -ERESTARTSYS;
+	}
+
+	while (want) {
+		n = refstore_event_peek(heap, batch,
+					min_t(size_t, want, REFSTORE_EV_BATCH),
+					&lost);
+		if (!n)
+			break;
+		if (copy_to_user(buf + done, batch, n * sizeof(batch[0]))) {
+			ret = done ? 0 : -EFAULT;
+			goto out_unlock;
+		}
+		refstore_event_retire(heap, n, lost);
+		done += n * sizeof(batch[0]);
+		want -= n;
+	}
+	ret = 0;
+
+out_unlock:
+	mutex_unlock(&heap->ev_read_lock);
+	return done ? done : ret;
+}
+
+/**
+ * refstore_event_poll() - poll() on a heap
+ * @heap: the heap
+ * @file: its file
+ * @wait: the poll table
+ *
+ * Return: EPOLLIN | EPOLLRDNORM while an event can be read.
+ */
+__poll_t refstore_event_poll(struct refstore_heap *heap, struct file *file,
+			     poll_table *wait)
+{
+	poll_wait(file, &heap->ev_wait, wait);
+	return refstore_events_pending(heap) ? EPOLLIN | EPOLLRDNORM : 0;
+}

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * refstore: a store of reference-counted objects for userspace.
+ *
+ * Every open of /dev/refstore is a heap. Userspace creates objects in it
+ * with ioctls (see include/uapi/linux/refstore.h), links them through their
+ * reference slots and holds them through integer handles. An object is
+ * freed when its last strong reference goes; everything left in a heap is
+ * freed when the heap's file is released. read() and poll() on the file
+ * deliver death events of objects created with REFSTORE_CREATE_NOTIFY.
+ *
+ * Module parameters give every heap its initial limits; a heap may lower
+ * its own limits with REFSTORE_IOC_SET_LIMITS.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/poll.h>
+
+#include "refstore.h"
+
+struct refstore_global_stats refstore_stats;
+
+/* refstore_heaps_lock protects refstore_heaps, the list of open heaps. */
+DEFINE_MUTEX(refstore_heaps_lock);
+LIST_HEAD(refstore_heaps);
+
+struct refstore_obj_limits refstore_default_limits = {
+	.max_objects = 4 << 20,
+	.max_bytes = 1ULL << 30,
+	.max_payload = 1 << 20,
+	.max_slots = 1024,
+	.max_handles = 4 << 20,
+	.max_events = 4096,
+};
+
+/* Upper bounds of the module parameters, checked at load. */
+#define REFSTORE_MAX_OBJECTS	(1ULL << 32)
+#define REFSTORE_MAX_PAYLOAD	(64U << 20)
+#define REFSTORE_MAX_SLOTS	U16_MAX
+#define REFSTORE_MAX_HANDLES	(U32_MAX >> 1)
+#define REFSTORE_MAX_EVENTS	(1U << 20)
+
+module_param_named(max_objects, refstore_default_limits.max_objects, ullong, 0444);
+MODULE_PARM_DESC(max_objects,
+		 "Live objects per heap (default 4194304, 1..4294967296)");
+module_param_named(max_bytes, refstore_default_limits.max_bytes, ullong, 0444);
+MODULE_PARM_DESC(max_bytes,
+		 "Bytes charged per heap: headers, slots, payloads (default 1 GiB, >= 4096)");
+module_param_named(max_payload, refstore_default_limits.max_payload, uint, 0444);
+MODULE_PARM_DESC(max_payload,
+		 "Payload bytes per object (default 1048576, at most 67108864)");
+module_param_named(max_slots, refstore_default_limits.max_slots, uint, 0444);
+MODULE_PARM_DESC(max_slots, "Slots per object (default 1024, at most 65535)");
+module_param_named(max_handles, refstore_default_limits.max_handles, uint, 0444);
+MODULE_PARM_DESC(max_handles,
+		 "Strong plus weak handles per heap (default 4194304, 1..2147483647)");
+module_param_named(max_events, refstore_default_limits.max_events, uint, 0444);
+MODULE_PARM_DESC(max_events,
+		 "Queued death events per heap (default 4096, 1..1048576)");
+
+static int refstore_check_params(void)
+{
+	const struct refstore_obj_limits *l = &refstore_default_limits;
+
+	if (!l->max_objects || l->max_objects > REFSTORE_MAX_OBJECTS ||
+	    l->max_bytes < PAGE_SIZE ||
+	    l->max_payload > REFSTORE_MAX_PAYLOAD ||
+	    l->max_slots > REFSTORE_MAX_SLOTS ||
+	    !l->max_handles || l->max_handles > REFSTORE_MAX_HANDLES ||
+	    !l->max_events || l->max_events > REFSTORE_MAX_EVENTS) {
+		pr_err("module parameter out of range\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct refstore_heap *refstore_file_heap(struct file *file)
+{
+	return file->private_data;
+}
+
+/* open: every open is a new, empty heap. */
+static int refstore_open(struct inode *inode, struct file *file)
+{
+	struct refstore_heap *heap;
+
+	heap = refstore_heap_create();
+	if (IS_ERR(heap))
+		return PTR_ERR(heap);
+	file->private_data = heap;
+	return nonseekable_open(inode, file);
+}
+
+/* release: the last reference to the file is gone; free the whole heap. */
+static int refstore_release(struct inode *inode, struct file *file)
+{
+	refstore_heap_destroy(refstore_file_heap(file));
+	return 0;
+}
+
+/* read: death events, as an array of struct refstore_event. */
+static ssize_t refstore_read(struct file *file, char __user *buf, size_t len,
+			     loff_t *ppos)
+{
+	return refstore_event_read(refstore_file_heap(file), buf, len,
+				   file->f_flags & O_NONBLOCK);
+}
+
+/* poll: readable while death events are queued. */
+static __poll_t refstore_poll(struct file *file, poll_table *wait)
+{
+	return refstore_event_poll(refstore_file_heap(file), file, wait);
+}
+
+static const struct file_operations refstore_fops = {
+	.owner = THIS_MODULE,
+	.open = refstore_open,
+	.release = refstore_release,
+	.read = refstore_read,
+	.poll = refstore_poll,
+	.unlocked_ioctl = refstore_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice refstore_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "refstore",
+	.fops = &refstore_fops,
+	.mode = 0666,
+};
+
+static int __init refstore_init(void)
+{
+	int ret;
+
+	ret = refstore_check_params();
+	if (ret)
+		return ret;
+
+	ret = refstore_obj_cache_init();
+	if (ret)
+		return ret;
+
+	refstore_debugfs_init();
+
+	ret = misc_register(&refstore_misc);
+	if (ret)
+		goto out_remove_debugfs;
+
+	return 0;
+
+out_remove_debugfs:
+	refstore_debugfs_exit();
+	refstore_obj_cache_exit();
+	return ret;
+}
+
+static void __exit refstore_exit(void)
+{
+	misc_deregister(&refstore_misc);
+	refstore_debugfs_exit();
+	rcu_barrier();
+	refstore_obj_cache_exit();
+}
+
+module_init(refstore_init);
+module_exit(refstore_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Reference-counted object store with a cycle collector");
+MODULE_AUTHOR("refstore developers");

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * refstore: internal definitions shared by the module's files.
+ *
+ * Locking, outermost first:
+ *   refstore_heaps_lock (main.c)  - the list of heaps, for debugfs and the
+ *                                   collector; never taken under heap->lock
+ *   heap->lock                    - the heap's object graph, see below
+ *   heap->ev_lock                 - the heap's death-event ring
+ */
+#ifndef _REFSTORE_H
+#define _REFSTORE_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+
+#include "uapi/linux/refstore.h"
+
+/**
+ * struct refstore_obj_limits - the limits of one heap
+ * @max_objects: live objects
+ * @max_bytes: bytes charged for live objects
+ * @max_payload: payload bytes of one object
+ * @max_slots: slots of one object
+ * @max_handles: strong plus weak handles
+ * @max_events: queued death events
+ */
+struct refstore_obj_limits {
+	u64 max_objects;
+	u64 max_bytes;
+	u32 max_payload;
+	u32 max_slots;
+	u32 max_handles;
+	u32 max_events;
+};
+
+/* Object flags (obj->flags), protected by heap->lock. */
+#define REFSTORE_OF_NOTIFY	BIT(0)	/* queue a death event when freed */
+#define REFSTORE_OF_WEAKREFS	BIT(1)	/* heap->weak_lists has an entry */
+#define REFSTORE_OF_DEAD	BIT(2)	/* count reached zero */
+
+/**
+ * struct refstore_obj - one reference-counted object
+ * @kref: strong references: handles plus slots pointing here
+ * @payload_size: bytes of payload
+ * @id: unique for the module's lifetime
+ * @tag: the creator's tag
+ * @ext: slot array (@nslots pointers), then the death cookie (if
+ *	REFSTORE_OF_NOTIFY), then the payload; NULL if all three are empty
+ * @node: on heap->objects while alive, on heap->dying once dead
+ * @nslots: number of slots
+ * @flags: REFSTORE_OF_*
+ * @creator: index into heap->creators
+ *
+ * Everything but @kref is protected by the owning heap's lock; @kref only
+ * changes under it too, so a zero count is seen by the thread that made it.
+ */
+struct refstore_obj {
+	struct kref kref;
+	u32 payload_size;
+	u64 id;
+	u64 tag;
+	void *ext;
+	struct list_head node;
+	u16 nslots;
+	u16 flags;
+	u32 creator;
+};
+
+/* obj->creator of objects made after the heap's creator table filled up */
+#define REFSTORE_CREATOR_UNKNOWN U32_MAX
+
+/**
+ * struct refstore_creator - who created objects, shared by their objects
+ * @pid: thread group id, as the creator saw it
+ * @comm: the creator's command name
+ */
+struct refstore_creator {
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+};
+
+/**
+ * struct refstore_heap - the state behind one open of /dev/refstore
+ * @lock: protects the object graph: @handles, @weak_lists, every object's
+ *	slots, flags and list node, @objects, @dying, @creators, @limits and
+ *	the counters below it. Taken by every ioctl that touches objects.
+ * @handles: handle number -> strong (struct refstore_obj *) or weak
+ *	(struct refstore_weak *, tagged 1) entry
+ * @weak_lists: object id -> list_head of the weak handles naming it
+ * @objects: every live object
+ * @dying: objects whose count reached zero, waiting to be freed
+ * @creators: array of @nr_creators entries, indexed by obj->creator
+ * @nr_creators: entries in @creators
+ * @limits: this heap's limits (only ever lowered)
+ * @nr_objects: live objects
+ * @nr_bytes: bytes charged for live objects
+ * @nr_handles: strong handles
+ * @nr_weak: weak handles
+ * @created: objects ever created
+ * @freed: objects ever freed
+ * @ev_lock: protects the @ev_* fields; nests inside @lock
+ * @ev_read_lock: serialises readers, so the head only moves in one place
+ * @ev_wait: readers and pollers wait here for events
+ * @ev_ring: @ev_cap events, allocated with the first NOTIFY object
+ * @ev_cap: size of @ev_ring
+ * @ev_head: index of the oldest queued event
+ * @ev_count: events queued
+ * @ev_lost: events dropped and not yet reported by read()
+ * @ev_queued: events ever queued
+ * @ev_dropped: events ever dropped
+ * @id: heap id, the name of its debugfs directory
+ * @owner_pid: tgid of the opener
+ * @owner_comm: command name of the opener
+ * @link: on refstore_heaps, under refstore_heaps_lock
+ * @debugfs: the heap's debugfs directory
+ */
+struct refstore_heap {
+	struct mutex lock;
+	struct xarray handles;
+	struct xarray weak_lists;
+	struct list_head objects;
+	struct list_head dying;
+	struct refstore_creator *creators;
+	u32 nr_creators;
+	struct refstore_obj_limits limits;
+	u64 nr_objects;
+	u64 nr_bytes;
+	u64 nr_handles;
+	u64 nr_weak;
+	u64 created;
+	u64 freed;
+
+	spinlock_t ev_lock;
+	struct mutex ev_read_lock;
+	wait_queue_head_t ev_wait;
+	struct refstore_event *ev_ring;
+	u32 ev_cap;
+	u32 ev_head;
+	u32 ev_count;
+	u32 ev_lost;
+	u64 ev_queued;
+	u64 ev_dropped;
+
+	u64 id;
+	pid_t owner_pid;
+	char owner_comm[TASK_COMM_LEN];
+	struct list_head link;
+	struct dentry *debugfs;
+};
+
+/**
+ * struct refstore_weak - a weak handle
+ * @obj: the object, or NULL once it has been freed
+ * @node: on the object's list in heap->weak_lists while @obj is set
+ *
+ * Protected by the heap's lock.
+ */
+struct refstore_weak {
+	struct refstore_obj *obj;
+	struct list_head node;
+};
+
+/**
+ * struct refstore_global_stats - module-wide counters, shown in debugfs
+ * @heaps: open heaps
+ * @objects: live objects
+ * @bytes: bytes charged for live objects
+ * @created: objects ever created
+ * @freed: objects ever freed
+ * @events_queued: death events ever queued
+ * @events_dropped: death events ever dropped
+ */
+struct refstore_global_stats {
+	atomic64_t heaps;
+	atomic64_t objects;
+	atomic64_t bytes;
+	atomic64_t created;
+	atomic64_t freed;
+	atomic64_t events_queued;
+	atomic64_t events_dropped;
+};
+
+extern struct refstore_global_stats refstore_stats;
+extern struct refstore_obj_limits refstore_default_limits;
+extern struct mutex refstore_heaps_lock;
+extern struct list_head refstore_heaps;
+
+/* heap.c */
+struct refstore_heap *refstore_heap_create(void);
+void refstore_heap_destroy(struct refstore_heap *heap);
+int refstore_heap_creator(struct refstore_heap *heap, u32 *index);
+const struct refstore_creator *
+refstore_heap_creator_of(struct refstore_heap *heap,
+			 const struct refstore_obj *obj);
+
+/* object.c */
+int refstore_obj_cache_init(void);
+void refstore_obj_cache_exit(void);
+struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
+					const struct refstore_create *args);
+void refstore_obj_free_unused(struct refstore_heap *heap,
+			      struct refstore_obj *obj);
+void refstore_obj_get(struct refstore_obj *obj);
+void refstore_obj_put(struct refstore_heap *heap, struct refstore_obj *obj);
+void refstore_heap_reap(struct refstore_heap *heap, u32 cause);
+void refstore_obj_destroy_all(struct refstore_heap *heap);
+struct refstore_obj **refstore_obj_slots(struct refstore_obj *obj);
+u8 *refstore_obj_payload(struct refstore_obj *obj);
+u64 refstore_obj_cookie(struct refstore_obj *obj);
+size_t refstore_obj_charge(const struct refstore_obj *obj);
+unsigned int refstore_obj_count(struct refstore_obj *obj);
+
+/* handle.c */
+int refstore_handle_new(struct refstore_heap *heap, struct refstore_obj *obj,
+			u32 *handle);
+int refstore_handle_new_weak(struct refstore_heap *heap,
+			     struct refstore_obj *obj, u32 *handle);
+struct refstore_obj *refstore_handle_obj(struct refstore_heap *heap,
+					 u32 handle);
+struct refstore_weak *refstore_handle_weak(struct refstore_heap *heap,
+					   u32 handle);
+int refstore_handle_close(struct refstore_heap *heap, u32 handle);
+void refstore_weak_clear(struct refstore_heap *heap, struct refstore_obj *obj);
+void refstore_handles_destroy(struct refstore_heap *heap);
+
+/* event.c */
+int refstore_event_ring_alloc(struct refstore_heap *heap);
+void refstore_event_queue(struct refstore_heap *heap, u64 cookie, u64 id,
+			  u32 cause);
+u32 refstore_events_pending(struct refstore_heap *heap);
+ssize_t refstore_event_read(struct refstore_heap *heap, char __user *buf,
+			    size_t len, bool nonblock);
+__poll_t refstore_event_poll(struct refstore_heap *heap, struct file *file,
+			     poll_table *wait);
+void refstore_event_ring_free(struct refstore_heap *heap);
+
+/* ioctl.c */
+long refstore_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* debugfs.c */
+void refstore_debugfs_init(void);
+void refstore_debugfs_exit(void);
+void refstore_debugfs_heap_add(struct refstore_heap *heap);
+void refstore_debugfs_heap_remove(struct refstore_heap *heap);
+
+#endif /* _REFSTORE_H */

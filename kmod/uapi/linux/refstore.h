@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * refstore - a store of reference-counted objects with a cycle collector
+ *
+ * Userspace interface of /dev/refstore.
+ */
+#ifndef _UAPI_LINUX_REFSTORE_H
+#define _UAPI_LINUX_REFSTORE_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+/**
+ * DOC: General ioctl format
+ *
+ * Every open of /dev/refstore is a *heap*: the objects, handles, limits and
+ * death-event queue made through that file belong to it. The file may be
+ * shared (fork, SCM_RIGHTS); when its last reference is closed, every object
+ * of the heap is freed, cycles included.
+ *
+ * Every ioctl takes a pointer to a structure that starts with ``__u32 size``
+ * (set by userspace to sizeof() of the structure it was compiled with) and
+ * ``__u32 flags``. Structures grow only by appending fields. A caller built
+ * against an older header passes a smaller size and the new fields read as
+ * zero; a caller built against a newer header passes a larger size and the
+ * call fails with E2BIG unless every byte the kernel does not know is zero.
+ * Output fields are written back only up to the caller's size.
+ *
+ * The command number is ``_IOWR(REFSTORE_IOC_MAGIC, nr, struct)``; the driver
+ * dispatches on the magic and ``nr`` only, the ``size`` member is
+ * authoritative for the length of the structure.
+ *
+ * Fields named ``__reserved*`` and every flag bit not defined here must be
+ * zero. Handles are positive integers local to one heap; 0 is never a valid
+ * handle and, where a handle is optional, means "none".
+ *
+ * Errors common to every ioctl:
+ *
+ * - ENOTTY: unknown command number or magic.
+ * - EFAULT: the argument pointer, or a pointer inside it, is not accessible.
+ * - EINVAL: ``size`` is smaller than the first version of the structure,
+ *   an unknown flag is set, a reserved field is not zero, or a field is out
+ *   of its documented range.
+ * - E2BIG: ``size`` is larger than the structure the kernel knows and the
+ *   extra bytes are not all zero.
+ * - ENOENT: a handle does not name anything in this heap.
+ * - EBADSLT: a weak handle was passed where a strong one is required, or a
+ *   strong handle where a weak one is required.
+ * - EOVERFLOW: an offset plus a length overflows 64 bits.
+ * - ENOSPC: a per-object limit (payload size, slot count) is exceeded.
+ * - EDQUOT: a per-heap limit (objects, bytes, handles) would be exceeded.
+ * - EPERM: an attempt to raise a heap limit.
+ * - ENOMEM: the kernel could not allocate memory; nothing was changed.
+ *
+ * A call that fails changes nothing in the heap.
+ */
+
+/** REFSTORE_IOC_MAGIC - ioctl type, unassigned in ioctl-number.rst */
+#define REFSTORE_IOC_MAGIC 0xC4
+
+/** REFSTORE_UAPI_VERSION - version reported by REFSTORE_IOC_VERSION */
+#define REFSTORE_UAPI_VERSION 1
+
+/* Feature bits reported in &struct refstore_version.features. */
+/** REFSTORE_FEAT_OBJECTS - CREATE, DUP, CLOSE, INFO */
+#define REFSTORE_FEAT_OBJECTS (1ULL << 0)
+/** REFSTORE_FEAT_SLOTS - SET_SLOT, GET_SLOT */
+#define REFSTORE_FEAT_SLOTS (1ULL << 1)
+/** REFSTORE_FEAT_PAYLOAD - READ, WRITE */
+#define REFSTORE_FEAT_PAYLOAD (1ULL << 2)
+/** REFSTORE_FEAT_WEAK - WEAKREF, UPGRADE */
+#define REFSTORE_FEAT_WEAK (1ULL << 3)
+/** REFSTORE_FEAT_EVENTS - death events via read() and poll() */
+#define REFSTORE_FEAT_EVENTS (1ULL << 4)
+/** REFSTORE_FEAT_LIMITS - GET_LIMITS, SET_LIMITS */
+#define REFSTORE_FEAT_LIMITS (1ULL << 5)
+/** REFSTORE_FEAT_HEAP_STATS - HEAP_STATS */
+#define REFSTORE_FEAT_HEAP_STATS (1ULL << 6)
+
+/**
+ * struct refstore_version - REFSTORE_IOC_VERSION
+ * @size: sizeof(struct refstore_version)
+ * @flags: must be 0
+ * @version: out: REFSTORE_UAPI_VERSION of the running module
+ * @__reserved: must be 0
+ * @features: out: REFSTORE_FEAT_* bits of the calls this module implements
+ *
+ * Tells userspace what the module supports. Never fails on valid input.
+ */
+struct refstore_version {
+	__u32 size;
+	__u32 flags;
+	__u32 version;
+	__u32 __reserved;
+	__u64 features;
+};
+
+/** REFSTORE_CREATE_NOTIFY - queue a death event when the object is freed */
+#define REFSTORE_CREATE_NOTIFY (1U << 0)
+/** REFSTORE_CREATE_FLAGS - every valid &struct refstore_create flag */
+#define REFSTORE_CREATE_FLAGS (REFSTORE_CREATE_NOTIFY)
+
+/**
+ * struct refstore_create - REFSTORE_IOC_CREATE
+ * @size: sizeof(struct refstore_create)
+ * @flags: REFSTORE_CREATE_* bits
+ * @payload_size: bytes of payload, zero-filled; may be 0
+ * @nslots: number of reference slots, all empty; may be 0
+ * @tag: free-form value kept with the object (an allocation site, say)
+ * @cookie: with REFSTORE_CREATE_NOTIFY, the value the death event carries;
+ *	must be 0 without it
+ * @handle: out: a new strong handle to the object
+ * @__reserved: must be 0
+ * @id: out: the object's id, unique for the lifetime of the module
+ *
+ * Creates an object with a reference count of one, held by @handle.
+ *
+ * Errors: ENOSPC if @payload_size or @nslots exceeds the heap's per-object
+ * limit; EDQUOT if the heap's object, byte or handle limit would be exceeded.
+ */
+struct refstore_create {
+	__u32 size;
+	__u32 flags;
+	__u32 payload_size;
+	__u32 nslots;
+	__u64 tag;
+	__u64 cookie;
+	__u32 handle;
+	__u32 __reserved;
+	__u64 id;
+};
+
+/**
+ * struct refstore_dup - REFSTORE_IOC_DUP
+ * @size: sizeof(struct refstore_dup)
+ * @flags: must be 0
+ * @handle: a strong handle
+ * @new_handle: out: another strong handle to the same object
+ *
+ * Adds one strong reference. Errors: ENOENT, EBADSLT (weak @handle), EDQUOT
+ * (handle limit).
+ */
+struct refstore_dup {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 new_handle;
+};
+
+/**
+ * struct refstore_close - REFSTORE_IOC_CLOSE
+ * @size: sizeof(struct refstore_close)
+ * @flags: must be 0
+ * @handle: a strong or weak handle
+ * @__reserved: must be 0
+ *
+ * Removes the handle. For a strong handle the object loses one reference;
+ * at zero it is freed, and the references in its slots are dropped in turn
+ * (iteratively: a chain of any length is freed without recursion). Closing
+ * a weak handle never frees anything. Errors: ENOENT.
+ */
+struct refstore_close {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 __reserved;
+};
+
+/**
+ * struct refstore_set_slot - REFSTORE_IOC_SET_SLOT
+ * @size: sizeof(struct refstore_set_slot)
+ * @flags: must be 0
+ * @handle: strong handle of the object whose slot changes
+ * @slot: slot index, below the object's slot count
+ * @target: strong handle of the new target (any object of this heap,
+ *	including the object itself), or 0 to empty the slot
+ * @__reserved: must be 0
+ *
+ * The new target gains a reference, then the old one loses its reference
+ * (which may free it). Errors: ENOENT, EBADSLT, EINVAL (@slot out of range).
+ */
+struct refstore_set_slot {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 slot;
+	__u32 target;
+	__u32 __reserved;
+};
+
+/**
+ * struct refstore_get_slot - REFSTORE_IOC_GET_SLOT
+ * @size: sizeof(struct refstore_get_slot)
+ * @flags: must be 0
+ * @handle: strong handle of the object to read
+ * @slot: slot index, below the object's slot count
+ * @target: out: a new strong handle to the slot's object, or 0 if the slot
+ *	is empty
+ * @__reserved: must be 0
+ * @target_id: out: id of the slot's object, or 0 if the slot is empty
+ *
+ * Errors: ENOENT, EBADSLT, EINVAL (@slot out of range), EDQUOT (handle limit).
+ */
+struct refstore_get_slot {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 slot;
+	__u32 target;
+	__u32 __reserved;
+	__u64 target_id;
+};
+
+/**
+ * struct refstore_rw - REFSTORE_IOC_READ and REFSTORE_IOC_WRITE
+ * @size: sizeof(struct refstore_rw)
+ * @flags: must be 0
+ * @handle: strong handle of the object
+ * @__reserved: must be 0
+ * @offset: byte offset into the payload
+ * @length: bytes to copy; 0 is allowed and copies nothing
+ * @data: user pointer (as __u64) to @length bytes
+ *
+ * Copies between the payload and @data. @offset + @length must not exceed
+ * the payload size. Errors: ENOENT, EBADSLT, EOVERFLOW (@offset + @length
+ * overflows), EINVAL (past the end of the payload), EFAULT (@data).
+ */
+struct refstore_rw {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 __reserved;
+	__u64 offset;
+	__u64 length;
+	__u64 data;
+};
+
+/* Bits of &struct refstore_info.obj_flags. */
+/** REFSTORE_OBJ_NOTIFY - created with REFSTORE_CREATE_NOTIFY */
+#define REFSTORE_OBJ_NOTIFY (1U << 0)
+/** REFSTORE_OBJ_WEAKREFS - at least one weak handle names the object */
+#define REFSTORE_OBJ_WEAKREFS (1U << 1)
+
+/**
+ * struct refstore_info - REFSTORE_IOC_INFO
+ * @size: sizeof(struct refstore_info)
+ * @flags: must be 0
+ * @handle: strong handle of the object
+ * @refcount: out: strong references to the object: its handles plus the
+ *	slots that point at it. Python's sys.getrefcount() shows this plus one
+ *	for its own argument.
+ * @id: out: object id
+ * @tag: out: the tag given at creation
+ * @payload_size: out: payload bytes
+ * @nslots: out: slot count
+ * @obj_flags: out: REFSTORE_OBJ_* bits
+ * @creator_pid: out: thread group id of the creating process (in the
+ *	caller's pid namespace; 0 if not visible there)
+ *
+ * Errors: ENOENT, EBADSLT.
+ */
+struct refstore_info {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 refcount;
+	__u64 id;
+	__u64 tag;
+	__u32 payload_size;
+	__u32 nslots;
+	__u32 obj_flags;
+	__u32 creator_pid;
+};
+
+/**
+ * struct refstore_weakref - REFSTORE_IOC_WEAKREF
+ * @size: sizeof(struct refstore_weakref)
+ * @flags: must be 0
+ * @handle: strong handle of the object
+ * @weak: out: a new weak handle to it
+ *
+ * A weak handle does not keep its object alive. Errors: ENOENT, EBADSLT,
+ * EDQUOT (handle limit).
+ */
+struct refstore_weakref {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 weak;
+};
+
+/**
+ * struct refstore_upgrade - REFSTORE_IOC_UPGRADE
+ * @size: sizeof(struct refstore_upgrade)
+ * @flags: must be 0
+ * @weak: a weak handle
+ * @handle: out: a new strong handle to the object
+ *
+ * Errors: ENOENT if @weak does not exist or its object has been freed (the
+ * weak handle itself stays valid until closed), EBADSLT (@weak is strong),
+ * EDQUOT (handle limit).
+ */
+struct refstore_upgrade {
+	__u32 size;
+	__u32 flags;
+	__u32 weak;
+	__u32 handle;
+};
+
+/**
+ * struct refstore_limits - REFSTORE_IOC_GET_LIMITS and REFSTORE_IOC_SET_LIMITS
+ * @size: sizeof(struct refstore_limits)
+ * @flags: must be 0
+ * @max_objects: live objects in the heap
+ * @max_bytes: memory charged to the heap's objects (object header, slot
+ *	array and payload)
+ * @max_payload: payload bytes of one object
+ * @max_slots: slots of one object
+ * @max_handles: strong plus weak handles in the heap
+ * @max_events: death events waiting to be read
+ * @__reserved: must be 0
+ *
+ * A heap starts with the module parameters' values. SET_LIMITS may only
+ * lower them: a field of 0 leaves that limit unchanged, a value above the
+ * current limit fails with EPERM and changes nothing. A lowered limit
+ * applies to later allocations; what exists already stays. GET_LIMITS
+ * fills in every field.
+ */
+struct refstore_limits {
+	__u32 size;
+	__u32 flags;
+	__u64 max_objects;
+	__u64 max_bytes;
+	__u32 max_payload;
+	__u32 max_slots;
+	__u32 max_handles;
+	__u32 max_events;
+	__u32 __reserved;
+};
+
+/**
+ * struct refstore_heap_stats - REFSTORE_IOC_HEAP_STATS
+ * @size: sizeof(struct refstore_heap_stats)
+ * @flags: must be 0
+ * @heap_id: out: the heap's id, its directory name under
+ *	/sys/kernel/debug/refstore/heaps/
+ * @objects: out: live objects
+ * @bytes: out: bytes charged (see &struct refstore_limits.max_bytes)
+ * @handles: out: strong handles
+ * @weak_handles: out: weak handles
+ * @created: out: objects ever created in this heap
+ * @freed: out: objects ever freed in this heap
+ * @events_queued: out: death events ever queued
+ * @events_dropped: out: death events lost because the queue was full
+ * @events_pending: out: death events waiting to be read
+ * @__reserved: must be 0
+ */
+struct refstore_heap_stats {
+	__u32 size;
+	__u32 flags;
+	__u64 heap_id;
+	__u64 objects;
+	__u64 bytes;
+	__u64 handles;
+	__u64 weak_handles;
+	__u64 created;
+	__u64 freed;
+	__u64 events_queued;
+	__u64 events_dropped;
+	__u32 events_pending;
+	__u32 __reserved;
+};
+
+/* Values of &struct refstore_event.cause. */
+/** REFSTORE_CAUSE_RELEASED - the last strong reference was dropped */
+#define REFSTORE_CAUSE_RELEASED 1
+/** REFSTORE_CAUSE_CYCLE - freed by the cycle collector */
+#define REFSTORE_CAUSE_CYCLE 2
+/** REFSTORE_CAUSE_OVERFLOW - @count events were lost; cookie and id are 0 */
+#define REFSTORE_CAUSE_OVERFLOW 3
+
+/**
+ * struct refstore_event - a death event, as returned by read()
+ * @cookie: the cookie given at creation
+ * @id: the object's id
+ * @cause: REFSTORE_CAUSE_*
+ * @count: 1 for a death; for REFSTORE_CAUSE_OVERFLOW, the events lost
+ *
+ * read() on the heap fd returns whole events, as many as fit in the buffer,
+ * oldest first. It blocks until one is queued unless the file is
+ * O_NONBLOCK (then EAGAIN). A buffer smaller than one event gives EINVAL.
+ * poll() reports EPOLLIN while events are queued. When the queue is full a
+ * death is counted, not queued, and the next read() reports the loss first
+ * as one REFSTORE_CAUSE_OVERFLOW event.
+ */
+struct refstore_event {
+	__u64 cookie;
+	__u64 id;
+	__u32 cause;
+	__u32 count;
+};
+
+#define REFSTORE_IOC_VERSION \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x00, struct refstore_version)
+#define REFSTORE_IOC_CREATE \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x01, struct refstore_create)
+#define REFSTORE_IOC_DUP \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x02, struct refstore_dup)
+#define REFSTORE_IOC_CLOSE \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x03, struct refstore_close)
+#define REFSTORE_IOC_SET_SLOT \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x04, struct refstore_set_slot)
+#define REFSTORE_IOC_GET_SLOT \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x05, struct refstore_get_slot)
+#define REFSTORE_IOC_WRITE \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x06, struct refstore_rw)
+#define REFSTORE_IOC_READ \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x07, struct refstore_rw)
+#define REFSTORE_IOC_INFO \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x08, struct refstore_info)
+#define REFSTORE_IOC_WEAKREF \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x09, struct refstore_weakref)
+#define REFSTORE_IOC_UPGRADE \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x0a, struct refstore_upgrade)
+#define REFSTORE_IOC_GET_LIMITS \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x0b, struct refstore_limits)
+#define REFSTORE_IOC_SET_LIMITS \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x0c, struct refstore_limits)
+#define REFSTORE_IOC_HEAP_STATS \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x0d, struct refstore_heap_stats)
+
+#endif /* _UAPI_LINUX_REFSTORE_H */
