@@ -19,6 +19,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/poll.h>
+#include <linux/sizes.h>
 
 #include "refstore.h"
 
@@ -29,20 +30,20 @@ DEFINE_MUTEX(refstore_heaps_lock);
 LIST_HEAD(refstore_heaps);
 
 struct refstore_obj_limits refstore_default_limits = {
-	.max_objects = 4 << 20,
-	.max_bytes = 1ULL << 30,
-	.max_payload = 1 << 20,
+	.max_objects = SZ_4M,
+	.max_bytes = SZ_1G,
+	.max_payload = SZ_1M,
 	.max_slots = 1024,
-	.max_handles = 4 << 20,
+	.max_handles = SZ_4M,
 	.max_events = 4096,
 };
 
 /* Upper bounds of the module parameters, checked at load. */
-#define REFSTORE_MAX_OBJECTS	(1ULL << 32)
-#define REFSTORE_MAX_PAYLOAD	(64U << 20)
+#define REFSTORE_MAX_OBJECTS	BIT_ULL(32)
+#define REFSTORE_MAX_PAYLOAD	SZ_64M
 #define REFSTORE_MAX_SLOTS	U16_MAX
 #define REFSTORE_MAX_HANDLES	(U32_MAX >> 1)
-#define REFSTORE_MAX_EVENTS	(1U << 20)
+#define REFSTORE_MAX_EVENTS	SZ_1M
 
 module_param_named(max_objects, refstore_default_limits.max_objects, ullong, 0444);
 MODULE_PARM_DESC(max_objects,

@@ -123,7 +123,7 @@ struct refstore_creator {
  * @debugfs: the heap's debugfs directory
  */
 struct refstore_heap {
-	struct mutex lock;
+	struct mutex lock; /* the object graph: see @lock above */
 	struct xarray handles;
 	struct xarray weak_lists;
 	struct list_head objects;
@@ -138,8 +138,8 @@ struct refstore_heap {
 	u64 created;
 	u64 freed;
 
-	spinlock_t ev_lock;
-	struct mutex ev_read_lock;
+	spinlock_t ev_lock; /* the ev_* fields */
+	struct mutex ev_read_lock; /* one reader retires events at a time */
 	wait_queue_head_t ev_wait;
 	struct refstore_event *ev_ring;
 	u32 ev_cap;

@@ -8,6 +8,7 @@
 #define _UAPI_LINUX_REFSTORE_H
 
 #include <linux/types.h>
+#include <linux/const.h>
 #include <linux/ioctl.h>
 
 /**
@@ -63,19 +64,19 @@
 
 /* Feature bits reported in &struct refstore_version.features. */
 /** REFSTORE_FEAT_OBJECTS - CREATE, DUP, CLOSE, INFO */
-#define REFSTORE_FEAT_OBJECTS (1ULL << 0)
+#define REFSTORE_FEAT_OBJECTS _BITULL(0)
 /** REFSTORE_FEAT_SLOTS - SET_SLOT, GET_SLOT */
-#define REFSTORE_FEAT_SLOTS (1ULL << 1)
+#define REFSTORE_FEAT_SLOTS _BITULL(1)
 /** REFSTORE_FEAT_PAYLOAD - READ, WRITE */
-#define REFSTORE_FEAT_PAYLOAD (1ULL << 2)
+#define REFSTORE_FEAT_PAYLOAD _BITULL(2)
 /** REFSTORE_FEAT_WEAK - WEAKREF, UPGRADE */
-#define REFSTORE_FEAT_WEAK (1ULL << 3)
+#define REFSTORE_FEAT_WEAK _BITULL(3)
 /** REFSTORE_FEAT_EVENTS - death events via read() and poll() */
-#define REFSTORE_FEAT_EVENTS (1ULL << 4)
+#define REFSTORE_FEAT_EVENTS _BITULL(4)
 /** REFSTORE_FEAT_LIMITS - GET_LIMITS, SET_LIMITS */
-#define REFSTORE_FEAT_LIMITS (1ULL << 5)
+#define REFSTORE_FEAT_LIMITS _BITULL(5)
 /** REFSTORE_FEAT_HEAP_STATS - HEAP_STATS */
-#define REFSTORE_FEAT_HEAP_STATS (1ULL << 6)
+#define REFSTORE_FEAT_HEAP_STATS _BITULL(6)
 
 /**
  * struct refstore_version - REFSTORE_IOC_VERSION
@@ -96,7 +97,7 @@ struct refstore_version {
 };
 
 /** REFSTORE_CREATE_NOTIFY - queue a death event when the object is freed */
-#define REFSTORE_CREATE_NOTIFY (1U << 0)
+#define REFSTORE_CREATE_NOTIFY _BITUL(0)
 /** REFSTORE_CREATE_FLAGS - every valid &struct refstore_create flag */
 #define REFSTORE_CREATE_FLAGS (REFSTORE_CREATE_NOTIFY)
 
@@ -237,9 +238,9 @@ struct refstore_rw {
 
 /* Bits of &struct refstore_info.obj_flags. */
 /** REFSTORE_OBJ_NOTIFY - created with REFSTORE_CREATE_NOTIFY */
-#define REFSTORE_OBJ_NOTIFY (1U << 0)
+#define REFSTORE_OBJ_NOTIFY _BITUL(0)
 /** REFSTORE_OBJ_WEAKREFS - at least one weak handle names the object */
-#define REFSTORE_OBJ_WEAKREFS (1U << 1)
+#define REFSTORE_OBJ_WEAKREFS _BITUL(1)
 
 /**
  * struct refstore_info - REFSTORE_IOC_INFO
