@@ -69,27 +69,39 @@ static int refstore_heap_stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(refstore_heap_stats);
 
+/* Print the objects of one of the graph's lists; false once cut short. */
+static bool refstore_objects_show_list(struct seq_file *m,
+				       struct refstore_heap *heap,
+				       struct list_head *list, u64 *shown)
+{
+	const struct refstore_creator *c;
+	struct refstore_obj *obj;
+
+	list_for_each_entry(obj, list, node) {
+		if ((*shown)++ == REFSTORE_DEBUGFS_MAX_OBJECTS) {
+			seq_printf(m, "... %llu more\n",
+				   heap->nr_objects - REFSTORE_DEBUGFS_MAX_OBJECTS);
+			return false;
+		}
+		c = refstore_heap_creator_of(heap, obj);
+		seq_printf(m, "%llu %u %u %u %llu %u %d %s\n", obj->id,
+			   refstore_obj_count(obj), obj->payload_size,
+			   obj->nslots, obj->tag, obj->gen, c ? c->pid : 0,
+			   c ? c->comm : "?");
+	}
+	return true;
+}
+
 static int refstore_heap_objects_show(struct seq_file *m, void *v)
 {
 	struct refstore_heap *heap = m->private;
-	const struct refstore_creator *c;
-	struct refstore_obj *obj;
 	u64 shown = 0;
 
-	seq_puts(m, "id refcount size slots tag creator_pid creator_comm\n");
+	seq_puts(m, "id refcount size slots tag gen creator_pid creator_comm\n");
 	mutex_lock(&heap->lock);
-	list_for_each_entry(obj, &heap->objects, node) {
-		if (shown++ == REFSTORE_DEBUGFS_MAX_OBJECTS) {
-			seq_printf(m, "... %llu more\n",
-				   heap->nr_objects - REFSTORE_DEBUGFS_MAX_OBJECTS);
-			break;
-		}
-		c = refstore_heap_creator_of(heap, obj);
-		seq_printf(m, "%llu %u %u %u %llu %d %s\n", obj->id,
-			   refstore_obj_count(obj), obj->payload_size,
-			   obj->nslots, obj->tag, c ? c->pid : 0,
-			   c ? c->comm : "?");
-	}
+	if (refstore_objects_show_list(m, heap, &heap->graph.objects, &shown) &&
+	    refstore_objects_show_list(m, heap, &heap->graph.suspects, &shown))
+		refstore_objects_show_list(m, heap, &heap->graph.garbage, &shown);
 	mutex_unlock(&heap->lock);
 	return 0;
 }

@@ -39,10 +39,12 @@ static void refstore_handle_publish(struct refstore_heap *heap, u32 handle,
 /**
  * refstore_handle_new() - a new strong handle for one reference
  * @heap: the heap, locked
- * @obj: the object; the caller transfers one reference to the handle
+ * @obj: the object
  * @handle: out: the new handle
  *
- * On failure the reference stays with the caller.
+ * The handle owns one reference of @obj's count: the caller either
+ * transfers one it holds (CREATE) or takes one on success, before it
+ * drops the heap's lock.
  *
  * Return: 0, -EDQUOT (handle limit), -EBUSY (handle space full) or -ENOMEM.
  */
@@ -215,8 +217,7 @@ int refstore_handle_close(struct refstore_heap *heap, u32 handle)
 	}
 
 	heap->nr_handles--;
-	refstore_obj_put(heap, entry);
-	refstore_heap_reap(heap, REFSTORE_CAUSE_RELEASED);
+	refstore_obj_put_reap(heap, entry);
 	return 0;
 }
 

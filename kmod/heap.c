@@ -29,8 +29,7 @@ struct refstore_heap *refstore_heap_create(void)
 	mutex_init(&heap->lock);
 	xa_init_flags(&heap->handles, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	xa_init_flags(&heap->weak_lists, XA_FLAGS_ACCOUNT);
-	INIT_LIST_HEAD(&heap->objects);
-	INIT_LIST_HEAD(&heap->dying);
+	refstore_graph_init(&heap->graph);
 	heap->limits = refstore_default_limits;
 
 	spin_lock_init(&heap->ev_lock);
@@ -60,7 +59,7 @@ void refstore_heap_destroy(struct refstore_heap *heap)
 	mutex_unlock(&refstore_heaps_lock);
 
 	refstore_handles_destroy(heap);
-	refstore_obj_destroy_all(heap);
+	refstore_graph_destroy(&heap->graph);
 	WARN_ON(heap->nr_objects || heap->nr_bytes || heap->nr_handles ||
 		heap->nr_weak);
 

@@ -109,12 +109,9 @@ static int refstore_ioc_dup(struct refstore_heap *heap, void *arg)
 		ret = PTR_ERR(obj);
 		goto out_unlock;
 	}
-	refstore_obj_get(obj);
 	ret = refstore_handle_new(heap, obj, &d->new_handle);
-	if (ret) {
-		/* The handle still holds a reference: this cannot free. */
-		refstore_obj_put(heap, obj);
-	}
+	if (!ret)
+		refstore_obj_get(obj);
 out_unlock:
 	mutex_unlock(&heap->lock);
 	return ret;
@@ -167,10 +164,8 @@ static int refstore_ioc_set_slot(struct refstore_heap *heap, void *arg)
 		refstore_obj_get(target);
 	old = slots[array_index_nospec(s->slot, obj->nslots)];
 	slots[array_index_nospec(s->slot, obj->nslots)] = target;
-	if (old) {
-		refstore_obj_put(heap, old);
-		refstore_heap_reap(heap, REFSTORE_CAUSE_RELEASED);
-	}
+	if (old)
+		refstore_obj_put_reap(heap, old);
 out_unlock:
 	mutex_unlock(&heap->lock);
 	return ret;
@@ -202,13 +197,10 @@ static int refstore_ioc_get_slot(struct refstore_heap *heap, void *arg)
 	if (!target)
 		goto out_unlock;
 
-	refstore_obj_get(target);
 	ret = refstore_handle_new(heap, target, &g->target);
-	if (ret) {
-		/* The slot still holds a reference: this cannot free. */
-		refstore_obj_put(heap, target);
+	if (ret)
 		goto out_unlock;
-	}
+	refstore_obj_get(target);
 	g->target_id = target->id;
 out_unlock:
 	mutex_unlock(&heap->lock);
@@ -348,12 +340,9 @@ static int refstore_ioc_upgrade(struct refstore_heap *heap, void *arg)
 		ret = -ENOENT;
 		goto out_unlock;
 	}
-	refstore_obj_get(weak->obj);
 	ret = refstore_handle_new(heap, weak->obj, &u->handle);
-	if (ret) {
-		/* Upgrading needs a live object, so this is not the last put. */
-		refstore_obj_put(heap, weak->obj);
-	}
+	if (!ret)
+		refstore_obj_get(weak->obj);
 out_unlock:
 	mutex_unlock(&heap->lock);
 	return ret;

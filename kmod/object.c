@@ -1,13 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * refstore objects: allocation, reference counting and freeing.
- *
- * An object's kref counts its strong references: handles and slots that
- * point at it. Every get and put happens under the heap's lock. A put that
- * takes the count to zero does not free the object there: it moves the
- * object to heap->dying, and refstore_heap_reap() frees the dying objects
- * one by one, putting the targets of their slots as it goes. Freeing a
- * chain of any length therefore uses constant stack.
+ * refstore objects: allocation, accounting and freeing. Reference counting
+ * and the collector live in graph.c and collect.c; this file implements
+ * their hooks for the module.
  */
 #include <linux/atomic.h>
 #include <linux/overflow.h>
@@ -46,11 +41,6 @@ static size_t refstore_obj_payload_offset(const struct refstore_obj *obj)
 static size_t refstore_obj_ext_size(const struct refstore_obj *obj)
 {
 	return refstore_obj_payload_offset(obj) + obj->payload_size;
-}
-
-struct refstore_obj **refstore_obj_slots(struct refstore_obj *obj)
-{
-	return obj->ext;
 }
 
 u8 *refstore_obj_payload(struct refstore_obj *obj)
@@ -152,7 +142,7 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 		*(u64 *)((u8 *)obj->ext + refstore_obj_cookie_offset(obj)) =
 			args->cookie;
 
-	list_add_tail(&obj->node, &heap->objects);
+	refstore_graph_add(&heap->graph, obj);
 	heap->nr_objects++;
 	heap->nr_bytes += charge;
 	heap->created++;
@@ -168,9 +158,14 @@ out_free_obj:
 	return ERR_PTR(ret);
 }
 
-/* Unlink an object from its heap's counters and free its memory. */
-static void refstore_obj_free(struct refstore_heap *heap,
-			      struct refstore_obj *obj)
+static struct refstore_heap *refstore_graph_heap(struct refstore_graph *graph)
+{
+	return container_of(graph, struct refstore_heap, graph);
+}
+
+/* Take an object off its heap's counters. */
+static void refstore_obj_uncharge(struct refstore_heap *heap,
+				  struct refstore_obj *obj)
 {
 	size_t charge = refstore_obj_charge(obj);
 
@@ -180,7 +175,29 @@ static void refstore_obj_free(struct refstore_heap *heap,
 	atomic64_dec(&refstore_stats.objects);
 	atomic64_sub(charge, &refstore_stats.bytes);
 	atomic64_inc(&refstore_stats.freed);
+}
 
+/* Graph hook: @obj died. See graph.h. */
+void refstore_graph_release_obj(struct refstore_graph *graph,
+				struct refstore_obj *obj, u32 cause)
+{
+	struct refstore_heap *heap = refstore_graph_heap(graph);
+
+	lockdep_assert_held(&heap->lock);
+	if (cause != REFSTORE_CAUSE_NONE) {
+		if (obj->flags & REFSTORE_OF_WEAKREFS)
+			refstore_weak_clear(heap, obj);
+		if (obj->flags & REFSTORE_OF_NOTIFY)
+			refstore_event_queue(heap, refstore_obj_cookie(obj),
+					     obj->id, cause);
+	}
+	refstore_obj_uncharge(heap, obj);
+}
+
+/* Graph hook: free a released object's memory; no lock needed. */
+void refstore_graph_free_obj(struct refstore_graph *graph,
+			     struct refstore_obj *obj)
+{
 	kvfree(obj->ext);
 	kmem_cache_free(refstore_obj_cache, obj);
 }
@@ -194,90 +211,23 @@ void refstore_obj_free_unused(struct refstore_heap *heap,
 			      struct refstore_obj *obj)
 {
 	lockdep_assert_held(&heap->lock);
-	list_del(&obj->node);
-	refstore_obj_free(heap, obj);
+	refstore_graph_remove_unused(&heap->graph, obj);
+	refstore_obj_uncharge(heap, obj);
+	heap->freed--;
+	heap->created--;
+	atomic64_dec(&refstore_stats.freed);
+	atomic64_dec(&refstore_stats.created);
+	refstore_graph_free_obj(&heap->graph, obj);
 }
 
 /**
- * refstore_obj_get() - take a strong reference
- * @obj: a live object; the caller holds its heap's lock and a reference
- */
-void refstore_obj_get(struct refstore_obj *obj)
-{
-	kref_get(&obj->kref);
-}
-
-static void refstore_obj_mark_dead(struct kref *kref)
-{
-	struct refstore_obj *obj = container_of(kref, struct refstore_obj, kref);
-
-	obj->flags |= REFSTORE_OF_DEAD;
-}
-
-/**
- * refstore_obj_put() - drop a strong reference
- * @heap: the object's heap, locked
- * @obj: the object
- *
- * At zero the object moves to heap->dying; the caller must then call
- * refstore_heap_reap() before it unlocks the heap.
- */
-void refstore_obj_put(struct refstore_heap *heap, struct refstore_obj *obj)
-{
-	lockdep_assert_held(&heap->lock);
-	if (kref_put(&obj->kref, refstore_obj_mark_dead))
-		list_move_tail(&obj->node, &heap->dying);
-}
-
-/**
- * refstore_heap_reap() - free every object on heap->dying
+ * refstore_obj_put_reap() - drop a strong reference and free what dies
  * @heap: the heap, locked
- * @cause: REFSTORE_CAUSE_* reported in death events
- *
- * Dropping a freed object's slots may put more objects on the list; the
- * loop takes them too, so the whole cascade is freed iteratively.
+ * @obj: the object
  */
-void refstore_heap_reap(struct refstore_heap *heap, u32 cause)
+void refstore_obj_put_reap(struct refstore_heap *heap, struct refstore_obj *obj)
 {
-	struct refstore_obj *obj, **slots;
-	unsigned int i;
-
 	lockdep_assert_held(&heap->lock);
-
-	while (!list_empty(&heap->dying)) {
-		obj = list_first_entry(&heap->dying, struct refstore_obj, node);
-		list_del(&obj->node);
-
-		slots = refstore_obj_slots(obj);
-		for (i = 0; i < obj->nslots; i++) {
-			if (slots[i])
-				refstore_obj_put(heap, slots[i]);
-		}
-		if (obj->flags & REFSTORE_OF_WEAKREFS)
-			refstore_weak_clear(heap, obj);
-		if (obj->flags & REFSTORE_OF_NOTIFY)
-			refstore_event_queue(heap, refstore_obj_cookie(obj),
-					     obj->id, cause);
-		refstore_obj_free(heap, obj);
-		cond_resched();
-	}
-}
-
-/**
- * refstore_obj_destroy_all() - free every object of a heap being released
- * @heap: the heap; no handle is left and no one else can reach it
- *
- * What is left is garbage held only by slots (cycles and what they point
- * at). Counts no longer matter: every object is freed as it stands, and
- * no death event is queued since no one can read it.
- */
-void refstore_obj_destroy_all(struct refstore_heap *heap)
-{
-	struct refstore_obj *obj, *next;
-
-	list_for_each_entry_safe(obj, next, &heap->objects, node) {
-		list_del(&obj->node);
-		refstore_obj_free(heap, obj);
-		cond_resched();
-	}
+	refstore_obj_put(&heap->graph, obj);
+	refstore_reap(&heap->graph, REFSTORE_CAUSE_RELEASED);
 }

@@ -22,6 +22,7 @@
 #include <linux/xarray.h>
 
 #include "uapi/linux/refstore.h"
+#include "graph.h"
 
 /**
  * struct refstore_obj_limits - the limits of one heap
@@ -41,39 +42,6 @@ struct refstore_obj_limits {
 	u32 max_events;
 };
 
-/* Object flags (obj->flags), protected by heap->lock. */
-#define REFSTORE_OF_NOTIFY	BIT(0)	/* queue a death event when freed */
-#define REFSTORE_OF_WEAKREFS	BIT(1)	/* heap->weak_lists has an entry */
-#define REFSTORE_OF_DEAD	BIT(2)	/* count reached zero */
-
-/**
- * struct refstore_obj - one reference-counted object
- * @kref: strong references: handles plus slots pointing here
- * @payload_size: bytes of payload
- * @id: unique for the module's lifetime
- * @tag: the creator's tag
- * @ext: slot array (@nslots pointers), then the death cookie (if
- *	REFSTORE_OF_NOTIFY), then the payload; NULL if all three are empty
- * @node: on heap->objects while alive, on heap->dying once dead
- * @nslots: number of slots
- * @flags: REFSTORE_OF_*
- * @creator: index into heap->creators
- *
- * Everything but @kref is protected by the owning heap's lock; @kref only
- * changes under it too, so a zero count is seen by the thread that made it.
- */
-struct refstore_obj {
-	struct kref kref;
-	u32 payload_size;
-	u64 id;
-	u64 tag;
-	void *ext;
-	struct list_head node;
-	u16 nslots;
-	u16 flags;
-	u32 creator;
-};
-
 /* obj->creator of objects made after the heap's creator table filled up */
 #define REFSTORE_CREATOR_UNKNOWN U32_MAX
 
@@ -90,13 +58,12 @@ struct refstore_creator {
 /**
  * struct refstore_heap - the state behind one open of /dev/refstore
  * @lock: protects the object graph: @handles, @weak_lists, every object's
- *	slots, flags and list node, @objects, @dying, @creators, @limits and
+ *	slots, flags and list node, @graph, @creators, @limits and
  *	the counters below it. Taken by every ioctl that touches objects.
  * @handles: handle number -> strong (struct refstore_obj *) or weak
  *	(struct refstore_weak *, tagged 1) entry
  * @weak_lists: object id -> list_head of the weak handles naming it
- * @objects: every live object
- * @dying: objects whose count reached zero, waiting to be freed
+ * @graph: the objects and the collector's state
  * @creators: array of @nr_creators entries, indexed by obj->creator
  * @nr_creators: entries in @creators
  * @limits: this heap's limits (only ever lowered)
@@ -126,8 +93,7 @@ struct refstore_heap {
 	struct mutex lock; /* the object graph: see @lock above */
 	struct xarray handles;
 	struct xarray weak_lists;
-	struct list_head objects;
-	struct list_head dying;
+	struct refstore_graph graph;
 	struct refstore_creator *creators;
 	u32 nr_creators;
 	struct refstore_obj_limits limits;
@@ -208,11 +174,8 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 					const struct refstore_create *args);
 void refstore_obj_free_unused(struct refstore_heap *heap,
 			      struct refstore_obj *obj);
-void refstore_obj_get(struct refstore_obj *obj);
-void refstore_obj_put(struct refstore_heap *heap, struct refstore_obj *obj);
-void refstore_heap_reap(struct refstore_heap *heap, u32 cause);
-void refstore_obj_destroy_all(struct refstore_heap *heap);
-struct refstore_obj **refstore_obj_slots(struct refstore_obj *obj);
+void refstore_obj_put_reap(struct refstore_heap *heap,
+			   struct refstore_obj *obj);
 u8 *refstore_obj_payload(struct refstore_obj *obj);
 u64 refstore_obj_cookie(struct refstore_obj *obj);
 size_t refstore_obj_charge(const struct refstore_obj *obj);

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * refstore object graph: reference counting without recursion, and the
+ * suspect buffer the cycle collector starts from.
+ *
+ * Every get and put happens under the owner's lock. A put that takes a
+ * count to zero moves the object to graph->dying; refstore_reap() frees
+ * the dying objects one by one, putting the targets of their slots as it
+ * goes, so a chain of any length is freed with constant stack.
+ *
+ * A put that leaves a count above zero may have made a garbage cycle (the
+ * reference dropped was the cycle's last from outside). If the object has
+ * slots, is not frozen and not already a suspect, it moves to
+ * graph->suspects. Objects without slots cannot be on a cycle and are
+ * never suspects, like the objects CPython does not track.
+ */
+#include "graph.h"
+
+void refstore_graph_init(struct refstore_graph *graph)
+{
+	INIT_LIST_HEAD(&graph->objects);
+	INIT_LIST_HEAD(&graph->suspects);
+	INIT_LIST_HEAD(&graph->dying);
+	INIT_LIST_HEAD(&graph->garbage);
+	graph->threshold[0] = 700;
+	graph->threshold[1] = 10;
+	graph->threshold[2] = 10;
+	graph->enabled = true;
+}
+
+struct refstore_obj **refstore_obj_slots(struct refstore_obj *obj)
+{
+	return obj->ext;
+}
+
+/**
+ * refstore_graph_add() - start tracking a new object
+ * @graph: the graph
+ * @obj: an object with a count of one, in generation 0
+ */
+void refstore_graph_add(struct refstore_graph *graph, struct refstore_obj *obj)
+{
+	list_add_tail(&obj->node, &graph->objects);
+	if (obj->nslots)
+		graph->count[0]++;
+}
+
+/**
+ * refstore_graph_remove_unused() - undo refstore_graph_add()
+ * @graph: the graph
+ * @obj: an object no handle or slot has seen
+ */
+void refstore_graph_remove_unused(struct refstore_graph *graph,
+				  struct refstore_obj *obj)
+{
+	list_del(&obj->node);
+	if (obj->nslots)
+		graph->count[0]--;
+}
+
+/**
+ * refstore_obj_get() - take a strong reference
+ * @obj: a live object the caller can reach
+ */
+void refstore_obj_get(struct refstore_obj *obj)
+{
+	kref_get(&obj->kref);
+}
+
+static void refstore_obj_mark_dead(struct kref *kref)
+{
+	struct refstore_obj *obj = container_of(kref, struct refstore_obj, kref);
+
+	obj->flags |= REFSTORE_OF_DEAD;
+}
+
+/**
+ * refstore_obj_put() - drop a strong reference
+ * @graph: the object's graph
+ * @obj: the object
+ *
+ * At zero the object moves to graph->dying: the caller must call
+ * refstore_reap() before it drops the lock.
+ */
+void refstore_obj_put(struct refstore_graph *graph, struct refstore_obj *obj)
+{
+	if (kref_put(&obj->kref, refstore_obj_mark_dead)) {
+		if (obj->flags & REFSTORE_OF_GARBAGE)
+			graph->nr_garbage--;
+		obj->flags &= ~(REFSTORE_OF_SUSPECT | REFSTORE_OF_GARBAGE);
+		list_move_tail(&obj->node, &graph->dying);
+		return;
+	}
+	if (obj->nslots && obj->gen != REFSTORE_GEN_PERMANENT &&
+	    !(obj->flags & (REFSTORE_OF_SUSPECT | REFSTORE_OF_GARBAGE))) {
+		obj->flags |= REFSTORE_OF_SUSPECT;
+		list_move_tail(&obj->node, &graph->suspects);
+	}
+}
+
+/**
+ * refstore_reap() - free every object on graph->dying
+ * @graph: the graph
+ * @cause: REFSTORE_CAUSE_* reported for them
+ *
+ * Dropping a freed object's slots may put more objects on the list; the
+ * loop takes them too, so the whole cascade is freed iteratively.
+ */
+void refstore_reap(struct refstore_graph *graph, u32 cause)
+{
+	struct refstore_obj *obj, **slots;
+	unsigned int i;
+
+	while (!list_empty(&graph->dying)) {
+		obj = list_first_entry(&graph->dying, struct refstore_obj, node);
+		list_del(&obj->node);
+
+		slots = refstore_obj_slots(obj);
+		for (i = 0; i < obj->nslots; i++) {
+			if (slots[i])
+				refstore_obj_put(graph, slots[i]);
+		}
+		if (obj->nslots)
+			graph->count[0]--;
+		if (obj->gen == REFSTORE_GEN_PERMANENT)
+			graph->nr_frozen--;
+		refstore_graph_release_obj(graph, obj, cause);
+		refstore_graph_free_obj(graph, obj);
+		cond_resched();
+	}
+}
+
+static void refstore_graph_destroy_list(struct refstore_graph *graph,
+					struct list_head *list)
+{
+	struct refstore_obj *obj, *next;
+
+	list_for_each_entry_safe(obj, next, list, node) {
+		list_del(&obj->node);
+		if (obj->gen == REFSTORE_GEN_PERMANENT)
+			graph->nr_frozen--;
+		refstore_graph_release_obj(graph, obj, REFSTORE_CAUSE_NONE);
+		refstore_graph_free_obj(graph, obj);
+		cond_resched();
+	}
+}
+
+/**
+ * refstore_graph_destroy() - free every object of a graph no one can reach
+ * @graph: the graph; no handle refers to it any more
+ *
+ * What is left is garbage held only by slots (cycles and what they point
+ * at). Counts no longer matter: every object is freed as it stands, and
+ * no death event is queued, since no one can read it.
+ */
+void refstore_graph_destroy(struct refstore_graph *graph)
+{
+	refstore_graph_destroy_list(graph, &graph->objects);
+	refstore_graph_destroy_list(graph, &graph->suspects);
+	refstore_graph_destroy_list(graph, &graph->garbage);
+	graph->nr_garbage = 0;
+	graph->count[0] = 0;
+}

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * refstore object graph and cycle collector core.
+ *
+ * This file, graph.c and collect.c use no kernel-only API beyond lists,
+ * krefs and a few helpers, so they build unchanged in userspace against
+ * the shim in userspace/host/ for unit tests, fuzzing and benchmarks. The
+ * caller owns locking: every function here expects the graph's owner to
+ * hold the lock that protects the graph (heap->lock in the module).
+ */
+#ifndef _REFSTORE_GRAPH_H
+#define _REFSTORE_GRAPH_H
+
+#ifdef __KERNEL__
+#include <linux/bits.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/sched.h>
+#include <linux/types.h>
+#else
+#include "host_shim.h"
+#endif
+
+#include "uapi/linux/refstore.h"
+
+/* Collectable generations: 0 young, 1 middle, 2 old (like CPython). */
+#define REFSTORE_NR_GENS	3
+#define REFSTORE_GEN_OLDEST	(REFSTORE_NR_GENS - 1)
+/* obj->gen of frozen objects: never examined, never collected. */
+#define REFSTORE_GEN_PERMANENT	REFSTORE_NR_GENS
+
+/* Object flags (obj->flags). */
+#define REFSTORE_OF_NOTIFY	BIT(0)	/* queue a death event when freed */
+#define REFSTORE_OF_WEAKREFS	BIT(1)	/* weak handles name the object */
+#define REFSTORE_OF_DEAD	BIT(2)	/* count reached zero, or garbage */
+#define REFSTORE_OF_SUSPECT	BIT(3)	/* on graph->suspects */
+#define REFSTORE_OF_SCANNED	BIT(4)	/* in the subgraph being collected */
+#define REFSTORE_OF_REACHABLE	BIT(5)	/* proven reachable from outside */
+#define REFSTORE_OF_GARBAGE	BIT(6)	/* on graph->garbage (SAVEALL) */
+
+/**
+ * struct refstore_obj - one reference-counted object
+ * @kref: strong references: handles plus slots pointing here
+ * @payload_size: bytes of payload
+ * @id: unique for the module's lifetime
+ * @tag: the creator's tag
+ * @ext: slot array (@nslots pointers), then the death cookie (if
+ *	REFSTORE_OF_NOTIFY), then the payload; NULL if all three are empty
+ * @node: on exactly one of the graph's lists: objects, suspects, dying,
+ *	garbage, or a collection's private lists
+ * @nslots: number of slots
+ * @flags: REFSTORE_OF_*
+ * @gen: generation, 0..REFSTORE_GEN_OLDEST or REFSTORE_GEN_PERMANENT
+ * @creator: index into the owner's table of creators
+ * @gc_refs: during a collection, references from outside the subgraph
+ *
+ * Everything is protected by the graph owner's lock; @kref only changes
+ * under it too, so a zero count is seen by the thread that made it.
+ */
+struct refstore_obj {
+	struct kref kref;
+	u32 payload_size;
+	u64 id;
+	u64 tag;
+	void *ext;
+	struct list_head node;
+	u16 nslots;
+	u8 flags;
+	u8 gen;
+	u32 creator;
+	s32 gc_refs;
+};
+
+/* Debug flags (graph->debug), as CPython's gc.set_debug(). */
+#define REFSTORE_GRAPH_DEBUG_STATS	BIT(0)
+#define REFSTORE_GRAPH_DEBUG_SAVEALL	BIT(1)
+
+/**
+ * struct refstore_gen_stats - what collections of one generation did
+ * @collections: collections of this generation
+ * @collected: unreachable objects found and freed
+ * @uncollectable: unreachable objects kept (SAVEALL)
+ */
+struct refstore_gen_stats {
+	u64 collections;
+	u64 collected;
+	u64 uncollectable;
+};
+
+/**
+ * struct refstore_graph - the objects of one heap and its collector state
+ * @objects: live objects that are not suspects
+ * @suspects: objects whose count was decremented to non-zero since they
+ *	were last examined: the only places a new garbage cycle can be
+ * @dying: objects whose count reached zero, waiting for refstore_reap()
+ * @garbage: unreachable objects kept because of SAVEALL
+ * @nr_garbage: objects on @garbage
+ * @nr_frozen: objects in the permanent generation
+ * @count: as CPython's gc.get_count(): @count[0] is allocations minus
+ *	frees of objects with slots since the last collection; @count[g]
+ *	for g > 0 is collections of generation g - 1 since the last one of g
+ * @threshold: as gc.set_threshold()
+ * @enabled: automatic collection on (manual collection always works)
+ * @debug: REFSTORE_GRAPH_DEBUG_*
+ * @stats: per generation
+ * @examined: objects put through trial deletion, ever
+ */
+struct refstore_graph {
+	struct list_head objects;
+	struct list_head suspects;
+	struct list_head dying;
+	struct list_head garbage;
+	u64 nr_garbage;
+	u64 nr_frozen;
+	s64 count[REFSTORE_NR_GENS];
+	u32 threshold[REFSTORE_NR_GENS];
+	bool enabled;
+	u32 debug;
+	struct refstore_gen_stats stats[REFSTORE_NR_GENS];
+	u64 examined;
+};
+
+/**
+ * struct refstore_collect_result - what one collection did
+ * @generation: the generation collected (and every younger one)
+ * @examined: objects in the subgraph
+ * @unreachable: objects found unreachable
+ * @uncollectable: of those, the ones kept (SAVEALL)
+ */
+struct refstore_collect_result {
+	u32 generation;
+	u64 examined;
+	u64 unreachable;
+	u64 uncollectable;
+};
+
+/*
+ * Hooks the graph's owner implements (object.c in the module, the test
+ * harness in userspace), called with the graph's lock held.
+ */
+
+/* Cause given to refstore_graph_release_obj() when the whole graph goes. */
+#define REFSTORE_CAUSE_NONE 0
+
+/*
+ * @obj died (@cause REFSTORE_CAUSE_*): detach its weak handles, queue its
+ * death event, uncharge it. REFSTORE_CAUSE_NONE: the graph is being
+ * destroyed, only uncharge. Its memory is freed later, with
+ * refstore_graph_free_obj().
+ */
+void refstore_graph_release_obj(struct refstore_graph *graph,
+				struct refstore_obj *obj, u32 cause);
+/* Free the memory of a released object; may be called without the lock. */
+void refstore_graph_free_obj(struct refstore_graph *graph,
+			     struct refstore_obj *obj);
+
+/* graph.c */
+void refstore_graph_init(struct refstore_graph *graph);
+void refstore_graph_add(struct refstore_graph *graph, struct refstore_obj *obj);
+void refstore_graph_remove_unused(struct refstore_graph *graph,
+				  struct refstore_obj *obj);
+struct refstore_obj **refstore_obj_slots(struct refstore_obj *obj);
+void refstore_obj_get(struct refstore_obj *obj);
+void refstore_obj_put(struct refstore_graph *graph, struct refstore_obj *obj);
+void refstore_reap(struct refstore_graph *graph, u32 cause);
+void refstore_graph_destroy(struct refstore_graph *graph);
+
+/* collect.c */
+int refstore_graph_due(const struct refstore_graph *graph);
+void refstore_collect(struct refstore_graph *graph, u32 generation,
+		      struct refstore_collect_result *res,
+		      struct list_head *to_free);
+void refstore_free_list(struct refstore_graph *graph,
+			struct list_head *to_free);
+u64 refstore_freeze(struct refstore_graph *graph);
+u64 refstore_unfreeze(struct refstore_graph *graph);
+void refstore_garbage_clear(struct refstore_graph *graph);
+
+#endif /* _REFSTORE_GRAPH_H */
