@@ -222,7 +222,7 @@ void refstore_collect(struct refstore_graph *graph, u32 generation,
 		unreachable++;
 	res->unreachable = unreachable;
 	res->uncollectable = 0;
-	if (graph->debug & REFSTORE_GRAPH_DEBUG_SAVEALL) {
+	if (graph->debug & REFSTORE_GC_DEBUG_SAVEALL) {
 		res->uncollectable = unreachable;
 		refstore_scan_save(graph, &scan);
 	} else {

@@ -71,9 +71,6 @@ struct refstore_obj {
 	s32 gc_refs;
 };
 
-/* Debug flags (graph->debug), as CPython's gc.set_debug(). */
-#define REFSTORE_GRAPH_DEBUG_STATS	BIT(0)
-#define REFSTORE_GRAPH_DEBUG_SAVEALL	BIT(1)
 
 /**
  * struct refstore_gen_stats - what collections of one generation did
@@ -101,7 +98,7 @@ struct refstore_gen_stats {
  *	for g > 0 is collections of generation g - 1 since the last one of g
  * @threshold: as gc.set_threshold()
  * @enabled: automatic collection on (manual collection always works)
- * @debug: REFSTORE_GRAPH_DEBUG_*
+ * @debug: REFSTORE_GC_DEBUG_* (uapi), as gc.set_debug()
  * @stats: per generation
  * @examined: objects put through trial deletion, ever
  */

@@ -77,6 +77,8 @@
 #define REFSTORE_FEAT_LIMITS _BITULL(5)
 /** REFSTORE_FEAT_HEAP_STATS - HEAP_STATS */
 #define REFSTORE_FEAT_HEAP_STATS _BITULL(6)
+/** REFSTORE_FEAT_GC - the cycle collector and its REFSTORE_IOC_GC_* controls */
+#define REFSTORE_FEAT_GC _BITULL(7)
 
 /**
  * struct refstore_version - REFSTORE_IOC_VERSION
@@ -255,8 +257,8 @@ struct refstore_rw {
  * @payload_size: out: payload bytes
  * @nslots: out: slot count
  * @obj_flags: out: REFSTORE_OBJ_* bits
- * @creator_pid: out: thread group id of the creating process (in the
- *	caller's pid namespace; 0 if not visible there)
+ * @creator_pid: out: process id of the creator, as it saw itself
+ *	(its getpid()); 0 if the heap's table of creators was full
  *
  * Errors: ENOENT, EBADSLT.
  */
@@ -401,6 +403,178 @@ struct refstore_event {
 	__u32 count;
 };
 
+/**
+ * DOC: Cycle collector
+ *
+ * Counting frees an object as soon as its last strong reference goes, but
+ * not a cycle (obj1.slot0 = obj2, obj2.slot0 = obj1). Each heap has a
+ * collector modelled on Python's gc module. An object whose count is
+ * decremented to a non-zero value becomes a *suspect*; a collection runs
+ * trial deletion over the objects reachable from suspects and frees those
+ * reachable only from each other, with REFSTORE_CAUSE_CYCLE death events.
+ *
+ * Objects live in generations 0 (young), 1 and 2 (old), and objects moved
+ * there by FREEZE in a permanent generation that is never examined. A
+ * collection of generation g examines generations 0..g; survivors move one
+ * generation up. A collection of generation 2 is full: it finds every
+ * unreachable cycle outside the permanent generation. Automatic
+ * collection (on by default, run by the module's ``refstore_gc`` kernel
+ * thread) starts when generation 0's count (objects with slots allocated
+ * minus freed since the last collection) exceeds threshold 0; it collects
+ * the oldest generation g whose count (collections of generation g - 1
+ * since the last one of g) exceeds threshold g. Defaults: 700, 10, 10.
+ */
+
+/** REFSTORE_GC_GENERATIONS - collectable generations (0, 1, 2) */
+#define REFSTORE_GC_GENERATIONS 3
+
+/**
+ * struct refstore_gc_collect - REFSTORE_IOC_GC_COLLECT, as gc.collect()
+ * @size: sizeof(struct refstore_gc_collect)
+ * @flags: must be 0
+ * @generation: 0, 1 or 2 (full)
+ * @__reserved: must be 0
+ * @unreachable: out: unreachable objects found (gc.collect()'s result)
+ * @uncollectable: out: of those, kept on the garbage list (SAVEALL)
+ * @examined: out: objects examined
+ *
+ * Collects synchronously in the caller, whether automatic collection is
+ * enabled or not. Errors: EINVAL (@generation > 2), EINTR (a signal came
+ * while waiting for the heap).
+ */
+struct refstore_gc_collect {
+	__u32 size;
+	__u32 flags;
+	__u32 generation;
+	__u32 __reserved;
+	__u64 unreachable;
+	__u64 uncollectable;
+	__u64 examined;
+};
+
+/**
+ * struct refstore_gc_value - one value in or out
+ * @size: sizeof(struct refstore_gc_value)
+ * @flags: must be 0
+ * @value: see each command
+ *
+ * - REFSTORE_IOC_GC_ENABLE, _DISABLE: in: must be 0; out: 1 if automatic
+ *   collection was enabled before the call (gc.enable(), gc.disable()).
+ * - REFSTORE_IOC_GC_ISENABLED: out: 1 if enabled (gc.isenabled()).
+ * - REFSTORE_IOC_GC_SET_DEBUG: in: REFSTORE_GC_DEBUG_* (gc.set_debug());
+ *   EINVAL for unknown bits.
+ * - REFSTORE_IOC_GC_GET_DEBUG: out: the debug flags (gc.get_debug()).
+ * - REFSTORE_IOC_GC_FREEZE: out: objects in the permanent generation
+ *   (gc.freeze()).
+ * - REFSTORE_IOC_GC_UNFREEZE: out: objects moved back to generation 2
+ *   (gc.unfreeze()); they are examined by the next full collection.
+ * - REFSTORE_IOC_GC_GET_FREEZE_COUNT: out: gc.get_freeze_count().
+ * - REFSTORE_IOC_GC_CLEAR_GARBAGE: out: objects dropped from the garbage
+ *   list (``del gc.garbage[:]``); they are examined again by the next full
+ *   collection.
+ *
+ * For every command but SET_DEBUG, @value must be 0 on input (EINVAL).
+ */
+struct refstore_gc_value {
+	__u32 size;
+	__u32 flags;
+	__u64 value;
+};
+
+/** REFSTORE_GC_DEBUG_STATS - log one line per collection to the kernel log */
+#define REFSTORE_GC_DEBUG_STATS _BITUL(0)
+/** REFSTORE_GC_DEBUG_SAVEALL - keep unreachable objects on the garbage list */
+#define REFSTORE_GC_DEBUG_SAVEALL _BITUL(1)
+/** REFSTORE_GC_DEBUG_FLAGS - every valid debug flag */
+#define REFSTORE_GC_DEBUG_FLAGS (REFSTORE_GC_DEBUG_STATS | REFSTORE_GC_DEBUG_SAVEALL)
+
+/**
+ * struct refstore_gc_threshold - REFSTORE_IOC_GC_SET_THRESHOLD and _GET_
+ * @size: sizeof(struct refstore_gc_threshold)
+ * @flags: must be 0
+ * @threshold: gc.set_threshold() / gc.get_threshold(); threshold 0 of 0
+ *	disables automatic collection, like in Python
+ * @__reserved: must be 0
+ *
+ * Errors: EINVAL if a threshold is above 1000000.
+ */
+struct refstore_gc_threshold {
+	__u32 size;
+	__u32 flags;
+	__u32 threshold[REFSTORE_GC_GENERATIONS];
+	__u32 __reserved;
+};
+
+/**
+ * struct refstore_gc_count - REFSTORE_IOC_GC_GET_COUNT, as gc.get_count()
+ * @size: sizeof(struct refstore_gc_count)
+ * @flags: must be 0
+ * @count: out: per generation (see the collector's DOC); count 0 may be
+ *	negative when more objects were freed than allocated
+ */
+struct refstore_gc_count {
+	__u32 size;
+	__u32 flags;
+	__s64 count[REFSTORE_GC_GENERATIONS];
+};
+
+/**
+ * struct refstore_gc_gen_stats - one generation of gc.get_stats()
+ * @collections: collections of this generation
+ * @collected: unreachable objects freed by them
+ * @uncollectable: unreachable objects kept by them (SAVEALL)
+ */
+struct refstore_gc_gen_stats {
+	__u64 collections;
+	__u64 collected;
+	__u64 uncollectable;
+};
+
+/**
+ * struct refstore_gc_stats - REFSTORE_IOC_GC_GET_STATS, as gc.get_stats()
+ * @size: sizeof(struct refstore_gc_stats)
+ * @flags: must be 0
+ * @gen: out: per generation
+ * @pause_total_ns: out: time spent collecting, with the heap locked
+ * @pause_max_ns: out: the longest single collection
+ * @examined: out: objects examined by all collections
+ * @automatic: out: collections started by the kernel thread
+ * @garbage: out: objects on the garbage list
+ */
+struct refstore_gc_stats {
+	__u32 size;
+	__u32 flags;
+	struct refstore_gc_gen_stats gen[REFSTORE_GC_GENERATIONS];
+	__u64 pause_total_ns;
+	__u64 pause_max_ns;
+	__u64 examined;
+	__u64 automatic;
+	__u64 garbage;
+};
+
+/**
+ * struct refstore_gc_garbage - REFSTORE_IOC_GC_GARBAGE, as gc.garbage
+ * @size: sizeof(struct refstore_gc_garbage)
+ * @flags: must be 0
+ * @capacity: number of __u32 entries at @handles
+ * @count: out: handles written
+ * @handles: user pointer (as __u64) to an array of @capacity handles
+ * @total: out: objects on the garbage list
+ *
+ * Writes a new strong handle for each of the first @capacity objects on
+ * the heap's garbage list (made by collections with SAVEALL). With
+ * @capacity 0, only @total is returned. Errors: EFAULT (@handles; no
+ * handle is left behind), EDQUOT (handle limit; none is left behind).
+ */
+struct refstore_gc_garbage {
+	__u32 size;
+	__u32 flags;
+	__u32 capacity;
+	__u32 count;
+	__u64 handles;
+	__u64 total;
+};
+
 #define REFSTORE_IOC_VERSION \
 	_IOWR(REFSTORE_IOC_MAGIC, 0x00, struct refstore_version)
 #define REFSTORE_IOC_CREATE \
@@ -429,5 +603,36 @@ struct refstore_event {
 	_IOWR(REFSTORE_IOC_MAGIC, 0x0c, struct refstore_limits)
 #define REFSTORE_IOC_HEAP_STATS \
 	_IOWR(REFSTORE_IOC_MAGIC, 0x0d, struct refstore_heap_stats)
+
+#define REFSTORE_IOC_GC_COLLECT \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x20, struct refstore_gc_collect)
+#define REFSTORE_IOC_GC_ENABLE \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x21, struct refstore_gc_value)
+#define REFSTORE_IOC_GC_DISABLE \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x22, struct refstore_gc_value)
+#define REFSTORE_IOC_GC_ISENABLED \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x23, struct refstore_gc_value)
+#define REFSTORE_IOC_GC_SET_THRESHOLD \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x24, struct refstore_gc_threshold)
+#define REFSTORE_IOC_GC_GET_THRESHOLD \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x25, struct refstore_gc_threshold)
+#define REFSTORE_IOC_GC_GET_COUNT \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x26, struct refstore_gc_count)
+#define REFSTORE_IOC_GC_GET_STATS \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x27, struct refstore_gc_stats)
+#define REFSTORE_IOC_GC_FREEZE \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x28, struct refstore_gc_value)
+#define REFSTORE_IOC_GC_UNFREEZE \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x29, struct refstore_gc_value)
+#define REFSTORE_IOC_GC_GET_FREEZE_COUNT \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x2a, struct refstore_gc_value)
+#define REFSTORE_IOC_GC_SET_DEBUG \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x2b, struct refstore_gc_value)
+#define REFSTORE_IOC_GC_GET_DEBUG \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x2c, struct refstore_gc_value)
+#define REFSTORE_IOC_GC_GARBAGE \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x2d, struct refstore_gc_garbage)
+#define REFSTORE_IOC_GC_CLEAR_GARBAGE \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x2e, struct refstore_gc_value)
 
 #endif /* _UAPI_LINUX_REFSTORE_H */
