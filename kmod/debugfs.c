@@ -3,8 +3,14 @@
  * refstore debugfs: /sys/kernel/debug/refstore/
  *
  *   stats                  module-wide counters, "key: value" lines
+ *   gc                     module-wide collector counters
+ *   control                write a verb: "collect" (full collection of
+ *                          every heap), "collect=<heap-id>", "gc=on",
+ *                          "gc=off" (automatic collection everywhere)
  *   heaps/<id>/stats       one heap's counters, limits and owner
  *   heaps/<id>/objects     one line per live object of the heap
+ *   heaps/<id>/gc          the heap's collector state, gc.get_stats() shape
+ *   heaps/<id>/garbage     ids of the objects on the heap's garbage list
  *
  * Root only (debugfs' default mode); it is the one view across heaps.
  * A heap's directory is removed before the heap is freed, and
@@ -12,6 +18,8 @@
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
 
 #include "refstore.h"
 
@@ -107,11 +115,142 @@ static int refstore_heap_objects_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(refstore_heap_objects);
 
+static int refstore_gc_show(struct seq_file *m, void *v)
+{
+	refstore_gc_debugfs_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(refstore_gc);
+
+static int refstore_heap_gc_show(struct seq_file *m, void *v)
+{
+	struct refstore_heap *heap = m->private;
+	struct refstore_graph *g = &heap->graph;
+	int i;
+
+	mutex_lock(&heap->lock);
+	seq_printf(m, "enabled: %d\n", g->enabled);
+	seq_printf(m, "debug: %#x\n", g->debug);
+	seq_printf(m, "threshold: %u %u %u\n", g->threshold[0],
+		   g->threshold[1], g->threshold[2]);
+	seq_printf(m, "count: %lld %lld %lld\n", g->count[0], g->count[1],
+		   g->count[2]);
+	seq_printf(m, "frozen: %llu\n", g->nr_frozen);
+	seq_printf(m, "garbage: %llu\n", g->nr_garbage);
+	seq_printf(m, "suspects: %s\n",
+		   list_empty(&g->suspects) ? "none" : "some");
+	seq_puts(m, "stats: [");
+	for (i = 0; i < REFSTORE_NR_GENS; i++)
+		seq_printf(m, "%s{'collections': %llu, 'collected': %llu, 'uncollectable': %llu}",
+			   i ? ", " : "", g->stats[i].collections,
+			   g->stats[i].collected, g->stats[i].uncollectable);
+	seq_puts(m, "]\n");
+	seq_printf(m, "examined: %llu\n", g->examined);
+	seq_printf(m, "automatic: %llu\n", heap->gc_automatic);
+	seq_printf(m, "pause_total_ns: %llu\n", heap->gc_pause_total);
+	seq_printf(m, "pause_max_ns: %llu\n", heap->gc_pause_max);
+	seq_puts(m, "pause_histogram_ns:\n");
+	for (i = 0; i < REFSTORE_PAUSE_BUCKETS; i++) {
+		if (heap->gc_pause_hist[i])
+			seq_printf(m, "  [%llu, %llu): %u\n", 1ULL << i,
+				   2ULL << i, heap->gc_pause_hist[i]);
+	}
+	mutex_unlock(&heap->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(refstore_heap_gc);
+
+static int refstore_heap_garbage_show(struct seq_file *m, void *v)
+{
+	struct refstore_heap *heap = m->private;
+	struct refstore_obj *obj;
+
+	mutex_lock(&heap->lock);
+	list_for_each_entry(obj, &heap->graph.garbage, node)
+		seq_printf(m, "%llu\n", obj->id);
+	mutex_unlock(&heap->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(refstore_heap_garbage);
+
+/* Run "collect=<id>": a full collection of one heap. */
+static int refstore_control_collect_one(u64 id)
+{
+	struct refstore_collect_result res;
+	struct refstore_heap *heap;
+	int ret;
+
+	heap = refstore_heap_get_next(id - 1, false);
+	if (!heap || heap->id != id) {
+		if (heap)
+			refstore_heap_put(heap);
+		return -ENOENT;
+	}
+	ret = refstore_heap_collect(heap, REFSTORE_GEN_OLDEST, &res);
+	refstore_heap_put(heap);
+	return ret;
+}
+
+static ssize_t refstore_control_write(struct file *file,
+				      const char __user *ubuf, size_t len,
+				      loff_t *ppos)
+{
+	char buf[64], *verb;
+	u64 id;
+	int ret = 0;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	verb = strim(buf);
+
+	if (!strcmp(verb, "collect")) {
+		refstore_gc_collect_all();
+	} else if (!strncmp(verb, "collect=", 8)) {
+		ret = kstrtou64(verb + 8, 10, &id);
+		if (!ret)
+			ret = id ? refstore_control_collect_one(id) : -ENOENT;
+	} else if (!strcmp(verb, "gc=on")) {
+		WRITE_ONCE(refstore_gc_auto, true);
+	} else if (!strcmp(verb, "gc=off")) {
+		WRITE_ONCE(refstore_gc_auto, false);
+	} else {
+		ret = -EINVAL;
+	}
+	return ret ? ret : len;
+}
+
+static int refstore_control_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "gc=%s\n", READ_ONCE(refstore_gc_auto) ? "on" : "off");
+	return 0;
+}
+
+static int refstore_control_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, refstore_control_show, NULL);
+}
+
+static const struct file_operations refstore_control_fops = {
+	.owner = THIS_MODULE,
+	.open = refstore_control_open,
+	.read = seq_read,
+	.write = refstore_control_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
 void refstore_debugfs_init(void)
 {
 	refstore_debugfs_root = debugfs_create_dir("refstore", NULL);
 	debugfs_create_file("stats", 0444, refstore_debugfs_root, NULL,
 			    &refstore_stats_fops);
+	debugfs_create_file("gc", 0444, refstore_debugfs_root, NULL,
+			    &refstore_gc_fops);
+	debugfs_create_file("control", 0600, refstore_debugfs_root, NULL,
+			    &refstore_control_fops);
 	refstore_debugfs_heaps = debugfs_create_dir("heaps",
 						    refstore_debugfs_root);
 }
@@ -131,6 +270,10 @@ void refstore_debugfs_heap_add(struct refstore_heap *heap)
 			    &refstore_heap_stats_fops);
 	debugfs_create_file("objects", 0444, heap->debugfs, heap,
 			    &refstore_heap_objects_fops);
+	debugfs_create_file("gc", 0444, heap->debugfs, heap,
+			    &refstore_heap_gc_fops);
+	debugfs_create_file("garbage", 0444, heap->debugfs, heap,
+			    &refstore_heap_garbage_fops);
 }
 
 void refstore_debugfs_heap_remove(struct refstore_heap *heap)

@@ -71,7 +71,6 @@ struct refstore_obj {
 	s32 gc_refs;
 };
 
-
 /**
  * struct refstore_gen_stats - what collections of one generation did
  * @collections: collections of this generation

@@ -36,6 +36,7 @@ struct refstore_heap *refstore_heap_create(void)
 	mutex_init(&heap->ev_read_lock);
 	init_waitqueue_head(&heap->ev_wait);
 
+	kref_init(&heap->ref);
 	heap->id = atomic64_inc_return(&refstore_next_heap_id);
 	heap->owner_pid = task_tgid_vnr(current);
 	get_task_comm(heap->owner_comm, current);
@@ -49,6 +50,63 @@ struct refstore_heap *refstore_heap_create(void)
 	return heap;
 }
 
+static void refstore_heap_free(struct kref *ref)
+{
+	struct refstore_heap *heap = container_of(ref, struct refstore_heap, ref);
+
+	refstore_event_ring_free(heap);
+	kfree(heap->creators);
+	mutex_destroy(&heap->ev_read_lock);
+	mutex_destroy(&heap->lock);
+	kfree(heap);
+}
+
+/**
+ * refstore_heap_put() - drop a reference to a heap
+ * @heap: the heap
+ */
+void refstore_heap_put(struct refstore_heap *heap)
+{
+	kref_put(&heap->ref, refstore_heap_free);
+}
+
+/**
+ * refstore_heap_get_next() - the next open heap, referenced
+ * @after: return the first heap whose id is above this
+ * @pending: only heaps the collector thread was asked to look at; the
+ *	request is consumed
+ *
+ * Heaps are listed in id order, so a walk can drop the list's lock
+ * between heaps. The caller drops the reference with refstore_heap_put().
+ *
+ * Return: the heap, or NULL.
+ */
+struct refstore_heap *refstore_heap_get_next(u64 after, bool pending)
+{
+	struct refstore_heap *heap, *found = NULL;
+
+	mutex_lock(&refstore_heaps_lock);
+	list_for_each_entry(heap, &refstore_heaps, link) {
+		if (heap->id <= after)
+			continue;
+		if (pending &&
+		    !test_and_clear_bit(REFSTORE_HEAP_GC_PENDING, &heap->gc_flags))
+			continue;
+		kref_get(&heap->ref);
+		found = heap;
+		break;
+	}
+	mutex_unlock(&refstore_heaps_lock);
+	return found;
+}
+
+/**
+ * refstore_heap_destroy() - the heap's file was released: free its objects
+ * @heap: the heap
+ *
+ * The collector thread may still hold a reference; it sees @heap->dead
+ * and leaves. The heap itself goes with the last reference.
+ */
 void refstore_heap_destroy(struct refstore_heap *heap)
 {
 	/* Waits for debugfs readers of this heap to finish. */
@@ -58,17 +116,16 @@ void refstore_heap_destroy(struct refstore_heap *heap)
 	list_del(&heap->link);
 	mutex_unlock(&refstore_heaps_lock);
 
+	mutex_lock(&heap->lock);
+	heap->dead = true;
 	refstore_handles_destroy(heap);
 	refstore_graph_destroy(&heap->graph);
 	WARN_ON(heap->nr_objects || heap->nr_bytes || heap->nr_handles ||
 		heap->nr_weak);
+	mutex_unlock(&heap->lock);
 
-	refstore_event_ring_free(heap);
-	kfree(heap->creators);
-	mutex_destroy(&heap->ev_read_lock);
-	mutex_destroy(&heap->lock);
 	atomic64_dec(&refstore_stats.heaps);
-	kfree(heap);
+	refstore_heap_put(heap);
 }
 
 /**

@@ -21,7 +21,7 @@
 #define REFSTORE_FEATURES (REFSTORE_FEAT_OBJECTS | REFSTORE_FEAT_SLOTS | \
 			   REFSTORE_FEAT_PAYLOAD | REFSTORE_FEAT_WEAK | \
 			   REFSTORE_FEAT_EVENTS | REFSTORE_FEAT_LIMITS | \
-			   REFSTORE_FEAT_HEAP_STATS)
+			   REFSTORE_FEAT_HEAP_STATS | REFSTORE_FEAT_GC)
 
 union refstore_ioctl_buf {
 	struct refstore_version version;
@@ -36,6 +36,12 @@ union refstore_ioctl_buf {
 	struct refstore_upgrade upgrade;
 	struct refstore_limits limits;
 	struct refstore_heap_stats heap_stats;
+	struct refstore_gc_collect gc_collect;
+	struct refstore_gc_value gc_value;
+	struct refstore_gc_threshold gc_threshold;
+	struct refstore_gc_count gc_count;
+	struct refstore_gc_stats gc_stats;
+	struct refstore_gc_garbage gc_garbage;
 };
 
 /**
@@ -89,6 +95,7 @@ static int refstore_ioc_create(struct refstore_heap *heap, void *arg)
 	}
 	c->handle = handle;
 	c->id = obj->id;
+	refstore_gc_maybe_kick(heap);
 out_unlock:
 	mutex_unlock(&heap->lock);
 	return ret;
@@ -475,6 +482,36 @@ static const struct refstore_ioctl_op refstore_ioctl_ops[] = {
 		    refstore_limits, __reserved, 0),
 	REFSTORE_OP(REFSTORE_IOC_HEAP_STATS, refstore_ioc_heap_stats,
 		    refstore_heap_stats, __reserved, 0),
+	REFSTORE_OP(REFSTORE_IOC_GC_COLLECT, refstore_ioc_gc_collect,
+		    refstore_gc_collect, examined, 0),
+	REFSTORE_OP(REFSTORE_IOC_GC_ENABLE, refstore_ioc_gc_enable,
+		    refstore_gc_value, value, 0),
+	REFSTORE_OP(REFSTORE_IOC_GC_DISABLE, refstore_ioc_gc_disable,
+		    refstore_gc_value, value, 0),
+	REFSTORE_OP(REFSTORE_IOC_GC_ISENABLED, refstore_ioc_gc_isenabled,
+		    refstore_gc_value, value, 0),
+	REFSTORE_OP(REFSTORE_IOC_GC_SET_THRESHOLD, refstore_ioc_gc_set_threshold,
+		    refstore_gc_threshold, __reserved, 0),
+	REFSTORE_OP(REFSTORE_IOC_GC_GET_THRESHOLD, refstore_ioc_gc_get_threshold,
+		    refstore_gc_threshold, __reserved, 0),
+	REFSTORE_OP(REFSTORE_IOC_GC_GET_COUNT, refstore_ioc_gc_get_count,
+		    refstore_gc_count, count, 0),
+	REFSTORE_OP(REFSTORE_IOC_GC_GET_STATS, refstore_ioc_gc_get_stats,
+		    refstore_gc_stats, garbage, 0),
+	REFSTORE_OP(REFSTORE_IOC_GC_FREEZE, refstore_ioc_gc_freeze,
+		    refstore_gc_value, value, 0),
+	REFSTORE_OP(REFSTORE_IOC_GC_UNFREEZE, refstore_ioc_gc_unfreeze,
+		    refstore_gc_value, value, 0),
+	REFSTORE_OP(REFSTORE_IOC_GC_GET_FREEZE_COUNT,
+		    refstore_ioc_gc_get_freeze_count, refstore_gc_value, value, 0),
+	REFSTORE_OP(REFSTORE_IOC_GC_SET_DEBUG, refstore_ioc_gc_set_debug,
+		    refstore_gc_value, value, 0),
+	REFSTORE_OP(REFSTORE_IOC_GC_GET_DEBUG, refstore_ioc_gc_get_debug,
+		    refstore_gc_value, value, 0),
+	REFSTORE_OP(REFSTORE_IOC_GC_GARBAGE, refstore_ioc_gc_garbage,
+		    refstore_gc_garbage, total, 0),
+	REFSTORE_OP(REFSTORE_IOC_GC_CLEAR_GARBAGE, refstore_ioc_gc_clear_garbage,
+		    refstore_gc_value, value, 0),
 };
 
 /* The copy-out failed: close the handle the command made. */

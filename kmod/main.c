@@ -148,12 +148,18 @@ static int __init refstore_init(void)
 
 	refstore_debugfs_init();
 
-	ret = misc_register(&refstore_misc);
+	ret = refstore_gc_start();
 	if (ret)
 		goto out_remove_debugfs;
 
+	ret = misc_register(&refstore_misc);
+	if (ret)
+		goto out_stop_gc;
+
 	return 0;
 
+out_stop_gc:
+	refstore_gc_stop();
 out_remove_debugfs:
 	refstore_debugfs_exit();
 	refstore_obj_cache_exit();
@@ -163,6 +169,7 @@ out_remove_debugfs:
 static void __exit refstore_exit(void)
 {
 	misc_deregister(&refstore_misc);
+	refstore_gc_stop();
 	refstore_debugfs_exit();
 	rcu_barrier();
 	refstore_obj_cache_exit();

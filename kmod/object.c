@@ -9,6 +9,7 @@
 #include <linux/slab.h>
 
 #include "refstore.h"
+#include "trace.h"
 
 static struct kmem_cache *refstore_obj_cache;
 static atomic64_t refstore_next_id = ATOMIC64_INIT(0);
@@ -149,6 +150,8 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 	atomic64_inc(&refstore_stats.objects);
 	atomic64_add(charge, &refstore_stats.bytes);
 	atomic64_inc(&refstore_stats.created);
+	trace_obj_create(heap->id, obj->id, obj->payload_size, obj->nslots,
+			 obj->tag);
 	return obj;
 
 out_free_ext:
@@ -184,6 +187,7 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 	struct refstore_heap *heap = refstore_graph_heap(graph);
 
 	lockdep_assert_held(&heap->lock);
+	trace_obj_free(heap->id, obj->id, cause);
 	if (cause != REFSTORE_CAUSE_NONE) {
 		if (obj->flags & REFSTORE_OF_WEAKREFS)
 			refstore_weak_clear(heap, obj);

@@ -15,6 +15,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
+#include <linux/seq_file.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -55,6 +56,12 @@ struct refstore_creator {
 	char comm[TASK_COMM_LEN];
 };
 
+/* Buckets of the pause histogram: bucket b counts pauses of 2^b..2^(b+1) ns. */
+#define REFSTORE_PAUSE_BUCKETS 40
+
+/* heap->gc_flags: the collector thread should look at this heap. */
+#define REFSTORE_HEAP_GC_PENDING 0
+
 /**
  * struct refstore_heap - the state behind one open of /dev/refstore
  * @lock: protects the object graph: @handles, @weak_lists, every object's
@@ -83,6 +90,14 @@ struct refstore_creator {
  * @ev_lost: events dropped and not yet reported by read()
  * @ev_queued: events ever queued
  * @ev_dropped: events ever dropped
+ * @ref: the file's reference, plus one while the collector thread or a
+ *	debugfs control command works on the heap
+ * @dead: the file was released and the heap emptied; under @lock
+ * @gc_flags: REFSTORE_HEAP_GC_* bits, atomic bitops
+ * @gc_pause_total: ns spent collecting; this and below under @lock
+ * @gc_pause_max: longest collection, ns
+ * @gc_automatic: collections started by the collector thread
+ * @gc_pause_hist: collections by log2 of their pause in ns
  * @id: heap id, the name of its debugfs directory
  * @owner_pid: tgid of the opener
  * @owner_comm: command name of the opener
@@ -114,6 +129,14 @@ struct refstore_heap {
 	u32 ev_lost;
 	u64 ev_queued;
 	u64 ev_dropped;
+
+	struct kref ref;
+	bool dead;
+	unsigned long gc_flags;
+	u64 gc_pause_total;
+	u64 gc_pause_max;
+	u64 gc_automatic;
+	u32 gc_pause_hist[REFSTORE_PAUSE_BUCKETS];
 
 	u64 id;
 	pid_t owner_pid;
@@ -162,6 +185,8 @@ extern struct list_head refstore_heaps;
 /* heap.c */
 struct refstore_heap *refstore_heap_create(void);
 void refstore_heap_destroy(struct refstore_heap *heap);
+void refstore_heap_put(struct refstore_heap *heap);
+struct refstore_heap *refstore_heap_get_next(u64 after, bool pending);
 int refstore_heap_creator(struct refstore_heap *heap, u32 *index);
 const struct refstore_creator *
 refstore_heap_creator_of(struct refstore_heap *heap,
@@ -204,6 +229,33 @@ ssize_t refstore_event_read(struct refstore_heap *heap, char __user *buf,
 __poll_t refstore_event_poll(struct refstore_heap *heap, struct file *file,
 			     poll_table *wait);
 void refstore_event_ring_free(struct refstore_heap *heap);
+
+/* gc.c */
+extern bool refstore_gc_auto;
+int refstore_gc_start(void);
+void refstore_gc_stop(void);
+void refstore_gc_maybe_kick(struct refstore_heap *heap);
+int refstore_heap_collect(struct refstore_heap *heap, u32 generation,
+			  struct refstore_collect_result *res);
+void refstore_gc_collect_all(void);
+void refstore_gc_debugfs_show(struct seq_file *m);
+
+/* gc_ioctl.c */
+int refstore_ioc_gc_collect(struct refstore_heap *heap, void *arg);
+int refstore_ioc_gc_enable(struct refstore_heap *heap, void *arg);
+int refstore_ioc_gc_disable(struct refstore_heap *heap, void *arg);
+int refstore_ioc_gc_isenabled(struct refstore_heap *heap, void *arg);
+int refstore_ioc_gc_set_threshold(struct refstore_heap *heap, void *arg);
+int refstore_ioc_gc_get_threshold(struct refstore_heap *heap, void *arg);
+int refstore_ioc_gc_get_count(struct refstore_heap *heap, void *arg);
+int refstore_ioc_gc_get_stats(struct refstore_heap *heap, void *arg);
+int refstore_ioc_gc_freeze(struct refstore_heap *heap, void *arg);
+int refstore_ioc_gc_unfreeze(struct refstore_heap *heap, void *arg);
+int refstore_ioc_gc_get_freeze_count(struct refstore_heap *heap, void *arg);
+int refstore_ioc_gc_set_debug(struct refstore_heap *heap, void *arg);
+int refstore_ioc_gc_get_debug(struct refstore_heap *heap, void *arg);
+int refstore_ioc_gc_garbage(struct refstore_heap *heap, void *arg);
+int refstore_ioc_gc_clear_garbage(struct refstore_heap *heap, void *arg);
 
 /* ioctl.c */
 long refstore_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * refstore collector thread: one kthread, "refstore_gc", for the module.
+ *
+ * It sleeps until a heap asks for a collection: CREATE (and the threshold
+ * and enable controls) call refstore_gc_maybe_kick(), which, if generation
+ * 0's count is over its threshold, marks the heap pending and wakes the
+ * thread. The thread takes a reference to each pending heap in turn (so a
+ * heap whose file is released meanwhile stays valid; its objects are gone
+ * and heap->dead tells so), collects the generation that is due under the
+ * heap's lock, and frees the garbage after dropping it. Heaps are
+ * collected one at a time, each under its own lock only: calls on other
+ * heaps never wait for a collection.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/freezer.h>
+#include <linux/kthread.h>
+#include <linux/log2.h>
+#include <linux/timekeeping.h>
+
+#include "refstore.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+/* Automatic collection in every heap; debugfs control "gc=on|off". */
+bool refstore_gc_auto = true;
+
+static struct task_struct *refstore_gc_task;
+static DECLARE_WAIT_QUEUE_HEAD(refstore_gc_wait);
+/* Kicks not yet seen by the thread; the heaps say which (gc_flags). */
+static atomic_t refstore_gc_kicks = ATOMIC_INIT(0);
+static atomic64_t refstore_gc_wakeups = ATOMIC64_INIT(0);
+static atomic64_t refstore_gc_idle = ATOMIC64_INIT(0);
+static atomic64_t refstore_gc_collections = ATOMIC64_INIT(0);
+static atomic64_t refstore_gc_collected = ATOMIC64_INIT(0);
+
+/**
+ * refstore_gc_maybe_kick() - wake the collector thread if the heap is due
+ * @heap: the heap, locked
+ */
+void refstore_gc_maybe_kick(struct refstore_heap *heap)
+{
+	lockdep_assert_held(&heap->lock);
+	if (!READ_ONCE(refstore_gc_auto) ||
+	    refstore_graph_due(&heap->graph) < 0)
+		return;
+	if (test_and_set_bit(REFSTORE_HEAP_GC_PENDING, &heap->gc_flags))
+		return;
+	atomic_inc(&refstore_gc_kicks);
+	wake_up(&refstore_gc_wait);
+}
+
+/* Collect one generation of a locked heap; account and trace it. */
+static void refstore_heap_collect_locked(struct refstore_heap *heap,
+					 u32 generation, bool automatic,
+					 struct refstore_collect_result *res,
+					 struct list_head *to_free)
+{
+	u64 start, ns;
+
+	lockdep_assert_held(&heap->lock);
+	trace_gc_start(heap->id, generation, automatic);
+	start = ktime_get_ns();
+	refstore_collect(&heap->graph, generation, res, to_free);
+	ns = ktime_get_ns() - start;
+
+	heap->gc_pause_total += ns;
+	heap->gc_pause_max = max(heap->gc_pause_max, ns);
+	heap->gc_pause_hist[min_t(u32, ilog2(ns | 1),
+				  REFSTORE_PAUSE_BUCKETS - 1)]++;
+	if (automatic)
+		heap->gc_automatic++;
+	atomic64_inc(&refstore_gc_collections);
+	atomic64_add(res->unreachable - res->uncollectable,
+		     &refstore_gc_collected);
+
+	trace_gc_end(heap->id, generation, res->examined,
+		     res->unreachable - res->uncollectable,
+		     res->uncollectable, ns);
+	if (heap->graph.debug & REFSTORE_GC_DEBUG_STATS)
+		pr_info("heap %llu: generation %u: examined %llu, unreachable %llu, uncollectable %llu, %llu ns\n",
+			heap->id, generation, res->examined, res->unreachable,
+			res->uncollectable, ns);
+}
+
+/**
+ * refstore_heap_collect() - collect a heap now, in the caller
+ * @heap: the heap; the caller holds a reference
+ * @generation: 0..REFSTORE_GEN_OLDEST
+ * @res: out: what was found
+ *
+ * Return: 0, -EINTR if a signal came while waiting for the heap's lock,
+ * or -ENOENT if the heap's file has been released.
+ */
+int refstore_heap_collect(struct refstore_heap *heap, u32 generation,
+			  struct refstore_collect_result *res)
+{
+	LIST_HEAD(to_free);
+
+	if (mutex_lock_interruptible(&heap->lock))
+		return -EINTR;
+	if (heap->dead) {
+		mutex_unlock(&heap->lock);
+		return -ENOENT;
+	}
+	refstore_heap_collect_locked(heap, generation, false, res, &to_free);
+	mutex_unlock(&heap->lock);
+	refstore_free_list(&heap->graph, &to_free);
+	return 0;
+}
+
+/* The thread's work on one pending heap. */
+static void refstore_gc_run(struct refstore_heap *heap)
+{
+	struct refstore_collect_result res;
+	LIST_HEAD(to_free);
+	int gen;
+
+	mutex_lock(&heap->lock);
+	gen = heap->dead || !READ_ONCE(refstore_gc_auto) ? -1 :
+	      refstore_graph_due(&heap->graph);
+	if (gen >= 0)
+		refstore_heap_collect_locked(heap, gen, true, &res, &to_free);
+	else
+		atomic64_inc(&refstore_gc_idle);
+	mutex_unlock(&heap->lock);
+	refstore_free_list(&heap->graph, &to_free);
+}
+
+static int refstore_gc_thread(void *unused)
+{
+	struct refstore_heap *heap;
+	u64 after;
+
+	set_freezable();
+	while (!kthread_should_stop()) {
+		wait_event_freezable(refstore_gc_wait,
+				     atomic_read(&refstore_gc_kicks) ||
+				     kthread_should_stop());
+		if (kthread_should_stop())
+			break;
+		/* A kick after this is seen at the next wait. */
+		atomic_set(&refstore_gc_kicks, 0);
+		atomic64_inc(&refstore_gc_wakeups);
+
+		after = 0;
+		while ((heap = refstore_heap_get_next(after, true))) {
+			after = heap->id;
+			refstore_gc_run(heap);
+			refstore_heap_put(heap);
+			cond_resched();
+		}
+	}
+	return 0;
+}
+
+/**
+ * refstore_gc_collect_all() - a full collection of every open heap
+ *
+ * For the debugfs control command "collect". Heaps whose lock wait is
+ * interrupted are skipped.
+ */
+void refstore_gc_collect_all(void)
+{
+	struct refstore_collect_result res;
+	struct refstore_heap *heap;
+	u64 after = 0;
+
+	while ((heap = refstore_heap_get_next(after, false))) {
+		after = heap->id;
+		refstore_heap_collect(heap, REFSTORE_GEN_OLDEST, &res);
+		refstore_heap_put(heap);
+	}
+}
+
+/**
+ * refstore_gc_debugfs_show() - the module-wide part of debugfs "gc"
+ * @m: the seq_file
+ */
+void refstore_gc_debugfs_show(struct seq_file *m)
+{
+	seq_printf(m, "automatic: %s\n",
+		   READ_ONCE(refstore_gc_auto) ? "on" : "off");
+	seq_printf(m, "thread_wakeups: %lld\n",
+		   atomic64_read(&refstore_gc_wakeups));
+	seq_printf(m, "idle_wakeups: %lld\n", atomic64_read(&refstore_gc_idle));
+	seq_printf(m, "collections: %lld\n",
+		   atomic64_read(&refstore_gc_collections));
+	seq_printf(m, "collected: %lld\n", atomic64_read(&refstore_gc_collected));
+}
+
+int refstore_gc_start(void)
+{
+	refstore_gc_task = kthread_run(refstore_gc_thread, NULL, "refstore_gc");
+	if (IS_ERR(refstore_gc_task))
+		return PTR_ERR(refstore_gc_task);
+	return 0;
+}
+
+void refstore_gc_stop(void)
+{
+	kthread_stop(refstore_gc_task);
+}
