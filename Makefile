@@ -78,6 +78,7 @@ $(UBIN)/refstore_test_%: selftests/%.c $(ULIB) $(wildcard selftests/*.h) kmod/ua
 build/%/kmod/refstore.ko: $(KMOD_SRCS)
 	scripts/kbuild-tree $* $(TOP)/build/$*
 
+.PRECIOUS: build/%/kmod/refstore.ko
 vm-module-%: build/%/kmod/refstore.ko
 	@true
 

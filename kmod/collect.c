@@ -177,7 +177,7 @@ static void refstore_scan_free(struct refstore_graph *graph,
 		obj->flags |= REFSTORE_OF_DEAD;
 	}
 	list_for_each_entry(obj, scan, node) {
-		graph->count[0]--;
+		refstore_graph_count_free(graph);
 		refstore_graph_release_obj(graph, obj, REFSTORE_CAUSE_CYCLE);
 	}
 	list_for_each_entry(obj, scan, node) {

@@ -55,7 +55,7 @@ void refstore_graph_remove_unused(struct refstore_graph *graph,
 {
 	list_del(&obj->node);
 	if (obj->nslots)
-		graph->count[0]--;
+		refstore_graph_count_free(graph);
 }
 
 /**
@@ -121,7 +121,7 @@ void refstore_reap(struct refstore_graph *graph, u32 cause)
 				refstore_obj_put(graph, slots[i]);
 		}
 		if (obj->nslots)
-			graph->count[0]--;
+			refstore_graph_count_free(graph);
 		if (obj->gen == REFSTORE_GEN_PERMANENT)
 			graph->nr_frozen--;
 		refstore_graph_release_obj(graph, obj, cause);

@@ -93,7 +93,8 @@ struct refstore_gen_stats {
  * @nr_garbage: objects on @garbage
  * @nr_frozen: objects in the permanent generation
  * @count: as CPython's gc.get_count(): @count[0] is allocations minus
- *	frees of objects with slots since the last collection; @count[g]
+ *	frees of objects with slots since the last collection, never below
+ *	zero (a large free does not postpone the next collection); @count[g]
  *	for g > 0 is collections of generation g - 1 since the last one of g
  * @threshold: as gc.set_threshold()
  * @enabled: automatic collection on (manual collection always works)
@@ -149,6 +150,13 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 /* Free the memory of a released object; may be called without the lock. */
 void refstore_graph_free_obj(struct refstore_graph *graph,
 			     struct refstore_obj *obj);
+
+/* An object with slots was freed: generation 0's count goes down, to 0. */
+static inline void refstore_graph_count_free(struct refstore_graph *graph)
+{
+	if (graph->count[0] > 0)
+		graph->count[0]--;
+}
 
 /* graph.c */
 void refstore_graph_init(struct refstore_graph *graph);

@@ -420,7 +420,7 @@ struct refstore_event {
  * unreachable cycle outside the permanent generation. Automatic
  * collection (on by default, run by the module's ``refstore_gc`` kernel
  * thread) starts when generation 0's count (objects with slots allocated
- * minus freed since the last collection) exceeds threshold 0; it collects
+ * minus freed since the last collection, at least 0) exceeds threshold 0; it collects
  * the oldest generation g whose count (collections of generation g - 1
  * since the last one of g) exceeds threshold g. Defaults: 700, 10, 10.
  */
@@ -509,8 +509,8 @@ struct refstore_gc_threshold {
  * struct refstore_gc_count - REFSTORE_IOC_GC_GET_COUNT, as gc.get_count()
  * @size: sizeof(struct refstore_gc_count)
  * @flags: must be 0
- * @count: out: per generation (see the collector's DOC); count 0 may be
- *	negative when more objects were freed than allocated
+ * @count: out: per generation (see the collector's DOC); count 0 does not
+ *	go below zero when more objects are freed than allocated
  */
 struct refstore_gc_count {
 	__u32 size;
