@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * harness.c - the graph owner for host tests. See harness.h.
+ *
+ * The hooks never trust the core: a second release, a free before the
+ * release, a second free, or a cycle victim's memory freed while the
+ * collection still "holds the lock" are fatal, with the test's context.
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include "harness.h"
+
+unsigned long host_cond_resched_calls;
+void (*host_context)(FILE *f);
+
+void host_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	if (host_context)
+		host_context(stderr);
+	fprintf(stderr, "FATAL: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}
+
+static struct host_graph *host_of(struct refstore_graph *graph)
+{
+	return container_of(graph, struct host_graph, graph);
+}
+
+void refstore_graph_release_obj(struct refstore_graph *graph,
+				struct refstore_obj *obj, u32 cause)
+{
+	struct host_graph *hg = host_of(graph);
+	struct host_rec *r;
+
+	if (obj->id >= hg->nrec)
+		host_fail("release of unknown object id %llu",
+			  (unsigned long long)obj->id);
+	r = &hg->rec[obj->id];
+	if (r->released)
+		host_fail("object %llu released twice (causes %u, %u)",
+			  (unsigned long long)obj->id, r->cause, cause);
+	if (r->freed)
+		host_fail("object %llu released after its free",
+			  (unsigned long long)obj->id);
+	if (cause > REFSTORE_CAUSE_CYCLE)
+		host_fail("object %llu released with cause %u",
+			  (unsigned long long)obj->id, cause);
+	if (cause != REFSTORE_CAUSE_NONE && !(obj->flags & REFSTORE_OF_DEAD))
+		host_fail("object %llu released without REFSTORE_OF_DEAD",
+			  (unsigned long long)obj->id);
+	if (hg->on_release)
+		hg->on_release(hg, obj, cause);
+	r->released = 1;
+	r->cause = cause;
+	hg->released[cause]++;
+}
+
+void refstore_graph_free_obj(struct refstore_graph *graph,
+			     struct refstore_obj *obj)
+{
+	struct host_graph *hg = host_of(graph);
+	struct host_rec *r;
+
+	if (obj->id >= hg->nrec)
+		host_fail("free of unknown object id %llu",
+			  (unsigned long long)obj->id);
+	r = &hg->rec[obj->id];
+	if (!r->released)
+		host_fail("object %llu freed before its release",
+			  (unsigned long long)obj->id);
+	if (r->freed)
+		host_fail("object %llu freed twice",
+			  (unsigned long long)obj->id);
+	if (hg->in_collect && r->cause == REFSTORE_CAUSE_CYCLE)
+		host_fail("cycle victim %llu freed inside refstore_collect()",
+			  (unsigned long long)obj->id);
+	r->freed = 1;
+	hg->freed++;
+	free(obj->ext);
+	free(obj);
+}
+
+void host_graph_init(struct host_graph *hg)
+{
+	memset(hg, 0, sizeof(*hg));
+	refstore_graph_init(&hg->graph);
+}
+
+void host_graph_destroy(struct host_graph *hg)
+{
+	size_t i;
+
+	refstore_graph_destroy(&hg->graph);
+	if (!list_empty(&hg->graph.dying))
+		host_fail("refstore_graph_destroy() left objects dying");
+	for (i = 0; i < hg->nrec; i++) {
+		if (hg->rec[i].released != 1 || hg->rec[i].freed != 1)
+			host_fail("after destroy: object %zu released %u freed %u",
+				  i, hg->rec[i].released, hg->rec[i].freed);
+	}
+	if (hg->graph.nr_frozen || hg->graph.nr_garbage)
+		host_fail("after destroy: nr_frozen %llu nr_garbage %llu",
+			  (unsigned long long)hg->graph.nr_frozen,
+			  (unsigned long long)hg->graph.nr_garbage);
+	free(hg->rec);
+	hg->rec = NULL;
+	hg->nrec = 0;
+	hg->caprec = 0;
+}
+
+struct refstore_obj *host_new(struct host_graph *hg, u16 nslots)
+{
+	struct refstore_obj *obj;
+
+	if (hg->nrec == hg->caprec) {
+		hg->caprec = hg->caprec ? 2 * hg->caprec : 64;
+		hg->rec = realloc(hg->rec, hg->caprec * sizeof(*hg->rec));
+		if (!hg->rec)
+			host_fail("out of memory");
+	}
+	obj = calloc(1, sizeof(*obj));
+	if (!obj)
+		host_fail("out of memory");
+	if (nslots) {
+		obj->ext = calloc(nslots, sizeof(struct refstore_obj *));
+		if (!obj->ext)
+			host_fail("out of memory");
+	}
+	kref_init(&obj->kref);
+	obj->nslots = nslots;
+	obj->gen = 0;
+	obj->id = hg->nrec;
+	memset(&hg->rec[hg->nrec], 0, sizeof(hg->rec[0]));
+	hg->rec[hg->nrec].nslots = nslots > 255 ? 255 : nslots;
+	hg->nrec++;
+	refstore_graph_add(&hg->graph, obj);
+	return obj;
+}
+
+struct refstore_obj *host_slot(struct refstore_obj *obj, u32 slot)
+{
+	return refstore_obj_slots(obj)[slot];
+}
+
+void host_set(struct host_graph *hg, struct refstore_obj *obj, u32 slot,
+	      struct refstore_obj *target)
+{
+	struct refstore_obj **slots = refstore_obj_slots(obj);
+	struct refstore_obj *old = slots[slot];
+
+	if (target)
+		refstore_obj_get(target);
+	slots[slot] = target;
+	if (old)
+		refstore_obj_put(&hg->graph, old);
+	refstore_reap(&hg->graph, REFSTORE_CAUSE_RELEASED);
+}
+
+void host_get(struct refstore_obj *obj)
+{
+	refstore_obj_get(obj);
+}
+
+void host_put(struct host_graph *hg, struct refstore_obj *obj)
+{
+	refstore_obj_put(&hg->graph, obj);
+	refstore_reap(&hg->graph, REFSTORE_CAUSE_RELEASED);
+}
+
+void host_collect(struct host_graph *hg, u32 gen,
+		  struct refstore_collect_result *res)
+{
+	LIST_HEAD(to_free);
+
+	hg->in_collect = true;
+	refstore_collect(&hg->graph, gen, res, &to_free);
+	hg->in_collect = false;
+	refstore_free_list(&hg->graph, &to_free);
+	if (!list_empty(&hg->graph.dying))
+		host_fail("refstore_collect() left objects dying");
+}
+
+size_t host_list_len(const struct list_head *head)
+{
+	const struct list_head *p;
+	size_t n = 0;
+
+	for (p = head->next; p != head; p = p->next)
+		n++;
+	return n;
+}

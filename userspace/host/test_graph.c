@@ -1,0 +1,911 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_graph.c - unit tests of the collector core (kmod/graph.c,
+ * kmod/collect.c) built in userspace.
+ *
+ * Each test runs in a child process on a fresh graph, which is destroyed
+ * afterwards (host_graph_destroy() checks that every object was released
+ * and freed exactly once), so a crash or an ASan report fails one test
+ * and not the run. Output: "ok N - name" / "not ok N - name".
+ *
+ * Shape names follow tools/testing/selftests/net/af_unix/scm_rights.c:
+ * edge(a, b) is send_fd(a, b), the inflight object a referring to the
+ * receiver b (a.slot = b).
+ */
+#include <pthread.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static int failed;
+
+#define CHECK(cond) do {						\
+	if (!(cond)) {							\
+		fprintf(stderr, "  %s:%d: check failed: %s\n",		\
+			__FILE__, __LINE__, #cond);			\
+		failed = 1;						\
+		return;							\
+	}								\
+} while (0)
+
+#define CHECK_EQ(a, b) do {						\
+	long long __a = (long long)(a), __b = (long long)(b);		\
+	if (__a != __b) {						\
+		fprintf(stderr, "  %s:%d: %s == %lld, expected %s == %lld\n", \
+			__FILE__, __LINE__, #a, __a, #b, __b);		\
+		failed = 1;						\
+		return;							\
+	}								\
+} while (0)
+
+#define MAXN 16
+
+struct shape {
+	unsigned int n;
+	unsigned int nedges;
+	unsigned int edge[16][2];
+};
+
+/* scm_rights.c's shapes, plus a mixed low-point SCC. */
+static const struct shape shape_self_ref = {
+	2, 2, { {0, 0}, {1, 1} } };
+static const struct shape shape_triangle = {
+	6, 6, { {0, 1}, {1, 2}, {2, 0}, {3, 4}, {4, 5}, {5, 3} } };
+static const struct shape shape_cross_edge = {
+	8, 10, { {0, 1}, {1, 2}, {2, 0}, {1, 3}, {3, 2},
+		 {4, 5}, {5, 6}, {6, 4}, {5, 7}, {7, 6} } };
+static const struct shape shape_backtrack_from_scc = {
+	10, 10, { {0, 1}, {0, 4}, {1, 2}, {2, 3}, {3, 1},
+		  {5, 6}, {5, 9}, {6, 7}, {7, 8}, {8, 6} } };
+/*
+ * One SCC whose low-points come from both a back edge to the root (3 -> 0)
+ * and one to the middle (4 -> 1), with a cross edge between the branches
+ * (5 -> 3) and a nested 2-cycle (2 <-> 5).
+ */
+static const struct shape shape_mixed_lowpoint = {
+	6, 8, { {0, 1}, {1, 2}, {2, 3}, {3, 0}, {1, 4}, {4, 1},
+		{2, 5}, {5, 2} } };
+
+struct built {
+	struct refstore_obj *o[MAXN];
+	u64 id[MAXN];
+	unsigned int used[MAXN];
+};
+
+/* Every object gets 4 slots and a handle; edges fill slots in order. */
+static void build(struct host_graph *hg, const struct shape *s,
+		  struct built *b)
+{
+	unsigned int i, from, to;
+
+	memset(b, 0, sizeof(*b));
+	for (i = 0; i < s->n; i++) {
+		b->o[i] = host_new(hg, 4);
+		b->id[i] = b->o[i]->id;
+	}
+	for (i = 0; i < s->nedges; i++) {
+		from = s->edge[i][0];
+		to = s->edge[i][1];
+		host_set(hg, b->o[from], b->used[from]++, b->o[to]);
+	}
+}
+
+/* Reachability in a shape from the nodes in @keep (a bitmask). */
+static unsigned int shape_reach(const struct shape *s, unsigned int keep)
+{
+	unsigned int r = keep, prev, i;
+
+	do {
+		prev = r;
+		for (i = 0; i < s->nedges; i++)
+			if (r & (1u << s->edge[i][0]))
+				r |= 1u << s->edge[i][1];
+	} while (r != prev);
+	return r;
+}
+
+/*
+ * Close every handle but those in @keep, collect fully, and check that
+ * exactly the unreachable objects died: cycle members with CAUSE_CYCLE,
+ * nothing else touched.
+ */
+static void run_shape(struct host_graph *hg, const struct shape *s,
+		      unsigned int keep)
+{
+	struct refstore_collect_result res;
+	unsigned int i, reach, ndead = 0;
+	struct built b;
+
+	build(hg, s, &b);
+	reach = shape_reach(s, keep);
+	for (i = 0; i < s->n; i++)
+		if (!(keep & (1u << i)))
+			host_put(hg, b.o[i]);
+	/* Closing handles alone frees only what no slot holds. */
+	for (i = 0; i < s->n; i++) {
+		bool referenced = false;
+		unsigned int e;
+
+		for (e = 0; e < s->nedges; e++)
+			if (s->edge[e][1] == i)
+				referenced = true;
+		if (!(keep & (1u << i)) && !referenced) {
+			CHECK(host_dead(hg, b.id[i]));
+			CHECK_EQ(hg->rec[b.id[i]].cause, REFSTORE_CAUSE_RELEASED);
+		}
+	}
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	for (i = 0; i < s->n; i++) {
+		if (reach & (1u << i)) {
+			CHECK(!host_dead(hg, b.id[i]));
+		} else {
+			CHECK(host_dead(hg, b.id[i]));
+			CHECK_EQ(hg->rec[b.id[i]].freed, 1);
+			ndead++;
+		}
+	}
+	CHECK_EQ(hg->released[REFSTORE_CAUSE_RELEASED] + res.unreachable,
+		 ndead);
+	CHECK_EQ(res.uncollectable, 0);
+	/* A second collection finds nothing more. */
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(res.unreachable, 0);
+	for (i = 0; i < s->n; i++)
+		if (reach & (1u << i))
+			CHECK(!host_dead(hg, b.id[i]));
+	for (i = 0; i < s->n; i++)
+		if (keep & (1u << i))
+			host_put(hg, b.o[i]);
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(hg->released[REFSTORE_CAUSE_CYCLE] +
+		 hg->released[REFSTORE_CAUSE_RELEASED], s->n);
+}
+
+static void shape_all(struct host_graph *hg, const struct shape *s)
+{
+	run_shape(hg, s, 0);
+}
+
+/* Every single handle kept in turn, each in a fresh graph. */
+static void shape_each_kept(const struct shape *s)
+{
+	struct host_graph hg;
+	unsigned int i;
+
+	for (i = 0; i < s->n && !failed; i++) {
+		host_graph_init(&hg);
+		run_shape(&hg, s, 1u << i);
+		host_graph_destroy(&hg);
+	}
+}
+
+static void t_self_ref(struct host_graph *hg)
+{
+	shape_all(hg, &shape_self_ref);
+	CHECK_EQ(hg->released[REFSTORE_CAUSE_CYCLE], 2);
+}
+
+static void t_two_cycle_seed(struct host_graph *hg)
+{
+	struct refstore_collect_result res;
+	struct refstore_obj *o1, *o2;
+	u64 id1, id2;
+
+	o1 = host_new(hg, 1);
+	o2 = host_new(hg, 1);
+	id1 = o1->id;
+	id2 = o2->id;
+	host_set(hg, o1, 0, o2);
+	host_set(hg, o2, 0, o1);
+	CHECK_EQ(kref_read(&o1->kref), 2);
+	host_put(hg, o1);
+	host_put(hg, o2);
+	CHECK(!host_dead(hg, id1) && !host_dead(hg, id2));
+	CHECK_EQ(kref_read(&o1->kref), 1);
+	CHECK(o1->flags & REFSTORE_OF_SUSPECT);
+	CHECK(o2->flags & REFSTORE_OF_SUSPECT);
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(res.unreachable, 2);
+	CHECK_EQ(res.uncollectable, 0);
+	CHECK_EQ(res.examined, 2);
+	CHECK_EQ(hg->rec[id1].cause, REFSTORE_CAUSE_CYCLE);
+	CHECK_EQ(hg->rec[id2].cause, REFSTORE_CAUSE_CYCLE);
+	CHECK_EQ(hg->freed, 2);
+	CHECK_EQ(hg->graph.stats[2].collected, 2);
+	CHECK(list_empty(&hg->graph.suspects));
+	CHECK(list_empty(&hg->graph.objects));
+}
+
+static void t_triangle(struct host_graph *hg)
+{
+	shape_all(hg, &shape_triangle);
+	CHECK_EQ(hg->released[REFSTORE_CAUSE_CYCLE], 6);
+}
+
+static void t_cross_edge(struct host_graph *hg)
+{
+	shape_all(hg, &shape_cross_edge);
+	CHECK_EQ(hg->released[REFSTORE_CAUSE_CYCLE], 8);
+}
+
+static void t_backtrack_from_scc(struct host_graph *hg)
+{
+	shape_all(hg, &shape_backtrack_from_scc);
+}
+
+static void t_mixed_lowpoint(struct host_graph *hg)
+{
+	shape_all(hg, &shape_mixed_lowpoint);
+	CHECK_EQ(hg->released[REFSTORE_CAUSE_CYCLE], 6);
+}
+
+static void t_shapes_one_handle_kept(struct host_graph *hg)
+{
+	shape_each_kept(&shape_self_ref);
+	shape_each_kept(&shape_triangle);
+	shape_each_kept(&shape_cross_edge);
+	shape_each_kept(&shape_backtrack_from_scc);
+	shape_each_kept(&shape_mixed_lowpoint);
+}
+
+/* A cycle hanging off a live handle survives any number of collections. */
+static void t_reachable_cycle_survives(struct host_graph *hg)
+{
+	struct refstore_collect_result res;
+	struct refstore_obj *root, *a, *b;
+	u64 ida, idb;
+	int g;
+
+	root = host_new(hg, 1);
+	a = host_new(hg, 1);
+	b = host_new(hg, 1);
+	ida = a->id;
+	idb = b->id;
+	host_set(hg, root, 0, a);
+	host_set(hg, a, 0, b);
+	host_set(hg, b, 0, a);
+	host_put(hg, a);
+	host_put(hg, b);
+	for (g = 0; g <= REFSTORE_GEN_OLDEST; g++) {
+		host_collect(hg, g, &res);
+		CHECK_EQ(res.unreachable, 0);
+	}
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK(!host_dead(hg, ida) && !host_dead(hg, idb));
+	CHECK_EQ(kref_read(&a->kref), 2);
+	CHECK_EQ(kref_read(&b->kref), 1);
+	CHECK_EQ(a->gen, REFSTORE_GEN_OLDEST);
+	/* Cutting the only way in makes it garbage; the next full finds it. */
+	host_set(hg, root, 0, NULL);
+	CHECK(a->flags & REFSTORE_OF_SUSPECT);
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(res.unreachable, 2);
+	CHECK(host_dead(hg, ida) && host_dead(hg, idb));
+	host_put(hg, root);
+}
+
+/* Garbage pointing at live objects: the live ones lose a count, no more. */
+static void t_garbage_into_live(struct host_graph *hg)
+{
+	struct refstore_collect_result res;
+	struct refstore_obj *a, *b, *l1, *l2, *l3;
+	u64 ida, idb;
+
+	a = host_new(hg, 2);
+	b = host_new(hg, 2);
+	l1 = host_new(hg, 1);
+	l2 = host_new(hg, 0);
+	l3 = host_new(hg, 1);
+	ida = a->id;
+	idb = b->id;
+	host_set(hg, a, 0, b);
+	host_set(hg, b, 0, a);
+	host_set(hg, a, 1, l1);
+	host_set(hg, b, 1, l2);
+	host_set(hg, l1, 0, l3);
+	host_set(hg, l3, 0, l1);	/* a live cycle too */
+	host_put(hg, a);
+	host_put(hg, b);
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(res.unreachable, 2);
+	CHECK(host_dead(hg, ida) && host_dead(hg, idb));
+	CHECK(!host_dead(hg, l1->id) && !host_dead(hg, l2->id) &&
+	      !host_dead(hg, l3->id));
+	CHECK_EQ(kref_read(&l1->kref), 2);
+	CHECK_EQ(kref_read(&l2->kref), 1);
+	CHECK_EQ(kref_read(&l3->kref), 2);
+	/* l1 lost a count and may now head garbage: it is a suspect. */
+	CHECK(l1->flags & REFSTORE_OF_SUSPECT);
+	host_put(hg, l2);
+	host_put(hg, l1);
+	host_put(hg, l3);
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(res.unreachable, 2);
+	CHECK(list_empty(&hg->graph.objects) && list_empty(&hg->graph.suspects));
+}
+
+/*
+ * A garbage cycle with an acyclic tail: a <-> b, a -> t1 -> t2 (t2 has no
+ * slots). The tail is not on a cycle: it dies because the cycle let go of
+ * it, so its death is reported as REFSTORE_CAUSE_RELEASED.
+ */
+static void t_acyclic_tail(struct host_graph *hg)
+{
+	struct refstore_collect_result res;
+	struct refstore_obj *a, *b, *t1, *t2;
+	u64 ida, idb, idt1, idt2;
+
+	a = host_new(hg, 2);
+	b = host_new(hg, 1);
+	t1 = host_new(hg, 1);
+	t2 = host_new(hg, 0);
+	ida = a->id;
+	idb = b->id;
+	idt1 = t1->id;
+	idt2 = t2->id;
+	host_set(hg, a, 0, b);
+	host_set(hg, b, 0, a);
+	host_set(hg, a, 1, t1);
+	host_set(hg, t1, 0, t2);
+	host_put(hg, t2);
+	host_put(hg, t1);
+	host_put(hg, b);
+	host_put(hg, a);
+	CHECK_EQ(hg->freed, 0);
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK(host_dead(hg, ida) && host_dead(hg, idb));
+	CHECK(host_dead(hg, idt1) && host_dead(hg, idt2));
+	CHECK_EQ(hg->rec[ida].cause, REFSTORE_CAUSE_CYCLE);
+	CHECK_EQ(hg->rec[idb].cause, REFSTORE_CAUSE_CYCLE);
+	CHECK_EQ(hg->rec[idt2].cause, REFSTORE_CAUSE_RELEASED);
+	CHECK_EQ(hg->rec[idt1].cause, REFSTORE_CAUSE_RELEASED);
+	CHECK_EQ(res.unreachable, 2);
+}
+
+/* The same with a slotless tail only: the core's tail rule, unambiguous. */
+static void t_acyclic_tail_slotless(struct host_graph *hg)
+{
+	struct refstore_collect_result res;
+	struct refstore_obj *a, *b, *t[8];
+	u64 ida, idt[8];
+	int i;
+
+	a = host_new(hg, 9);
+	b = host_new(hg, 1);
+	ida = a->id;
+	host_set(hg, a, 0, b);
+	host_set(hg, b, 0, a);
+	for (i = 0; i < 8; i++) {
+		t[i] = host_new(hg, 0);
+		idt[i] = t[i]->id;
+		host_set(hg, a, 1 + i, t[i]);
+		host_put(hg, t[i]);
+	}
+	host_put(hg, a);
+	host_put(hg, b);
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(res.unreachable, 2);
+	CHECK_EQ(hg->rec[ida].cause, REFSTORE_CAUSE_CYCLE);
+	for (i = 0; i < 8; i++)
+		CHECK_EQ(hg->rec[idt[i]].cause, REFSTORE_CAUSE_RELEASED);
+	CHECK_EQ(hg->freed, 10);
+}
+
+#define CHAIN_LEN 1000000
+#define SMALL_STACK (256 * 1024)
+
+struct chain_arg {
+	struct host_graph *hg;
+	int ok;
+};
+
+/* A chain of CHAIN_LEN objects freed by one put, on a small stack. */
+static void *chain_thread(void *p)
+{
+	struct chain_arg *arg = p;
+	struct host_graph *hg = arg->hg;
+	struct refstore_obj *head, *prev, *o;
+	long i;
+
+	head = prev = host_new(hg, 1);
+	for (i = 1; i < CHAIN_LEN; i++) {
+		o = host_new(hg, 1);
+		host_set(hg, prev, 0, o);
+		host_put(hg, o);
+		prev = o;
+	}
+	host_put(hg, head);
+	arg->ok = hg->freed == CHAIN_LEN &&
+		  hg->released[REFSTORE_CAUSE_RELEASED] == CHAIN_LEN &&
+		  list_empty(&hg->graph.objects) &&
+		  list_empty(&hg->graph.suspects);
+	return NULL;
+}
+
+static void run_small_stack(void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, SMALL_STACK);
+	if (pthread_create(&t, &attr, fn, arg))
+		host_fail("pthread_create");
+	pthread_join(t, NULL);
+	pthread_attr_destroy(&attr);
+}
+
+static void t_chain_1m_put(struct host_graph *hg)
+{
+	struct chain_arg arg = { .hg = hg };
+
+	run_small_stack(chain_thread, &arg);
+	CHECK(arg.ok);
+}
+
+/* A 2-cycle whose member heads a CHAIN_LEN chain: one collection. */
+static void *cycle_chain_thread(void *p)
+{
+	struct chain_arg *arg = p;
+	struct host_graph *hg = arg->hg;
+	struct refstore_collect_result res;
+	struct refstore_obj *a, *b, *prev, *o;
+	long i;
+
+	a = host_new(hg, 2);
+	b = host_new(hg, 1);
+	host_set(hg, a, 0, b);
+	host_set(hg, b, 0, a);
+	prev = a;
+	for (i = 0; i < CHAIN_LEN; i++) {
+		o = host_new(hg, 1);
+		host_set(hg, prev, prev == a ? 1 : 0, o);
+		host_put(hg, o);
+		prev = o;
+	}
+	host_put(hg, a);
+	host_put(hg, b);
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	arg->ok = hg->freed == CHAIN_LEN + 2 &&
+		  res.unreachable >= 2 &&
+		  list_empty(&hg->graph.objects) &&
+		  list_empty(&hg->graph.suspects);
+	return NULL;
+}
+
+static void t_chain_1m_cycle(struct host_graph *hg)
+{
+	struct chain_arg arg = { .hg = hg };
+
+	run_small_stack(cycle_chain_thread, &arg);
+	CHECK(arg.ok);
+}
+
+/* Age the objects of a graph: n collections of generation gen. */
+static void age(struct host_graph *hg, u32 gen, int n)
+{
+	struct refstore_collect_result res;
+
+	while (n--)
+		host_collect(hg, gen, &res);
+}
+
+/*
+ * Partial collections never free what is reachable; a cycle through an
+ * object of an older generation is left to the collection of that
+ * generation, and the full one finds it.
+ */
+static void t_partial_collection(struct host_graph *hg)
+{
+	struct refstore_collect_result res;
+	struct refstore_obj *old, *young, *root, *y2, *y3;
+	u64 idold, idyoung;
+
+	old = host_new(hg, 2);
+	idold = old->id;
+	root = host_new(hg, 2);
+	/* Make old a suspect once so collections see and age it. */
+	host_get(old);
+	host_put(hg, old);
+	host_collect(hg, 0, &res);
+	CHECK_EQ(res.examined, 1);
+	CHECK_EQ(old->gen, 1);
+	host_get(old);
+	host_put(hg, old);
+	host_collect(hg, 1, &res);
+	CHECK_EQ(old->gen, 2);
+
+	young = host_new(hg, 2);
+	idyoung = young->id;
+	host_set(hg, old, 0, young);
+	host_set(hg, young, 0, old);
+	/* root (gen 0) keeps a young 2-cycle alive; a gen-0 run spares it. */
+	y2 = host_new(hg, 1);
+	y3 = host_new(hg, 1);
+	host_set(hg, y2, 0, y3);
+	host_set(hg, y3, 0, y2);
+	host_set(hg, root, 0, y2);
+	host_put(hg, y2);
+	host_put(hg, y3);
+	host_put(hg, old);
+	host_put(hg, young);
+	CHECK(young->flags & REFSTORE_OF_SUSPECT);
+	CHECK(old->flags & REFSTORE_OF_SUSPECT);
+
+	host_collect(hg, 0, &res);
+	CHECK_EQ(res.unreachable, 0);
+	CHECK(!host_dead(hg, idold) && !host_dead(hg, idyoung));
+	CHECK_EQ(hg->freed, 0);
+	/* The surviving young suspect stays a suspect, one generation up. */
+	CHECK(young->flags & REFSTORE_OF_SUSPECT);
+	CHECK_EQ(young->gen, 1);
+	host_collect(hg, 1, &res);
+	CHECK_EQ(res.unreachable, 0);
+	CHECK(young->flags & REFSTORE_OF_SUSPECT);
+	CHECK_EQ(young->gen, 2);
+	CHECK_EQ(hg->freed, 0);
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(res.unreachable, 2);
+	CHECK(host_dead(hg, idold) && host_dead(hg, idyoung));
+	CHECK_EQ(hg->rec[idold].cause, REFSTORE_CAUSE_CYCLE);
+	CHECK(!host_dead(hg, y2->id) && !host_dead(hg, y3->id));
+	host_put(hg, root);
+	age(hg, REFSTORE_GEN_OLDEST, 1);
+	CHECK_EQ(hg->freed, hg->nrec);
+}
+
+/* A young garbage cycle is found by a gen-0 collection alone. */
+static void t_partial_finds_young_cycle(struct host_graph *hg)
+{
+	struct refstore_collect_result res;
+	struct refstore_obj *a, *b;
+
+	a = host_new(hg, 1);
+	b = host_new(hg, 1);
+	host_set(hg, a, 0, b);
+	host_set(hg, b, 0, a);
+	host_put(hg, a);
+	host_put(hg, b);
+	host_collect(hg, 0, &res);
+	CHECK_EQ(res.unreachable, 2);
+	CHECK_EQ(hg->graph.stats[0].collected, 2);
+	CHECK_EQ(hg->graph.count[1], 1);
+}
+
+static void t_freeze(struct host_graph *hg)
+{
+	struct refstore_collect_result res;
+	struct refstore_obj *a, *b, *c, *d;
+	u64 ida, idc;
+
+	a = host_new(hg, 1);
+	b = host_new(hg, 1);
+	c = host_new(hg, 1);
+	d = host_new(hg, 1);
+	ida = a->id;
+	idc = c->id;
+	host_set(hg, a, 0, b);
+	host_set(hg, b, 0, a);
+	host_set(hg, c, 0, d);
+	host_set(hg, d, 0, c);
+	/* a-b is garbage before the freeze, c-d only after. */
+	host_put(hg, a);
+	host_put(hg, b);
+	CHECK_EQ(refstore_freeze(&hg->graph), 4);
+	CHECK_EQ(hg->graph.nr_frozen, 4);
+	CHECK(list_empty(&hg->graph.suspects));
+	host_put(hg, c);
+	host_put(hg, d);
+	CHECK(!(c->flags & REFSTORE_OF_SUSPECT));
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(res.unreachable, 0);
+	CHECK_EQ(res.examined, 0);
+	CHECK_EQ(hg->freed, 0);
+	CHECK_EQ(refstore_freeze(&hg->graph), 4);	/* idempotent */
+	CHECK_EQ(refstore_unfreeze(&hg->graph), 4);
+	CHECK_EQ(hg->graph.nr_frozen, 0);
+	CHECK_EQ(a->gen, REFSTORE_GEN_OLDEST);
+	/* Unfrozen objects are examined by a full collection only. */
+	host_collect(hg, 1, &res);
+	CHECK_EQ(res.unreachable, 0);
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(res.unreachable, 4);
+	CHECK(host_dead(hg, ida) && host_dead(hg, idc));
+}
+
+/* A frozen object dying by count keeps nr_frozen right. */
+static void t_freeze_count_death(struct host_graph *hg)
+{
+	struct refstore_obj *a, *b;
+
+	a = host_new(hg, 1);
+	b = host_new(hg, 0);
+	host_set(hg, a, 0, b);
+	refstore_freeze(&hg->graph);
+	CHECK_EQ(hg->graph.nr_frozen, 2);
+	host_put(hg, b);
+	host_put(hg, a);
+	CHECK_EQ(hg->freed, 2);
+	CHECK_EQ(hg->graph.nr_frozen, 0);
+	CHECK_EQ(refstore_unfreeze(&hg->graph), 0);
+}
+
+static void t_saveall(struct host_graph *hg)
+{
+	struct refstore_collect_result res;
+	struct refstore_obj *a, *b, *t, *o;
+	u64 ida, idt;
+	size_t n = 0;
+
+	a = host_new(hg, 2);
+	b = host_new(hg, 1);
+	t = host_new(hg, 0);
+	ida = a->id;
+	idt = t->id;
+	host_set(hg, a, 0, b);
+	host_set(hg, b, 0, a);
+	host_set(hg, a, 1, t);
+	host_put(hg, t);
+	host_put(hg, a);
+	host_put(hg, b);
+	hg->graph.debug |= REFSTORE_GC_DEBUG_SAVEALL;
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(res.unreachable, 2);
+	CHECK_EQ(res.uncollectable, 2);
+	CHECK_EQ(hg->graph.nr_garbage, 2);
+	CHECK_EQ(hg->graph.stats[2].uncollectable, 2);
+	CHECK_EQ(hg->graph.stats[2].collected, 0);
+	CHECK_EQ(hg->freed, 0);
+	list_for_each_entry(o, &hg->graph.garbage, node) {
+		CHECK(o->flags & REFSTORE_OF_GARBAGE);
+		CHECK(!(o->flags & REFSTORE_OF_SUSPECT));
+		n++;
+	}
+	CHECK_EQ(n, 2);
+	/* Saved garbage is not examined again, SAVEALL or not. */
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(res.examined, 0);
+	hg->graph.debug &= ~REFSTORE_GC_DEBUG_SAVEALL;
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(res.unreachable, 0);
+	CHECK_EQ(hg->graph.nr_garbage, 2);
+	/* Cleared garbage is examined by the next full collection only. */
+	refstore_garbage_clear(&hg->graph);
+	CHECK_EQ(hg->graph.nr_garbage, 0);
+	CHECK(list_empty(&hg->graph.garbage));
+	host_collect(hg, 1, &res);
+	CHECK_EQ(res.unreachable, 0);
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(res.unreachable, 2);
+	CHECK_EQ(res.uncollectable, 0);
+	CHECK_EQ(hg->rec[ida].cause, REFSTORE_CAUSE_CYCLE);
+	CHECK_EQ(hg->rec[idt].cause, REFSTORE_CAUSE_RELEASED);
+	CHECK_EQ(hg->freed, 3);
+}
+
+/* Clearing garbage while SAVEALL stays on saves it again. */
+static void t_saveall_clear_resave(struct host_graph *hg)
+{
+	struct refstore_collect_result res;
+	struct refstore_obj *a;
+
+	a = host_new(hg, 1);
+	host_set(hg, a, 0, a);
+	host_put(hg, a);
+	hg->graph.debug |= REFSTORE_GC_DEBUG_SAVEALL;
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(hg->graph.nr_garbage, 1);
+	refstore_garbage_clear(&hg->graph);
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(res.uncollectable, 1);
+	CHECK_EQ(hg->graph.nr_garbage, 1);
+	CHECK_EQ(hg->freed, 0);
+}
+
+/* CPython's rules: gen 0 count over threshold 0, then the oldest due. */
+static void t_due_thresholds(struct host_graph *hg)
+{
+	struct refstore_graph *g = &hg->graph;
+	struct refstore_collect_result res;
+	struct refstore_obj *o[702];
+	int i;
+
+	CHECK_EQ(g->threshold[0], 700);
+	CHECK_EQ(g->threshold[1], 10);
+	CHECK_EQ(g->threshold[2], 10);
+	CHECK_EQ(refstore_graph_due(g), -1);
+	/* Objects without slots are not counted (not tracked). */
+	for (i = 0; i < 800; i++)
+		host_put(hg, host_new(hg, 0));
+	CHECK_EQ(g->count[0], 0);
+	for (i = 0; i < 700; i++)
+		o[i] = host_new(hg, 1);
+	CHECK_EQ(g->count[0], 700);
+	CHECK_EQ(refstore_graph_due(g), -1);	/* "exceeds": > */
+	o[700] = host_new(hg, 1);
+	CHECK_EQ(refstore_graph_due(g), 0);
+	g->enabled = false;
+	CHECK_EQ(refstore_graph_due(g), -1);
+	g->enabled = true;
+	g->threshold[0] = 0;			/* 0 disables, as in Python */
+	CHECK_EQ(refstore_graph_due(g), -1);
+	g->threshold[0] = 700;
+	/* A free brings count 0 down, never below zero. */
+	host_put(hg, o[700]);
+	CHECK_EQ(g->count[0], 700);
+	CHECK_EQ(refstore_graph_due(g), -1);
+	host_collect(hg, 0, &res);
+	CHECK_EQ(g->count[0], 0);
+	CHECK_EQ(g->count[1], 1);
+	for (i = 0; i < 700; i++)
+		host_put(hg, o[i]);
+	CHECK_EQ(g->count[0], 0);
+	/* Ten gen-0 collections: gen 1 at its threshold, not over it. */
+	for (i = 0; i < 9; i++)
+		host_collect(hg, 0, &res);
+	CHECK_EQ(g->count[1], 10);
+	g->threshold[0] = 2;
+	for (i = 0; i < 3; i++)
+		o[i] = host_new(hg, 1);
+	CHECK_EQ(refstore_graph_due(g), 0);
+	host_collect(hg, 0, &res);
+	CHECK_EQ(g->count[1], 11);
+	for (i = 3; i < 6; i++)
+		o[i] = host_new(hg, 1);
+	CHECK_EQ(refstore_graph_due(g), 1);
+	host_collect(hg, 1, &res);
+	CHECK_EQ(g->count[0], 0);
+	CHECK_EQ(g->count[1], 0);
+	CHECK_EQ(g->count[2], 1);
+	/* Gen 2 over its threshold wins over gen 1. */
+	g->count[2] = 11;
+	g->count[1] = 11;
+	for (i = 6; i < 9; i++)
+		o[i] = host_new(hg, 1);
+	CHECK_EQ(refstore_graph_due(g), 2);
+	host_collect(hg, 2, &res);
+	CHECK_EQ(g->count[0], 0);
+	CHECK_EQ(g->count[1], 0);
+	CHECK_EQ(g->count[2], 0);
+	CHECK_EQ(g->stats[2].collections, 1);
+	CHECK_EQ(g->stats[1].collections, 1);
+	for (i = 0; i < 9; i++)
+		host_put(hg, o[i]);
+}
+
+/* No suspects: a collection examines nothing, however big the graph. */
+static void t_idle_collection(struct host_graph *hg)
+{
+	struct refstore_collect_result res;
+	struct refstore_obj *o[100];
+	u64 examined = hg->graph.examined;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		o[i] = host_new(hg, i % 3);
+		if (i && o[i - 1]->nslots)
+			host_set(hg, o[i - 1], 0, o[i]);
+	}
+	/* Dropping the only handle to a slotless object makes no suspect. */
+	host_put(hg, host_new(hg, 0));
+	CHECK(list_empty(&hg->graph.suspects));
+	for (i = 0; i <= REFSTORE_GEN_OLDEST; i++) {
+		host_collect(hg, i, &res);
+		CHECK_EQ(res.examined, 0);
+		CHECK_EQ(res.unreachable, 0);
+	}
+	CHECK_EQ(hg->graph.examined, examined);
+	for (i = 0; i < 100; i++)
+		host_put(hg, o[i]);
+}
+
+/* Destroy frees live, cyclic, frozen and saved objects, cause NONE. */
+static void t_destroy(struct host_graph *hg)
+{
+	struct refstore_collect_result res;
+	struct refstore_obj *a, *b, *c, *d, *e;
+	size_t i;
+
+	a = host_new(hg, 1);
+	b = host_new(hg, 1);
+	host_set(hg, a, 0, b);
+	host_set(hg, b, 0, a);
+	host_put(hg, a);
+	host_put(hg, b);
+	hg->graph.debug |= REFSTORE_GC_DEBUG_SAVEALL;
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	hg->graph.debug = 0;
+	c = host_new(hg, 1);
+	host_set(hg, c, 0, c);
+	refstore_freeze(&hg->graph);
+	d = host_new(hg, 2);
+	e = host_new(hg, 0);
+	host_set(hg, d, 0, d);
+	host_set(hg, d, 1, e);
+	host_put(hg, d);		/* d is a suspect */
+	(void)e;			/* e keeps its handle */
+	CHECK_EQ(hg->graph.nr_garbage, 2);
+	CHECK_EQ(hg->freed, 0);
+
+	refstore_graph_destroy(&hg->graph);
+	for (i = 0; i < hg->nrec; i++) {
+		CHECK_EQ(hg->rec[i].released, 1);
+		CHECK_EQ(hg->rec[i].cause, REFSTORE_CAUSE_NONE);
+		CHECK_EQ(hg->rec[i].freed, 1);
+	}
+	CHECK(list_empty(&hg->graph.objects));
+	CHECK(list_empty(&hg->graph.suspects));
+	CHECK(list_empty(&hg->graph.garbage));
+	CHECK_EQ(hg->graph.nr_frozen, 0);
+	CHECK_EQ(hg->graph.nr_garbage, 0);
+}
+
+struct test {
+	const char *name;
+	void (*fn)(struct host_graph *hg);
+};
+
+static const struct test tests[] = {
+	{ "self_ref", t_self_ref },
+	{ "two_cycle_seed", t_two_cycle_seed },
+	{ "triangle", t_triangle },
+	{ "cross_edge", t_cross_edge },
+	{ "backtrack_from_scc", t_backtrack_from_scc },
+	{ "mixed_lowpoint", t_mixed_lowpoint },
+	{ "shapes_one_handle_kept", t_shapes_one_handle_kept },
+	{ "reachable_cycle_survives", t_reachable_cycle_survives },
+	{ "garbage_cycle_into_live", t_garbage_into_live },
+	{ "acyclic_tail_released", t_acyclic_tail },
+	{ "acyclic_tail_slotless", t_acyclic_tail_slotless },
+	{ "chain_1m_one_put", t_chain_1m_put },
+	{ "chain_1m_behind_cycle", t_chain_1m_cycle },
+	{ "partial_collection", t_partial_collection },
+	{ "partial_finds_young_cycle", t_partial_finds_young_cycle },
+	{ "freeze_unfreeze", t_freeze },
+	{ "freeze_count_death", t_freeze_count_death },
+	{ "saveall_garbage_clear", t_saveall },
+	{ "saveall_clear_resave", t_saveall_clear_resave },
+	{ "due_thresholds", t_due_thresholds },
+	{ "idle_collection", t_idle_collection },
+	{ "graph_destroy", t_destroy },
+};
+
+static int run_one(const struct test *t)
+{
+	struct host_graph hg;
+
+	host_graph_init(&hg);
+	t->fn(&hg);
+	host_graph_destroy(&hg);
+	return failed;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int i, n = sizeof(tests) / sizeof(tests[0]);
+	int status, nfail = 0;
+	const char *only = argc > 1 ? argv[1] : NULL;
+	pid_t pid;
+
+	for (i = 0; i < n; i++) {
+		if (only && strcmp(only, tests[i].name))
+			continue;
+		fflush(stdout);
+		pid = fork();
+		if (pid < 0)
+			host_fail("fork");
+		if (!pid)
+			exit(run_one(&tests[i]));
+		if (waitpid(pid, &status, 0) < 0)
+			host_fail("waitpid");
+		if (WIFEXITED(status) && !WEXITSTATUS(status)) {
+			printf("ok %u - %s\n", i + 1, tests[i].name);
+		} else {
+			printf("not ok %u - %s\n", i + 1, tests[i].name);
+			nfail++;
+		}
+	}
+	return nfail ? 1 : 0;
+}
