@@ -7,6 +7,7 @@
  *   control                write a verb: "collect" (full collection of
  *                          every heap), "collect=<heap-id>", "gc=on",
  *                          "gc=off" (automatic collection everywhere)
+ *   fail_nth               the module's own fault injection, see fault.c
  *   heaps/<id>/stats       one heap's counters, limits and owner
  *   heaps/<id>/objects     one line per live object of the heap
  *   heaps/<id>/gc          the heap's collector state, gc.get_stats() shape
@@ -251,6 +252,7 @@ void refstore_debugfs_init(void)
 			    &refstore_gc_fops);
 	debugfs_create_file("control", 0600, refstore_debugfs_root, NULL,
 			    &refstore_control_fops);
+	refstore_fault_debugfs_init(refstore_debugfs_root);
 	refstore_debugfs_heaps = debugfs_create_dir("heaps",
 						    refstore_debugfs_root);
 }

@@ -38,7 +38,8 @@ int refstore_event_ring_alloc(struct refstore_heap *heap)
 		return 0;
 
 	cap = heap->limits.max_events;
-	ring = kvcalloc(cap, sizeof(*ring), GFP_KERNEL_ACCOUNT);
+	ring = refstore_fault() ? NULL :
+	       kvcalloc(cap, sizeof(*ring), GFP_KERNEL_ACCOUNT);
 	if (!ring)
 		return -ENOMEM;
 
@@ -193,7 +194,8 @@ ssize_t refstore_event_read(struct refstore_heap *heap, char __user *buf,
 					&lost);
 		if (!n)
 			break;
-		if (copy_to_user(buf + done, batch, n * sizeof(batch[0]))) {
+		if (refstore_fault() ||
+		    copy_to_user(buf + done, batch, n * sizeof(batch[0]))) {
 			ret = done ? 0 : -EFAULT;
 			goto out_unlock;
 		}

@@ -227,7 +227,8 @@ int refstore_ioc_gc_garbage(struct refstore_heap *heap, void *arg)
 	if (!want)
 		goto out_unlock;
 
-	handles = kvmalloc_array(want, sizeof(*handles), GFP_KERNEL_ACCOUNT);
+	handles = refstore_fault() ? NULL :
+		  kvmalloc_array(want, sizeof(*handles), GFP_KERNEL_ACCOUNT);
 	if (!handles) {
 		ret = -ENOMEM;
 		goto out_unlock;
@@ -241,7 +242,8 @@ int refstore_ioc_gc_garbage(struct refstore_heap *heap, void *arg)
 		refstore_obj_get(obj);
 		n++;
 	}
-	if (copy_to_user(u64_to_user_ptr(g->handles), handles,
+	if (refstore_fault() ||
+	    copy_to_user(u64_to_user_ptr(g->handles), handles,
 			 n * sizeof(*handles))) {
 		ret = -EFAULT;
 		goto out_close;

@@ -25,6 +25,8 @@ static int refstore_handle_reserve(struct refstore_heap *heap, u32 *handle)
 {
 	if (heap->nr_handles + heap->nr_weak >= heap->limits.max_handles)
 		return -EDQUOT;
+	if (refstore_fault())
+		return -ENOMEM;
 	return xa_alloc(&heap->handles, handle, XA_ZERO_ENTRY,
 			refstore_handle_limit, GFP_KERNEL_ACCOUNT);
 }
@@ -79,7 +81,7 @@ int refstore_handle_new_weak(struct refstore_heap *heap,
 
 	lockdep_assert_held(&heap->lock);
 
-	weak = kzalloc(sizeof(*weak), GFP_KERNEL_ACCOUNT);
+	weak = refstore_fault() ? NULL : kzalloc(sizeof(*weak), GFP_KERNEL_ACCOUNT);
 	if (!weak)
 		return -ENOMEM;
 
@@ -88,7 +90,8 @@ int refstore_handle_new_weak(struct refstore_heap *heap,
 		goto out_free_weak;
 
 	if (!(obj->flags & REFSTORE_OF_WEAKREFS)) {
-		list = kmalloc(sizeof(*list), GFP_KERNEL_ACCOUNT);
+		list = refstore_fault() ? NULL :
+		       kmalloc(sizeof(*list), GFP_KERNEL_ACCOUNT);
 		if (!list) {
 			ret = -ENOMEM;
 			goto out_release_handle;

@@ -22,7 +22,7 @@ struct refstore_heap *refstore_heap_create(void)
 {
 	struct refstore_heap *heap;
 
-	heap = kzalloc(sizeof(*heap), GFP_KERNEL_ACCOUNT);
+	heap = refstore_fault() ? NULL : kzalloc(sizeof(*heap), GFP_KERNEL_ACCOUNT);
 	if (!heap)
 		return ERR_PTR(-ENOMEM);
 
@@ -160,6 +160,8 @@ int refstore_heap_creator(struct refstore_heap *heap, u32 *index)
 		return 0;
 	}
 
+	if (refstore_fault())
+		return -ENOMEM;
 	creators = krealloc_array(heap->creators, heap->nr_creators + 1,
 				  sizeof(*creators), GFP_KERNEL_ACCOUNT);
 	if (!creators)

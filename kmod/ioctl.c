@@ -11,6 +11,7 @@
  * so a failed call leaves the heap as it was.
  */
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/nospec.h>
 #include <linux/overflow.h>
 #include <linux/stddef.h>
@@ -231,23 +232,49 @@ static struct refstore_obj *refstore_rw_obj(struct refstore_heap *heap,
 	return obj;
 }
 
+/*
+ * WRITE copies the user's bytes into a bounce buffer before it takes the
+ * heap's lock: a fault then changes nothing, and no page fault is taken
+ * with the lock held.
+ */
 static int refstore_ioc_write(struct refstore_heap *heap, void *arg)
 {
 	struct refstore_rw *rw = arg;
 	struct refstore_obj *obj;
+	void *bounce = NULL;
 	int ret = 0;
 
 	if (rw->flags || rw->__reserved)
 		return -EINVAL;
+	if (rw->offset + rw->length < rw->offset)
+		return -EOVERFLOW;
+	/* No payload is larger than the module's limit was at its creation. */
+	if (rw->length > refstore_default_limits.max_payload)
+		return -EINVAL;
+
+	if (rw->length) {
+		bounce = refstore_fault() ? NULL :
+			 kvmalloc(rw->length, GFP_KERNEL_ACCOUNT);
+		if (!bounce)
+			return -ENOMEM;
+		if (refstore_fault() ||
+		    copy_from_user(bounce, u64_to_user_ptr(rw->data),
+				   rw->length)) {
+			ret = -EFAULT;
+			goto out_free_bounce;
+		}
+	}
 
 	mutex_lock(&heap->lock);
 	obj = refstore_rw_obj(heap, rw);
 	if (IS_ERR(obj))
 		ret = PTR_ERR(obj);
-	else if (copy_from_user(refstore_obj_payload(obj) + rw->offset,
-				u64_to_user_ptr(rw->data), rw->length))
-		ret = -EFAULT;
+	else if (rw->length)
+		memcpy(refstore_obj_payload(obj) + rw->offset, bounce,
+		       rw->length);
 	mutex_unlock(&heap->lock);
+out_free_bounce:
+	kvfree(bounce);
 	return ret;
 }
 
@@ -264,7 +291,8 @@ static int refstore_ioc_read(struct refstore_heap *heap, void *arg)
 	obj = refstore_rw_obj(heap, rw);
 	if (IS_ERR(obj))
 		ret = PTR_ERR(obj);
-	else if (copy_to_user(u64_to_user_ptr(rw->data),
+	else if (refstore_fault() ||
+		 copy_to_user(u64_to_user_ptr(rw->data),
 			      refstore_obj_payload(obj) + rw->offset,
 			      rw->length))
 		ret = -EFAULT;
@@ -563,7 +591,8 @@ long refstore_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (ret)
 		return ret;
 
-	if (copy_to_user(uarg, &buf, min_t(u32, usize, op->size))) {
+	if (refstore_fault() ||
+	    copy_to_user(uarg, &buf, min_t(u32, usize, op->size))) {
 		refstore_ioctl_undo(heap, op, &buf);
 		return -EFAULT;
 	}

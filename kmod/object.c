@@ -111,12 +111,14 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 	if (charge > lim->max_bytes || heap->nr_bytes > lim->max_bytes - charge)
 		return ERR_PTR(-EDQUOT);
 
-	obj = kmem_cache_zalloc(refstore_obj_cache, GFP_KERNEL_ACCOUNT);
+	obj = refstore_fault() ? NULL :
+	      kmem_cache_zalloc(refstore_obj_cache, GFP_KERNEL_ACCOUNT);
 	if (!obj)
 		return ERR_PTR(-ENOMEM);
 
 	if (ext) {
-		obj->ext = kvzalloc(ext, GFP_KERNEL_ACCOUNT);
+		obj->ext = refstore_fault() ? NULL :
+			   kvzalloc(ext, GFP_KERNEL_ACCOUNT);
 		if (!obj->ext) {
 			ret = -ENOMEM;
 			goto out_free_obj;

@@ -257,6 +257,10 @@ int refstore_ioc_gc_get_debug(struct refstore_heap *heap, void *arg);
 int refstore_ioc_gc_garbage(struct refstore_heap *heap, void *arg);
 int refstore_ioc_gc_clear_garbage(struct refstore_heap *heap, void *arg);
 
+/* fault.c */
+bool refstore_fault(void);
+void refstore_fault_debugfs_init(struct dentry *root);
+
 /* ioctl.c */
 long refstore_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 

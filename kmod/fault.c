@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * refstore fault injection: fail the module's own n-th allocation or user
+ * copy, on any kernel, for fail-nth sweeps like the kernel's per-task
+ * /proc/self/task/<tid>/fail-nth (which only debug kernels have).
+ *
+ * /sys/kernel/debug/refstore/fail_nth (root only): writing N arms it for
+ * the writing thread: the N-th fault point that thread passes from then on
+ * fails (an allocation returns NULL, a copy fails, as the real failure
+ * would). Reading gives what is left of N for that thread: 0 once the fault
+ * was injected. Writing 0 disarms it. Other threads are never affected.
+ */
+#include <linux/atomic.h>
+#include <linux/debugfs.h>
+#include <linux/sched.h>
+#include <linux/uaccess.h>
+
+#include "refstore.h"
+
+/* Thread armed by the last write, and its countdown; both under fail_lock. */
+static DEFINE_SPINLOCK(refstore_fail_lock);
+static pid_t refstore_fail_pid;
+static unsigned int refstore_fail_left;
+/* Fast path: is anything armed at all. */
+static atomic_t refstore_fail_armed = ATOMIC_INIT(0);
+
+/**
+ * refstore_fault() - a fault point: should this allocation or copy fail
+ *
+ * Return: true if the caller must fail as if the allocation or copy had.
+ */
+bool refstore_fault(void)
+{
+	bool fail = false;
+
+	if (likely(!atomic_read(&refstore_fail_armed)))
+		return false;
+
+	spin_lock(&refstore_fail_lock);
+	if (refstore_fail_left && refstore_fail_pid == task_pid_nr(current)) {
+		fail = --refstore_fail_left == 0;
+		if (fail)
+			atomic_set(&refstore_fail_armed, 0);
+	}
+	spin_unlock(&refstore_fail_lock);
+	return fail;
+}
+
+static int refstore_fail_nth_get(void *data, u64 *val)
+{
+	spin_lock(&refstore_fail_lock);
+	*val = refstore_fail_pid == task_pid_nr(current) ? refstore_fail_left : 0;
+	spin_unlock(&refstore_fail_lock);
+	return 0;
+}
+
+static int refstore_fail_nth_set(void *data, u64 val)
+{
+	if (val > INT_MAX)
+		return -EINVAL;
+	spin_lock(&refstore_fail_lock);
+	refstore_fail_pid = task_pid_nr(current);
+	refstore_fail_left = val;
+	atomic_set(&refstore_fail_armed, !!val);
+	spin_unlock(&refstore_fail_lock);
+	return 0;
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(refstore_fail_nth_fops, refstore_fail_nth_get,
+			 refstore_fail_nth_set, "%llu\n");
+
+void refstore_fault_debugfs_init(struct dentry *root)
+{
+	debugfs_create_file_unsafe("fail_nth", 0600, root, NULL,
+				   &refstore_fail_nth_fops);
+}
