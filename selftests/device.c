@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * refstore device selftests: open, VERSION, the errors every ioctl shares
+ * (ENOTTY, EFAULT, EINVAL for size/flags/reserved, E2BIG) and the global
+ * debugfs stats file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common.h"
+
+/* The structure of VERSION followed by bytes a newer header might add. */
+struct version_plus {
+	struct refstore_version v;
+	uint64_t tail;
+};
+
+/* Every command of the header, for the table-driven checks. */
+static const unsigned long all_cmds[] = {
+	REFSTORE_IOC_VERSION, REFSTORE_IOC_CREATE, REFSTORE_IOC_DUP,
+	REFSTORE_IOC_CLOSE, REFSTORE_IOC_SET_SLOT, REFSTORE_IOC_GET_SLOT,
+	REFSTORE_IOC_WRITE, REFSTORE_IOC_READ, REFSTORE_IOC_INFO,
+	REFSTORE_IOC_WEAKREF, REFSTORE_IOC_UPGRADE, REFSTORE_IOC_GET_LIMITS,
+	REFSTORE_IOC_SET_LIMITS, REFSTORE_IOC_HEAP_STATS,
+};
+
+#define NCMDS (sizeof(all_cmds) / sizeof(all_cmds[0]))
+#define NR(cmd) ((unsigned int)_IOC_NR(cmd))
+
+/* A zeroed argument for @cmd with .size = @size and .flags = @flags. */
+static void make_arg(uint64_t *buf, size_t bufsz, uint32_t size,
+		     uint32_t flags)
+{
+	memset(buf, 0, bufsz);
+	((uint32_t *)buf)[0] = size;
+	((uint32_t *)buf)[1] = flags;
+}
+
+TEST_F(heap, open_gives_distinct_heaps)
+{
+	struct refstore_heap_stats a, b;
+	int fd2 = rs_open(0);
+
+	ASSERT_LE(0, fd2);
+	a = STATS(self->fd);
+	ASSERT_EQ(0, rs_heap_stats(fd2, &b));
+	EXPECT_NE(a.heap_id, b.heap_id);
+	EXPECT_EQ(0, a.objects);
+	EXPECT_EQ(0, a.handles);
+	close(fd2);
+}
+
+TEST_F(heap, version)
+{
+	const uint64_t v1 = REFSTORE_FEAT_OBJECTS | REFSTORE_FEAT_SLOTS |
+			    REFSTORE_FEAT_PAYLOAD | REFSTORE_FEAT_WEAK |
+			    REFSTORE_FEAT_EVENTS | REFSTORE_FEAT_LIMITS |
+			    REFSTORE_FEAT_HEAP_STATS;
+	struct refstore_version v = { .size = sizeof(v) };
+
+	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_VERSION, &v));
+	EXPECT_EQ(REFSTORE_UAPI_VERSION, v.version);
+	EXPECT_EQ(1, v.version);
+	EXPECT_EQ(v1, v.features & v1);
+	/* Nothing beyond the bits this header defines. */
+	EXPECT_EQ(0, v.features & ~(v1 | REFSTORE_FEAT_GC));
+	EXPECT_EQ(sizeof(v), v.size);
+	EXPECT_EQ(0, v.__reserved);
+}
+
+TEST_F(heap, unknown_nr_enotty)
+{
+	struct refstore_version v = { .size = sizeof(v) };
+
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd,
+			    _IOWR(REFSTORE_IOC_MAGIC, 0x7f,
+				  struct refstore_version), &v));
+	EXPECT_EQ(ENOTTY, errno);
+}
+
+/* A gap in the numbering between the object calls and the gc calls. */
+TEST_F(heap, unassigned_nr_in_gap_enotty)
+{
+	struct refstore_version v = { .size = sizeof(v) };
+
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd,
+			    _IOWR(REFSTORE_IOC_MAGIC, 0x1f,
+				  struct refstore_version), &v));
+	EXPECT_EQ(ENOTTY, errno);
+}
+
+TEST_F(heap, foreign_magic_enotty)
+{
+	struct refstore_version v = { .size = sizeof(v) };
+
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd,
+			    _IOWR(REFSTORE_IOC_MAGIC + 1, 0x00,
+				  struct refstore_version), &v));
+	EXPECT_EQ(ENOTTY, errno);
+}
+
+TEST_F(heap, null_arg_efault)
+{
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, REFSTORE_IOC_VERSION, NULL));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+/* Every command: a NULL argument is EFAULT and creates nothing. */
+TEST_F(heap, every_cmd_null_efault)
+{
+	struct refstore_heap_stats before = STATS(self->fd);
+	unsigned int i;
+
+	for (i = 0; i < NCMDS; i++) {
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->fd, all_cmds[i], NULL))
+			TH_LOG("cmd nr %#x", NR(all_cmds[i]));
+		EXPECT_EQ(EFAULT, errno) TH_LOG("cmd nr %#x", NR(all_cmds[i]));
+	}
+	STATS_SAME(self->fd, &before);
+}
+
+TEST_F(heap, size_too_small_einval)
+{
+	struct refstore_version v = { .size = sizeof(v) - 1 };
+
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, REFSTORE_IOC_VERSION, &v));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, v.version);
+}
+
+TEST_F(heap, size_zero_einval)
+{
+	struct refstore_version v = { .size = 0 };
+
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, REFSTORE_IOC_VERSION, &v));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* Every command: one byte short of its structure is EINVAL. */
+TEST_F(heap, every_cmd_short_size_einval)
+{
+	struct refstore_heap_stats before = STATS(self->fd);
+	uint64_t buf[32];
+	unsigned int i;
+
+	for (i = 0; i < NCMDS; i++) {
+		make_arg(buf, sizeof(buf), _IOC_SIZE(all_cmds[i]) - 1, 0);
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->fd, all_cmds[i], buf))
+			TH_LOG("cmd nr %#x", NR(all_cmds[i]));
+		EXPECT_EQ(EINVAL, errno) TH_LOG("cmd nr %#x", NR(all_cmds[i]));
+	}
+	STATS_SAME(self->fd, &before);
+}
+
+TEST_F(heap, reserved_nonzero_einval)
+{
+	struct refstore_version v = { .size = sizeof(v), .__reserved = 1 };
+
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, REFSTORE_IOC_VERSION, &v));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(heap, flags_nonzero_einval)
+{
+	struct refstore_version v = { .size = sizeof(v), .flags = 1 };
+
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, REFSTORE_IOC_VERSION, &v));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* Every command: an undefined flag bit is EINVAL and changes nothing. */
+TEST_F(heap, every_cmd_unknown_flag_einval)
+{
+	struct refstore_heap_stats before = STATS(self->fd);
+	uint64_t buf[32];
+	unsigned int i;
+
+	for (i = 0; i < NCMDS; i++) {
+		make_arg(buf, sizeof(buf), _IOC_SIZE(all_cmds[i]), 1u << 31);
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->fd, all_cmds[i], buf))
+			TH_LOG("cmd nr %#x", NR(all_cmds[i]));
+		EXPECT_EQ(EINVAL, errno) TH_LOG("cmd nr %#x", NR(all_cmds[i]));
+	}
+	STATS_SAME(self->fd, &before);
+}
+
+TEST_F(heap, bigger_size_nonzero_tail_e2big)
+{
+	struct version_plus vp = {
+		.v.size = sizeof(vp),
+		.tail = 1,
+	};
+
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, REFSTORE_IOC_VERSION, &vp));
+	EXPECT_EQ(E2BIG, errno);
+}
+
+/* A nonzero byte in the last position of a page-sized argument. */
+TEST_F(heap, bigger_size_last_byte_e2big)
+{
+	uint8_t buf[4096] = { 0 };
+	struct refstore_version *v = (void *)buf;
+
+	v->size = sizeof(buf);
+	buf[sizeof(buf) - 1] = 1;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, REFSTORE_IOC_VERSION, buf));
+	EXPECT_EQ(E2BIG, errno);
+}
+
+TEST_F(heap, bigger_size_zero_tail_ok)
+{
+	struct version_plus vp = { .v.size = sizeof(vp) };
+
+	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_VERSION, &vp));
+	EXPECT_EQ(REFSTORE_UAPI_VERSION, vp.v.version);
+	EXPECT_NE(0, vp.v.features & REFSTORE_FEAT_OBJECTS);
+}
+
+/* A larger CREATE with a zero tail works like the plain one. */
+TEST_F(heap, create_bigger_size_zero_tail_ok)
+{
+	struct {
+		struct refstore_create c;
+		uint64_t tail[2];
+	} arg = { .c.size = sizeof(arg), .c.nslots = 1 };
+
+	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_CREATE, &arg));
+	EXPECT_NE(0, arg.c.handle);
+	EXPECT_EQ(1, REFCOUNT(self->fd, arg.c.handle));
+	EXPECT_EQ(1, STATS(self->fd).objects);
+}
+
+TEST_F(heap, create_bigger_size_nonzero_tail_e2big)
+{
+	struct refstore_heap_stats before = STATS(self->fd);
+	struct {
+		struct refstore_create c;
+		uint64_t tail;
+	} arg = { .c.size = sizeof(arg), .tail = 1ull << 63 };
+
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, REFSTORE_IOC_CREATE, &arg));
+	EXPECT_EQ(E2BIG, errno);
+	STATS_SAME(self->fd, &before);
+}
+
+TEST_F(heap, debugfs_stats_keys)
+{
+	static const char *const keys[] = {
+		"heaps", "objects", "bytes", "created", "freed",
+		"events_queued", "events_dropped",
+	};
+	unsigned int i;
+	uint64_t v;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		int ret = rs_debugfs_u64(RS_DEBUGFS_STATS, keys[i], &v);
+
+		EXPECT_EQ(0, ret) TH_LOG("key %u (%s)", i, keys[i] ? : "");
+	}
+	/* Our open heap is counted. */
+	ASSERT_EQ(0, rs_debugfs_u64(RS_DEBUGFS_STATS, "heaps", &v));
+	EXPECT_LE(1, v);
+}
+
+/* The global created counter follows a CREATE. */
+TEST_F(heap, debugfs_stats_count_create)
+{
+	uint64_t before = GLOBAL("created");
+
+	CREATE(self->fd, 0, 0);
+	EXPECT_LE(before + 1, GLOBAL("created"));
+}
+
+TEST_HARNESS_MAIN

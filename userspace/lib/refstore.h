@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * librefstore - thin wrappers around the /dev/refstore ioctls.
+ *
+ * Every open of /dev/refstore is a heap (see <linux/refstore.h>); the
+ * functions here take that file descriptor as @heap.  Each wrapper fills in
+ * .size = sizeof(struct ...), leaves flags and reserved fields zero unless
+ * asked, and returns 0 or a negative errno; out-parameters are written only
+ * on success and may be NULL when the caller does not want them.
+ */
+#ifndef REFSTORE_LIB_H
+#define REFSTORE_LIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/refstore.h>
+
+/* Path of the device node and of the module's debugfs directory. */
+#define RS_DEVICE "/dev/refstore"
+#define RS_DEBUGFS "/sys/kernel/debug/refstore"
+#define RS_DEBUGFS_STATS RS_DEBUGFS "/stats"
+
+/*
+ * Opens a new heap.  @flags are extra open(2) flags (O_NONBLOCK, say);
+ * O_RDWR and O_CLOEXEC are always added.  Returns the fd or -errno.
+ */
+int rs_open(int flags);
+
+/* REFSTORE_IOC_VERSION: @version and @features may be NULL. */
+int rs_version(int heap, uint32_t *version, uint64_t *features);
+
+/* REFSTORE_IOC_CREATE: a new object with refcount 1, held by *@handle. */
+int rs_create(int heap, uint32_t payload, uint32_t nslots, uint32_t flags,
+	      uint64_t tag, uint64_t cookie, uint32_t *handle, uint64_t *id);
+
+/* REFSTORE_IOC_DUP: another strong handle to the object of @handle. */
+int rs_dup(int heap, uint32_t handle, uint32_t *new_handle);
+
+/* REFSTORE_IOC_CLOSE: drop a strong or weak handle. */
+int rs_close(int heap, uint32_t handle);
+
+/* REFSTORE_IOC_SET_SLOT: @target 0 empties the slot. */
+int rs_set_slot(int heap, uint32_t handle, uint32_t slot, uint32_t target);
+
+/*
+ * REFSTORE_IOC_GET_SLOT: *@target is a new strong handle (0: empty slot),
+ * *@target_id the object's id (0: empty).
+ */
+int rs_get_slot(int heap, uint32_t handle, uint32_t slot, uint32_t *target,
+		uint64_t *target_id);
+
+/* REFSTORE_IOC_WRITE / READ: @len bytes at @off of the payload. */
+int rs_write(int heap, uint32_t handle, uint64_t off, const void *buf,
+	     uint64_t len);
+int rs_read(int heap, uint32_t handle, uint64_t off, void *buf, uint64_t len);
+
+/* REFSTORE_IOC_INFO: fills *@info (size set by the wrapper). */
+int rs_info(int heap, uint32_t handle, struct refstore_info *info);
+
+/* REFSTORE_IOC_WEAKREF: *@weak is a new weak handle to @handle's object. */
+int rs_weakref(int heap, uint32_t handle, uint32_t *weak);
+
+/* REFSTORE_IOC_UPGRADE: a new strong handle from a weak one. */
+int rs_upgrade(int heap, uint32_t weak, uint32_t *handle);
+
+/* REFSTORE_IOC_GET_LIMITS / SET_LIMITS (size set by the wrapper). */
+int rs_get_limits(int heap, struct refstore_limits *lim);
+int rs_set_limits(int heap, const struct refstore_limits *lim);
+
+/* REFSTORE_IOC_HEAP_STATS: fills *@st (size set by the wrapper). */
+int rs_heap_stats(int heap, struct refstore_heap_stats *st);
+
+/*
+ * REFSTORE_IOC_GC_COLLECT, as gc.collect(): collects @generation (2: full).
+ * *@unreachable (may be NULL) is the number of unreachable objects found.
+ */
+int rs_gc_collect(int heap, uint32_t generation, uint64_t *unreachable);
+
+/*
+ * Reads up to @n death events into @buf.  Returns the number read or
+ * -errno (-EAGAIN when the heap is O_NONBLOCK and nothing is queued).
+ */
+ssize_t rs_read_events(int heap, struct refstore_event *buf, size_t n);
+
+/*
+ * Reads the value of the first "@key: value" line of the text file @path
+ * (a debugfs file, typically).  Returns 0, -ENOENT if no line has that key,
+ * -EINVAL if its value is not a number, or the -errno of open/read.
+ */
+int rs_debugfs_u64(const char *path, const char *key, uint64_t *val);
+
+/* Names for printing: "RELEASED", "ENOENT", "objects", ... */
+const char *rs_cause_name(uint32_t cause);
+const char *rs_errno_name(int err);
+/* Name of feature bit @bit (0..63) or NULL if undefined. */
+const char *rs_feature_name(unsigned int bit);
+
+#endif /* REFSTORE_LIB_H */
