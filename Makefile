@@ -9,6 +9,9 @@
 #   make check            static checks + selftests in VMs on 6.1 and 6.12
 #   make check-debug      selftests on the debug kernel (KASAN, lockdep, ...)
 #   make lint             checkpatch --strict, sparse C=2 W=1, uapi c90 check
+#   make hostcheck        the collector core in userspace: unit + oracle tests
+#   make fuzz             libFuzzer target for the collector core
+#   make bench            benchmarks (ratios measured in one run)
 #   make clean
 
 TOP := $(CURDIR)
@@ -46,7 +49,7 @@ SELFTEST_BINS := $(patsubst selftests/%.c,$(UBIN)/refstore_test_%,$(SELFTEST_SRC
 KSFT_DIR = $(shell $(TOP)/scripts/kernel-paths source-files)/tools/testing/selftests
 
 .PHONY: all module user selftests check check-debug demo lint clean \
-	install-deps vm-module-% bench
+	install-deps vm-module-% bench hostcheck fuzz fuzz-run
 
 all: module user
 
@@ -84,6 +87,13 @@ vm-module-%: build/%/kmod/refstore.ko
 
 install-deps:
 	scripts/install-deps
+
+# The collector core built in userspace: hostcheck, fuzz, fuzz-run.
+-include userspace/host/host.mk
+
+bench: install-deps
+	$(MAKE) vm-module-6.1 user
+	scripts/bench
 
 # ---- the README's two commands ----
 demo: install-deps
