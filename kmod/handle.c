@@ -224,6 +224,49 @@ int refstore_handle_close(struct refstore_heap *heap, u32 handle)
 	return 0;
 }
 
+/* A new object no one but its creating handle has seen or changed. */
+static bool refstore_obj_untouched(struct refstore_obj *obj)
+{
+	struct refstore_obj **slots = refstore_obj_slots(obj);
+	u32 i;
+
+	if (refstore_obj_count(obj) != 1 ||
+	    obj->flags & (REFSTORE_OF_WEAKREFS | REFSTORE_OF_SUSPECT))
+		return false;
+	for (i = 0; i < obj->nslots; i++) {
+		if (slots[i])
+			return false;
+	}
+	return true;
+}
+
+/**
+ * refstore_handle_discard() - take back a handle a failed call made
+ * @heap: the heap, locked
+ * @handle: the handle
+ * @created: the call created the object the handle names
+ *
+ * If the call created the object and it is still untouched (only this
+ * handle, no weak handle, no slot set: another thread could have guessed
+ * the handle), it is unmade as if never created: no death event, no
+ * counter moved. Anything else is an ordinary close.
+ */
+void refstore_handle_discard(struct refstore_heap *heap, u32 handle,
+			     bool created)
+{
+	struct refstore_obj *obj;
+
+	lockdep_assert_held(&heap->lock);
+	obj = refstore_handle_obj(heap, handle);
+	if (created && !IS_ERR(obj) && refstore_obj_untouched(obj)) {
+		xa_erase(&heap->handles, handle);
+		heap->nr_handles--;
+		refstore_obj_free_unused(heap, obj);
+		return;
+	}
+	refstore_handle_close(heap, handle);
+}
+
 /**
  * refstore_weak_clear() - an object is being freed: detach its weak handles
  * @heap: the heap, locked

@@ -542,7 +542,10 @@ static const struct refstore_ioctl_op refstore_ioctl_ops[] = {
 		    refstore_gc_value, value, 0),
 };
 
-/* The copy-out failed: close the handle the command made. */
+/*
+ * The copy-out failed: take back the handle the command made. An object
+ * the command created and no one else has seen is unmade without a trace.
+ */
 static void refstore_ioctl_undo(struct refstore_heap *heap,
 				const struct refstore_ioctl_op *op,
 				union refstore_ioctl_buf *buf)
@@ -555,7 +558,8 @@ static void refstore_ioctl_undo(struct refstore_heap *heap,
 	if (!handle)
 		return;
 	mutex_lock(&heap->lock);
-	refstore_handle_close(heap, handle);
+	refstore_handle_discard(heap, handle,
+				op->execute == refstore_ioc_create);
 	mutex_unlock(&heap->lock);
 }
 

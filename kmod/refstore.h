@@ -216,6 +216,8 @@ struct refstore_obj *refstore_handle_obj(struct refstore_heap *heap,
 struct refstore_weak *refstore_handle_weak(struct refstore_heap *heap,
 					   u32 handle);
 int refstore_handle_close(struct refstore_heap *heap, u32 handle);
+void refstore_handle_discard(struct refstore_heap *heap, u32 handle,
+			     bool created);
 void refstore_weak_clear(struct refstore_heap *heap, struct refstore_obj *obj);
 void refstore_handles_destroy(struct refstore_heap *heap);
 
