@@ -16,6 +16,8 @@ static atomic64_t refstore_next_id = ATOMIC64_INIT(0);
 
 int refstore_obj_cache_init(void)
 {
+	/* The per-object budget: 64 bytes, slots and payload apart. */
+	BUILD_BUG_ON(sizeof(struct refstore_obj) > 64);
 	refstore_obj_cache = KMEM_CACHE(refstore_obj, SLAB_ACCOUNT);
 	return refstore_obj_cache ? 0 : -ENOMEM;
 }
