@@ -40,6 +40,10 @@ FIXTURE_TEARDOWN(heap)
 		close(self->fd);
 }
 
+/* Library calls return -errno: ASSERT_ERR(ENOENT, rs_close(fd, 99)). */
+#define ASSERT_ERR(err, call) ASSERT_EQ(-(err), (call))
+#define EXPECT_ERR(err, call) EXPECT_EQ(-(err), (call))
+
 /* Milliseconds of CLOCK_MONOTONIC, for bounded waits. */
 static inline int64_t t_now_ms(void)
 {

@@ -46,7 +46,8 @@ int rs_set_slot(int heap, uint32_t handle, uint32_t slot, uint32_t target);
 
 /*
  * REFSTORE_IOC_GET_SLOT: *@target is a new strong handle (0: empty slot),
- * *@target_id the object's id (0: empty).
+ * *@target_id the object's id (0: empty).  The handle is made even when
+ * @target is NULL; it is the caller's to close.
  */
 int rs_get_slot(int heap, uint32_t handle, uint32_t slot, uint32_t *target,
 		uint64_t *target_id);
