@@ -1,0 +1,633 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * model.c - the naive oracle. See model.h.
+ *
+ * The model knows nothing of suspects or generations. Its truth is
+ * reachability over its own copy of the slots from the roots: handles,
+ * frozen objects and saved garbage. It is deliberately quadratic and
+ * simple; graphs are small (MODEL_MAX_OBJS).
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include "model.h"
+
+static const char *const op_names[] = {
+	[MOP_CREATE] = "create", [MOP_SET] = "set", [MOP_CLEAR] = "clear",
+	[MOP_GET_SLOT] = "get_slot", [MOP_DROP] = "drop", [MOP_DUP] = "dup",
+	[MOP_COLLECT] = "collect", [MOP_AUTO] = "auto",
+	[MOP_THRESHOLD] = "threshold", [MOP_FREEZE] = "freeze",
+	[MOP_UNFREEZE] = "unfreeze", [MOP_SAVEALL] = "saveall",
+	[MOP_CLEAR_GARBAGE] = "clear_garbage", [MOP_DESTROY] = "destroy",
+};
+
+static void model_fail(struct model *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void model_fail(struct model *m, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (m->failed)
+		return;
+	m->failed = true;
+	n = snprintf(m->err, sizeof(m->err), "op %s: ",
+		     op_names[m->op]);
+	va_start(ap, fmt);
+	vsnprintf(m->err + n, sizeof(m->err) - n, fmt, ap);
+	va_end(ap);
+}
+
+#define EXPECT(m, cond, ...) do {					\
+	if (!(cond)) {							\
+		model_fail(m, __VA_ARGS__);				\
+		return;							\
+	}								\
+} while (0)
+
+static struct model *model_of(struct host_graph *hg)
+{
+	return container_of(hg, struct model, hg);
+}
+
+/* Core slots of a live object equal the model's. */
+static bool slots_match(struct model *m, int i)
+{
+	struct model_obj *mo = &m->o[i];
+	struct refstore_obj **slots = refstore_obj_slots(mo->obj);
+	int s;
+
+	for (s = 0; s < mo->nslots; s++) {
+		struct refstore_obj *want =
+			mo->slot[s] < 0 ? NULL : m->o[mo->slot[s]].obj;
+
+		if (mo->slot[s] >= 0 && m->o[mo->slot[s]].dead)
+			return false;
+		if (slots[s] != want)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Release hook: checks the order of a collection's step 5. At the first
+ * cycle release every victim must already be DEAD (snapshot); at every
+ * cycle release no victim's slots may have been broken yet.
+ */
+static void model_on_release(struct host_graph *hg, struct refstore_obj *obj,
+			     u32 cause)
+{
+	struct model *m = model_of(hg);
+	bool collecting = m->op == MOP_COLLECT || m->op == MOP_AUTO;
+	int i;
+
+	if (obj->id >= (u64)m->nobj || m->o[obj->id].obj != obj) {
+		model_fail(m, "release of an object the model does not know");
+		return;
+	}
+	if (m->op == MOP_DESTROY) {
+		if (cause != REFSTORE_CAUSE_NONE)
+			model_fail(m, "object %llu: cause %u in destroy",
+				   (unsigned long long)obj->id, cause);
+		return;
+	}
+	if (cause == REFSTORE_CAUSE_RELEASED)
+		return;
+	if (cause != REFSTORE_CAUSE_CYCLE || !collecting) {
+		model_fail(m, "object %llu released with cause %u",
+			   (unsigned long long)obj->id, cause);
+		return;
+	}
+	if (!m->cycle_snapshot) {
+		m->cycle_snapshot = true;
+		for (i = 0; i < m->nobj; i++) {
+			if (m->o[i].dead || hg->rec[i].released)
+				continue;
+			m->o[i].dead_seen =
+				!!(m->o[i].obj->flags & REFSTORE_OF_DEAD);
+		}
+	}
+	for (i = 0; i < m->nobj; i++) {
+		if (m->o[i].dead || !m->o[i].dead_seen)
+			continue;
+		if (!slots_match(m, i)) {
+			model_fail(m, "slots of victim %d broken before the release of %llu",
+				   i, (unsigned long long)obj->id);
+			return;
+		}
+	}
+}
+
+void model_init(struct model *m, struct model_stats *stats)
+{
+	static const unsigned int def[MOP_NR] = {
+		[MOP_CREATE] = 20, [MOP_SET] = 24, [MOP_CLEAR] = 5,
+		[MOP_GET_SLOT] = 6, [MOP_DROP] = 18, [MOP_DUP] = 5,
+		[MOP_COLLECT] = 8, [MOP_AUTO] = 3, [MOP_THRESHOLD] = 1,
+		[MOP_FREEZE] = 1, [MOP_UNFREEZE] = 2, [MOP_SAVEALL] = 2,
+		[MOP_CLEAR_GARBAGE] = 2,
+	};
+
+	memset(m, 0, sizeof(*m));
+	host_graph_init(&m->hg);
+	m->hg.on_release = model_on_release;
+	memcpy(m->weight, def, sizeof(def));
+	m->stats = stats;
+}
+
+/* ---- reachability ---- */
+
+/* Marks in @reach everything reachable from objects already marked. */
+static void model_close(struct model *m, bool *reach)
+{
+	int stack[MODEL_MAX_OBJS * (MODEL_MAX_SLOTS + 1)], sp = 0, i, s;
+
+	for (i = 0; i < m->nobj; i++)
+		if (reach[i])
+			stack[sp++] = i;
+	while (sp) {
+		i = stack[--sp];
+		for (s = 0; s < m->o[i].nslots; s++) {
+			int t = m->o[i].slot[s];
+
+			if (t >= 0 && !reach[t]) {
+				reach[t] = true;
+				stack[sp++] = t;
+			}
+		}
+	}
+}
+
+static int model_due(const struct model *m)
+{
+	const struct refstore_graph *g = &m->hg.graph;
+	int gen;
+
+	/* gc_collect_generations() of CPython 3.x, without long_lived. */
+	if (!g->enabled || !g->threshold[0] ||
+	    m->count[0] <= g->threshold[0])
+		return -1;
+	for (gen = REFSTORE_GEN_OLDEST; gen > 0; gen--)
+		if (m->count[gen] > g->threshold[gen])
+			return gen;
+	return 0;
+}
+
+/* ---- checks after every operation ---- */
+
+struct op_result {
+	bool collected;
+	u32 gen;
+	bool had_suspects;
+	struct refstore_collect_result res;
+	u64 ret;	/* freeze/unfreeze return */
+	u64 want_ret;
+	u64 ncycle;	/* deaths with REFSTORE_CAUSE_CYCLE */
+};
+
+static void check_deaths(struct model *m, struct op_result *r)
+{
+	struct host_graph *hg = &m->hg;
+	int i;
+
+	for (i = 0; i < m->nobj; i++) {
+		struct model_obj *mo = &m->o[i];
+		const struct host_rec *rec = &hg->rec[i];
+
+		if (mo->dead) {
+			EXPECT(m, rec->released == 1 && rec->freed == 1,
+			       "dead object %d: released %u freed %u", i,
+			       rec->released, rec->freed);
+			continue;
+		}
+		if (!rec->released) {
+			EXPECT(m, !rec->freed, "object %d freed, not released", i);
+			continue;
+		}
+		EXPECT(m, rec->freed == 1,
+		       "object %d released but not freed after the op", i);
+		EXPECT(m, !mo->garbage, "saved garbage %d died", i);
+		if (rec->cause == REFSTORE_CAUSE_CYCLE) {
+			EXPECT(m, mo->dead_seen,
+			       "victim %d was not DEAD when the first victim was released",
+			       i);
+			EXPECT(m, mo->nslots, "slotless object %d died as a cycle", i);
+			r->ncycle++;
+			if (m->stats)
+				m->stats->cycle_deaths++;
+		} else {
+			EXPECT(m, rec->cause == REFSTORE_CAUSE_RELEASED,
+			       "object %d died with cause %u", i, rec->cause);
+			if (m->stats)
+				m->stats->count_deaths++;
+		}
+		/* A collection resets count 0 anyway: frees there are moot. */
+		if (mo->nslots && !r->collected && m->count[0] > 0)
+			m->count[0]--;
+		mo->dead = true;
+		mo->frozen = false;
+		mo->obj = NULL;
+	}
+}
+
+/* Each live object on exactly one list, with flags that agree. */
+static void check_lists(struct model *m, struct op_result *r)
+{
+	struct refstore_graph *g = &m->hg.graph;
+	struct list_head *lists[3] = { &g->objects, &g->suspects, &g->garbage };
+	u8 seen[MODEL_MAX_OBJS] = { 0 };
+	struct refstore_obj *obj;
+	u64 nr_garbage = 0, nr_frozen = 0, new_garbage = 0;
+	int l, i;
+
+	EXPECT(m, list_empty(&g->dying), "objects left on graph->dying");
+	for (l = 0; l < 3; l++) {
+		list_for_each_entry(obj, lists[l], node) {
+			struct model_obj *mo;
+			u8 f = obj->flags;
+
+			EXPECT(m, obj->id < (u64)m->nobj &&
+			       m->o[obj->id].obj == obj,
+			       "unknown or dead object on list %d", l);
+			i = obj->id;
+			mo = &m->o[i];
+			EXPECT(m, !seen[i]++, "object %d on two lists", i);
+			EXPECT(m, !(f & (REFSTORE_OF_DEAD | REFSTORE_OF_SCANNED |
+					 REFSTORE_OF_REACHABLE)),
+			       "object %d has flags %#x after the op", i, f);
+			EXPECT(m, !!(f & REFSTORE_OF_SUSPECT) == (l == 1),
+			       "object %d: SUSPECT flag %d on list %d", i,
+			       !!(f & REFSTORE_OF_SUSPECT), l);
+			EXPECT(m, !!(f & REFSTORE_OF_GARBAGE) == (l == 2),
+			       "object %d: GARBAGE flag %d on list %d", i,
+			       !!(f & REFSTORE_OF_GARBAGE), l);
+			EXPECT(m, obj->gen <= REFSTORE_GEN_PERMANENT,
+			       "object %d: generation %u", i, obj->gen);
+			EXPECT(m, (obj->gen == REFSTORE_GEN_PERMANENT) ==
+			       mo->frozen, "object %d: gen %u, model frozen %d",
+			       i, obj->gen, mo->frozen);
+			if (l == 1)
+				EXPECT(m, obj->nslots, "slotless suspect %d", i);
+			if (l == 2) {
+				nr_garbage++;
+				if (!mo->garbage) {
+					new_garbage++;
+					mo->garbage = true;
+				}
+			} else {
+				EXPECT(m, !mo->garbage,
+				       "saved garbage %d left the garbage list", i);
+			}
+			if (mo->frozen)
+				nr_frozen++;
+		}
+	}
+	for (i = 0; i < m->nobj; i++)
+		EXPECT(m, m->o[i].dead || seen[i] == 1,
+		       "live object %d on no list", i);
+	EXPECT(m, g->nr_garbage == nr_garbage, "nr_garbage %llu, list has %llu",
+	       (unsigned long long)g->nr_garbage,
+	       (unsigned long long)nr_garbage);
+	EXPECT(m, g->nr_frozen == nr_frozen, "nr_frozen %llu, model %llu",
+	       (unsigned long long)g->nr_frozen,
+	       (unsigned long long)nr_frozen);
+	if (new_garbage)
+		EXPECT(m, r->collected && m->saveall,
+		       "%llu objects saved outside a SAVEALL collection",
+		       (unsigned long long)new_garbage);
+	if (m->stats)
+		m->stats->saved += new_garbage;
+	if (r->collected) {
+		u64 ncycle = r->ncycle;
+
+		EXPECT(m, r->res.unreachable == ncycle + new_garbage,
+		       "collect(%u): unreachable %llu, but %llu cycle deaths + %llu saved",
+		       r->gen, (unsigned long long)r->res.unreachable,
+		       (unsigned long long)ncycle,
+		       (unsigned long long)new_garbage);
+		EXPECT(m, r->res.uncollectable == new_garbage,
+		       "collect(%u): uncollectable %llu, saved %llu", r->gen,
+		       (unsigned long long)r->res.uncollectable,
+		       (unsigned long long)new_garbage);
+		EXPECT(m, !m->saveall || !ncycle,
+		       "SAVEALL collection freed %llu objects",
+		       (unsigned long long)ncycle);
+		EXPECT(m, r->res.examined >= r->res.unreachable,
+		       "examined %llu < unreachable %llu",
+		       (unsigned long long)r->res.examined,
+		       (unsigned long long)r->res.unreachable);
+		EXPECT(m, r->had_suspects || !r->res.examined,
+		       "no suspects, yet %llu examined",
+		       (unsigned long long)r->res.examined);
+		EXPECT(m, r->res.generation == r->gen, "result generation %u",
+		       r->res.generation);
+	}
+}
+
+/* Counts are handles plus slots; slots are what the model set. */
+static void check_counts(struct model *m)
+{
+	int want[MODEL_MAX_OBJS] = { 0 };
+	int i, s;
+
+	for (i = 0; i < m->nobj; i++) {
+		if (m->o[i].dead)
+			continue;
+		want[i] += m->o[i].handles;
+		for (s = 0; s < m->o[i].nslots; s++)
+			if (m->o[i].slot[s] >= 0)
+				want[m->o[i].slot[s]]++;
+	}
+	for (i = 0; i < m->nobj; i++) {
+		if (m->o[i].dead) {
+			EXPECT(m, !want[i], "object %d freed with %d references",
+			       i, want[i]);
+			continue;
+		}
+		EXPECT(m, want[i] > 0, "object %d alive with no reference", i);
+		EXPECT(m, kref_read(&m->o[i].obj->kref) == (unsigned int)want[i],
+		       "object %d: count %u, handles+slots %d", i,
+		       kref_read(&m->o[i].obj->kref), want[i]);
+		EXPECT(m, slots_match(m, i), "object %d: slots differ", i);
+	}
+}
+
+static void check_reach(struct model *m, struct op_result *r)
+{
+	bool reach[MODEL_MAX_OBJS] = { false };
+	bool all[MODEL_MAX_OBJS];
+	int i;
+
+	for (i = 0; i < m->nobj; i++)
+		reach[i] = m->o[i].handles > 0 || m->o[i].frozen;
+	model_close(m, reach);
+	for (i = 0; i < m->nobj; i++) {
+		EXPECT(m, !reach[i] || !m->o[i].dead,
+		       "object %d reachable from handles/frozen but freed", i);
+		EXPECT(m, !reach[i] || !m->o[i].garbage,
+		       "object %d reachable from handles/frozen but saved as garbage",
+		       i);
+		all[i] = reach[i] || m->o[i].garbage;
+	}
+	model_close(m, all);
+	for (i = 0; i < m->nobj; i++)
+		EXPECT(m, !all[i] || !m->o[i].dead,
+		       "object %d reachable from saved garbage but freed", i);
+	if (!r->collected || r->gen != REFSTORE_GEN_OLDEST)
+		return;
+	/* A full collection leaves exactly what the roots reach. */
+	if (m->stats)
+		m->stats->full_checks++;
+	for (i = 0; i < m->nobj; i++)
+		EXPECT(m, all[i] == !m->o[i].dead,
+		       "after a full collection object %d is %s but %s", i,
+		       m->o[i].dead ? "freed" : "alive",
+		       all[i] ? "reachable" : "unreachable");
+}
+
+static void check_gc_state(struct model *m, struct op_result *r)
+{
+	struct refstore_graph *g = &m->hg.graph;
+	int gen;
+
+	if (r->collected) {
+		struct refstore_gen_stats *st = &m->gstats[r->gen];
+
+		st->collections++;
+		st->collected += r->res.unreachable - r->res.uncollectable;
+		st->uncollectable += r->res.uncollectable;
+		m->examined += r->res.examined;
+		if (r->gen + 1 < REFSTORE_NR_GENS)
+			m->count[r->gen + 1]++;
+		for (gen = 0; gen <= (int)r->gen; gen++)
+			m->count[gen] = 0;
+	}
+	for (gen = 0; gen < REFSTORE_NR_GENS; gen++) {
+		EXPECT(m, g->count[gen] == m->count[gen],
+		       "count[%d] %lld, model %lld", gen,
+		       (long long)g->count[gen], (long long)m->count[gen]);
+		EXPECT(m, !memcmp(&g->stats[gen], &m->gstats[gen],
+				  sizeof(m->gstats[gen])),
+		       "stats[%d] differ", gen);
+	}
+	EXPECT(m, g->examined == m->examined, "examined %llu, model %llu",
+	       (unsigned long long)g->examined,
+	       (unsigned long long)m->examined);
+	EXPECT(m, refstore_graph_due(g) == model_due(m),
+	       "refstore_graph_due() %d, model %d", refstore_graph_due(g),
+	       model_due(m));
+	EXPECT(m, r->ret == r->want_ret, "returned %llu, expected %llu",
+	       (unsigned long long)r->ret, (unsigned long long)r->want_ret);
+}
+
+static void model_check(struct model *m, struct op_result *r)
+{
+	int i;
+
+	check_deaths(m, r);
+	if (!m->failed)
+		check_lists(m, r);
+	if (!m->failed)
+		check_counts(m);
+	if (!m->failed)
+		check_reach(m, r);
+	if (!m->failed)
+		check_gc_state(m, r);
+	m->cycle_snapshot = false;
+	for (i = 0; i < m->nobj; i++)
+		m->o[i].dead_seen = false;
+}
+
+/* ---- operations ---- */
+
+static void do_collect(struct model *m, struct op_result *r, u32 gen)
+{
+	r->collected = true;
+	r->gen = gen;
+	r->had_suspects = !list_empty(&m->hg.graph.suspects);
+	host_collect(&m->hg, gen, &r->res);
+}
+
+static void push_handle(struct model *m, int id)
+{
+	m->handle[m->nhandles++] = id;
+	m->o[id].handles++;
+}
+
+static enum model_op pick_op(struct model *m, struct model_src *src)
+{
+	unsigned int total = 0, x, op;
+
+	for (op = 0; op < MOP_NR; op++)
+		total += m->weight[op];
+	x = src->next(src->ctx, total);
+	for (op = 0; op < MOP_NR; op++) {
+		if (x < m->weight[op])
+			return op;
+		x -= m->weight[op];
+	}
+	return MOP_CREATE;
+}
+
+bool model_step(struct model *m, struct model_src *src)
+{
+	if (m->failed)
+		return false;
+	return model_apply(m, pick_op(m, src), src);
+}
+
+bool model_apply(struct model *m, enum model_op op, struct model_src *src)
+{
+	struct refstore_graph *g = &m->hg.graph;
+	struct op_result r = { 0 };
+	struct model_obj *mo = NULL;
+	int h = -1, id = -1, s = -1, t, i;
+
+	if (m->failed)
+		return false;
+	m->op = op;
+	if (m->nhandles && m->op >= MOP_SET && m->op <= MOP_DUP) {
+		h = src->next(src->ctx, m->nhandles);
+		id = m->handle[h];
+		mo = &m->o[id];
+		if (mo->nslots)
+			s = src->next(src->ctx, mo->nslots);
+	}
+	switch (m->op) {
+	case MOP_CREATE:
+		if (m->nobj == MODEL_MAX_OBJS ||
+		    m->nhandles == MODEL_MAX_HANDLES)
+			break;
+		id = m->nobj++;
+		mo = &m->o[id];
+		memset(mo, 0, sizeof(*mo));
+		mo->nslots = src->next(src->ctx, MODEL_MAX_SLOTS + 1);
+		for (i = 0; i < MODEL_MAX_SLOTS; i++)
+			mo->slot[i] = -1;
+		mo->obj = host_new(&m->hg, mo->nslots);
+		if (mo->obj->id != (u64)id)
+			model_fail(m, "harness id %llu, model %d",
+				   (unsigned long long)mo->obj->id, id);
+		push_handle(m, id);
+		if (mo->nslots)
+			m->count[0]++;
+		if (m->stats)
+			m->stats->objects++;
+		break;
+	case MOP_SET:
+	case MOP_CLEAR:
+		if (s < 0)
+			break;
+		t = m->op == MOP_SET ?
+			m->handle[src->next(src->ctx, m->nhandles)] : -1;
+		mo->slot[s] = t;
+		host_set(&m->hg, mo->obj, s, t < 0 ? NULL : m->o[t].obj);
+		break;
+	case MOP_GET_SLOT:
+		if (s < 0 || mo->slot[s] < 0 ||
+		    m->nhandles == MODEL_MAX_HANDLES)
+			break;
+		host_get(m->o[mo->slot[s]].obj);
+		push_handle(m, mo->slot[s]);
+		break;
+	case MOP_DROP:
+		if (h < 0)
+			break;
+		m->handle[h] = m->handle[--m->nhandles];
+		mo->handles--;
+		host_put(&m->hg, mo->obj);
+		break;
+	case MOP_DUP:
+		if (h < 0 || m->nhandles == MODEL_MAX_HANDLES)
+			break;
+		host_get(mo->obj);
+		push_handle(m, id);
+		break;
+	case MOP_COLLECT:
+		do_collect(m, &r, src->next(src->ctx, REFSTORE_NR_GENS));
+		break;
+	case MOP_AUTO:
+		i = refstore_graph_due(g);
+		if (i >= 0)
+			do_collect(m, &r, i);
+		break;
+	case MOP_THRESHOLD:
+		g->threshold[0] = src->next(src->ctx, 8);
+		g->threshold[1] = src->next(src->ctx, 4);
+		g->threshold[2] = src->next(src->ctx, 4);
+		g->enabled = src->next(src->ctx, 4) != 0;
+		break;
+	case MOP_FREEZE:
+		for (i = 0; i < m->nobj; i++) {
+			if (!m->o[i].dead && !m->o[i].garbage)
+				m->o[i].frozen = true;
+			r.want_ret += m->o[i].frozen;
+		}
+		r.ret = refstore_freeze(g);
+		break;
+	case MOP_UNFREEZE:
+		for (i = 0; i < m->nobj; i++) {
+			r.want_ret += m->o[i].frozen;
+			m->o[i].frozen = false;
+		}
+		r.ret = refstore_unfreeze(g);
+		break;
+	case MOP_SAVEALL:
+		m->saveall = !m->saveall;
+		if (m->saveall)
+			g->debug |= REFSTORE_GC_DEBUG_SAVEALL;
+		else
+			g->debug &= ~REFSTORE_GC_DEBUG_SAVEALL;
+		break;
+	case MOP_CLEAR_GARBAGE:
+		for (i = 0; i < m->nobj; i++)
+			m->o[i].garbage = false;
+		refstore_garbage_clear(g);
+		break;
+	default:
+		break;
+	}
+	if (m->verbose)
+		fprintf(stderr, "  %-13s h=%d obj=%d slot=%d gen=%d -> unreachable %llu\n",
+			op_names[m->op], h, id, s, r.collected ? (int)r.gen : -1,
+			(unsigned long long)r.res.unreachable);
+	if (m->stats) {
+		m->stats->ops++;
+		m->stats->op[m->op]++;
+	}
+	model_check(m, &r);
+	return !m->failed;
+}
+
+/* The largest value every time: the last handle, generation 2. */
+static unsigned int src_last(void *ctx, unsigned int bound)
+{
+	return bound ? bound - 1 : 0;
+}
+
+bool model_teardown(struct model *m)
+{
+	struct model_src last = { src_last, NULL, NULL };
+
+	if (m->saveall)
+		model_apply(m, MOP_SAVEALL, &last);
+	model_apply(m, MOP_UNFREEZE, &last);
+	model_apply(m, MOP_CLEAR_GARBAGE, &last);
+	while (m->nhandles && !m->failed)
+		model_apply(m, MOP_DROP, &last);
+	/* Nothing frozen, saved or held: a full collection frees it all. */
+	model_apply(m, MOP_COLLECT, &last);
+	if (!m->failed && m->hg.freed != (u64)m->nobj)
+		model_fail(m, "teardown left %llu of %d objects",
+			   (unsigned long long)(m->nobj - m->hg.freed), m->nobj);
+	return !m->failed;
+}
+
+bool model_fini(struct model *m)
+{
+	/* The hook insists on REFSTORE_CAUSE_NONE; the harness on once each. */
+	m->op = MOP_DESTROY;
+	host_graph_destroy(&m->hg);
+	return !m->failed;
+}
