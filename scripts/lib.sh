@@ -96,7 +96,10 @@ rs_kernel_image() {
 		rs__newest "6.12 kernel image" /boot/vmlinuz-6.12.*
 		;;
 	debug)
-		printf '%s/arch/x86/boot/bzImage\n' "$(rs__debug_built)"
+		local d
+
+		d=$(rs__debug_built) || return 1
+		printf '%s/arch/x86/boot/bzImage\n' "$d"
 		;;
 	*)
 		rs_die "unknown kernel '${1:-}' (want 6.1, 6.12 or debug)"
