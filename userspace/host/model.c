@@ -18,8 +18,14 @@ static const char *const op_names[] = {
 	[MOP_COLLECT] = "collect", [MOP_AUTO] = "auto",
 	[MOP_THRESHOLD] = "threshold", [MOP_FREEZE] = "freeze",
 	[MOP_UNFREEZE] = "unfreeze", [MOP_SAVEALL] = "saveall",
-	[MOP_CLEAR_GARBAGE] = "clear_garbage", [MOP_DESTROY] = "destroy",
+	[MOP_CLEAR_GARBAGE] = "clear_garbage",
+	[MOP_GARBAGE_HANDLE] = "garbage_handle", [MOP_DESTROY] = "destroy",
 };
+
+const char *model_op_name(enum model_op op)
+{
+	return op <= MOP_DESTROY ? op_names[op] : "?";
+}
 
 static void model_fail(struct model *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -126,7 +132,7 @@ void model_init(struct model *m, struct model_stats *stats)
 		[MOP_GET_SLOT] = 6, [MOP_DROP] = 18, [MOP_DUP] = 5,
 		[MOP_COLLECT] = 8, [MOP_AUTO] = 3, [MOP_THRESHOLD] = 1,
 		[MOP_FREEZE] = 1, [MOP_UNFREEZE] = 2, [MOP_SAVEALL] = 2,
-		[MOP_CLEAR_GARBAGE] = 2,
+		[MOP_CLEAR_GARBAGE] = 2, [MOP_GARBAGE_HANDLE] = 1,
 	};
 
 	memset(m, 0, sizeof(*m));
@@ -207,7 +213,10 @@ static void check_deaths(struct model *m, struct op_result *r)
 		}
 		EXPECT(m, rec->freed == 1,
 		       "object %d released but not freed after the op", i);
-		EXPECT(m, !mo->garbage, "saved garbage %d died", i);
+		/* Only a handle from GC_GARBAGE can unsettle saved garbage. */
+		EXPECT(m, !mo->garbage || m->garbage_exposed,
+		       "saved garbage %d died", i);
+		mo->garbage = false;
 		if (rec->cause == REFSTORE_CAUSE_CYCLE) {
 			EXPECT(m, mo->dead_seen,
 			       "victim %d was not DEAD when the first victim was released",
@@ -365,7 +374,7 @@ static void check_reach(struct model *m, struct op_result *r)
 	for (i = 0; i < m->nobj; i++) {
 		EXPECT(m, !reach[i] || !m->o[i].dead,
 		       "object %d reachable from handles/frozen but freed", i);
-		EXPECT(m, !reach[i] || !m->o[i].garbage,
+		EXPECT(m, !reach[i] || !m->o[i].garbage || m->garbage_exposed,
 		       "object %d reachable from handles/frozen but saved as garbage",
 		       i);
 		all[i] = reach[i] || m->o[i].garbage;
@@ -583,7 +592,25 @@ bool model_apply(struct model *m, enum model_op op, struct model_src *src)
 	case MOP_CLEAR_GARBAGE:
 		for (i = 0; i < m->nobj; i++)
 			m->o[i].garbage = false;
+		m->garbage_exposed = false;
 		refstore_garbage_clear(g);
+		break;
+	case MOP_GARBAGE_HANDLE:
+		/* As GC_GARBAGE: a new handle to the k-th saved object. */
+		if (!g->nr_garbage || m->nhandles == MODEL_MAX_HANDLES)
+			break;
+		t = src->next(src->ctx, g->nr_garbage < 256 ? g->nr_garbage : 256);
+		for (i = 0; i < m->nobj; i++)
+			if (m->o[i].garbage && !t--)
+				break;
+		if (i == m->nobj) {
+			model_fail(m, "nr_garbage %llu, model has fewer",
+				   (unsigned long long)g->nr_garbage);
+			break;
+		}
+		host_get(m->o[i].obj);
+		push_handle(m, i);
+		m->garbage_exposed = true;
 		break;
 	default:
 		break;

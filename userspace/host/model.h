@@ -42,6 +42,7 @@ enum model_op {
 	MOP_UNFREEZE,
 	MOP_SAVEALL,
 	MOP_CLEAR_GARBAGE,
+	MOP_GARBAGE_HANDLE,
 	MOP_NR,
 	MOP_DESTROY = MOP_NR,
 };
@@ -78,6 +79,8 @@ struct model {
 	struct refstore_gen_stats gstats[REFSTORE_NR_GENS];
 	u64 examined;
 	bool saveall;
+	/* GC_GARBAGE handed out a handle to saved garbage since the clear. */
+	bool garbage_exposed;
 	/* Operation weights (MOP_*), set by the driver; 0 disables one. */
 	unsigned int weight[MOP_NR];
 	/* The operation in progress and what it saw. */
@@ -91,6 +94,7 @@ struct model {
 };
 
 void model_init(struct model *m, struct model_stats *stats);
+const char *model_op_name(enum model_op op);
 /* One operation from @src, then every check. False once anything failed. */
 bool model_step(struct model *m, struct model_src *src);
 /* One given operation, its arguments from @src, then every check. */

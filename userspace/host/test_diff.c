@@ -77,6 +77,7 @@ static bool pick_profile(struct model *m, struct rng *r)
 		m->weight[MOP_UNFREEZE] = 6;
 		m->weight[MOP_SAVEALL] = 6;
 		m->weight[MOP_CLEAR_GARBAGE] = 6;
+		m->weight[MOP_GARBAGE_HANDLE] = 6;
 		break;
 	case 4:		/* build dense graphs, then tear them down */
 		m->weight[MOP_CREATE] = 25;
@@ -193,6 +194,11 @@ int main(int argc, char **argv)
 	       (unsigned long long)st.cycle_deaths,
 	       (unsigned long long)st.saved,
 	       (unsigned long long)st.full_checks, secs);
+	printf("# ops:");
+	for (c = 0; c < MOP_NR; c++)
+		printf(" %s %llu", model_op_name(c),
+		       (unsigned long long)st.op[c]);
+	printf("\n");
 	printf("%s 1 - differential: %llu random graphs against the oracle (seed %#llx)\n",
 	       failed ? "not ok" : "ok", (unsigned long long)graphs,
 	       (unsigned long long)base);
