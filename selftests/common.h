@@ -162,4 +162,17 @@ static inline uint64_t t_wait_global(struct __test_metadata *_metadata,
 }
 #define WAIT_GLOBAL(key, want, ms) t_wait_global(_metadata, key, want, ms)
 
+/*
+ * The global "objects" count to compare against after a test, taken once
+ * the heaps of earlier tests are gone (bounded wait for only @own_heaps
+ * heaps to be left; other users of the module are not waited for).
+ */
+static inline uint64_t t_objects_baseline(struct __test_metadata *_metadata,
+					  uint64_t own_heaps)
+{
+	WAIT_GLOBAL("heaps", own_heaps, 5000);
+	return GLOBAL("objects");
+}
+#define OBJECTS_BASELINE(own_heaps) t_objects_baseline(_metadata, own_heaps)
+
 #endif /* REFSTORE_SELFTESTS_COMMON_H */
