@@ -704,6 +704,66 @@ static void t_saveall_clear_resave(struct host_graph *hg)
 	CHECK_EQ(hg->freed, 0);
 }
 
+/*
+ * GC_GARBAGE hands out handles to saved objects: a resurrected object can
+ * be changed and kept alive; clearing the garbage then frees only what is
+ * still unreachable.
+ */
+static void t_saveall_resurrect(struct host_graph *hg)
+{
+	struct refstore_collect_result res;
+	struct refstore_obj *a, *b, *c;
+	u64 ida, idb;
+
+	a = host_new(hg, 1);
+	b = host_new(hg, 1);
+	ida = a->id;
+	idb = b->id;
+	host_set(hg, a, 0, b);
+	host_set(hg, b, 0, a);
+	host_put(hg, a);
+	host_put(hg, b);
+	hg->graph.debug |= REFSTORE_GC_DEBUG_SAVEALL;
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(hg->graph.nr_garbage, 2);
+	hg->graph.debug = 0;
+	host_get(a);			/* GC_GARBAGE: a handle to a */
+	host_set(hg, a, 0, NULL);	/* b's last reference: b dies */
+	CHECK(host_dead(hg, idb));
+	CHECK_EQ(hg->rec[idb].cause, REFSTORE_CAUSE_RELEASED);
+	CHECK_EQ(hg->graph.nr_garbage, 1);
+	CHECK_EQ(kref_read(&a->kref), 1);
+	c = host_new(hg, 1);
+	host_set(hg, c, 0, a);
+	host_put(hg, a);		/* saved garbage: no suspect */
+	CHECK(!(a->flags & REFSTORE_OF_SUSPECT));
+	refstore_garbage_clear(&hg->graph);
+	CHECK(a->flags & REFSTORE_OF_SUSPECT);
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(res.unreachable, 0);	/* c holds a */
+	CHECK(!host_dead(hg, ida));
+	host_put(hg, c);
+	CHECK(host_dead(hg, ida));
+	CHECK_EQ(hg->freed, 3);
+}
+
+/* refstore_graph_remove_unused() undoes refstore_graph_add() exactly. */
+static void t_remove_unused(struct host_graph *hg)
+{
+	struct refstore_obj *o;
+	s64 before = hg->graph.count[0];
+
+	o = host_new(hg, 3);
+	CHECK_EQ(hg->graph.count[0], before + 1);
+	refstore_graph_remove_unused(&hg->graph, o);
+	CHECK_EQ(hg->graph.count[0], before);
+	CHECK(list_empty(&hg->graph.objects));
+	/* Never published: the owner frees it without the hooks. */
+	hg->rec[o->id].released = hg->rec[o->id].freed = 1;
+	free(o->ext);
+	free(o);
+}
+
 /* CPython's rules: gen 0 count over threshold 0, then the oldest due. */
 static void t_due_thresholds(struct host_graph *hg)
 {
@@ -867,6 +927,8 @@ static const struct test tests[] = {
 	{ "freeze_count_death", t_freeze_count_death },
 	{ "saveall_garbage_clear", t_saveall },
 	{ "saveall_clear_resave", t_saveall_clear_resave },
+	{ "saveall_resurrect", t_saveall_resurrect },
+	{ "remove_unused", t_remove_unused },
 	{ "due_thresholds", t_due_thresholds },
 	{ "idle_collection", t_idle_collection },
 	{ "graph_destroy", t_destroy },
