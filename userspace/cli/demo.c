@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * refstore demo: the Python memory-management tutorial's scenarios, run
+ * on /dev/refstore and narrated.  Each scenario gets its own heap (one
+ * open of the device), so its heap stats show only its own objects.
+ *
+ *   (a) a linked list head -> second -> third, freed by linked_list = None
+ *   (b) sys.getrefcount(): 2, 3, 2
+ *   (c) obj1.ref = obj2; obj2.ref = obj1: a cycle counting cannot free
+ *   (d) a weak reference: alive, then dead
+ *   (e) the module's global counters
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* Set once any step fails; the demo goes on and exits 1. */
+static int demo_failed;
+
+/* Report @ret (0 or -errno) of @what; true if it failed. */
+static int bad(int ret, const char *what)
+{
+	if (!ret)
+		return 0;
+	fflush(stdout);
+	print_err(what, ret);
+	demo_failed = 1;
+	return 1;
+}
+
+static uint32_t refcount(int heap, uint32_t h)
+{
+	struct refstore_info i = { 0 };
+
+	bad(rs_info(heap, h, &i), "INFO");
+	return i.refcount;
+}
+
+static void heap_stats(int heap)
+{
+	struct refstore_heap_stats s;
+
+	if (!bad(rs_heap_stats(heap, &s), "HEAP_STATS"))
+		print_heap_stats(&s);
+}
+
+/* Print the queued death events (the heap is O_NONBLOCK). */
+static void drain_events(int heap)
+{
+	struct refstore_event ev[16];
+	ssize_t n, i;
+
+	while ((n = rs_read_events(heap, ev, 16)) > 0)
+		for (i = 0; i < n; i++) {
+			printf("    ");
+			print_event(&ev[i]);
+		}
+	if (n != -EAGAIN)
+		bad(n, "read events");
+}
+
+static void demo_linked_list(int heap)
+{
+	const char *names[] = { "head", "second", "third" };
+	uint32_t h[3];
+	uint64_t id[3];
+	int i;
+
+	printf("== (a) linked list: head -> second -> third ==\n");
+	printf(">>> linked_list = create_linked_list()\n");
+	for (i = 0; i < 3; i++) {
+		if (bad(rs_create(heap, 0, 1, REFSTORE_CREATE_NOTIFY, 0, i + 1,
+				  &h[i], &id[i]), "CREATE"))
+			return;
+		printf("    %s = Node(%d): handle %u, id %" PRIu64
+		       ", death event cookie %d\n", names[i], i + 1, h[i],
+		       id[i], i + 1);
+	}
+	bad(rs_set_slot(heap, h[0], 0, h[1]), "SET_SLOT");
+	printf("    head.next = second\n");
+	bad(rs_set_slot(heap, h[1], 0, h[2]), "SET_SLOT");
+	printf("    second.next = third\n");
+	bad(rs_close(heap, h[1]), "CLOSE");
+	bad(rs_close(heap, h[2]), "CLOSE");
+	printf("    return head   (the locals second and third are dropped;"
+	       " the slots keep them alive)\n");
+	heap_stats(heap);
+	printf(">>> linked_list = None   (close the root handle)\n");
+	bad(rs_close(heap, h[0]), "CLOSE");
+	printf("    death events:\n");
+	drain_events(heap);
+	heap_stats(heap);
+	printf("\n");
+}
+
+static void demo_getrefcount(int heap)
+{
+	uint32_t obj, another;
+
+	printf("== (b) sys.getrefcount(): our count, and Python's +1 for"
+	       " its argument ==\n");
+	if (bad(rs_create(heap, 0, 0, 0, 0, 0, &obj, NULL), "CREATE"))
+		return;
+	printf(">>> obj = MyClass();  print(sys.getrefcount(obj))\n");
+	printf("    refcount %u -> Python prints %u\n", refcount(heap, obj),
+	       refcount(heap, obj) + 1);
+	if (bad(rs_dup(heap, obj, &another), "DUP"))
+		return;
+	printf(">>> another_ref = obj;  print(sys.getrefcount(obj))\n");
+	printf("    refcount %u -> Python prints %u\n", refcount(heap, obj),
+	       refcount(heap, obj) + 1);
+	bad(rs_close(heap, another), "CLOSE");
+	printf(">>> del another_ref;  print(sys.getrefcount(obj))\n");
+	printf("    refcount %u -> Python prints %u\n", refcount(heap, obj),
+	       refcount(heap, obj) + 1);
+	bad(rs_close(heap, obj), "CLOSE");
+	printf(">>> del obj   (count 0: freed)\n");
+	heap_stats(heap);
+	printf("\n");
+}
+
+static void demo_cycle(int heap)
+{
+	uint64_t n, features = 0;
+	uint32_t obj1, obj2;
+
+	printf("== (c) circular reference ==\n");
+	bad(rs_version(heap, NULL, &features), "VERSION");
+	if (bad(rs_create(heap, 0, 1, REFSTORE_CREATE_NOTIFY, 0, 1, &obj1,
+			  NULL), "CREATE") ||
+	    bad(rs_create(heap, 0, 1, REFSTORE_CREATE_NOTIFY, 0, 2, &obj2,
+			  NULL), "CREATE"))
+		return;
+	printf(">>> obj1 = MyObject(\"obj1\"); obj2 = MyObject(\"obj2\")\n");
+	bad(rs_set_slot(heap, obj1, 0, obj2), "SET_SLOT");
+	bad(rs_set_slot(heap, obj2, 0, obj1), "SET_SLOT");
+	printf(">>> obj1.ref = obj2; obj2.ref = obj1\n");
+	printf("    obj1 refcount %u, obj2 refcount %u\n",
+	       refcount(heap, obj1), refcount(heap, obj2));
+	bad(rs_close(heap, obj1), "CLOSE");
+	bad(rs_close(heap, obj2), "CLOSE");
+	printf(">>> del obj1; del obj2\n");
+	printf("    no handle is left, but each keeps the other alive:\n");
+	heap_stats(heap);
+
+	/* ---- gc.collect() ---- */
+	printf(">>> gc.collect()\n");
+	if (!(features & REFSTORE_FEAT_GC)) {
+		printf("    (this module has no cycle collector: the pair"
+		       " lives until the heap is closed)\n\n");
+		return;
+	}
+	if (bad(rs_gc_collect(heap, 2, &n), "GC_COLLECT"))
+		return;
+	printf("    %" PRIu64 " unreachable objects found; death events:\n",
+	       n);
+	drain_events(heap);
+	heap_stats(heap);
+	printf("\n");
+}
+
+static void demo_weakref(int heap)
+{
+	uint32_t obj, weak, strong;
+	int ret;
+
+	printf("== (d) weak reference ==\n");
+	if (bad(rs_create(heap, 0, 0, 0, 0, 0, &obj, NULL), "CREATE") ||
+	    bad(rs_weakref(heap, obj, &weak), "WEAKREF"))
+		return;
+	printf(">>> obj = MyClass(); r = weakref.ref(obj)\n");
+	printf("    refcount %u (the weak handle does not count)\n",
+	       refcount(heap, obj));
+	if (bad(rs_upgrade(heap, weak, &strong), "UPGRADE"))
+		return;
+	printf(">>> r()   -> the object (a new strong handle %u)\n", strong);
+	bad(rs_close(heap, strong), "CLOSE");
+	bad(rs_close(heap, obj), "CLOSE");
+	printf(">>> del obj\n");
+	ret = rs_upgrade(heap, weak, &strong);
+	if (ret == -ENOENT) {
+		printf(">>> r()   -> None (UPGRADE: ENOENT, the object is"
+		       " gone)\n");
+	} else {
+		printf(">>> r()   -> unexpected result %s\n",
+		       ret ? rs_errno_name(ret) : "success");
+		demo_failed = 1;
+	}
+	bad(rs_close(heap, weak), "CLOSE");
+	heap_stats(heap);
+	printf("\n");
+}
+
+int cmd_demo(int argc, char **argv)
+{
+	void (*const steps[])(int) = {
+		demo_linked_list, demo_getrefcount, demo_cycle, demo_weakref,
+	};
+	unsigned int i;
+	int heap;
+
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		heap = rs_open(O_NONBLOCK);
+		if (heap < 0) {
+			print_err(RS_DEVICE, heap);
+			return 1;
+		}
+		steps[i](heap);
+		close(heap);
+	}
+
+	printf("== (e) the module's counters (%s) ==\n", RS_DEBUGFS_STATS);
+	if (bad(print_file(RS_DEBUGFS_STATS), RS_DEBUGFS_STATS))
+		return 1;
+	return demo_failed;
+}

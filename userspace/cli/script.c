@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * refstore run [FILE|-]: a line-oriented script on ONE heap (a heap lives
+ * as long as its file, so one process run is one heap).  Handles get
+ * names; each command prints what it did.  A failing command prints its
+ * errno name on stderr and the script goes on; the exit status is 1 if
+ * any command failed.
+ *
+ *   create NAME [payload=N] [slots=N] [tag=N] [notify=COOKIE]
+ *   dup NAME NEW            close NAME           info NAME
+ *   link NAME SLOT TARGET   link NAME SLOT none  get NAME SLOT NEW
+ *   write NAME OFF TEXT     read NAME OFF LEN
+ *   weak NAME NEW           upgrade WEAK NEW
+ *   events  heap  limits  stats  collect [GEN]  echo TEXT  # comment
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define MAX_NAMES 4096
+#define MAX_NAME_LEN 31
+#define MAX_ARGS 8
+#define MAX_RW 4096
+
+/* A name bound to a handle of the script's heap. */
+struct binding {
+	char name[MAX_NAME_LEN + 1];
+	uint32_t handle;
+	int weak;
+};
+
+struct script {
+	int heap;
+	unsigned int line;
+	unsigned int errors;
+	unsigned int nnames;
+	struct binding names[MAX_NAMES];
+};
+
+/* Report a failed command; @err is a negative errno. */
+static int fail(struct script *sc, const char *cmd, int err)
+{
+	fflush(stdout);
+	fprintf(stderr, "line %u: %s: %s (%s)\n", sc->line, cmd,
+		rs_errno_name(err), strerror(-err));
+	sc->errors++;
+	return err;
+}
+
+static struct binding *lookup(struct script *sc, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < sc->nnames; i++)
+		if (!strcmp(sc->names[i].name, name))
+			return &sc->names[i];
+	return NULL;
+}
+
+/* The handle named @name, or 0 (after reporting ENOENT). */
+static uint32_t handle_of(struct script *sc, const char *cmd,
+			  const char *name)
+{
+	struct binding *b = lookup(sc, name);
+
+	if (!b) {
+		fflush(stdout);
+		fprintf(stderr, "line %u: %s: ENOENT (no handle named '%s')\n",
+			sc->line, cmd, name);
+		sc->errors++;
+		return 0;
+	}
+	return b->handle;
+}
+
+/* 0 if @name may be bound (valid and unused), else reports EEXIST/EINVAL. */
+static int check_new(struct script *sc, const char *cmd, const char *name)
+{
+	if (strlen(name) > MAX_NAME_LEN || !isalpha((unsigned char)name[0]))
+		return fail(sc, cmd, -EINVAL);
+	if (lookup(sc, name))
+		return fail(sc, cmd, -EEXIST);
+	if (sc->nnames == MAX_NAMES)
+		return fail(sc, cmd, -ENOSPC);
+	return 0;
+}
+
+static void bind(struct script *sc, const char *name, uint32_t h, int weak)
+{
+	struct binding *b = &sc->names[sc->nnames++];
+
+	snprintf(b->name, sizeof(b->name), "%s", name);
+	b->handle = h;
+	b->weak = weak;
+}
+
+static void unbind(struct script *sc, const char *name)
+{
+	struct binding *b = lookup(sc, name);
+
+	if (b)
+		*b = sc->names[--sc->nnames];
+}
+
+/* Parse a whole unsigned number (decimal, 0x hex or 0 octal). */
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || *end ? -EINVAL : 0;
+}
+
+static int parse_u32(const char *s, uint32_t *v)
+{
+	uint64_t x;
+
+	if (parse_u64(s, &x) || x > UINT32_MAX)
+		return -EINVAL;
+	*v = x;
+	return 0;
+}
+
+static void do_create(struct script *sc, int argc, char **argv)
+{
+	uint32_t payload = 0, nslots = 0, flags = 0, h;
+	uint64_t tag = 0, cookie = 0, id;
+	int i, ret = 0;
+
+	if (argc < 2)
+		return (void)fail(sc, "create", -EINVAL);
+	if (check_new(sc, "create", argv[1]))
+		return;
+	for (i = 2; i < argc && !ret; i++) {
+		char *eq = strchr(argv[i], '=');
+
+		if (!eq) {
+			ret = -EINVAL;
+			break;
+		}
+		*eq++ = 0;
+		if (!strcmp(argv[i], "payload")) {
+			ret = parse_u32(eq, &payload);
+		} else if (!strcmp(argv[i], "slots")) {
+			ret = parse_u32(eq, &nslots);
+		} else if (!strcmp(argv[i], "tag")) {
+			ret = parse_u64(eq, &tag);
+		} else if (!strcmp(argv[i], "notify")) {
+			ret = parse_u64(eq, &cookie);
+			flags |= REFSTORE_CREATE_NOTIFY;
+		} else {
+			ret = -EINVAL;
+		}
+	}
+	if (!ret)
+		ret = rs_create(sc->heap, payload, nslots, flags, tag, cookie,
+				&h, &id);
+	if (ret)
+		return (void)fail(sc, "create", ret);
+	bind(sc, argv[1], h, 0);
+	printf("%s = handle %u (id %" PRIu64 ")\n", argv[1], h, id);
+}
+
+/* dup NAME NEW, weak NAME NEW, upgrade WEAK NEW: one handle from another. */
+static void do_derive(struct script *sc, int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	uint32_t h, nh = 0;
+	int ret;
+
+	if (argc != 3)
+		return (void)fail(sc, cmd, -EINVAL);
+	h = handle_of(sc, cmd, argv[1]);
+	if (!h || check_new(sc, cmd, argv[2]))
+		return;
+	if (!strcmp(cmd, "dup"))
+		ret = rs_dup(sc->heap, h, &nh);
+	else if (!strcmp(cmd, "weak"))
+		ret = rs_weakref(sc->heap, h, &nh);
+	else
+		ret = rs_upgrade(sc->heap, h, &nh);
+	if (ret)
+		return (void)fail(sc, cmd, ret);
+	bind(sc, argv[2], nh, !strcmp(cmd, "weak"));
+	printf("%s = %s %s: handle %u\n", argv[2], cmd, argv[1], nh);
+}
+
+static void do_close(struct script *sc, int argc, char **argv)
+{
+	uint32_t h;
+	int ret;
+
+	if (argc != 2)
+		return (void)fail(sc, "close", -EINVAL);
+	h = handle_of(sc, "close", argv[1]);
+	if (!h)
+		return;
+	ret = rs_close(sc->heap, h);
+	if (ret)
+		return (void)fail(sc, "close", ret);
+	unbind(sc, argv[1]);
+	printf("closed %s\n", argv[1]);
+}
+
+static void do_link(struct script *sc, int argc, char **argv)
+{
+	uint32_t h, slot, target = 0;
+	int ret;
+
+	if (argc != 4 || parse_u32(argv[2], &slot))
+		return (void)fail(sc, "link", -EINVAL);
+	h = handle_of(sc, "link", argv[1]);
+	if (!h)
+		return;
+	if (strcmp(argv[3], "none")) {
+		target = handle_of(sc, "link", argv[3]);
+		if (!target)
+			return;
+	}
+	ret = rs_set_slot(sc->heap, h, slot, target);
+	if (ret)
+		return (void)fail(sc, "link", ret);
+	printf("%s[%u] = %s\n", argv[1], slot, argv[3]);
+}
+
+static void do_get(struct script *sc, int argc, char **argv)
+{
+	uint32_t h, slot, t;
+	uint64_t id;
+	int ret;
+
+	if (argc != 4 || parse_u32(argv[2], &slot))
+		return (void)fail(sc, "get", -EINVAL);
+	h = handle_of(sc, "get", argv[1]);
+	if (!h || check_new(sc, "get", argv[3]))
+		return;
+	ret = rs_get_slot(sc->heap, h, slot, &t, &id);
+	if (ret)
+		return (void)fail(sc, "get", ret);
+	if (!t) {
+		printf("%s[%u] is empty\n", argv[1], slot);
+		return;
+	}
+	bind(sc, argv[3], t, 0);
+	printf("%s = %s[%u]: handle %u (id %" PRIu64 ")\n", argv[3], argv[1],
+	       slot, t, id);
+}
+
+/* write NAME OFF TEXT: @text is the rest of the line, as is. */
+static void do_write(struct script *sc, int argc, char **argv,
+		     const char *text)
+{
+	uint64_t off;
+	uint32_t h;
+	int ret;
+
+	if (argc < 3 || parse_u64(argv[2], &off))
+		return (void)fail(sc, "write", -EINVAL);
+	h = handle_of(sc, "write", argv[1]);
+	if (!h)
+		return;
+	ret = rs_write(sc->heap, h, off, text, strlen(text));
+	if (ret)
+		return (void)fail(sc, "write", ret);
+	printf("wrote %zu bytes to %s at %" PRIu64 "\n", strlen(text),
+	       argv[1], off);
+}
+
+static void do_read(struct script *sc, int argc, char **argv)
+{
+	unsigned char buf[MAX_RW];
+	uint64_t off, len, i;
+	uint32_t h;
+	int ret;
+
+	if (argc != 4 || parse_u64(argv[2], &off) || parse_u64(argv[3], &len) ||
+	    len > sizeof(buf))
+		return (void)fail(sc, "read", -EINVAL);
+	h = handle_of(sc, "read", argv[1]);
+	if (!h)
+		return;
+	ret = rs_read(sc->heap, h, off, buf, len);
+	if (ret)
+		return (void)fail(sc, "read", ret);
+	printf("%s[%" PRIu64 ":%" PRIu64 "] = \"", argv[1], off, off + len);
+	for (i = 0; i < len; i++) {
+		if (buf[i] == '"' || buf[i] == '\\')
+			printf("\\%c", buf[i]);
+		else if (isprint(buf[i]))
+			putchar(buf[i]);
+		else if (!buf[i])
+			printf("\\0");
+		else
+			printf("\\x%02x", buf[i]);
+	}
+	printf("\"\n");
+}
+
+static void do_info(struct script *sc, int argc, char **argv)
+{
+	struct refstore_info info;
+	uint32_t h;
+	int ret;
+
+	if (argc != 2)
+		return (void)fail(sc, "info", -EINVAL);
+	h = handle_of(sc, "info", argv[1]);
+	if (!h)
+		return;
+	ret = rs_info(sc->heap, h, &info);
+	if (ret)
+		return (void)fail(sc, "info", ret);
+	print_info(argv[1], &info);
+}
+
+/* Drain the death-event queue without blocking (the heap is O_NONBLOCK). */
+static void do_events(struct script *sc)
+{
+	struct refstore_event ev[64];
+	unsigned int total = 0;
+	ssize_t n, i;
+
+	while ((n = rs_read_events(sc->heap, ev, 64)) > 0) {
+		for (i = 0; i < n; i++)
+			print_event(&ev[i]);
+		total += n;
+	}
+	if (n < 0 && n != -EAGAIN)
+		return (void)fail(sc, "events", n);
+	if (!total)
+		printf("no events\n");
+}
+
+static void do_heap(struct script *sc)
+{
+	struct refstore_heap_stats s;
+	int ret = rs_heap_stats(sc->heap, &s);
+
+	if (ret)
+		return (void)fail(sc, "heap", ret);
+	print_heap_stats(&s);
+}
+
+static void do_limits(struct script *sc)
+{
+	struct refstore_limits l;
+	int ret = rs_get_limits(sc->heap, &l);
+
+	if (ret)
+		return (void)fail(sc, "limits", ret);
+	print_limits(&l);
+}
+
+/* The module's global counters, from debugfs. */
+static void do_stats(struct script *sc)
+{
+	int ret = print_file(RS_DEBUGFS_STATS);
+
+	if (ret)
+		fail(sc, "stats", ret);
+}
+
+/* collect [GEN]: gc.collect(GEN), 2 (full) by default. */
+static void do_collect(struct script *sc, int argc, char **argv)
+{
+	uint32_t gen = 2;
+	uint64_t n;
+	int ret;
+
+	if (argc > 2 || (argc == 2 && parse_u32(argv[1], &gen)))
+		return (void)fail(sc, "collect", -EINVAL);
+	ret = rs_gc_collect(sc->heap, gen, &n);
+	if (ret)
+		return (void)fail(sc, "collect", ret);
+	printf("gc.collect(%u) = %" PRIu64 "\n", gen, n);
+}
+
+/* Skip spaces; return the rest of the line after @n words (for TEXT). */
+static const char *after_words(const char *s, int n)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	while (n-- > 0) {
+		while (*s && !isspace((unsigned char)*s))
+			s++;
+		if (*s)
+			s++;	/* exactly one separator: TEXT keeps its spaces */
+		if (n > 0)
+			while (isspace((unsigned char)*s))
+				s++;
+	}
+	return s;
+}
+
+static void run_line(struct script *sc, char *line)
+{
+	char copy[1024], *argv[MAX_ARGS], *tok, *save;
+	const char *cmd;
+	int argc = 0;
+
+	line[strcspn(line, "\r\n")] = 0;
+	snprintf(copy, sizeof(copy), "%s", line);
+	for (tok = strtok_r(copy, " \t", &save); tok && argc < MAX_ARGS;
+	     tok = strtok_r(NULL, " \t", &save))
+		argv[argc++] = tok;
+	if (!argc || argv[0][0] == '#')
+		return;
+	cmd = argv[0];
+	if (!strcmp(cmd, "create"))
+		do_create(sc, argc, argv);
+	else if (!strcmp(cmd, "dup") || !strcmp(cmd, "weak") ||
+		 !strcmp(cmd, "upgrade"))
+		do_derive(sc, argc, argv);
+	else if (!strcmp(cmd, "close"))
+		do_close(sc, argc, argv);
+	else if (!strcmp(cmd, "link"))
+		do_link(sc, argc, argv);
+	else if (!strcmp(cmd, "get"))
+		do_get(sc, argc, argv);
+	else if (!strcmp(cmd, "write"))
+		do_write(sc, argc, argv, after_words(line, 3));
+	else if (!strcmp(cmd, "read"))
+		do_read(sc, argc, argv);
+	else if (!strcmp(cmd, "info"))
+		do_info(sc, argc, argv);
+	else if (!strcmp(cmd, "events"))
+		do_events(sc);
+	else if (!strcmp(cmd, "heap"))
+		do_heap(sc);
+	else if (!strcmp(cmd, "limits"))
+		do_limits(sc);
+	else if (!strcmp(cmd, "stats"))
+		do_stats(sc);
+	else if (!strcmp(cmd, "collect"))
+		do_collect(sc, argc, argv);
+	else if (!strcmp(cmd, "echo"))
+		printf("%s\n", after_words(line, 1));
+	else {
+		fflush(stdout);
+		fprintf(stderr, "line %u: %s: EINVAL (unknown command)\n",
+			sc->line, cmd);
+		sc->errors++;
+	}
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static struct script sc;
+	char line[1024];
+	FILE *in = stdin;
+
+	if (argc > 2) {
+		fprintf(stderr, "usage: refstore run [FILE|-]\n");
+		return 2;
+	}
+	if (argc == 2 && strcmp(argv[1], "-")) {
+		in = fopen(argv[1], "re");
+		if (!in) {
+			print_err(argv[1], -errno);
+			return 1;
+		}
+	}
+	sc.heap = rs_open(O_NONBLOCK);
+	if (sc.heap < 0) {
+		print_err(RS_DEVICE, sc.heap);
+		return 1;
+	}
+	while (fgets(line, sizeof(line), in)) {
+		sc.line++;
+		run_line(&sc, line);
+	}
+	fflush(stdout);
+	close(sc.heap);
+	if (in != stdin)
+		fclose(in);
+	return sc.errors ? 1 : 0;
+}
