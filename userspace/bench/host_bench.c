@@ -192,7 +192,7 @@ static u64 median(u64 *v, int n)
 int main(int argc, char **argv)
 {
 	struct refstore_collect_result res = { 0 };
-	struct refstore_graph g;
+	struct refstore_graph g = { 0 };	/* as the module's kzalloc'd heap */
 	struct refstore_obj *root = NULL;
 	const char *shape;
 	u64 n = 0, arg = 0, ns[64], t0, rel0;

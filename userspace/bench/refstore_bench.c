@@ -1,0 +1,680 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * refstore-bench - in-guest benchmarks of /dev/refstore, raw ioctls only.
+ *
+ * Usage: refstore-bench [--smoke] [--gc-n N] [--iso-n N] [--mem-n N]
+ *
+ * Runs every figure once and prints one machine-readable line per
+ * measurement, "vm NAME key=value ...", which scripts/bench parses. Times
+ * are CLOCK_MONOTONIC nanoseconds in the guest; every figure scripts/bench
+ * reports is a ratio of two of them taken in this run (or a ratio to the
+ * host build on the same graph size, taken by the same scripts/bench run).
+ *
+ *   vm op NAME calls=C iters=I ns=T       T ns per iteration of C ioctls
+ *   vm gc SHAPE n=N reclaimed=R ns=T      a GC_COLLECT (list: the CLOSE of
+ *                                         its root), R objects freed
+ *   vm mem slots=S objects=N slab_kb=K    Slab growth for N objects with
+ *                                         one handle each
+ *   vm iso MODE ops=N p50=T p99=T         DUP+CLOSE latency on heap B,
+ *                                         alone or while heap A collects
+ *   vm idle ... / vm threads MODE ops_per_s=X
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/refstore.h>
+
+#define DEV "/dev/refstore"
+
+static bool smoke;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "refstore-bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int heap_open(void)
+{
+	struct refstore_gc_value v = { .size = sizeof(v) };
+	int fd = open(DEV, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		die("open " DEV);
+	/* Only the collections we time: no automatic ones behind our back. */
+	if (ioctl(fd, REFSTORE_IOC_GC_DISABLE, &v))
+		die("GC_DISABLE");
+	return fd;
+}
+
+/* ---- the ioctls, checked ---- */
+
+static void rs_null(int fd)
+{
+	struct refstore_version v = { .size = sizeof(v) };
+
+	if (ioctl(fd, REFSTORE_IOC_VERSION, &v))
+		die("VERSION");
+}
+
+static uint32_t rs_create(int fd, uint32_t nslots, uint32_t payload)
+{
+	struct refstore_create c = {
+		.size = sizeof(c), .nslots = nslots, .payload_size = payload,
+	};
+
+	if (ioctl(fd, REFSTORE_IOC_CREATE, &c))
+		die("CREATE");
+	return c.handle;
+}
+
+static void rs_close(int fd, uint32_t h)
+{
+	struct refstore_close c = { .size = sizeof(c), .handle = h };
+
+	if (ioctl(fd, REFSTORE_IOC_CLOSE, &c))
+		die("CLOSE");
+}
+
+static uint32_t rs_dup(int fd, uint32_t h)
+{
+	struct refstore_dup d = { .size = sizeof(d), .handle = h };
+
+	if (ioctl(fd, REFSTORE_IOC_DUP, &d))
+		die("DUP");
+	return d.new_handle;
+}
+
+static void rs_set(int fd, uint32_t h, uint32_t slot, uint32_t target)
+{
+	struct refstore_set_slot s = {
+		.size = sizeof(s), .handle = h, .slot = slot, .target = target,
+	};
+
+	if (ioctl(fd, REFSTORE_IOC_SET_SLOT, &s))
+		die("SET_SLOT");
+}
+
+static uint32_t rs_get(int fd, uint32_t h, uint32_t slot)
+{
+	struct refstore_get_slot g = { .size = sizeof(g), .handle = h, .slot = slot };
+
+	if (ioctl(fd, REFSTORE_IOC_GET_SLOT, &g))
+		die("GET_SLOT");
+	return g.target;
+}
+
+static void rs_rw(int fd, unsigned long cmd, uint32_t h, void *buf, size_t len)
+{
+	struct refstore_rw rw = {
+		.size = sizeof(rw), .handle = h, .length = len,
+		.data = (uintptr_t)buf,
+	};
+
+	if (ioctl(fd, cmd, &rw))
+		die("READ/WRITE");
+}
+
+static uint32_t rs_weakref(int fd, uint32_t h)
+{
+	struct refstore_weakref w = { .size = sizeof(w), .handle = h };
+
+	if (ioctl(fd, REFSTORE_IOC_WEAKREF, &w))
+		die("WEAKREF");
+	return w.weak;
+}
+
+static uint32_t rs_upgrade(int fd, uint32_t weak)
+{
+	struct refstore_upgrade u = { .size = sizeof(u), .weak = weak };
+
+	if (ioctl(fd, REFSTORE_IOC_UPGRADE, &u))
+		die("UPGRADE");
+	return u.handle;
+}
+
+static void rs_collect(int fd, uint32_t gen, struct refstore_gc_collect *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->size = sizeof(*c);
+	c->generation = gen;
+	if (ioctl(fd, REFSTORE_IOC_GC_COLLECT, c))
+		die("GC_COLLECT");
+}
+
+static uint64_t rs_freed(int fd)
+{
+	struct refstore_heap_stats s = { .size = sizeof(s) };
+
+	if (ioctl(fd, REFSTORE_IOC_HEAP_STATS, &s))
+		die("HEAP_STATS");
+	return s.freed;
+}
+
+/* ---- per-operation cost ---- */
+
+enum op {
+	OP_NULL, OP_CREATE_CLOSE, OP_DUP_CLOSE, OP_SET_SLOT, OP_GET_CLOSE,
+	OP_WRITE64, OP_READ64, OP_WEAK_UPGRADE_CLOSE, OP_IDLE_COLLECT0,
+	OP_IDLE_COLLECT2, NR_OPS
+};
+
+static const struct {
+	const char *name;
+	int calls;	/* ioctls per iteration */
+} ops[NR_OPS] = {
+	[OP_NULL] = { "null", 1 },
+	[OP_CREATE_CLOSE] = { "create_close", 2 },
+	[OP_DUP_CLOSE] = { "dup_close", 2 },
+	[OP_SET_SLOT] = { "set_slot", 1 },
+	[OP_GET_CLOSE] = { "get_slot_close", 2 },
+	[OP_WRITE64] = { "write64", 1 },
+	[OP_READ64] = { "read64", 1 },
+	[OP_WEAK_UPGRADE_CLOSE] = { "weak_upgrade_close", 4 },
+	[OP_IDLE_COLLECT0] = { "idle_collect0", 1 },
+	[OP_IDLE_COLLECT2] = { "idle_collect2", 1 },
+};
+
+struct op_ctx {
+	int fd;
+	uint32_t a, b;	/* a: 2 slots, 64 B payload; b: a's slot 0 target */
+};
+
+static void op_ctx_init(struct op_ctx *c, int fd)
+{
+	c->fd = fd;
+	c->a = rs_create(fd, 2, 64);
+	c->b = rs_create(fd, 2, 0);
+	rs_set(fd, c->a, 0, c->b);
+}
+
+static void op_ctx_fini(struct op_ctx *c)
+{
+	rs_close(c->fd, c->a);
+	rs_close(c->fd, c->b);
+}
+
+static inline void op_run(struct op_ctx *c, enum op op)
+{
+	struct refstore_gc_collect gc;
+	char buf[64] = { 1 };
+	uint32_t h, w;
+
+	switch (op) {
+	case OP_NULL:
+		rs_null(c->fd);
+		break;
+	case OP_CREATE_CLOSE:
+		rs_close(c->fd, rs_create(c->fd, 2, 0));
+		break;
+	case OP_DUP_CLOSE:
+		rs_close(c->fd, rs_dup(c->fd, c->a));
+		break;
+	case OP_SET_SLOT:
+		/* slot 1 back and forth: a reference gained, one dropped */
+		rs_set(c->fd, c->a, 1, c->b);
+		break;
+	case OP_GET_CLOSE:
+		rs_close(c->fd, rs_get(c->fd, c->a, 0));
+		break;
+	case OP_WRITE64:
+		rs_rw(c->fd, REFSTORE_IOC_WRITE, c->a, buf, sizeof(buf));
+		break;
+	case OP_READ64:
+		rs_rw(c->fd, REFSTORE_IOC_READ, c->a, buf, sizeof(buf));
+		break;
+	case OP_WEAK_UPGRADE_CLOSE:
+		w = rs_weakref(c->fd, c->a);
+		h = rs_upgrade(c->fd, w);
+		rs_close(c->fd, h);
+		rs_close(c->fd, w);
+		break;
+	case OP_IDLE_COLLECT0:
+		rs_collect(c->fd, 0, &gc);
+		break;
+	case OP_IDLE_COLLECT2:
+		rs_collect(c->fd, 2, &gc);
+		break;
+	default:
+		break;
+	}
+}
+
+static uint64_t op_time(struct op_ctx *c, enum op op, int iters)
+{
+	uint64_t t0;
+	int i;
+
+	for (i = 0; i < iters / 10 + 1; i++)	/* warm up */
+		op_run(c, op);
+	t0 = now_ns();
+	for (i = 0; i < iters; i++)
+		op_run(c, op);
+	return now_ns() - t0;
+}
+
+static void bench_ops(void)
+{
+	int iters = smoke ? 2000 : 20000, rounds = smoke ? 1 : 3, r, op;
+	uint64_t best[NR_OPS], t;
+	struct refstore_gc_collect gc;
+	struct op_ctx c;
+	int fd = heap_open();
+
+	op_ctx_init(&c, fd);
+	/* no suspects left: the idle collections examine nothing */
+	rs_collect(fd, 2, &gc);
+	/* rounds interleave the ops, so a slow spell of the host hits all */
+	for (op = 0; op < NR_OPS; op++)
+		best[op] = UINT64_MAX;
+	for (r = 0; r < rounds; r++) {
+		for (op = 0; op < NR_OPS; op++) {
+			t = op_time(&c, op, iters);
+			if (t < best[op])
+				best[op] = t;
+		}
+	}
+	rs_collect(fd, 0, &gc);
+	printf("vm idle examined=%llu\n", (unsigned long long)gc.examined);
+	for (op = 0; op < NR_OPS; op++)
+		printf("vm op %s calls=%d iters=%d ns=%.1f\n", ops[op].name,
+		       ops[op].calls, iters, (double)best[op] / iters);
+	op_ctx_fini(&c);
+	close(fd);
+}
+
+/* ---- collection throughput ---- */
+
+static uint64_t xs = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd(void)
+{
+	xs ^= xs >> 12;
+	xs ^= xs << 25;
+	xs ^= xs >> 27;
+	return xs * 0x2545f4914f6cdd1dULL;
+}
+
+static uint32_t *handles(size_t n)
+{
+	uint32_t *h = calloc(n, sizeof(*h));
+
+	if (!h)
+		die("calloc");
+	return h;
+}
+
+static void build_rings(int fd, uint64_t n, uint64_t len)
+{
+	uint32_t *h = handles(len);
+	uint64_t done, i;
+
+	for (done = 0; done + len <= n; done += len) {
+		for (i = 0; i < len; i++)
+			h[i] = rs_create(fd, 1, 0);
+		for (i = 0; i < len; i++)
+			rs_set(fd, h[i], 0, h[(i + 1) % len]);
+		for (i = 0; i < len; i++)
+			rs_close(fd, h[i]);
+	}
+	free(h);
+}
+
+static void build_random(int fd, uint64_t n, uint32_t deg)
+{
+	uint32_t *h = handles(n), s;
+	uint64_t i;
+
+	for (i = 0; i < n; i++)
+		h[i] = rs_create(fd, deg, 0);
+	for (i = 0; i < n; i++)
+		for (s = 0; s < deg; s++)
+			rs_set(fd, h[i], s, h[rnd() % n]);
+	for (i = 0; i < n; i++)
+		rs_close(fd, h[i]);
+	free(h);
+}
+
+static uint32_t build_list(int fd, uint64_t n)
+{
+	uint32_t root = rs_create(fd, 1, 0), prev = root, h;
+	uint64_t i;
+
+	for (i = 1; i < n; i++) {
+		h = rs_create(fd, 1, 0);
+		rs_set(fd, prev, 0, h);
+		if (prev != root)
+			rs_close(fd, prev);
+		prev = h;
+	}
+	if (prev != root)
+		rs_close(fd, prev);
+	return root;
+}
+
+static void bench_gc_shape(const char *name, uint64_t n, uint64_t arg)
+{
+	struct refstore_gc_collect gc = { 0 };
+	uint64_t t0, t, f0;
+	uint32_t root = 0;
+	int fd = heap_open();
+
+	if (!strcmp(name, "list"))
+		root = build_list(fd, n);
+	else if (!strcmp(name, "random"))
+		build_random(fd, n, arg);
+	else
+		build_rings(fd, n, arg);
+	f0 = rs_freed(fd);
+	t0 = now_ns();
+	if (root)
+		rs_close(fd, root);
+	else
+		rs_collect(fd, 2, &gc);
+	t = now_ns() - t0;
+	printf("vm gc %s n=%llu arg=%llu reclaimed=%llu examined=%llu ns=%llu\n",
+	       name, (unsigned long long)n, (unsigned long long)arg,
+	       (unsigned long long)(rs_freed(fd) - f0),
+	       (unsigned long long)gc.examined, (unsigned long long)t);
+	fflush(stdout);
+	close(fd);
+}
+
+/* ---- memory: Slab growth per object, handle included ---- */
+
+static long slab_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Slab: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static void bench_mem(uint64_t n)
+{
+	static const uint32_t nslots[] = { 0, 1, 2, 8 };
+	unsigned int k;
+	uint64_t i;
+	long before, after;
+	int fd;
+
+	for (k = 0; k < sizeof(nslots) / sizeof(nslots[0]); k++) {
+		fd = heap_open();
+		before = slab_kb();
+		for (i = 0; i < n; i++)
+			rs_create(fd, nslots[k], 0);
+		after = slab_kb();
+		printf("vm mem slots=%u objects=%llu slab_kb=%ld\n", nslots[k],
+		       (unsigned long long)n, after - before);
+		close(fd);
+	}
+	/* the handle table alone: n more handles to one object */
+	fd = heap_open();
+	i = rs_create(fd, 0, 0);
+	before = slab_kb();
+	for (k = 0; k < n; k++)
+		rs_dup(fd, i);
+	after = slab_kb();
+	printf("vm mem handles=%llu slab_kb=%ld\n", (unsigned long long)n,
+	       after - before);
+	close(fd);
+}
+
+/* ---- isolation: heap B's latency while heap A collects ---- */
+
+struct iso {
+	int fd_a;
+	volatile int started, done;
+	uint64_t collect_ns, examined;
+};
+
+static void *iso_collector(void *arg)
+{
+	struct iso *iso = arg;
+	struct refstore_gc_collect gc;
+	uint64_t t0;
+
+	iso->started = 1;
+	t0 = now_ns();
+	rs_collect(iso->fd_a, 2, &gc);
+	iso->collect_ns = now_ns() - t0;
+	iso->examined = gc.examined;
+	__atomic_store_n(&iso->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void report_lat(const char *mode, uint64_t *lat, size_t n, uint64_t extra)
+{
+	qsort(lat, n, sizeof(*lat), cmp_u64);
+	printf("vm iso %s ops=%zu p50=%llu p99=%llu collect_ns=%llu\n", mode, n,
+	       (unsigned long long)lat[n / 2],
+	       (unsigned long long)lat[n * 99 / 100],
+	       (unsigned long long)extra);
+}
+
+static void bench_iso(uint64_t n)
+{
+	size_t cap = 1 << 20, cnt, base_n = smoke ? 5000 : 20000;
+	uint64_t *lat = calloc(cap, sizeof(*lat)), t0;
+	struct op_ctx c;
+	struct iso iso = { 0 };
+	pthread_t th;
+	int fd_b = heap_open();
+
+	if (!lat)
+		die("calloc");
+	op_ctx_init(&c, fd_b);
+
+	/* B alone */
+	for (cnt = 0; cnt < base_n; cnt++) {
+		t0 = now_ns();
+		op_run(&c, OP_DUP_CLOSE);
+		lat[cnt] = now_ns() - t0;
+	}
+	report_lat("alone", lat, cnt, 0);
+
+	/* B while A collects n objects in 2-cycles */
+	iso.fd_a = heap_open();
+	build_rings(iso.fd_a, n, 2);
+	if (pthread_create(&th, NULL, iso_collector, &iso))
+		die("pthread_create");
+	while (!iso.started)
+		;
+	cnt = 0;
+	while (!__atomic_load_n(&iso.done, __ATOMIC_ACQUIRE) && cnt < cap) {
+		t0 = now_ns();
+		op_run(&c, OP_DUP_CLOSE);
+		lat[cnt++] = now_ns() - t0;
+	}
+	pthread_join(th, NULL);
+	if (cnt == 0)
+		lat[cnt++] = 0;
+	report_lat("during_collect", lat, cnt, iso.collect_ns);
+	printf("vm iso examined=%llu\n", (unsigned long long)iso.examined);
+	close(iso.fd_a);
+	op_ctx_fini(&c);
+	close(fd_b);
+	free(lat);
+}
+
+/* ---- throughput with 1 and 2 threads ---- */
+
+struct thr {
+	struct op_ctx *c;
+	uint64_t until, ops;
+	pthread_barrier_t *bar;
+};
+
+static void *thr_run(void *arg)
+{
+	struct thr *t = arg;
+	uint64_t n = 0, end;
+	int i;
+
+	pthread_barrier_wait(t->bar);
+	end = now_ns() + t->until;
+	do {
+		for (i = 0; i < 64; i++)
+			op_run(t->c, OP_DUP_CLOSE);
+		n += 64;
+	} while (now_ns() < end);
+	t->ops = n;
+	return NULL;
+}
+
+static void bench_threads(void)
+{
+	uint64_t dur = smoke ? 100000000ULL : 1000000000ULL;
+	static const struct { const char *mode; int nthr; bool shared; } m[] = {
+		{ "1thread", 1, false },
+		{ "2threads_2heaps", 2, false },
+		{ "2threads_1heap", 2, true },
+	};
+	unsigned int k;
+	int i;
+
+	for (k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
+		struct op_ctx c[2];
+		struct thr t[2];
+		pthread_t th[2];
+		pthread_barrier_t bar;
+		uint64_t total = 0;
+
+		pthread_barrier_init(&bar, NULL, m[k].nthr);
+		op_ctx_init(&c[0], heap_open());
+		if (m[k].shared)
+			c[1] = c[0];
+		else
+			op_ctx_init(&c[1], heap_open());
+		for (i = 0; i < m[k].nthr; i++) {
+			t[i] = (struct thr){ .c = &c[i], .until = dur, .bar = &bar };
+			if (pthread_create(&th[i], NULL, thr_run, &t[i]))
+				die("pthread_create");
+		}
+		for (i = 0; i < m[k].nthr; i++) {
+			pthread_join(th[i], NULL);
+			total += t[i].ops;
+		}
+		/* a DUP+CLOSE pair is two operations */
+		printf("vm threads %s ops_per_s=%.0f\n", m[k].mode,
+		       2.0 * total * 1e9 / dur);
+		for (i = 0; i < (m[k].shared ? 1 : 2); i++) {
+			int fd = c[i].fd;
+
+			op_ctx_fini(&c[i]);
+			close(fd);
+		}
+		pthread_barrier_destroy(&bar);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t gc_n = 0, iso_n = 0, mem_n = 0;
+	const char *only = NULL, *plot_n = NULL;
+	struct utsname u;
+	char line[512];
+	FILE *f;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--smoke"))
+			smoke = true;
+		else if (!strcmp(argv[i], "--gc-n") && i + 1 < argc)
+			gc_n = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--iso-n") && i + 1 < argc)
+			iso_n = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--mem-n") && i + 1 < argc)
+			mem_n = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--plot-n") && i + 1 < argc)
+			plot_n = argv[++i];
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			only = argv[++i];
+		else {
+			fprintf(stderr, "usage: refstore-bench [--smoke] [--gc-n N] [--iso-n N] [--mem-n N] [--plot-n N,N,...] [--only ops|gc|mem|iso|threads]\n");
+			return 2;
+		}
+	}
+	if (!gc_n)
+		gc_n = smoke ? 2000 : 100000;
+	if (!iso_n)
+		iso_n = smoke ? 2000 : 100000;
+	if (!mem_n)
+		mem_n = smoke ? 2000 : 100000;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	if (!uname(&u))
+		printf("vm uname release=%s machine=%s\n", u.release, u.machine);
+	/* SLUB's lockless fast path uses cmpxchg16b when the CPU has it */
+	f = fopen("/proc/cpuinfo", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "flags", 5)) {
+			printf("vm cpu cx16=%d\n", !!strstr(line, " cx16"));
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+
+#define RUN(name) (!only || !strcmp(only, name))
+	if (RUN("ops"))
+		bench_ops();
+	if (RUN("gc")) {
+		bench_gc_shape("ring", gc_n, 2);
+		bench_gc_shape("ring", gc_n, 10);
+		bench_gc_shape("ring", gc_n, gc_n < 1000 ? gc_n : 1000);
+		bench_gc_shape("random", gc_n, 2);
+		bench_gc_shape("list", gc_n, 0);
+	}
+	/* more sizes of the 2-ring shape, for the plot */
+	while (plot_n && *plot_n && RUN("gc")) {
+		uint64_t n = strtoull(plot_n, (char **)&plot_n, 0);
+
+		if (n && n != gc_n)
+			bench_gc_shape("ring", n, 2);
+		if (*plot_n == ',')
+			plot_n++;
+		else
+			break;
+	}
+	if (RUN("mem"))
+		bench_mem(mem_n);
+	if (RUN("iso"))
+		bench_iso(iso_n);
+	if (RUN("threads"))
+		bench_threads();
+	printf("vm done\n");
+	return 0;
+}
