@@ -190,6 +190,8 @@ struct op_result {
 	u64 ret;	/* freeze/unfreeze return */
 	u64 want_ret;
 	u64 ncycle;	/* deaths with REFSTORE_CAUSE_CYCLE */
+	bool rooted_before[MODEL_MAX_OBJS];	/* collections only */
+	bool root_died;	/* a frozen or saved object died by counting */
 };
 
 static void check_deaths(struct model *m, struct op_result *r)
@@ -213,6 +215,8 @@ static void check_deaths(struct model *m, struct op_result *r)
 		}
 		EXPECT(m, rec->freed == 1,
 		       "object %d released but not freed after the op", i);
+		if (mo->frozen || mo->garbage)
+			r->root_died = true;
 		/* Only a handle from GC_GARBAGE can unsettle saved garbage. */
 		EXPECT(m, !mo->garbage || m->garbage_exposed,
 		       "saved garbage %d died", i);
@@ -385,14 +389,28 @@ static void check_reach(struct model *m, struct op_result *r)
 		       "object %d reachable from saved garbage but freed", i);
 	if (!r->collected || r->gen != REFSTORE_GEN_OLDEST)
 		return;
-	/* A full collection leaves exactly what the roots reach. */
+	/*
+	 * A full collection frees everything the roots did not reach when it
+	 * started. Frozen and saved objects are never examined, but they can
+	 * die by counting when the victims let go of them; what only they
+	 * held is then left to the next collection (a suspect now). Unless
+	 * that happened, exactly what the roots reach is left.
+	 */
 	if (m->stats)
 		m->stats->full_checks++;
+	/* What SAVEALL just kept (and what it reaches) is alive, too. */
 	for (i = 0; i < m->nobj; i++)
-		EXPECT(m, all[i] == !m->o[i].dead,
+		r->rooted_before[i] |= m->o[i].garbage;
+	model_close(m, r->rooted_before);
+	for (i = 0; i < m->nobj; i++) {
+		EXPECT(m, r->rooted_before[i] || m->o[i].dead,
+		       "after a full collection object %d is alive but was unreachable",
+		       i);
+		EXPECT(m, r->root_died || all[i] == !m->o[i].dead,
 		       "after a full collection object %d is %s but %s", i,
 		       m->o[i].dead ? "freed" : "alive",
 		       all[i] ? "reachable" : "unreachable");
+	}
 }
 
 static void check_gc_state(struct model *m, struct op_result *r)
@@ -448,10 +466,36 @@ static void model_check(struct model *m, struct op_result *r)
 		m->o[i].dead_seen = false;
 }
 
+void model_dump(struct model *m, FILE *f)
+{
+	int i, s;
+
+	for (i = 0; i < m->nobj; i++) {
+		struct model_obj *mo = &m->o[i];
+
+		if (mo->dead)
+			continue;
+		fprintf(f, "  obj %2d: handles %d count %u gen %u flags %#x%s%s slots",
+			i, mo->handles, kref_read(&mo->obj->kref),
+			mo->obj->gen, mo->obj->flags,
+			mo->frozen ? " frozen" : "",
+			mo->garbage ? " garbage" : "");
+		for (s = 0; s < mo->nslots; s++)
+			fprintf(f, " %d", mo->slot[s]);
+		fputc('\n', f);
+	}
+}
+
 /* ---- operations ---- */
 
 static void do_collect(struct model *m, struct op_result *r, u32 gen)
 {
+	int i;
+
+	for (i = 0; i < m->nobj; i++)
+		r->rooted_before[i] = m->o[i].handles > 0 || m->o[i].frozen ||
+				      m->o[i].garbage;
+	model_close(m, r->rooted_before);
 	r->collected = true;
 	r->gen = gen;
 	r->had_suspects = !list_empty(&m->hg.graph.suspects);
@@ -491,7 +535,7 @@ bool model_apply(struct model *m, enum model_op op, struct model_src *src)
 	struct refstore_graph *g = &m->hg.graph;
 	struct op_result r = { 0 };
 	struct model_obj *mo = NULL;
-	int h = -1, id = -1, s = -1, t, i;
+	int h = -1, id = -1, s = -1, tgt = -1, t, i;
 
 	if (m->failed)
 		return false;
@@ -531,14 +575,16 @@ bool model_apply(struct model *m, enum model_op op, struct model_src *src)
 		t = m->op == MOP_SET ?
 			m->handle[src->next(src->ctx, m->nhandles)] : -1;
 		mo->slot[s] = t;
+		tgt = t;
 		host_set(&m->hg, mo->obj, s, t < 0 ? NULL : m->o[t].obj);
 		break;
 	case MOP_GET_SLOT:
 		if (s < 0 || mo->slot[s] < 0 ||
 		    m->nhandles == MODEL_MAX_HANDLES)
 			break;
-		host_get(m->o[mo->slot[s]].obj);
-		push_handle(m, mo->slot[s]);
+		tgt = mo->slot[s];
+		host_get(m->o[tgt].obj);
+		push_handle(m, tgt);
 		break;
 	case MOP_DROP:
 		if (h < 0)
@@ -608,6 +654,7 @@ bool model_apply(struct model *m, enum model_op op, struct model_src *src)
 				   (unsigned long long)g->nr_garbage);
 			break;
 		}
+		tgt = i;
 		host_get(m->o[i].obj);
 		push_handle(m, i);
 		m->garbage_exposed = true;
@@ -616,14 +663,19 @@ bool model_apply(struct model *m, enum model_op op, struct model_src *src)
 		break;
 	}
 	if (m->verbose)
-		fprintf(stderr, "  %-13s h=%d obj=%d slot=%d gen=%d -> unreachable %llu\n",
-			op_names[m->op], h, id, s, r.collected ? (int)r.gen : -1,
-			(unsigned long long)r.res.unreachable);
+		fprintf(stderr, "  %-14s h=%d obj=%d slot=%d target=%d gen=%d -> unreachable %llu examined %llu\n",
+			op_names[m->op], h, id, s,
+			tgt,
+			r.collected ? (int)r.gen : -1,
+			(unsigned long long)r.res.unreachable,
+			(unsigned long long)r.res.examined);
 	if (m->stats) {
 		m->stats->ops++;
 		m->stats->op[m->op]++;
 	}
 	model_check(m, &r);
+	if (m->failed && m->verbose)
+		model_dump(m, stderr);
 	return !m->failed;
 }
 

@@ -95,6 +95,8 @@ struct model {
 
 void model_init(struct model *m, struct model_stats *stats);
 const char *model_op_name(enum model_op op);
+/* The live objects, their counts, generations, flags and slots. */
+void model_dump(struct model *m, FILE *f);
 /* One operation from @src, then every check. False once anything failed. */
 bool model_step(struct model *m, struct model_src *src);
 /* One given operation, its arguments from @src, then every check. */
