@@ -338,7 +338,7 @@ struct refstore_limits {
 	__u32 max_slots;
 	__u32 max_handles;
 	__u32 max_events;
-	__u32 __reserved;
+	__u64 __reserved;
 };
 
 /**
@@ -377,7 +377,12 @@ struct refstore_heap_stats {
 /* Values of &struct refstore_event.cause. */
 /** REFSTORE_CAUSE_RELEASED - the last strong reference was dropped */
 #define REFSTORE_CAUSE_RELEASED 1
-/** REFSTORE_CAUSE_CYCLE - freed by the cycle collector */
+/**
+ * REFSTORE_CAUSE_CYCLE - found unreachable and freed by the cycle collector:
+ * a cycle's members, and objects with slots reachable only from garbage
+ * (counted in gc.collect()'s result, as in Python). Objects without slots
+ * that only garbage referenced die by counting, with REFSTORE_CAUSE_RELEASED.
+ */
 #define REFSTORE_CAUSE_CYCLE 2
 /** REFSTORE_CAUSE_OVERFLOW - @count events were lost; cookie and id are 0 */
 #define REFSTORE_CAUSE_OVERFLOW 3
