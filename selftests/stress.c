@@ -13,7 +13,7 @@
  *
  * Bounded in time (STRESS_SECONDS per test, default 6; 3 when the kernel
  * has fail-nth, i.e. the slow debug kernel) and in operations
- * (STRESS_OPS per thread, default 20000). Prints threads x ops and kills.
+ * (STRESS_OPS per thread, default 1000000). Prints threads x ops and kills.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -82,7 +82,7 @@ static int seconds(void)
 
 static long max_ops(void)
 {
-	return env_long("STRESS_OPS", 20000);
+	return env_long("STRESS_OPS", 1000000);
 }
 
 static int64_t global_stat(const char *key)
