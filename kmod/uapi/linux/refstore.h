@@ -355,7 +355,8 @@ struct refstore_limits {
  * @freed: out: objects ever freed in this heap
  * @events_queued: out: death events ever queued
  * @events_dropped: out: death events lost because the queue was full
- * @events_pending: out: death events waiting to be read
+ * @events_pending: out: records the next read() calls would return: queued
+ *	death events, plus one for a pending REFSTORE_CAUSE_OVERFLOW report
  * @__reserved: must be 0
  */
 struct refstore_heap_stats {
