@@ -39,7 +39,7 @@ int refstore_event_ring_alloc(struct refstore_heap *heap)
 
 	cap = heap->limits.max_events;
 	ring = refstore_fault() ? NULL :
-	       kvcalloc(cap, sizeof(*ring), GFP_KERNEL_ACCOUNT);
+	       kvcalloc(cap, sizeof(*ring), REFSTORE_GFP);
 	if (!ring)
 		return -ENOMEM;
 

@@ -228,7 +228,7 @@ int refstore_ioc_gc_garbage(struct refstore_heap *heap, void *arg)
 		goto out_unlock;
 
 	handles = refstore_fault() ? NULL :
-		  kvmalloc_array(want, sizeof(*handles), GFP_KERNEL_ACCOUNT);
+		  kvmalloc_array(want, sizeof(*handles), REFSTORE_GFP);
 	if (!handles) {
 		ret = -ENOMEM;
 		goto out_unlock;

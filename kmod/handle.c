@@ -28,7 +28,7 @@ static int refstore_handle_reserve(struct refstore_heap *heap, u32 *handle)
 	if (refstore_fault())
 		return -ENOMEM;
 	return xa_alloc(&heap->handles, handle, XA_ZERO_ENTRY,
-			refstore_handle_limit, GFP_KERNEL_ACCOUNT);
+			refstore_handle_limit, REFSTORE_GFP);
 }
 
 static void refstore_handle_publish(struct refstore_heap *heap, u32 handle,
@@ -81,7 +81,7 @@ int refstore_handle_new_weak(struct refstore_heap *heap,
 
 	lockdep_assert_held(&heap->lock);
 
-	weak = refstore_fault() ? NULL : kzalloc(sizeof(*weak), GFP_KERNEL_ACCOUNT);
+	weak = refstore_fault() ? NULL : kzalloc(sizeof(*weak), REFSTORE_GFP);
 	if (!weak)
 		return -ENOMEM;
 
@@ -91,14 +91,14 @@ int refstore_handle_new_weak(struct refstore_heap *heap,
 
 	if (!(obj->flags & REFSTORE_OF_WEAKREFS)) {
 		list = refstore_fault() ? NULL :
-		       kmalloc(sizeof(*list), GFP_KERNEL_ACCOUNT);
+		       kmalloc(sizeof(*list), REFSTORE_GFP);
 		if (!list) {
 			ret = -ENOMEM;
 			goto out_release_handle;
 		}
 		INIT_LIST_HEAD(list);
 		ret = xa_insert(&heap->weak_lists, obj->id, list,
-				GFP_KERNEL_ACCOUNT);
+				REFSTORE_GFP);
 		if (ret)
 			goto out_free_list;
 		obj->flags |= REFSTORE_OF_WEAKREFS;

@@ -22,7 +22,7 @@ struct refstore_heap *refstore_heap_create(void)
 {
 	struct refstore_heap *heap;
 
-	heap = refstore_fault() ? NULL : kzalloc(sizeof(*heap), GFP_KERNEL_ACCOUNT);
+	heap = refstore_fault() ? NULL : kzalloc(sizeof(*heap), REFSTORE_GFP);
 	if (!heap)
 		return ERR_PTR(-ENOMEM);
 
@@ -163,7 +163,7 @@ int refstore_heap_creator(struct refstore_heap *heap, u32 *index)
 	if (refstore_fault())
 		return -ENOMEM;
 	creators = krealloc_array(heap->creators, heap->nr_creators + 1,
-				  sizeof(*creators), GFP_KERNEL_ACCOUNT);
+				  sizeof(*creators), REFSTORE_GFP);
 	if (!creators)
 		return -ENOMEM;
 	heap->creators = creators;

@@ -254,7 +254,7 @@ static int refstore_ioc_write(struct refstore_heap *heap, void *arg)
 
 	if (rw->length) {
 		bounce = refstore_fault() ? NULL :
-			 kvmalloc(rw->length, GFP_KERNEL_ACCOUNT);
+			 kvmalloc(rw->length, REFSTORE_GFP);
 		if (!bounce)
 			return -ENOMEM;
 		if (refstore_fault() ||

@@ -114,13 +114,13 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 		return ERR_PTR(-EDQUOT);
 
 	obj = refstore_fault() ? NULL :
-	      kmem_cache_zalloc(refstore_obj_cache, GFP_KERNEL_ACCOUNT);
+	      kmem_cache_zalloc(refstore_obj_cache, REFSTORE_GFP);
 	if (!obj)
 		return ERR_PTR(-ENOMEM);
 
 	if (ext) {
 		obj->ext = refstore_fault() ? NULL :
-			   kvzalloc(ext, GFP_KERNEL_ACCOUNT);
+			   kvzalloc(ext, REFSTORE_GFP);
 		if (!obj->ext) {
 			ret = -ENOMEM;
 			goto out_free_obj;

@@ -11,6 +11,7 @@
 #ifndef _REFSTORE_H
 #define _REFSTORE_H
 
+#include <linux/gfp.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -55,6 +56,13 @@ struct refstore_creator {
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
 };
+
+/*
+ * Every allocation userspace causes is charged to its memory cgroup, and
+ * fails with ENOMEM at the cgroup's limit rather than invoking the OOM
+ * killer: a heap over its memory.max gets a clean error.
+ */
+#define REFSTORE_GFP (GFP_KERNEL_ACCOUNT | __GFP_NORETRY)
 
 /* Buckets of the pause histogram: bucket b counts pauses of 2^b..2^(b+1) ns. */
 #define REFSTORE_PAUSE_BUCKETS 40
