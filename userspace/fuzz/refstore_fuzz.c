@@ -4,6 +4,12 @@
  *
  *   refstore-fuzz [--seed S] [--calls N] [--seconds S] [--threads T]
  *                 [--heaps H] [--quiet]
+ *   refstore-fuzz --garbage N
+ *
+ * --garbage N is not fuzzing: it builds N objects of unreachable rings in
+ * one heap with automatic collection off, turns it on (kicking the
+ * collector thread on a large graph) and exits at once, so the heap is
+ * released while that collection runs (scripts/vm-stress uses it).
  *
  * T threads make random calls on H heaps: command numbers mostly valid
  * (every REFSTORE_IOC_*), some with a wrong size or direction encoded,
@@ -505,9 +511,62 @@ static int64_t global_stat(const char *key)
 	return v;
 }
 
+/* --garbage N: see the top of the file. */
+static int make_garbage(unsigned long n)
+{
+	struct refstore_gc_value v = { .size = sizeof(v) };
+	struct refstore_create c = { .size = sizeof(c), .nslots = 1 };
+	struct refstore_set_slot s = { .size = sizeof(s) };
+	struct refstore_close cl = { .size = sizeof(cl) };
+	uint32_t first = 0, prev = 0;
+	unsigned long i;
+	int fd = open(DEV, O_RDWR);
+
+	if (fd < 0 || ioctl(fd, REFSTORE_IOC_GC_DISABLE, &v)) {
+		perror("refstore-fuzz: " DEV);
+		return 2;
+	}
+	for (i = 0; i < n; i++) {
+		if (ioctl(fd, REFSTORE_IOC_CREATE, &c)) {
+			perror("refstore-fuzz: CREATE");
+			return 2;
+		}
+		if (!first)
+			first = c.handle;
+		if (prev) {
+			s.handle = prev;
+			s.target = c.handle;
+			ioctl(fd, REFSTORE_IOC_SET_SLOT, &s);
+			if (prev != first) {	/* first: closed with the ring */
+				cl.handle = prev;
+				ioctl(fd, REFSTORE_IOC_CLOSE, &cl);
+			}
+		}
+		prev = c.handle;
+		/* Close a ring every 1000 objects. */
+		if (i % 1000 == 999 || i == n - 1) {
+			s.handle = prev;
+			s.target = first;
+			ioctl(fd, REFSTORE_IOC_SET_SLOT, &s);
+			cl.handle = prev;
+			ioctl(fd, REFSTORE_IOC_CLOSE, &cl);
+			if (first != prev) {
+				cl.handle = first;
+				ioctl(fd, REFSTORE_IOC_CLOSE, &cl);
+			}
+			first = prev = 0;
+		}
+	}
+	v.value = 0;
+	ioctl(fd, REFSTORE_IOC_GC_ENABLE, &v);
+	printf("refstore-fuzz: %lu objects of garbage, collector kicked, exiting\n", n);
+	fflush(stdout);
+	_exit(0);	/* the heap goes with the process, mid-collection */
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: refstore-fuzz [--seed S] [--calls N] [--seconds S] [--threads T] [--heaps H] [--quiet]\n");
+	fprintf(stderr, "usage: refstore-fuzz [--seed S] [--calls N] [--seconds S] [--threads T] [--heaps H] [--quiet]\n       refstore-fuzz --garbage N\n");
 	exit(2);
 }
 
@@ -520,6 +579,7 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'j' },
 		{ "heaps", required_argument, NULL, 'H' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "garbage", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -529,7 +589,7 @@ int main(int argc, char **argv)
 	int64_t objects, bytes;
 	int i, c;
 
-	while ((c = getopt_long(argc, argv, "s:n:t:j:H:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:n:t:j:H:qg:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': opt_seed = strtoull(optarg, NULL, 0); seeded = true; break;
 		case 'n': opt_calls = strtoull(optarg, NULL, 0); break;
@@ -537,6 +597,7 @@ int main(int argc, char **argv)
 		case 'j': opt_threads = atoi(optarg); break;
 		case 'H': opt_heaps = atoi(optarg); break;
 		case 'q': opt_quiet = true; break;
+		case 'g': return make_garbage(strtoul(optarg, NULL, 0));
 		default: usage();
 		}
 	}
@@ -545,7 +606,8 @@ int main(int argc, char **argv)
 		usage();
 	if (!seeded)
 		opt_seed = now_ns() ^ ((uint64_t)getpid() << 32);
-	printf("refstore-fuzz: seed %llu, calls %llu, seconds %u, threads %d, heaps %d\n",
+	if (!opt_quiet)
+		printf("refstore-fuzz: seed %llu, calls %llu, seconds %u, threads %d, heaps %d\n",
 	       (unsigned long long)opt_seed, (unsigned long long)opt_calls,
 	       opt_seconds, opt_threads, opt_heaps);
 	fflush(stdout);
