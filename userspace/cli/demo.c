@@ -8,7 +8,8 @@
  *   (b) sys.getrefcount(): 2, 3, 2
  *   (c) obj1.ref = obj2; obj2.ref = obj1: a cycle counting cannot free
  *   (d) a weak reference: alive, then dead
- *   (e) the module's global counters
+ *   (e) manual collection: gc.disable(), gc.collect(), gc.get_stats(), gc.garbage
+ *   (f) the module's global counters and the collector thread
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -196,10 +197,84 @@ static void demo_weakref(int heap)
 	printf("\n");
 }
 
+static void print_gc_stats(int heap)
+{
+	struct refstore_gc_stats st;
+	int g;
+
+	if (bad(rs_gc_get_stats(heap, &st), "GC_GET_STATS"))
+		return;
+	printf("    [");
+	for (g = 0; g < REFSTORE_GC_GENERATIONS; g++)
+		printf("%s{'collections': %llu, 'collected': %llu, 'uncollectable': %llu}",
+		       g ? ", " : "",
+		       (unsigned long long)st.gen[g].collections,
+		       (unsigned long long)st.gen[g].collected,
+		       (unsigned long long)st.gen[g].uncollectable);
+	printf("]\n");
+}
+
+/* The tutorial's manual gc section: disable, build, collect, stats. */
+static void demo_manual_gc(int heap)
+{
+	uint32_t a, b, c, handles[4], count = 0;
+	uint64_t n, total = 0, was;
+
+	printf("== (e) manual garbage collection ==\n");
+	if (bad(rs_gc_value(heap, REFSTORE_IOC_GC_DISABLE, 0, &was),
+		"GC_DISABLE"))
+		return;
+	printf(">>> gc.disable()   (automatic collection was %s)\n",
+	       was ? "on" : "off");
+	if (bad(rs_create(heap, 0, 1, 0, 0, 0, &a, NULL), "CREATE") ||
+	    bad(rs_create(heap, 0, 1, 0, 0, 0, &b, NULL), "CREATE") ||
+	    bad(rs_create(heap, 0, 1, 0, 0, 0, &c, NULL), "CREATE"))
+		return;
+	bad(rs_set_slot(heap, b, 0, a), "SET_SLOT");
+	bad(rs_set_slot(heap, c, 0, b), "SET_SLOT");
+	printf(">>> a = []; b = [a]; c = [b]\n");
+	if (bad(rs_gc_collect(heap, 2, &n), "GC_COLLECT"))
+		return;
+	printf(">>> gc.collect()\n    %llu   (a, b and c are all reachable)\n",
+	       (unsigned long long)n);
+	bad(rs_gc_value(heap, REFSTORE_IOC_GC_ENABLE, 0, NULL), "GC_ENABLE");
+	printf(">>> gc.enable()\n");
+
+	/* A cycle kept by SAVEALL shows up in gc.garbage. */
+	bad(rs_gc_value(heap, REFSTORE_IOC_GC_SET_DEBUG,
+			REFSTORE_GC_DEBUG_SAVEALL, NULL), "GC_SET_DEBUG");
+	bad(rs_set_slot(heap, a, 0, c), "SET_SLOT");
+	bad(rs_close(heap, a), "CLOSE");
+	bad(rs_close(heap, b), "CLOSE");
+	bad(rs_close(heap, c), "CLOSE");
+	printf(">>> gc.set_debug(gc.DEBUG_SAVEALL); a.append(c); del a, b, c\n");
+	if (bad(rs_gc_collect(heap, 2, &n), "GC_COLLECT"))
+		return;
+	printf(">>> gc.collect()\n    %llu\n", (unsigned long long)n);
+	printf(">>> print(gc.get_stats())\n");
+	print_gc_stats(heap);
+	if (bad(rs_gc_garbage(heap, handles, 4, &count, &total), "GC_GARBAGE"))
+		return;
+	printf(">>> print(len(gc.garbage))\n    %llu\n",
+	       (unsigned long long)total);
+	while (count)
+		bad(rs_close(heap, handles[--count]), "CLOSE");
+	bad(rs_gc_value(heap, REFSTORE_IOC_GC_SET_DEBUG, 0, NULL),
+	    "GC_SET_DEBUG");
+	bad(rs_gc_value(heap, REFSTORE_IOC_GC_CLEAR_GARBAGE, 0, NULL),
+	    "GC_CLEAR_GARBAGE");
+	bad(rs_gc_collect(heap, 2, &n), "GC_COLLECT");
+	printf(">>> gc.set_debug(0); del gc.garbage[:]; gc.collect()\n    %llu\n",
+	       (unsigned long long)n);
+	heap_stats(heap);
+	printf("\n");
+}
+
 int cmd_demo(int argc, char **argv)
 {
 	void (*const steps[])(int) = {
 		demo_linked_list, demo_getrefcount, demo_cycle, demo_weakref,
+		demo_manual_gc,
 	};
 	unsigned int i;
 	int heap;
@@ -214,8 +289,11 @@ int cmd_demo(int argc, char **argv)
 		close(heap);
 	}
 
-	printf("== (e) the module's counters (%s) ==\n", RS_DEBUGFS_STATS);
+	printf("== (f) the module's counters (%s) ==\n", RS_DEBUGFS_STATS);
 	if (bad(print_file(RS_DEBUGFS_STATS), RS_DEBUGFS_STATS))
+		return 1;
+	printf("\n== the collector thread (/sys/kernel/debug/refstore/gc) ==\n");
+	if (bad(print_file("/sys/kernel/debug/refstore/gc"), "gc"))
 		return 1;
 	return demo_failed;
 }

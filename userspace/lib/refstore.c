@@ -209,6 +209,51 @@ int rs_gc_collect(int heap, uint32_t generation, uint64_t *unreachable)
 	return ret;
 }
 
+int rs_gc_value(int heap, unsigned long cmd, uint64_t in, uint64_t *out)
+{
+	struct refstore_gc_value v = { .size = sizeof(v), .value = in };
+	int ret = rs_ioctl(heap, cmd, &v);
+
+	if (!ret && out)
+		*out = v.value;
+	return ret;
+}
+
+int rs_gc_get_stats(int heap, struct refstore_gc_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	return rs_ioctl(heap, REFSTORE_IOC_GC_GET_STATS, st);
+}
+
+int rs_gc_set_threshold(int heap, uint32_t t0, uint32_t t1, uint32_t t2)
+{
+	struct refstore_gc_threshold t = {
+		.size = sizeof(t), .threshold = { t0, t1, t2 },
+	};
+
+	return rs_ioctl(heap, REFSTORE_IOC_GC_SET_THRESHOLD, &t);
+}
+
+int rs_gc_garbage(int heap, uint32_t *handles, uint32_t capacity,
+		  uint32_t *count, uint64_t *total)
+{
+	struct refstore_gc_garbage g = {
+		.size = sizeof(g),
+		.capacity = capacity,
+		.handles = (uintptr_t)handles,
+	};
+	int ret = rs_ioctl(heap, REFSTORE_IOC_GC_GARBAGE, &g);
+
+	if (!ret) {
+		if (count)
+			*count = g.count;
+		if (total)
+			*total = g.total;
+	}
+	return ret;
+}
+
 ssize_t rs_read_events(int heap, struct refstore_event *buf, size_t n)
 {
 	ssize_t got = read(heap, buf, n * sizeof(*buf));

@@ -80,6 +80,27 @@ int rs_heap_stats(int heap, struct refstore_heap_stats *st);
 int rs_gc_collect(int heap, uint32_t generation, uint64_t *unreachable);
 
 /*
+ * The REFSTORE_IOC_GC_* commands that take and return one value (ENABLE,
+ * DISABLE, ISENABLED, FREEZE, UNFREEZE, GET_FREEZE_COUNT, SET_DEBUG,
+ * GET_DEBUG, CLEAR_GARBAGE): @in is the input value (0 but for SET_DEBUG),
+ * *@out (may be NULL) the output.
+ */
+int rs_gc_value(int heap, unsigned long cmd, uint64_t in, uint64_t *out);
+
+/* REFSTORE_IOC_GC_GET_STATS, as gc.get_stats(). */
+int rs_gc_get_stats(int heap, struct refstore_gc_stats *st);
+
+/* REFSTORE_IOC_GC_SET_THRESHOLD, as gc.set_threshold(). */
+int rs_gc_set_threshold(int heap, uint32_t t0, uint32_t t1, uint32_t t2);
+
+/*
+ * REFSTORE_IOC_GC_GARBAGE, as gc.garbage: a new strong handle for each of
+ * the first @capacity saved objects; *@count written, *@total saved.
+ */
+int rs_gc_garbage(int heap, uint32_t *handles, uint32_t capacity,
+		  uint32_t *count, uint64_t *total);
+
+/*
  * Reads up to @n death events into @buf.  Returns the number read or
  * -errno (-EAGAIN when the heap is O_NONBLOCK and nothing is queued).
  */
