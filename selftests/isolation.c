@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -211,6 +212,16 @@ static bool has_word(const char *path, const char *word)
  * heap is unchanged by the failure, close half, create again. Exit code:
  * 0 ok; 10 + n for step n failing.
  */
+/* Touch @kb KiB of stack below the caller so it is mapped already. */
+static void __attribute__((noinline)) prefault_stack(int kb)
+{
+	volatile char buf[1024];
+
+	memset((char *)buf, 0, sizeof(buf));
+	if (kb > 1)
+		prefault_stack(kb - 1);
+}
+
 static int memcg_child(const char *cg)
 {
 	static uint32_t h[MAX_CREATES];
@@ -218,6 +229,18 @@ static int memcg_child(const char *cg)
 	char pid[32];
 	int fd, n, i, ret = 0;
 
+	/*
+	 * Once the group is full, the child's own page faults would be
+	 * charged to it too and invoke the memcg OOM killer: fault in and
+	 * lock everything it will touch (stack, handle array, stdio buffer)
+	 * while still charged to the parent's group.
+	 */
+	memset(h, 0, sizeof(h));
+	prefault_stack(64);
+	printf("# memcg: child %d joins %s\n", getpid(), cg);
+	fflush(stdout);
+	if (mlockall(MCL_CURRENT))
+		return 18;
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	if (write_file(cg, pid))
 		return 10;
