@@ -194,6 +194,88 @@ static void refstore_scan_free(struct refstore_graph *graph,
 }
 
 /**
+ * refstore_collect_scan() - find what a collection would free
+ * @graph: the graph
+ * @generation: 0..REFSTORE_GEN_OLDEST; the oldest is a full collection
+ * @res: out: what was found
+ * @unreachable: out: the unreachable objects, still intact; the caller
+ *	must pass them to refstore_collect_finish() or
+ *	refstore_collect_cancel() before it drops its lock
+ *
+ * Steps 1 to 4: survivors are back in the graph, one generation older.
+ */
+void refstore_collect_scan(struct refstore_graph *graph, u32 generation,
+			   struct refstore_collect_result *res,
+			   struct list_head *unreachable)
+{
+	LIST_HEAD(live);
+	struct refstore_obj *obj;
+	u64 n = 0;
+
+	res->generation = generation;
+	res->examined = refstore_scan_build(graph, generation, unreachable);
+	refstore_scan_subtract(unreachable);
+	refstore_scan_reachable(unreachable, &live);
+	refstore_scan_survivors(graph, generation, &live);
+
+	list_for_each_entry(obj, unreachable, node)
+		n++;
+	res->unreachable = n;
+	res->uncollectable = graph->debug & REFSTORE_GC_DEBUG_SAVEALL ? n : 0;
+}
+
+/**
+ * refstore_collect_finish() - step 5: free (or save) what the scan found
+ * @graph: the graph
+ * @res: the scan's result
+ * @unreachable: the scan's unreachable objects
+ * @to_free: the caller frees these with refstore_free_list() after it
+ *	drops its lock
+ */
+void refstore_collect_finish(struct refstore_graph *graph,
+			     const struct refstore_collect_result *res,
+			     struct list_head *unreachable,
+			     struct list_head *to_free)
+{
+	struct refstore_gen_stats *st = &graph->stats[res->generation];
+	u32 g;
+
+	if (res->uncollectable)
+		refstore_scan_save(graph, unreachable);
+	else
+		refstore_scan_free(graph, unreachable, to_free);
+
+	st->collections++;
+	st->collected += res->unreachable - res->uncollectable;
+	st->uncollectable += res->uncollectable;
+	graph->examined += res->examined;
+	if (res->generation + 1 < REFSTORE_NR_GENS)
+		graph->count[res->generation + 1]++;
+	for (g = 0; g <= res->generation; g++)
+		graph->count[g] = 0;
+}
+
+/**
+ * refstore_collect_cancel() - leave what the scan found for another time
+ * @graph: the graph
+ * @unreachable: the scan's unreachable objects
+ *
+ * They go back as suspects, so the next collection finds them again. No
+ * statistic or count moves: the collection did not happen.
+ */
+void refstore_collect_cancel(struct refstore_graph *graph,
+			     struct list_head *unreachable)
+{
+	struct refstore_obj *obj, *next;
+
+	list_for_each_entry_safe(obj, next, unreachable, node) {
+		obj->flags &= ~REFSTORE_OF_SCANNED;
+		obj->flags |= REFSTORE_OF_SUSPECT;
+		list_move_tail(&obj->node, &graph->suspects);
+	}
+}
+
+/**
  * refstore_collect() - collect a generation and every younger one
  * @graph: the graph
  * @generation: 0..REFSTORE_GEN_OLDEST; the oldest is a full collection
@@ -205,38 +287,10 @@ void refstore_collect(struct refstore_graph *graph, u32 generation,
 		      struct refstore_collect_result *res,
 		      struct list_head *to_free)
 {
-	struct refstore_gen_stats *st = &graph->stats[generation];
-	LIST_HEAD(scan);
-	LIST_HEAD(live);
-	struct refstore_obj *obj;
-	u64 unreachable = 0;
-	u32 g;
+	LIST_HEAD(unreachable);
 
-	res->generation = generation;
-	res->examined = refstore_scan_build(graph, generation, &scan);
-	refstore_scan_subtract(&scan);
-	refstore_scan_reachable(&scan, &live);
-	refstore_scan_survivors(graph, generation, &live);
-
-	list_for_each_entry(obj, &scan, node)
-		unreachable++;
-	res->unreachable = unreachable;
-	res->uncollectable = 0;
-	if (graph->debug & REFSTORE_GC_DEBUG_SAVEALL) {
-		res->uncollectable = unreachable;
-		refstore_scan_save(graph, &scan);
-	} else {
-		refstore_scan_free(graph, &scan, to_free);
-	}
-
-	st->collections++;
-	st->collected += res->unreachable - res->uncollectable;
-	st->uncollectable += res->uncollectable;
-	graph->examined += res->examined;
-	if (generation + 1 < REFSTORE_NR_GENS)
-		graph->count[generation + 1]++;
-	for (g = 0; g <= generation; g++)
-		graph->count[g] = 0;
+	refstore_collect_scan(graph, generation, res, &unreachable);
+	refstore_collect_finish(graph, res, &unreachable, to_free);
 }
 
 /**

@@ -52,20 +52,36 @@ void refstore_gc_maybe_kick(struct refstore_heap *heap)
 	wake_up(&refstore_gc_wait);
 }
 
-/* Collect one generation of a locked heap; account and trace it. */
-static void refstore_heap_collect_locked(struct refstore_heap *heap,
-					 u32 generation, bool automatic,
-					 struct refstore_collect_result *res,
-					 struct list_head *to_free)
+/**
+ * refstore_gc_begin() - a collection of a locked heap starts
+ * @heap: the heap, locked
+ * @generation: the generation to collect
+ * @automatic: started by the collector thread
+ *
+ * Return: the start time, for refstore_gc_end().
+ */
+u64 refstore_gc_begin(struct refstore_heap *heap, u32 generation,
+		      bool automatic)
 {
-	u64 start, ns;
-
 	lockdep_assert_held(&heap->lock);
 	trace_gc_start(heap->id, generation, automatic);
-	start = ktime_get_ns();
-	refstore_collect(&heap->graph, generation, res, to_free);
-	ns = ktime_get_ns() - start;
+	return ktime_get_ns();
+}
 
+/**
+ * refstore_gc_end() - a collection of a locked heap is done: account it
+ * @heap: the heap, locked
+ * @res: what it did
+ * @start: refstore_gc_begin()'s time
+ * @automatic: started by the collector thread
+ */
+void refstore_gc_end(struct refstore_heap *heap,
+		     const struct refstore_collect_result *res, u64 start,
+		     bool automatic)
+{
+	u64 ns = ktime_get_ns() - start;
+
+	lockdep_assert_held(&heap->lock);
 	heap->gc_pause_total += ns;
 	heap->gc_pause_max = max(heap->gc_pause_max, ns);
 	heap->gc_pause_hist[min_t(u32, ilog2(ns | 1),
@@ -76,13 +92,25 @@ static void refstore_heap_collect_locked(struct refstore_heap *heap,
 	atomic64_add(res->unreachable - res->uncollectable,
 		     &refstore_gc_collected);
 
-	trace_gc_end(heap->id, generation, res->examined,
+	trace_gc_end(heap->id, res->generation, res->examined,
 		     res->unreachable - res->uncollectable,
 		     res->uncollectable, ns);
 	if (heap->graph.debug & REFSTORE_GC_DEBUG_STATS)
 		pr_info("heap %llu: generation %u: examined %llu, unreachable %llu, uncollectable %llu, %llu ns\n",
-			heap->id, generation, res->examined, res->unreachable,
-			res->uncollectable, ns);
+			heap->id, res->generation, res->examined,
+			res->unreachable, res->uncollectable, ns);
+}
+
+/* Collect one generation of a locked heap; account and trace it. */
+static void refstore_heap_collect_locked(struct refstore_heap *heap,
+					 u32 generation, bool automatic,
+					 struct refstore_collect_result *res,
+					 struct list_head *to_free)
+{
+	u64 start = refstore_gc_begin(heap, generation, automatic);
+
+	refstore_collect(&heap->graph, generation, res, to_free);
+	refstore_gc_end(heap, res, start, automatic);
 }
 
 /**

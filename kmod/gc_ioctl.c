@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * refstore collector controls: the REFSTORE_IOC_GC_* commands, named after
- * Python's gc module. Each takes the heap's lock; only COLLECT waits for
- * it interruptibly, since only COLLECT can hold it for long.
+ * Python's gc module.
+ *
+ * Commands that change the heap and report a result run in two phases
+ * (see ioctl.c): *_prepare() does the work that can be undone and fills in
+ * the result, with the heap locked; the dispatcher copies the result out;
+ * *_finish() then commits, or, if the copy failed, undoes, so a call that
+ * returns EFAULT has changed nothing.
  */
 #include <linux/uaccess.h>
 
@@ -11,48 +16,135 @@
 /* Upper bound of a threshold, to keep counts far from overflowing. */
 #define REFSTORE_GC_MAX_THRESHOLD 1000000
 
-int refstore_ioc_gc_collect(struct refstore_heap *heap, void *arg)
+int refstore_gc_collect_prepare(struct refstore_heap *heap, void *arg,
+				struct refstore_ioctl_txn *txn)
 {
 	struct refstore_gc_collect *c = arg;
-	struct refstore_collect_result res;
-	int ret;
 
 	if (c->flags || c->__reserved || c->generation > REFSTORE_GEN_OLDEST)
 		return -EINVAL;
-	ret = refstore_heap_collect(heap, c->generation, &res);
-	if (ret)
-		return ret;
-	c->unreachable = res.unreachable;
-	c->uncollectable = res.uncollectable;
-	c->examined = res.examined;
+	txn->start = refstore_gc_begin(heap, c->generation, false);
+	refstore_collect_scan(&heap->graph, c->generation, &txn->res,
+			      &txn->unreachable);
+	c->unreachable = txn->res.unreachable;
+	c->uncollectable = txn->res.uncollectable;
+	c->examined = txn->res.examined;
 	return 0;
 }
 
-/* Set automatic collection on or off; report what it was. */
-static int refstore_gc_set_enabled(struct refstore_heap *heap, void *arg,
-				   bool enable)
+void refstore_gc_collect_finish(struct refstore_heap *heap, void *arg,
+				struct refstore_ioctl_txn *txn, bool commit)
+{
+	if (!commit) {
+		refstore_collect_cancel(&heap->graph, &txn->unreachable);
+		return;
+	}
+	refstore_collect_finish(&heap->graph, &txn->res, &txn->unreachable,
+				&txn->to_free);
+	refstore_gc_end(heap, &txn->res, txn->start, false);
+}
+
+/* The GC_* value commands: flags and value must be 0 on input. */
+static int refstore_gc_value_check(void *arg)
 {
 	struct refstore_gc_value *v = arg;
 
-	if (v->flags || v->value)
-		return -EINVAL;
-	mutex_lock(&heap->lock);
-	v->value = heap->graph.enabled;
-	heap->graph.enabled = enable;
-	if (enable)
+	return v->flags || v->value ? -EINVAL : 0;
+}
+
+/* ENABLE and DISABLE report what automatic collection was before. */
+static int refstore_gc_enabled_prepare(struct refstore_heap *heap, void *arg)
+{
+	struct refstore_gc_value *v = arg;
+	int ret = refstore_gc_value_check(arg);
+
+	if (!ret)
+		v->value = heap->graph.enabled;
+	return ret;
+}
+
+int refstore_gc_enable_prepare(struct refstore_heap *heap, void *arg,
+			       struct refstore_ioctl_txn *txn)
+{
+	return refstore_gc_enabled_prepare(heap, arg);
+}
+
+void refstore_gc_enable_finish(struct refstore_heap *heap, void *arg,
+			       struct refstore_ioctl_txn *txn, bool commit)
+{
+	if (commit) {
+		heap->graph.enabled = true;
 		refstore_gc_maybe_kick(heap);
-	mutex_unlock(&heap->lock);
-	return 0;
+	}
 }
 
-int refstore_ioc_gc_enable(struct refstore_heap *heap, void *arg)
+int refstore_gc_disable_prepare(struct refstore_heap *heap, void *arg,
+				struct refstore_ioctl_txn *txn)
 {
-	return refstore_gc_set_enabled(heap, arg, true);
+	return refstore_gc_enabled_prepare(heap, arg);
 }
 
-int refstore_ioc_gc_disable(struct refstore_heap *heap, void *arg)
+void refstore_gc_disable_finish(struct refstore_heap *heap, void *arg,
+				struct refstore_ioctl_txn *txn, bool commit)
 {
-	return refstore_gc_set_enabled(heap, arg, false);
+	if (commit)
+		heap->graph.enabled = false;
+}
+
+int refstore_gc_freeze_prepare(struct refstore_heap *heap, void *arg,
+			       struct refstore_ioctl_txn *txn)
+{
+	struct refstore_gc_value *v = arg;
+	int ret = refstore_gc_value_check(arg);
+
+	/* Everything but the saved garbage will be frozen. */
+	if (!ret)
+		v->value = heap->nr_objects - heap->graph.nr_garbage;
+	return ret;
+}
+
+void refstore_gc_freeze_finish(struct refstore_heap *heap, void *arg,
+			       struct refstore_ioctl_txn *txn, bool commit)
+{
+	if (commit)
+		refstore_freeze(&heap->graph);
+}
+
+int refstore_gc_unfreeze_prepare(struct refstore_heap *heap, void *arg,
+				 struct refstore_ioctl_txn *txn)
+{
+	struct refstore_gc_value *v = arg;
+	int ret = refstore_gc_value_check(arg);
+
+	if (!ret)
+		v->value = heap->graph.nr_frozen;
+	return ret;
+}
+
+void refstore_gc_unfreeze_finish(struct refstore_heap *heap, void *arg,
+				 struct refstore_ioctl_txn *txn, bool commit)
+{
+	if (commit)
+		refstore_unfreeze(&heap->graph);
+}
+
+int refstore_gc_clear_garbage_prepare(struct refstore_heap *heap, void *arg,
+				      struct refstore_ioctl_txn *txn)
+{
+	struct refstore_gc_value *v = arg;
+	int ret = refstore_gc_value_check(arg);
+
+	if (!ret)
+		v->value = heap->graph.nr_garbage;
+	return ret;
+}
+
+void refstore_gc_clear_garbage_finish(struct refstore_heap *heap, void *arg,
+				      struct refstore_ioctl_txn *txn,
+				      bool commit)
+{
+	if (commit)
+		refstore_garbage_clear(&heap->graph);
 }
 
 int refstore_ioc_gc_isenabled(struct refstore_heap *heap, void *arg)
@@ -155,37 +247,14 @@ static u64 refstore_graph_freeze_count(struct refstore_graph *graph)
 	return graph->nr_frozen;
 }
 
-static u64 refstore_graph_clear_garbage(struct refstore_graph *graph)
-{
-	u64 n = graph->nr_garbage;
-
-	refstore_garbage_clear(graph);
-	return n;
-}
-
 static u64 refstore_graph_get_debug(struct refstore_graph *graph)
 {
 	return graph->debug;
 }
 
-int refstore_ioc_gc_freeze(struct refstore_heap *heap, void *arg)
-{
-	return refstore_gc_value_op(heap, arg, refstore_freeze);
-}
-
-int refstore_ioc_gc_unfreeze(struct refstore_heap *heap, void *arg)
-{
-	return refstore_gc_value_op(heap, arg, refstore_unfreeze);
-}
-
 int refstore_ioc_gc_get_freeze_count(struct refstore_heap *heap, void *arg)
 {
 	return refstore_gc_value_op(heap, arg, refstore_graph_freeze_count);
-}
-
-int refstore_ioc_gc_clear_garbage(struct refstore_heap *heap, void *arg)
-{
-	return refstore_gc_value_op(heap, arg, refstore_graph_clear_garbage);
 }
 
 int refstore_ioc_gc_get_debug(struct refstore_heap *heap, void *arg)
@@ -207,56 +276,60 @@ int refstore_ioc_gc_set_debug(struct refstore_heap *heap, void *arg)
 
 /*
  * GC_GARBAGE: a new handle per saved object, gathered in a kernel array
- * and copied out at once; if anything fails, every handle made by this
- * call is closed again from that array.
+ * and copied out; if that or the result's copy fails, every handle made by
+ * the call is closed again from the array.
  */
-int refstore_ioc_gc_garbage(struct refstore_heap *heap, void *arg)
+int refstore_gc_garbage_prepare(struct refstore_heap *heap, void *arg,
+				struct refstore_ioctl_txn *txn)
 {
 	struct refstore_gc_garbage *g = arg;
 	struct refstore_obj *obj;
-	u32 *handles = NULL;
-	u32 want, n = 0, i;
+	u32 want, n = 0;
 	int ret = 0;
 
 	if (g->flags || g->count)
 		return -EINVAL;
 
-	mutex_lock(&heap->lock);
 	g->total = heap->graph.nr_garbage;
 	want = min_t(u64, g->capacity, heap->graph.nr_garbage);
 	if (!want)
-		goto out_unlock;
+		return 0;
 
-	handles = refstore_fault() ? NULL :
-		  kvmalloc_array(want, sizeof(*handles), REFSTORE_GFP);
-	if (!handles) {
-		ret = -ENOMEM;
-		goto out_unlock;
-	}
+	txn->handles = refstore_fault() ? NULL :
+		       kvmalloc_array(want, sizeof(u32), REFSTORE_GFP);
+	if (!txn->handles)
+		return -ENOMEM;
 	list_for_each_entry(obj, &heap->graph.garbage, node) {
 		if (n == want)
 			break;
-		ret = refstore_handle_new(heap, obj, &handles[n]);
+		ret = refstore_handle_new(heap, obj, &txn->handles[n]);
 		if (ret)
-			goto out_close;
+			break;
 		refstore_obj_get(obj);
-		n++;
+		txn->nr_handles = ++n;
 	}
-	if (refstore_fault() ||
-	    copy_to_user(u64_to_user_ptr(g->handles), handles,
-			 n * sizeof(*handles))) {
+	if (!ret && (refstore_fault() ||
+		     copy_to_user(u64_to_user_ptr(g->handles), txn->handles,
+				  n * sizeof(u32))))
 		ret = -EFAULT;
-		goto out_close;
+	if (ret) {
+		refstore_gc_garbage_finish(heap, arg, txn, false);
+		return ret;
 	}
 	g->count = n;
-	goto out_free;
+	return 0;
+}
 
-out_close:
-	for (i = 0; i < n; i++)
-		refstore_handle_close(heap, handles[i]);
-out_free:
-	kvfree(handles);
-out_unlock:
-	mutex_unlock(&heap->lock);
-	return ret;
+void refstore_gc_garbage_finish(struct refstore_heap *heap, void *arg,
+				struct refstore_ioctl_txn *txn, bool commit)
+{
+	u32 i;
+
+	if (!commit) {
+		for (i = 0; i < txn->nr_handles; i++)
+			refstore_handle_close(heap, txn->handles[i]);
+	}
+	kvfree(txn->handles);
+	txn->handles = NULL;
+	txn->nr_handles = 0;
 }

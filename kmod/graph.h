@@ -174,6 +174,15 @@ int refstore_graph_due(const struct refstore_graph *graph);
 void refstore_collect(struct refstore_graph *graph, u32 generation,
 		      struct refstore_collect_result *res,
 		      struct list_head *to_free);
+void refstore_collect_scan(struct refstore_graph *graph, u32 generation,
+			   struct refstore_collect_result *res,
+			   struct list_head *unreachable);
+void refstore_collect_finish(struct refstore_graph *graph,
+			     const struct refstore_collect_result *res,
+			     struct list_head *unreachable,
+			     struct list_head *to_free);
+void refstore_collect_cancel(struct refstore_graph *graph,
+			     struct list_head *unreachable);
 void refstore_free_list(struct refstore_graph *graph,
 			struct list_head *to_free);
 u64 refstore_freeze(struct refstore_graph *graph);

@@ -49,15 +49,30 @@ union refstore_ioctl_buf {
  * struct refstore_ioctl_op - one command of the table
  * @size: sizeof() the structure, as this module knows it
  * @min_size: size of the structure's first version
- * @execute: runs the command; called without locks
+ * @execute: runs a one-phase command; called without locks
+ * @prepare: runs a two-phase command up to its commit, with the heap
+ *	locked, and fills in its results
+ * @finish: commits a two-phase command once its results reached
+ *	userspace, or undoes @prepare if they could not be copied out
  * @new_handle: if the command returns a handle, where it is in the struct
  *	(offset + 1; 0 for none), so it can be closed if the copy-out fails
+ * @no_output: the command returns nothing: no copy-out, so once it has
+ *	taken effect it cannot fail
+ *
+ * A failed call changes nothing: commands that only take input never copy
+ * out; commands whose only effect is a new handle close it if the copy
+ * fails; the others are two-phase.
  */
 struct refstore_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
 	int (*execute)(struct refstore_heap *heap, void *arg);
+	int (*prepare)(struct refstore_heap *heap, void *arg,
+		       struct refstore_ioctl_txn *txn);
+	void (*finish)(struct refstore_heap *heap, void *arg,
+		       struct refstore_ioctl_txn *txn, bool commit);
 	unsigned int new_handle;
+	bool no_output;
 };
 
 static int refstore_ioc_version(struct refstore_heap *heap, void *arg)
@@ -466,13 +481,24 @@ static int refstore_ioc_heap_stats(struct refstore_heap *heap, void *arg)
 	return 0;
 }
 
+#define REFSTORE_OP_SIZE(_ioc, _struct, _last)				\
+	[_IOC_NR(_ioc)].size = sizeof(struct _struct),			\
+	[_IOC_NR(_ioc)].min_size = offsetofend(struct _struct, _last)
+/* A command that reports results (and may return a new handle). */
 #define REFSTORE_OP(_ioc, _fn, _struct, _last, _handle)			\
-	[_IOC_NR(_ioc)] = {						\
-		.size = sizeof(struct _struct),				\
-		.min_size = offsetofend(struct _struct, _last),		\
-		.execute = _fn,						\
-		.new_handle = _handle,					\
-	}
+	REFSTORE_OP_SIZE(_ioc, _struct, _last),				\
+	[_IOC_NR(_ioc)].execute = _fn,					\
+	[_IOC_NR(_ioc)].new_handle = _handle
+/* A command that only takes input. */
+#define REFSTORE_OP_IN(_ioc, _fn, _struct, _last)			\
+	REFSTORE_OP_SIZE(_ioc, _struct, _last),				\
+	[_IOC_NR(_ioc)].execute = _fn,					\
+	[_IOC_NR(_ioc)].no_output = true
+/* A command that commits only once its results reached userspace. */
+#define REFSTORE_OP_TXN(_ioc, _name, _struct, _last)			\
+	REFSTORE_OP_SIZE(_ioc, _struct, _last),				\
+	[_IOC_NR(_ioc)].prepare = refstore_gc_##_name##_prepare,		\
+	[_IOC_NR(_ioc)].finish = refstore_gc_##_name##_finish
 #define REFSTORE_NEW_HANDLE(_struct, _field) \
 	(offsetof(struct _struct, _field) + 1)
 
@@ -485,15 +511,15 @@ static const struct refstore_ioctl_op refstore_ioctl_ops[] = {
 	REFSTORE_OP(REFSTORE_IOC_DUP, refstore_ioc_dup,
 		    refstore_dup, new_handle,
 		    REFSTORE_NEW_HANDLE(refstore_dup, new_handle)),
-	REFSTORE_OP(REFSTORE_IOC_CLOSE, refstore_ioc_close,
-		    refstore_close, __reserved, 0),
-	REFSTORE_OP(REFSTORE_IOC_SET_SLOT, refstore_ioc_set_slot,
-		    refstore_set_slot, __reserved, 0),
+	REFSTORE_OP_IN(REFSTORE_IOC_CLOSE, refstore_ioc_close,
+		       refstore_close, __reserved),
+	REFSTORE_OP_IN(REFSTORE_IOC_SET_SLOT, refstore_ioc_set_slot,
+		       refstore_set_slot, __reserved),
 	REFSTORE_OP(REFSTORE_IOC_GET_SLOT, refstore_ioc_get_slot,
 		    refstore_get_slot, target_id,
 		    REFSTORE_NEW_HANDLE(refstore_get_slot, target)),
-	REFSTORE_OP(REFSTORE_IOC_WRITE, refstore_ioc_write,
-		    refstore_rw, data, 0),
+	REFSTORE_OP_IN(REFSTORE_IOC_WRITE, refstore_ioc_write,
+		       refstore_rw, data),
 	REFSTORE_OP(REFSTORE_IOC_READ, refstore_ioc_read,
 		    refstore_rw, data, 0),
 	REFSTORE_OP(REFSTORE_IOC_INFO, refstore_ioc_info,
@@ -506,40 +532,41 @@ static const struct refstore_ioctl_op refstore_ioctl_ops[] = {
 		    REFSTORE_NEW_HANDLE(refstore_upgrade, handle)),
 	REFSTORE_OP(REFSTORE_IOC_GET_LIMITS, refstore_ioc_get_limits,
 		    refstore_limits, __reserved, 0),
-	REFSTORE_OP(REFSTORE_IOC_SET_LIMITS, refstore_ioc_set_limits,
-		    refstore_limits, __reserved, 0),
+	REFSTORE_OP_IN(REFSTORE_IOC_SET_LIMITS, refstore_ioc_set_limits,
+		       refstore_limits, __reserved),
 	REFSTORE_OP(REFSTORE_IOC_HEAP_STATS, refstore_ioc_heap_stats,
 		    refstore_heap_stats, __reserved, 0),
-	REFSTORE_OP(REFSTORE_IOC_GC_COLLECT, refstore_ioc_gc_collect,
-		    refstore_gc_collect, examined, 0),
-	REFSTORE_OP(REFSTORE_IOC_GC_ENABLE, refstore_ioc_gc_enable,
-		    refstore_gc_value, value, 0),
-	REFSTORE_OP(REFSTORE_IOC_GC_DISABLE, refstore_ioc_gc_disable,
-		    refstore_gc_value, value, 0),
+	REFSTORE_OP_TXN(REFSTORE_IOC_GC_COLLECT, collect,
+			refstore_gc_collect, examined),
+	REFSTORE_OP_TXN(REFSTORE_IOC_GC_ENABLE, enable,
+			refstore_gc_value, value),
+	REFSTORE_OP_TXN(REFSTORE_IOC_GC_DISABLE, disable,
+			refstore_gc_value, value),
 	REFSTORE_OP(REFSTORE_IOC_GC_ISENABLED, refstore_ioc_gc_isenabled,
 		    refstore_gc_value, value, 0),
-	REFSTORE_OP(REFSTORE_IOC_GC_SET_THRESHOLD, refstore_ioc_gc_set_threshold,
-		    refstore_gc_threshold, __reserved, 0),
+	REFSTORE_OP_IN(REFSTORE_IOC_GC_SET_THRESHOLD,
+		       refstore_ioc_gc_set_threshold,
+		       refstore_gc_threshold, __reserved),
 	REFSTORE_OP(REFSTORE_IOC_GC_GET_THRESHOLD, refstore_ioc_gc_get_threshold,
 		    refstore_gc_threshold, __reserved, 0),
 	REFSTORE_OP(REFSTORE_IOC_GC_GET_COUNT, refstore_ioc_gc_get_count,
 		    refstore_gc_count, count, 0),
 	REFSTORE_OP(REFSTORE_IOC_GC_GET_STATS, refstore_ioc_gc_get_stats,
 		    refstore_gc_stats, garbage, 0),
-	REFSTORE_OP(REFSTORE_IOC_GC_FREEZE, refstore_ioc_gc_freeze,
-		    refstore_gc_value, value, 0),
-	REFSTORE_OP(REFSTORE_IOC_GC_UNFREEZE, refstore_ioc_gc_unfreeze,
-		    refstore_gc_value, value, 0),
+	REFSTORE_OP_TXN(REFSTORE_IOC_GC_FREEZE, freeze,
+			refstore_gc_value, value),
+	REFSTORE_OP_TXN(REFSTORE_IOC_GC_UNFREEZE, unfreeze,
+			refstore_gc_value, value),
 	REFSTORE_OP(REFSTORE_IOC_GC_GET_FREEZE_COUNT,
 		    refstore_ioc_gc_get_freeze_count, refstore_gc_value, value, 0),
-	REFSTORE_OP(REFSTORE_IOC_GC_SET_DEBUG, refstore_ioc_gc_set_debug,
-		    refstore_gc_value, value, 0),
+	REFSTORE_OP_IN(REFSTORE_IOC_GC_SET_DEBUG, refstore_ioc_gc_set_debug,
+		       refstore_gc_value, value),
 	REFSTORE_OP(REFSTORE_IOC_GC_GET_DEBUG, refstore_ioc_gc_get_debug,
 		    refstore_gc_value, value, 0),
-	REFSTORE_OP(REFSTORE_IOC_GC_GARBAGE, refstore_ioc_gc_garbage,
-		    refstore_gc_garbage, total, 0),
-	REFSTORE_OP(REFSTORE_IOC_GC_CLEAR_GARBAGE, refstore_ioc_gc_clear_garbage,
-		    refstore_gc_value, value, 0),
+	REFSTORE_OP_TXN(REFSTORE_IOC_GC_GARBAGE, garbage,
+			refstore_gc_garbage, total),
+	REFSTORE_OP_TXN(REFSTORE_IOC_GC_CLEAR_GARBAGE, clear_garbage,
+			refstore_gc_value, value),
 };
 
 /*
@@ -563,6 +590,38 @@ static void refstore_ioctl_undo(struct refstore_heap *heap,
 	mutex_unlock(&heap->lock);
 }
 
+/*
+ * Run a two-phase command: prepare, copy the results out, then commit, or
+ * undo if the copy failed. The heap stays locked throughout, so no one sees
+ * the prepared state; what the commit released is freed after unlocking.
+ */
+static int refstore_ioctl_txn(struct refstore_heap *heap,
+			      const struct refstore_ioctl_op *op,
+			      union refstore_ioctl_buf *buf, void __user *uarg,
+			      u32 usize)
+{
+	struct refstore_ioctl_txn txn = {
+		.to_free = LIST_HEAD_INIT(txn.to_free),
+		.unreachable = LIST_HEAD_INIT(txn.unreachable),
+	};
+	bool copied;
+	int ret;
+
+	if (mutex_lock_interruptible(&heap->lock))
+		return -EINTR;
+	ret = op->prepare(heap, buf, &txn);
+	if (!ret) {
+		copied = !refstore_fault() &&
+			 !copy_to_user(uarg, buf, min_t(u32, usize, op->size));
+		op->finish(heap, buf, &txn, copied);
+		if (!copied)
+			ret = -EFAULT;
+	}
+	mutex_unlock(&heap->lock);
+	refstore_free_list(&heap->graph, &txn.to_free);
+	return ret;
+}
+
 long refstore_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct refstore_heap *heap = file->private_data;
@@ -580,7 +639,7 @@ long refstore_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return -ENOTTY;
 	op = &refstore_ioctl_ops[array_index_nospec(nr,
 						    ARRAY_SIZE(refstore_ioctl_ops))];
-	if (!op->execute)
+	if (!op->execute && !op->prepare)
 		return -ENOTTY;
 
 	if (get_user(usize, (u32 __user *)uarg))
@@ -591,8 +650,11 @@ long refstore_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (ret)
 		return ret;
 
+	if (op->prepare)
+		return refstore_ioctl_txn(heap, op, &buf, uarg, usize);
+
 	ret = op->execute(heap, &buf);
-	if (ret)
+	if (ret || op->no_output)
 		return ret;
 
 	if (refstore_fault() ||

@@ -240,8 +240,32 @@ __poll_t refstore_event_poll(struct refstore_heap *heap, struct file *file,
 			     poll_table *wait);
 void refstore_event_ring_free(struct refstore_heap *heap);
 
+/**
+ * struct refstore_ioctl_txn - state of a command that commits only once
+ *	its results reached userspace (see ioctl.c)
+ * @to_free: objects to free after the heap's lock is dropped
+ * @unreachable: GC_COLLECT: what the scan found
+ * @res: GC_COLLECT: the scan's result
+ * @start: GC_COLLECT: when it started
+ * @handles: GC_GARBAGE: the handles it made
+ * @nr_handles: GC_GARBAGE: how many
+ */
+struct refstore_ioctl_txn {
+	struct list_head to_free;
+	struct list_head unreachable;
+	struct refstore_collect_result res;
+	u64 start;
+	u32 *handles;
+	u32 nr_handles;
+};
+
 /* gc.c */
 extern bool refstore_gc_auto;
+u64 refstore_gc_begin(struct refstore_heap *heap, u32 generation,
+		      bool automatic);
+void refstore_gc_end(struct refstore_heap *heap,
+		     const struct refstore_collect_result *res, u64 start,
+		     bool automatic);
 int refstore_gc_start(void);
 void refstore_gc_stop(void);
 void refstore_gc_maybe_kick(struct refstore_heap *heap);
@@ -250,22 +274,46 @@ int refstore_heap_collect(struct refstore_heap *heap, u32 generation,
 void refstore_gc_collect_all(void);
 void refstore_gc_debugfs_show(struct seq_file *m);
 
-/* gc_ioctl.c */
-int refstore_ioc_gc_collect(struct refstore_heap *heap, void *arg);
-int refstore_ioc_gc_enable(struct refstore_heap *heap, void *arg);
-int refstore_ioc_gc_disable(struct refstore_heap *heap, void *arg);
+/* gc_ioctl.c: one-phase commands */
 int refstore_ioc_gc_isenabled(struct refstore_heap *heap, void *arg);
 int refstore_ioc_gc_set_threshold(struct refstore_heap *heap, void *arg);
 int refstore_ioc_gc_get_threshold(struct refstore_heap *heap, void *arg);
 int refstore_ioc_gc_get_count(struct refstore_heap *heap, void *arg);
 int refstore_ioc_gc_get_stats(struct refstore_heap *heap, void *arg);
-int refstore_ioc_gc_freeze(struct refstore_heap *heap, void *arg);
-int refstore_ioc_gc_unfreeze(struct refstore_heap *heap, void *arg);
 int refstore_ioc_gc_get_freeze_count(struct refstore_heap *heap, void *arg);
 int refstore_ioc_gc_set_debug(struct refstore_heap *heap, void *arg);
 int refstore_ioc_gc_get_debug(struct refstore_heap *heap, void *arg);
-int refstore_ioc_gc_garbage(struct refstore_heap *heap, void *arg);
-int refstore_ioc_gc_clear_garbage(struct refstore_heap *heap, void *arg);
+
+/* gc_ioctl.c: two-phase commands, called with heap->lock held */
+int refstore_gc_collect_prepare(struct refstore_heap *heap, void *arg,
+				struct refstore_ioctl_txn *txn);
+void refstore_gc_collect_finish(struct refstore_heap *heap, void *arg,
+				struct refstore_ioctl_txn *txn, bool commit);
+int refstore_gc_enable_prepare(struct refstore_heap *heap, void *arg,
+			       struct refstore_ioctl_txn *txn);
+void refstore_gc_enable_finish(struct refstore_heap *heap, void *arg,
+			       struct refstore_ioctl_txn *txn, bool commit);
+int refstore_gc_disable_prepare(struct refstore_heap *heap, void *arg,
+				struct refstore_ioctl_txn *txn);
+void refstore_gc_disable_finish(struct refstore_heap *heap, void *arg,
+				struct refstore_ioctl_txn *txn, bool commit);
+int refstore_gc_freeze_prepare(struct refstore_heap *heap, void *arg,
+			       struct refstore_ioctl_txn *txn);
+void refstore_gc_freeze_finish(struct refstore_heap *heap, void *arg,
+			       struct refstore_ioctl_txn *txn, bool commit);
+int refstore_gc_unfreeze_prepare(struct refstore_heap *heap, void *arg,
+				 struct refstore_ioctl_txn *txn);
+void refstore_gc_unfreeze_finish(struct refstore_heap *heap, void *arg,
+				 struct refstore_ioctl_txn *txn, bool commit);
+int refstore_gc_clear_garbage_prepare(struct refstore_heap *heap, void *arg,
+				      struct refstore_ioctl_txn *txn);
+void refstore_gc_clear_garbage_finish(struct refstore_heap *heap, void *arg,
+				      struct refstore_ioctl_txn *txn,
+				      bool commit);
+int refstore_gc_garbage_prepare(struct refstore_heap *heap, void *arg,
+				struct refstore_ioctl_txn *txn);
+void refstore_gc_garbage_finish(struct refstore_heap *heap, void *arg,
+				struct refstore_ioctl_txn *txn, bool commit);
 
 /* fault.c */
 bool refstore_fault(void);

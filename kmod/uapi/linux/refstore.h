@@ -25,7 +25,13 @@
  * against an older header passes a smaller size and the new fields read as
  * zero; a caller built against a newer header passes a larger size and the
  * call fails with E2BIG unless every byte the kernel does not know is zero.
- * Output fields are written back only up to the caller's size.
+ * Output fields are written back only up to the caller's size; commands
+ * that only take input (CLOSE, SET_SLOT, WRITE, SET_LIMITS,
+ * GC_SET_THRESHOLD, GC_SET_DEBUG) write nothing back. A command whose
+ * results cannot be written back fails with EFAULT and has changed
+ * nothing: a new handle it made is closed again, and the collector
+ * commands (GC_COLLECT, GC_ENABLE, GC_DISABLE, GC_FREEZE, GC_UNFREEZE,
+ * GC_GARBAGE, GC_CLEAR_GARBAGE) commit only once their results are out.
  *
  * The command number is ``_IOWR(REFSTORE_IOC_MAGIC, nr, struct)``; the driver
  * dispatches on the magic and ``nr`` only, the ``size`` member is
