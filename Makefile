@@ -12,6 +12,8 @@
 #   make hostcheck        the collector core in userspace: unit + oracle tests
 #   make fuzz             libFuzzer target for the collector core
 #   make bench            benchmarks (ratios measured in one run)
+#   make fuzz-vm          1,000,000 random ioctls on the debug kernel
+#   make vm-stress        100 rounds of insmod/hammer/rmmod (-debug: 20)
 #   make clean
 
 TOP := $(CURDIR)
@@ -49,14 +51,15 @@ SELFTEST_BINS := $(patsubst selftests/%.c,$(UBIN)/refstore_test_%,$(SELFTEST_SRC
 KSFT_DIR = $(shell $(TOP)/scripts/kernel-paths source-files)/tools/testing/selftests
 
 .PHONY: all module user selftests check check-debug demo lint clean \
-	install-deps vm-module-% bench hostcheck fuzz fuzz-run
+	install-deps vm-module-% bench hostcheck fuzz fuzz-run fuzz-vm \
+	vm-stress vm-stress-debug
 
 all: module user
 
 module: $(KMOD_SRCS)
 	$(MAKE) -C $(KDIR) M=$(TOP) modules
 
-user: $(UBIN)/refstore selftests
+user: $(UBIN)/refstore $(UBIN)/refstore-fuzz selftests
 
 selftests: $(SELFTEST_BINS)
 
@@ -71,6 +74,10 @@ $(ULIB): $(LIB_OBJS)
 $(UBIN)/refstore: $(CLI_SRCS) $(ULIB) $(wildcard userspace/cli/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $(CLI_SRCS) $(ULIB) $(USER_LDFLAGS)
+
+$(UBIN)/refstore-fuzz: $(wildcard userspace/fuzz/*.c) kmod/uapi/linux/refstore.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $(wildcard userspace/fuzz/*.c) $(USER_LDFLAGS)
 
 $(UBIN)/refstore_test_%: selftests/%.c $(ULIB) $(wildcard selftests/*.h) kmod/uapi/linux/refstore.h
 	@mkdir -p $(@D)
@@ -92,6 +99,24 @@ install-deps:
 bench: install-deps
 	$(MAKE) vm-module-6.1 user
 	scripts/bench
+
+# Reliability runs beyond the suite (a short version of each is in check*).
+FUZZ_VM_CALLS ?= 1000000
+FUZZ_VM_SECONDS ?= 800
+fuzz-vm: install-deps
+	scripts/build-debug-kernel
+	$(MAKE) user vm-module-debug
+	scripts/vm-run --kernel debug --kmemleak --timeout $$(($(FUZZ_VM_SECONDS) + 300)) -- \
+		'refstore-fuzz --calls $(FUZZ_VM_CALLS) --seconds $(FUZZ_VM_SECONDS)'
+
+vm-stress: install-deps
+	$(MAKE) user vm-module-6.1
+	scripts/vm-stress --kernel 6.1
+
+vm-stress-debug: install-deps
+	scripts/build-debug-kernel
+	$(MAKE) user vm-module-debug
+	scripts/vm-stress --kernel debug --rounds 20 --kmemleak
 
 # ---- the README's two commands ----
 demo: install-deps
