@@ -8,6 +8,7 @@
  *                          every heap), "collect=<heap-id>", "gc=on",
  *                          "gc=off" (automatic collection everywhere)
  *   fail_nth               the module's own fault injection, see fault.c
+ *   gc_delay_ms            test knob: stretch automatic collections, gc.c
  *   heaps/<id>/stats       one heap's counters, limits and owner
  *   heaps/<id>/objects     one line per live object of the heap
  *   heaps/<id>/gc          the heap's collector state, gc.get_stats() shape
@@ -253,6 +254,7 @@ void refstore_debugfs_init(void)
 	debugfs_create_file("control", 0600, refstore_debugfs_root, NULL,
 			    &refstore_control_fops);
 	refstore_fault_debugfs_init(refstore_debugfs_root);
+	refstore_gc_debugfs_init(refstore_debugfs_root);
 	refstore_debugfs_heaps = debugfs_create_dir("heaps",
 						    refstore_debugfs_root);
 }

@@ -14,6 +14,8 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/freezer.h>
 #include <linux/kthread.h>
 #include <linux/log2.h>
@@ -26,6 +28,24 @@
 
 /* Automatic collection in every heap; debugfs control "gc=on|off". */
 bool refstore_gc_auto = true;
+
+/*
+ * Test knob, debugfs gc_delay_ms (0..1000, default 0): the collector thread
+ * sleeps this long in the middle of each automatic collection (heap
+ * locked) and again after it (heap unlocked, still referenced), to widen
+ * the windows in which a heap is closed or the module removed.
+ */
+static u32 refstore_gc_delay_ms;
+#define REFSTORE_GC_MAX_DELAY_MS 1000
+
+static void refstore_gc_test_delay(void)
+{
+	u32 ms = min_t(u32, READ_ONCE(refstore_gc_delay_ms),
+		       REFSTORE_GC_MAX_DELAY_MS);
+
+	if (ms)
+		msleep(ms);
+}
 
 static struct task_struct *refstore_gc_task;
 static DECLARE_WAIT_QUEUE_HEAD(refstore_gc_wait);
@@ -108,8 +128,12 @@ static void refstore_heap_collect_locked(struct refstore_heap *heap,
 					 struct list_head *to_free)
 {
 	u64 start = refstore_gc_begin(heap, generation, automatic);
+	LIST_HEAD(unreachable);
 
-	refstore_collect(&heap->graph, generation, res, to_free);
+	refstore_collect_scan(&heap->graph, generation, res, &unreachable);
+	if (automatic)
+		refstore_gc_test_delay();
+	refstore_collect_finish(&heap->graph, res, &unreachable, to_free);
 	refstore_gc_end(heap, res, start, automatic);
 }
 
@@ -154,6 +178,8 @@ static void refstore_gc_run(struct refstore_heap *heap)
 	else
 		atomic64_inc(&refstore_gc_idle);
 	mutex_unlock(&heap->lock);
+	if (gen >= 0)
+		refstore_gc_test_delay();
 	refstore_free_list(&heap->graph, &to_free);
 }
 
@@ -217,6 +243,11 @@ void refstore_gc_debugfs_show(struct seq_file *m)
 	seq_printf(m, "collections: %lld\n",
 		   atomic64_read(&refstore_gc_collections));
 	seq_printf(m, "collected: %lld\n", atomic64_read(&refstore_gc_collected));
+}
+
+void refstore_gc_debugfs_init(struct dentry *root)
+{
+	debugfs_create_u32("gc_delay_ms", 0600, root, &refstore_gc_delay_ms);
 }
 
 int refstore_gc_start(void)

@@ -273,6 +273,7 @@ int refstore_heap_collect(struct refstore_heap *heap, u32 generation,
 			  struct refstore_collect_result *res);
 void refstore_gc_collect_all(void);
 void refstore_gc_debugfs_show(struct seq_file *m);
+void refstore_gc_debugfs_init(struct dentry *root);
 
 /* gc_ioctl.c: one-phase commands */
 int refstore_ioc_gc_isenabled(struct refstore_heap *heap, void *arg);
