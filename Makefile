@@ -75,9 +75,9 @@ $(UBIN)/refstore: $(CLI_SRCS) $(ULIB) $(wildcard userspace/cli/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $(CLI_SRCS) $(ULIB) $(USER_LDFLAGS)
 
-$(UBIN)/refstore-fuzz: $(wildcard userspace/fuzz/*.c) kmod/uapi/linux/refstore.h
+$(UBIN)/refstore-fuzz: $(wildcard userspace/fuzz/*.c) $(ULIB) kmod/uapi/linux/refstore.h
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $(wildcard userspace/fuzz/*.c) $(USER_LDFLAGS)
+	$(CC) $(USER_CFLAGS) -o $@ $(wildcard userspace/fuzz/*.c) $(ULIB) $(USER_LDFLAGS)
 
 $(UBIN)/refstore_test_%: selftests/%.c $(ULIB) $(wildcard selftests/*.h) kmod/uapi/linux/refstore.h
 	@mkdir -p $(@D)

@@ -127,6 +127,21 @@ static bool refstore_entry_is_weak(void *entry)
 	return xa_pointer_tag(entry) == REFSTORE_WEAK_TAG;
 }
 
+/* The entry of @handle if it is of the kind asked for, else an ERR_PTR. */
+static void *refstore_handle_entry(struct refstore_heap *heap, u32 handle,
+				   bool weak)
+{
+	void *entry;
+
+	lockdep_assert_held(&heap->lock);
+	entry = xa_load(&heap->handles, handle);
+	if (!entry)
+		return ERR_PTR(-ENOENT);
+	if (refstore_entry_is_weak(entry) != weak)
+		return ERR_PTR(-EBADSLT);
+	return weak ? xa_untag_pointer(entry) : entry;
+}
+
 /**
  * refstore_handle_obj() - the object a strong handle names
  * @heap: the heap, locked
@@ -138,15 +153,7 @@ static bool refstore_entry_is_weak(void *entry)
 struct refstore_obj *refstore_handle_obj(struct refstore_heap *heap,
 					 u32 handle)
 {
-	void *entry;
-
-	lockdep_assert_held(&heap->lock);
-	entry = xa_load(&heap->handles, handle);
-	if (!entry)
-		return ERR_PTR(-ENOENT);
-	if (refstore_entry_is_weak(entry))
-		return ERR_PTR(-EBADSLT);
-	return entry;
+	return refstore_handle_entry(heap, handle, false);
 }
 
 /**
@@ -160,15 +167,7 @@ struct refstore_obj *refstore_handle_obj(struct refstore_heap *heap,
 struct refstore_weak *refstore_handle_weak(struct refstore_heap *heap,
 					   u32 handle)
 {
-	void *entry;
-
-	lockdep_assert_held(&heap->lock);
-	entry = xa_load(&heap->handles, handle);
-	if (!entry)
-		return ERR_PTR(-ENOENT);
-	if (!refstore_entry_is_weak(entry))
-		return ERR_PTR(-EBADSLT);
-	return xa_untag_pointer(entry);
+	return refstore_handle_entry(heap, handle, true);
 }
 
 /* Take a weak entry off its object's list; free the list when empty. */

@@ -40,6 +40,7 @@
 #include <linux/refstore.h>
 
 #include "kselftest_harness.h"
+#include "refstore.h"
 
 #define DEV "/dev/refstore"
 #define DBG "/sys/kernel/debug/refstore"
@@ -58,21 +59,9 @@ static int rs(int fd, unsigned long cmd, void *arg)
 /* Module-wide "key: value" from debugfs stats; -1 if unreadable. */
 static int64_t global_stat(const char *key)
 {
-	char line[128];
-	size_t klen = strlen(key);
-	int64_t v = -1;
-	FILE *f = fopen(DBG "/stats", "r");
+	uint64_t v;
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			v = strtoll(line + klen + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return v;
+	return rs_debugfs_u64(DBG "/stats", key, &v) ? -1 : (int64_t)v;
 }
 
 struct globals {
