@@ -8,13 +8,18 @@
 # Functions (all print their answer on stdout, fail with a message on stderr):
 #   rs_top                      repo top directory
 #   rs_cache_dir                ${XDG_CACHE_HOME:-$HOME/.cache}/refstore (created)
-#   rs_kernel_image K           bzImage/vmlinuz for K in 6.1, 6.12, debug
+#   rs_kernel_image K           bzImage/vmlinuz for K in 6.1, 6.12, debug, or a
+#                               debug kernel variant (kcsan)
 #   rs_kernel_kdir K            build tree usable as KDIR for K
 #   rs_kernel_source_tarball    Debian's linux-source-6.1 tarball
 #   rs_kernel_source_version    Debian package version of that tarball
 #   rs_extract_from_source P... extract paths P (relative to the kernel tree)
 #                               once into the cache; print the tree's root
 #   rs_debug_kernel_dir         cache dir of the debug kernel (may not be built)
+#   rs_kernel_variant_fragment V  scripts/debug-kernel-V.config (V: kcsan), or fail
+#   rs_kernel_variant_cache V   <cache>/V, the variant's own cache dir (created)
+#   rs_kernel_variant_dir V     build dir of debug kernel variant V (may not be built)
+#   rs_merge_fragments BASE OVER  BASE without the symbols OVER sets, then OVER
 #   rs_die MSG                  print "<prog>: MSG" on stderr and exit 1
 
 RS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -64,13 +69,21 @@ rs_kernel_source_version() {
 	printf '%s\n' "$v"
 }
 
+# scripts/build-debug-kernel without its variant-only blocks (from a
+# "# >>> variants" line to a "# <<< variants" line): what the default debug
+# kernel's key hashes, so that adding or changing a variant does not
+# rebuild the default kernel (CI caches it by this key).
+rs__debug_kernel_script() {
+	sed '/^# >>> variants/,/^# <<< variants/d' "$RS_LIB_DIR/build-debug-kernel"
+}
+
 # The debug kernel's cache dir depends on the fragment, the source package
 # version and scripts/build-debug-kernel itself; see that script.
 rs_debug_kernel_key() {
 	{
 		cat "$RS_LIB_DIR/debug-kernel.config"
 		rs_kernel_source_version
-		cat "$RS_LIB_DIR/build-debug-kernel"
+		rs__debug_kernel_script
 	} | sha256sum | cut -c1-12
 }
 
@@ -78,12 +91,80 @@ rs_debug_kernel_dir() {
 	printf '%s/debug-%s\n' "$(rs_cache_dir)" "$(rs_debug_kernel_key)"
 }
 
+# Variants of the debug kernel: V is built from scripts/debug-kernel.config
+# with scripts/debug-kernel-V.config applied over it (see
+# rs_merge_fragments), in <cache>/V/debug-<key>/.  Its key hashes both
+# fragments, the source version and all of scripts/build-debug-kernel.
+rs_kernel_variant_fragment() {
+	local f="$RS_LIB_DIR/debug-kernel-${1:-}.config"
+
+	[[ "${1:-}" =~ ^[a-z0-9]+$ ]] && [ -f "$f" ] ||
+		rs_die "unknown debug kernel variant '${1:-}' (no $f)"
+	printf '%s\n' "$f"
+}
+
+rs_kernel_variant_cache() {
+	local d
+
+	rs_kernel_variant_fragment "$1" >/dev/null || return 1
+	d="$(rs_cache_dir)/$1"
+	mkdir -p "$d"
+	printf '%s\n' "$d"
+}
+
+rs_kernel_variant_key() {
+	local f
+
+	f=$(rs_kernel_variant_fragment "$1") || return 1
+	{
+		cat "$RS_LIB_DIR/debug-kernel.config" "$f"
+		rs_kernel_source_version
+		cat "$RS_LIB_DIR/build-debug-kernel"
+	} | sha256sum | cut -c1-12
+}
+
+rs_kernel_variant_dir() {
+	local c k
+
+	c=$(rs_kernel_variant_cache "$1") || return 1
+	k=$(rs_kernel_variant_key "$1") || return 1
+	printf '%s/debug-%s\n' "$c" "$k"
+}
+
+# rs_merge_fragments BASE OVER
+# Print config fragment BASE without its lines for the symbols OVER sets
+# ("CONFIG_X=..." or "# CONFIG_X is not set"), then OVER.
+rs_merge_fragments() {
+	local syms
+
+	syms=$(sed -n -e 's/^\(CONFIG_[A-Za-z0-9_]*\)=.*/\1/p' \
+		-e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1/p' "$2")
+	awk -v syms="$syms" '
+		BEGIN { n = split(syms, a, "\n"); for (i = 1; i <= n; i++) over[a[i]] = 1 }
+		{
+			sym = ""
+			if (match($0, /^CONFIG_[A-Za-z0-9_]*=/))
+				sym = substr($0, 1, RLENGTH - 1)
+			else if ($0 ~ /^# CONFIG_[A-Za-z0-9_]* is not set$/)
+				sym = $2
+			if (!(sym in over))
+				print
+		}' "$1"
+	cat "$2"
+}
+
+# rs__debug_built K: the build dir of debug kernel K (debug or a variant),
+# if it is built.
 rs__debug_built() {
 	local d
 
-	d=$(rs_debug_kernel_dir)
+	if [ "$1" = debug ]; then
+		d=$(rs_debug_kernel_dir)
+	else
+		d=$(rs_kernel_variant_dir "$1") || return 1
+	fi
 	[ -f "$d/.built" ] ||
-		rs_die "debug kernel not built at $d (run scripts/build-debug-kernel)"
+		rs_die "$1 kernel not built at $d (run scripts/build-debug-kernel$([ "$1" = debug ] || echo " --variant $1"))"
 	printf '%s\n' "$d"
 }
 
@@ -95,14 +176,13 @@ rs_kernel_image() {
 	6.12)
 		rs__newest "6.12 kernel image" /boot/vmlinuz-6.12.*
 		;;
-	debug)
+	*)
 		local d
 
-		d=$(rs__debug_built) || return 1
+		[ "${1:-}" = debug ] || [ -f "$RS_LIB_DIR/debug-kernel-${1:-}.config" ] ||
+			rs_die "unknown kernel '${1:-}' (want 6.1, 6.12, debug or kcsan)"
+		d=$(rs__debug_built "$1") || return 1
 		printf '%s/arch/x86/boot/bzImage\n' "$d"
-		;;
-	*)
-		rs_die "unknown kernel '${1:-}' (want 6.1, 6.12 or debug)"
 		;;
 	esac
 }
@@ -115,11 +195,10 @@ rs_kernel_kdir() {
 	6.12)
 		rs__newest "6.12 kernel headers" /usr/src/linux-headers-6.12.*-amd64
 		;;
-	debug)
-		rs__debug_built
-		;;
 	*)
-		rs_die "unknown kernel '${1:-}' (want 6.1, 6.12 or debug)"
+		[ "${1:-}" = debug ] || [ -f "$RS_LIB_DIR/debug-kernel-${1:-}.config" ] ||
+			rs_die "unknown kernel '${1:-}' (want 6.1, 6.12, debug or kcsan)"
+		rs__debug_built "$1"
 		;;
 	esac
 }
