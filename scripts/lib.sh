@@ -20,6 +20,8 @@
 #   rs_kernel_variant_cache V   <cache>/V, the variant's own cache dir (created)
 #   rs_kernel_variant_dir V     build dir of debug kernel variant V (may not be built)
 #   rs_merge_fragments BASE OVER  BASE without the symbols OVER sets, then OVER
+#   rs_trinity_cmd CALLS        the guest command line running trinity on
+#                               /dev/refstore's ioctls only, CALLS calls
 #   rs_die MSG                  print "<prog>: MSG" on stderr and exit 1
 
 RS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -236,4 +238,14 @@ rs_extract_from_source() {
 		rm -rf "$tmp"
 	fi
 	printf '%s\n' "$dir"
+}
+
+# rs_trinity_cmd CALLS
+# Debian's trinity, as the guest runs it (scripts/vm-trinity,
+# scripts/check-kcsan): ioctl(2) only, as nobody (--dropprivs: trinity
+# refuses root), on no fds but the files under --victims (/dev/refstore:
+# trinity opens it with random flags), no log files, 2 children, CALLS
+# calls in all.  Its cwd must be writable by nobody.
+rs_trinity_cmd() {
+	printf '%s\n' "trinity --dropprivs --quiet -c ioctl -V /dev/refstore --disable-fds=sockets,pipes,perf,epoll,eventfd,timerfd,testfile,memfd,drm --logging off -C 2 -N ${1:?}"
 }
