@@ -8,6 +8,7 @@
 #   make demo             boot a VM, load the module, run the seed scenarios
 #   make check            static checks + selftests in VMs on 6.1 and 6.12
 #   make check-debug      selftests on the debug kernel (KASAN, lockdep, ...)
+#   make check-kcsan      concurrency tests and fuzzing on a KCSAN kernel
 #   make lint             checkpatch --strict, sparse C=2 W=1, uapi c90 check
 #   make hostcheck        the collector core in userspace: unit + oracle tests
 #   make fuzz             libFuzzer target for the collector core
@@ -52,7 +53,7 @@ KSFT_DIR = $(shell $(TOP)/scripts/kernel-paths source-files)/tools/testing/selft
 
 .PHONY: all module user selftests check check-debug demo lint clean \
 	install-deps vm-module-% bench hostcheck fuzz fuzz-run fuzz-vm \
-	vm-stress vm-stress-debug
+	vm-stress vm-stress-debug check-kcsan vm-trinity vm-trinity-debug
 
 all: module user
 
@@ -108,6 +109,20 @@ fuzz-vm: install-deps
 	$(MAKE) user vm-module-debug
 	scripts/vm-run --kernel debug --kmemleak --timeout $$(($(FUZZ_VM_SECONDS) + 300)) -- \
 		'refstore-fuzz --calls $(FUZZ_VM_CALLS) --seconds $(FUZZ_VM_SECONDS)'
+
+check-kcsan: install-deps
+	scripts/build-debug-kernel --variant kcsan
+	$(MAKE) user vm-module-kcsan
+	scripts/check-kcsan --no-build --results build/results-kcsan
+
+vm-trinity: install-deps
+	$(MAKE) user vm-module-6.1
+	scripts/vm-trinity --kernel 6.1
+
+vm-trinity-debug: install-deps
+	scripts/build-debug-kernel
+	$(MAKE) user vm-module-debug
+	scripts/vm-trinity --kernel debug --kmemleak
 
 vm-stress: install-deps
 	$(MAKE) user vm-module-6.1
