@@ -242,10 +242,12 @@ rs_extract_from_source() {
 
 # rs_trinity_cmd CALLS
 # Debian's trinity, as the guest runs it (scripts/vm-trinity,
-# scripts/check-kcsan): ioctl(2) only, as nobody (--dropprivs: trinity
-# refuses root), on no fds but the files under --victims (/dev/refstore:
-# trinity opens it with random flags), no log files, 2 children, CALLS
-# calls in all.  Its cwd must be writable by nobody.
+# scripts/check-kcsan): ioctl(2) only, on no fds but the files under
+# --victims (/dev/refstore: trinity opens it with random flags), no log
+# files, 2 children, CALLS calls in all. It runs as nobody through su
+# (trinity's own --dropprivs left its children dying before their first
+# call); the cwd, /tmp/trinity, must be writable by nobody. su and sh
+# exec, so the pid the guest starts is trinity's.
 rs_trinity_cmd() {
-	printf '%s\n' "trinity --dropprivs --quiet -c ioctl -V /dev/refstore --disable-fds=sockets,pipes,perf,epoll,eventfd,timerfd,testfile,memfd,drm --logging off -C 2 -N ${1:?}"
+	printf '%s\n' "su -s /bin/sh nobody -c 'cd /tmp/trinity && exec trinity --quiet -c ioctl -V /dev/refstore --disable-fds=sockets,pipes,perf,epoll,eventfd,timerfd,testfile,memfd,drm --logging off -C 2 -N ${1:?}'"
 }
