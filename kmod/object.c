@@ -170,7 +170,7 @@ static struct refstore_heap *refstore_graph_heap(struct refstore_graph *graph)
 	return container_of(graph, struct refstore_heap, graph);
 }
 
-/* Take an object off its heap's counters. */
+/* Take an object off its heap's and the module's live counters. */
 static void refstore_obj_uncharge(struct refstore_heap *heap,
 				  struct refstore_obj *obj)
 {
@@ -178,10 +178,8 @@ static void refstore_obj_uncharge(struct refstore_heap *heap,
 
 	heap->nr_objects--;
 	heap->nr_bytes -= charge;
-	heap->freed++;
 	atomic64_dec(&refstore_stats.objects);
 	atomic64_sub(charge, &refstore_stats.bytes);
-	atomic64_inc(&refstore_stats.freed);
 }
 
 /* Graph hook: @obj died. See graph.h. */
@@ -200,6 +198,8 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 					     obj->id, cause);
 	}
 	refstore_obj_uncharge(heap, obj);
+	heap->freed++;
+	atomic64_inc(&refstore_stats.freed);
 }
 
 /* Graph hook: free a released object's memory; no lock needed. */
@@ -221,9 +221,7 @@ void refstore_obj_free_unused(struct refstore_heap *heap,
 	lockdep_assert_held(&heap->lock);
 	refstore_graph_remove_unused(&heap->graph, obj);
 	refstore_obj_uncharge(heap, obj);
-	heap->freed--;
 	heap->created--;
-	atomic64_dec(&refstore_stats.freed);
 	atomic64_dec(&refstore_stats.created);
 	refstore_graph_free_obj(&heap->graph, obj);
 }
