@@ -248,17 +248,21 @@ static struct refstore_obj *refstore_rw_obj(struct refstore_heap *heap,
 }
 
 /*
- * WRITE copies the user's bytes into a bounce buffer before it takes the
- * heap's lock: a fault then changes nothing, and no page fault is taken
- * with the lock held.
+ * WRITE and READ move payload bytes through a bounce buffer, copied from or
+ * to userspace outside the heap's lock: no page fault is taken with the
+ * lock held, so a fault stalled by userfaultfd (or a slow one) stalls only
+ * the calling thread, never the heap; and a WRITE that faults changes
+ * nothing.
  */
-static int refstore_ioc_write(struct refstore_heap *heap, void *arg)
+static void *refstore_rw_bounce(const struct refstore_rw *rw)
 {
-	struct refstore_rw *rw = arg;
-	struct refstore_obj *obj;
-	void *bounce = NULL;
-	int ret = 0;
+	if (refstore_fault())
+		return NULL;
+	return kvmalloc(rw->length, REFSTORE_GFP);
+}
 
+static int refstore_rw_check(const struct refstore_rw *rw)
+{
 	if (rw->flags || rw->__reserved)
 		return -EINVAL;
 	if (rw->offset + rw->length < rw->offset)
@@ -266,10 +270,21 @@ static int refstore_ioc_write(struct refstore_heap *heap, void *arg)
 	/* No payload is larger than the module's limit was at its creation. */
 	if (rw->length > refstore_default_limits.max_payload)
 		return -EINVAL;
+	return 0;
+}
 
+static int refstore_ioc_write(struct refstore_heap *heap, void *arg)
+{
+	struct refstore_rw *rw = arg;
+	struct refstore_obj *obj;
+	void *bounce = NULL;
+	int ret;
+
+	ret = refstore_rw_check(rw);
+	if (ret)
+		return ret;
 	if (rw->length) {
-		bounce = refstore_fault() ? NULL :
-			 kvmalloc(rw->length, REFSTORE_GFP);
+		bounce = refstore_rw_bounce(rw);
 		if (!bounce)
 			return -ENOMEM;
 		if (refstore_fault() ||
@@ -297,21 +312,32 @@ static int refstore_ioc_read(struct refstore_heap *heap, void *arg)
 {
 	struct refstore_rw *rw = arg;
 	struct refstore_obj *obj;
-	int ret = 0;
+	void *bounce = NULL;
+	int ret;
 
-	if (rw->flags || rw->__reserved)
-		return -EINVAL;
+	ret = refstore_rw_check(rw);
+	if (ret)
+		return ret;
+	if (rw->length) {
+		bounce = refstore_rw_bounce(rw);
+		if (!bounce)
+			return -ENOMEM;
+	}
 
 	mutex_lock(&heap->lock);
 	obj = refstore_rw_obj(heap, rw);
 	if (IS_ERR(obj))
 		ret = PTR_ERR(obj);
-	else if (refstore_fault() ||
-		 copy_to_user(u64_to_user_ptr(rw->data),
-			      refstore_obj_payload(obj) + rw->offset,
-			      rw->length))
-		ret = -EFAULT;
+	else if (rw->length)
+		memcpy(bounce, refstore_obj_payload(obj) + rw->offset,
+		       rw->length);
 	mutex_unlock(&heap->lock);
+
+	if (!ret && rw->length &&
+	    (refstore_fault() ||
+	     copy_to_user(u64_to_user_ptr(rw->data), bounce, rw->length)))
+		ret = -EFAULT;
+	kvfree(bounce);
 	return ret;
 }
 

@@ -232,7 +232,12 @@ struct refstore_get_slot {
  *
  * Copies between the payload and @data. @offset + @length must not exceed
  * the payload size. Errors: ENOENT, EBADSLT, EOVERFLOW (@offset + @length
- * overflows), EINVAL (past the end of the payload), EFAULT (@data).
+ * overflows), EINVAL (past the end of the payload), ENOMEM, EFAULT (@data;
+ * a WRITE that faults has changed nothing). The bytes pass through a
+ * kernel buffer and @data is accessed without the heap's lock held, so a
+ * slow or userfaultfd-stalled fault on @data delays only the caller, not
+ * other users of the heap; a READ concurrent with a WRITE sees the payload
+ * wholly before or wholly after it.
  */
 struct refstore_rw {
 	__u32 size;
