@@ -28,11 +28,6 @@ void refstore_graph_init(struct refstore_graph *graph)
 	graph->enabled = true;
 }
 
-struct refstore_obj **refstore_obj_slots(struct refstore_obj *obj)
-{
-	return obj->ext;
-}
-
 /**
  * refstore_graph_add() - start tracking a new object
  * @graph: the graph

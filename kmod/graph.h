@@ -45,7 +45,9 @@
  * @id: unique for the module's lifetime
  * @tag: the creator's tag
  * @ext: slot array (@nslots pointers), then the death cookie (if
- *	REFSTORE_OF_NOTIFY), then the payload; NULL if all three are empty
+ *	REFSTORE_OF_NOTIFY), then the payload; NULL if all three are empty.
+ *	The module places a small one right after the object, in the
+ *	same allocation (see object.c)
  * @node: on exactly one of the graph's lists: objects, suspects, dying,
  *	garbage, or a collection's private lists
  * @nslots: number of slots
@@ -70,6 +72,12 @@ struct refstore_obj {
 	u32 creator;
 	s32 gc_refs;
 };
+
+/* The object's slot array: the start of @ext. */
+static inline struct refstore_obj **refstore_obj_slots(struct refstore_obj *obj)
+{
+	return obj->ext;
+}
 
 /**
  * struct refstore_gen_stats - what collections of one generation did
@@ -163,7 +171,6 @@ void refstore_graph_init(struct refstore_graph *graph);
 void refstore_graph_add(struct refstore_graph *graph, struct refstore_obj *obj);
 void refstore_graph_remove_unused(struct refstore_graph *graph,
 				  struct refstore_obj *obj);
-struct refstore_obj **refstore_obj_slots(struct refstore_obj *obj);
 void refstore_obj_get(struct refstore_obj *obj);
 void refstore_obj_put(struct refstore_graph *graph, struct refstore_obj *obj);
 void refstore_reap(struct refstore_graph *graph, u32 cause);

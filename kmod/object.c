@@ -11,20 +11,70 @@
 #include "refstore.h"
 #include "trace.h"
 
-static struct kmem_cache *refstore_obj_cache;
-static atomic64_t refstore_next_id = ATOMIC64_INIT(0);
+/*
+ * Objects come from a few exact-fit caches: an object whose slots, cookie
+ * and payload (its extension) take at most REFSTORE_OBJ_INLINE_MAX bytes
+ * carries them right after the header, in one allocation from the cache
+ * for its size rounded up to 8 bytes; a larger extension is a separate
+ * kvzalloc() and the header comes from the first cache. One allocation
+ * saves a cache miss on every slot the collector walks, and the
+ * header-plus-slots objects of a graph cost exactly 64 + 8 per slot bytes.
+ */
+#define REFSTORE_OBJ_INLINE_STEP	8
+#define REFSTORE_OBJ_INLINE_MAX		64
+#define REFSTORE_OBJ_NR_CACHES \
+	(REFSTORE_OBJ_INLINE_MAX / REFSTORE_OBJ_INLINE_STEP + 1)
 
-int refstore_obj_cache_init(void)
-{
-	/* The per-object budget: 64 bytes, slots and payload apart. */
-	BUILD_BUG_ON(sizeof(struct refstore_obj) > 64);
-	refstore_obj_cache = KMEM_CACHE(refstore_obj, SLAB_ACCOUNT);
-	return refstore_obj_cache ? 0 : -ENOMEM;
-}
+static const char *const refstore_obj_cache_names[REFSTORE_OBJ_NR_CACHES] = {
+	"refstore_obj", "refstore_obj_8", "refstore_obj_16", "refstore_obj_24",
+	"refstore_obj_32", "refstore_obj_40", "refstore_obj_48",
+	"refstore_obj_56", "refstore_obj_64",
+};
+static struct kmem_cache *refstore_obj_caches[REFSTORE_OBJ_NR_CACHES];
+static atomic64_t refstore_next_id = ATOMIC64_INIT(0);
 
 void refstore_obj_cache_exit(void)
 {
-	kmem_cache_destroy(refstore_obj_cache);
+	int i;
+
+	for (i = 0; i < REFSTORE_OBJ_NR_CACHES; i++) {
+		kmem_cache_destroy(refstore_obj_caches[i]);
+		refstore_obj_caches[i] = NULL;
+	}
+}
+
+int refstore_obj_cache_init(void)
+{
+	int i;
+
+	/* The per-object budget: 64 bytes, slots and payload apart. */
+	BUILD_BUG_ON(sizeof(struct refstore_obj) > 64);
+	for (i = 0; i < REFSTORE_OBJ_NR_CACHES; i++) {
+		refstore_obj_caches[i] =
+			kmem_cache_create(refstore_obj_cache_names[i],
+					  sizeof(struct refstore_obj) +
+					  i * REFSTORE_OBJ_INLINE_STEP,
+					  __alignof__(struct refstore_obj),
+					  SLAB_ACCOUNT, NULL);
+		if (!refstore_obj_caches[i]) {
+			refstore_obj_cache_exit();
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static bool refstore_obj_ext_inline(size_t ext)
+{
+	return ext <= REFSTORE_OBJ_INLINE_MAX;
+}
+
+/* The cache of an object with an extension of @ext bytes. */
+static struct kmem_cache *refstore_obj_cache_for(size_t ext)
+{
+	if (!refstore_obj_ext_inline(ext))
+		return refstore_obj_caches[0];
+	return refstore_obj_caches[DIV_ROUND_UP(ext, REFSTORE_OBJ_INLINE_STEP)];
 }
 
 static size_t refstore_obj_cookie_offset(const struct refstore_obj *obj)
@@ -114,11 +164,13 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 		return ERR_PTR(-EDQUOT);
 
 	obj = refstore_fault() ? NULL :
-	      kmem_cache_zalloc(refstore_obj_cache, REFSTORE_GFP);
+	      kmem_cache_zalloc(refstore_obj_cache_for(ext), REFSTORE_GFP);
 	if (!obj)
 		return ERR_PTR(-ENOMEM);
 
-	if (ext) {
+	if (ext && refstore_obj_ext_inline(ext)) {
+		obj->ext = obj + 1;
+	} else if (ext) {
 		obj->ext = refstore_fault() ? NULL :
 			   kvzalloc(ext, REFSTORE_GFP);
 		if (!obj->ext) {
@@ -159,9 +211,10 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 	return obj;
 
 out_free_ext:
-	kvfree(obj->ext);
+	if (!refstore_obj_ext_inline(ext))
+		kvfree(obj->ext);
 out_free_obj:
-	kmem_cache_free(refstore_obj_cache, obj);
+	kmem_cache_free(refstore_obj_cache_for(ext), obj);
 	return ERR_PTR(ret);
 }
 
@@ -206,8 +259,11 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 void refstore_graph_free_obj(struct refstore_graph *graph,
 			     struct refstore_obj *obj)
 {
-	kvfree(obj->ext);
-	kmem_cache_free(refstore_obj_cache, obj);
+	size_t ext = refstore_obj_ext_size(obj);
+
+	if (!refstore_obj_ext_inline(ext))
+		kvfree(obj->ext);
+	kmem_cache_free(refstore_obj_cache_for(ext), obj);
 }
 
 /**

@@ -6,7 +6,8 @@
  * module (refstore_bench.c).
  *
  * This file is the graph's owner: it implements the two hooks with
- * malloc()/free(), as cheaply as the module's kmem_cache and kvzalloc.
+ * malloc()/free(), as cheaply as the module's kmem_caches and kvzalloc,
+ * and lays objects out as the module does (small slot arrays inline).
  * Each figure builds its garbage untimed, then times only what the brief
  * says: refstore_collect() plus refstore_free_list() (bench_collect(),
  * kept out of line so callgrind can count exactly it), or for the list,
@@ -28,6 +29,9 @@
 
 unsigned long host_cond_resched_calls;
 
+/* object.c's REFSTORE_OBJ_INLINE_MAX */
+#define BENCH_INLINE_MAX 64
+
 static u64 bench_released;
 static u64 bench_next_id;
 
@@ -40,7 +44,8 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 void refstore_graph_free_obj(struct refstore_graph *graph,
 			     struct refstore_obj *obj)
 {
-	free(obj->ext);
+	if (obj->ext != (void *)(obj + 1))
+		free(obj->ext);
 	free(obj);
 }
 
@@ -58,13 +63,18 @@ static void *bench_alloc(size_t n)
 /* CREATE: one handle's reference. */
 static struct refstore_obj *bench_new(struct refstore_graph *g, u16 nslots)
 {
-	struct refstore_obj *obj = bench_alloc(sizeof(*obj));
+	size_t ext = nslots * sizeof(struct refstore_obj *);
+	struct refstore_obj *obj;
+
+	/* As the module does: a small slot array shares the allocation. */
+	obj = bench_alloc(sizeof(*obj) + (ext <= BENCH_INLINE_MAX ? ext : 0));
 
 	kref_init(&obj->kref);
 	obj->nslots = nslots;
 	obj->id = ++bench_next_id;
 	if (nslots)
-		obj->ext = bench_alloc(nslots * sizeof(struct refstore_obj *));
+		obj->ext = ext <= BENCH_INLINE_MAX ? (void *)(obj + 1) :
+			   bench_alloc(ext);
 	refstore_graph_add(g, obj);
 	return obj;
 }
