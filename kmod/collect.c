@@ -10,7 +10,7 @@
  *     subgraph. Each starts with gc_refs = its count.
  *  2. subtracts every reference from inside the subgraph: what is left in
  *     gc_refs is the count of references from outside (handles, older or
- *     frozen objects, saved garbage).
+ *     frozen objects, saved garbage). Steps 1 and 2 share one walk.
  *  3. moves objects with gc_refs > 0, and everything they reach inside the
  *     subgraph, to a "reachable" list. What remains is unreachable.
  *  4. puts the reachable ones back, one generation older. In a partial
@@ -64,11 +64,16 @@ static void refstore_scan_add(struct refstore_obj *obj, struct list_head *scan)
 	list_move_tail(&obj->node, scan);
 }
 
-/* Step 1: the subgraph reachable from suspects within the generations. */
+/*
+ * Steps 1 and 2, in one walk: the subgraph reachable from suspects within
+ * the generations, and the references from inside it subtracted. Each
+ * object of the subgraph is walked once, so each edge inside it is
+ * subtracted once, from a target whose gc_refs was set when it joined.
+ */
 static u64 refstore_scan_build(struct refstore_graph *graph, u32 gen,
 			       struct list_head *scan)
 {
-	struct refstore_obj *obj, *next, **slots;
+	struct refstore_obj *obj, *next, *t, **slots;
 	u64 n = 0;
 	u32 i;
 
@@ -80,8 +85,13 @@ static u64 refstore_scan_build(struct refstore_graph *graph, u32 gen,
 	list_for_each_entry(obj, scan, node) {
 		slots = refstore_obj_slots(obj);
 		for (i = 0; i < obj->nslots; i++) {
-			if (slots[i] && refstore_scan_eligible(slots[i], gen))
-				refstore_scan_add(slots[i], scan);
+			t = slots[i];
+			if (!t)
+				continue;
+			if (refstore_scan_eligible(t, gen))
+				refstore_scan_add(t, scan);
+			if (t->flags & REFSTORE_OF_SCANNED)
+				t->gc_refs--;
 		}
 		n++;
 		cond_resched();
@@ -89,26 +99,12 @@ static u64 refstore_scan_build(struct refstore_graph *graph, u32 gen,
 	return n;
 }
 
-/* Step 2: subtract references from inside the subgraph. */
-static void refstore_scan_subtract(struct list_head *scan)
-{
-	struct refstore_obj *obj, **slots;
-	u32 i;
-
-	list_for_each_entry(obj, scan, node) {
-		slots = refstore_obj_slots(obj);
-		for (i = 0; i < obj->nslots; i++) {
-			if (slots[i] && (slots[i]->flags & REFSTORE_OF_SCANNED))
-				slots[i]->gc_refs--;
-		}
-	}
-}
-
-/* Step 3: move what is reachable from outside to @live. */
-static void refstore_scan_reachable(struct list_head *scan,
-				    struct list_head *live)
+/* Step 3: move what is reachable from outside to @live; return how many. */
+static u64 refstore_scan_reachable(struct list_head *scan,
+				   struct list_head *live)
 {
 	struct refstore_obj *obj, *next, *t, **slots;
+	u64 n = 0;
 	u32 i;
 
 	list_for_each_entry_safe(obj, next, scan, node) {
@@ -127,7 +123,9 @@ static void refstore_scan_reachable(struct list_head *scan,
 				list_move_tail(&t->node, live);
 			}
 		}
+		n++;
 	}
+	return n;
 }
 
 /* Step 4: survivors go back, one generation older. */
@@ -209,17 +207,13 @@ void refstore_collect_scan(struct refstore_graph *graph, u32 generation,
 			   struct list_head *unreachable)
 {
 	LIST_HEAD(live);
-	struct refstore_obj *obj;
-	u64 n = 0;
+	u64 n;
 
 	res->generation = generation;
 	res->examined = refstore_scan_build(graph, generation, unreachable);
-	refstore_scan_subtract(unreachable);
-	refstore_scan_reachable(unreachable, &live);
+	n = res->examined - refstore_scan_reachable(unreachable, &live);
 	refstore_scan_survivors(graph, generation, &live);
 
-	list_for_each_entry(obj, unreachable, node)
-		n++;
 	res->unreachable = n;
 	res->uncollectable = graph->debug & REFSTORE_GC_DEBUG_SAVEALL ? n : 0;
 }
