@@ -230,19 +230,19 @@ out_unlock:
 	return ret;
 }
 
-/* Validate a READ/WRITE and find its object. Called with heap->lock held. */
+/*
+ * Find a READ/WRITE's object and check the range against its payload; the
+ * arguments passed refstore_rw_check(). Called with heap->lock held.
+ */
 static struct refstore_obj *refstore_rw_obj(struct refstore_heap *heap,
 					    const struct refstore_rw *rw)
 {
 	struct refstore_obj *obj;
-	u64 end;
 
 	obj = refstore_handle_obj(heap, rw->handle);
 	if (IS_ERR(obj))
 		return obj;
-	if (check_add_overflow(rw->offset, rw->length, &end))
-		return ERR_PTR(-EOVERFLOW);
-	if (end > obj->payload_size)
+	if (rw->offset + rw->length > obj->payload_size)
 		return ERR_PTR(-EINVAL);
 	return obj;
 }
@@ -252,7 +252,9 @@ static struct refstore_obj *refstore_rw_obj(struct refstore_heap *heap,
  * to userspace outside the heap's lock: no page fault is taken with the
  * lock held, so a fault stalled by userfaultfd (or a slow one) stalls only
  * the calling thread, never the heap; and a WRITE that faults changes
- * nothing.
+ * nothing. The buffer is allocated before the object is looked up, so
+ * argument errors and ENOMEM come before ENOENT/EBADSLT; its size is
+ * bounded by the module's max_payload and charged to the caller's memcg.
  */
 static void *refstore_rw_bounce(const struct refstore_rw *rw)
 {

@@ -18,7 +18,8 @@
  * for its size rounded up to 8 bytes; a larger extension is a separate
  * kvzalloc() and the header comes from the first cache. One allocation
  * saves a cache miss on every slot the collector walks, and the
- * header-plus-slots objects of a graph cost exactly 64 + 8 per slot bytes.
+ * header-plus-slots objects of a graph (up to 8 slots) cost exactly 64 + 8
+ * bytes per slot.
  */
 #define REFSTORE_OBJ_INLINE_STEP	8
 #define REFSTORE_OBJ_INLINE_MAX		64

@@ -99,19 +99,25 @@ static void *stalled_call(void *arg)
 	return NULL;
 }
 
-/* Another user of the same heap: create, link, inspect, close. */
+/*
+ * Another user of the same heap: create, link, inspect, close; and a death
+ * event queued while the stalled call may be an event reader.
+ */
 static void *other_calls(void *arg)
 {
 	FIXTURE_DATA(uffd) *self = arg;
 	struct refstore_heap_stats st;
-	uint32_t a = 0, b = 0;
+	uint32_t a = 0, b = 0, n = 0;
 	int ok;
 
 	ok = !rs_create(self->fd, 0, 1, 0, 0, 0, &a, NULL) &&
 	     !rs_create(self->fd, 0, 1, 0, 0, 0, &b, NULL) &&
 	     !rs_set_slot(self->fd, a, 0, b) &&
 	     !rs_heap_stats(self->fd, &st) &&
-	     !rs_close(self->fd, a) && !rs_close(self->fd, b);
+	     !rs_close(self->fd, a) && !rs_close(self->fd, b) &&
+	     !rs_create(self->fd, 0, 0, REFSTORE_CREATE_NOTIFY, 0, 0x0dead,
+			&n, NULL) &&
+	     !rs_close(self->fd, n);
 	atomic_store(&self->other_done, ok ? 1 : -1);
 	return NULL;
 }

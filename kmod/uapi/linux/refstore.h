@@ -237,7 +237,9 @@ struct refstore_get_slot {
  * kernel buffer and @data is accessed without the heap's lock held, so a
  * slow or userfaultfd-stalled fault on @data delays only the caller, not
  * other users of the heap; a READ concurrent with a WRITE sees the payload
- * wholly before or wholly after it.
+ * wholly before or wholly after it. Errors about the arguments themselves
+ * (EINVAL for flags, reserved fields or a length over the module's
+ * max_payload; EOVERFLOW) and ENOMEM are reported before ENOENT/EBADSLT.
  */
 struct refstore_rw {
 	__u32 size;
