@@ -5,7 +5,8 @@
  * while other threads keep using the same heap.  The page fault is held
  * until the test resolves it, so the window is as wide as we like.
  *
- * Skipped on kernels without userfaultfd (the debug kernel's tinyconfig).
+ * Skipped on kernels without userfaultfd (CONFIG_USERFAULTFD); every kernel
+ * the suite runs on has it.
  */
 #include <linux/userfaultfd.h>
 #include <poll.h>
