@@ -73,6 +73,13 @@ struct refstore_obj {
 	s32 gc_refs;
 };
 
+/*
+ * An owner may place an extension of at most this many bytes right after
+ * the object, in the same allocation (the module and the host benchmark
+ * do); @ext then points just past the object.
+ */
+#define REFSTORE_OBJ_INLINE_MAX	64
+
 /* The object's slot array: the start of @ext. */
 static inline struct refstore_obj **refstore_obj_slots(struct refstore_obj *obj)
 {

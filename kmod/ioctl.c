@@ -256,13 +256,6 @@ static struct refstore_obj *refstore_rw_obj(struct refstore_heap *heap,
  * argument errors and ENOMEM come before ENOENT/EBADSLT; its size is
  * bounded by the module's max_payload and charged to the caller's memcg.
  */
-static void *refstore_rw_bounce(const struct refstore_rw *rw)
-{
-	if (refstore_fault())
-		return NULL;
-	return kvmalloc(rw->length, REFSTORE_GFP);
-}
-
 static int refstore_rw_check(const struct refstore_rw *rw)
 {
 	if (rw->flags || rw->__reserved)
@@ -275,23 +268,26 @@ static int refstore_rw_check(const struct refstore_rw *rw)
 	return 0;
 }
 
-static int refstore_ioc_write(struct refstore_heap *heap, void *arg)
+/* WRITE (@write) or READ: copy between @rw->data and the payload. */
+static int refstore_rw_payload(struct refstore_heap *heap,
+			       const struct refstore_rw *rw, bool write)
 {
-	struct refstore_rw *rw = arg;
+	void __user *data = u64_to_user_ptr(rw->data);
 	struct refstore_obj *obj;
 	void *bounce = NULL;
+	u8 *payload;
 	int ret;
 
 	ret = refstore_rw_check(rw);
 	if (ret)
 		return ret;
 	if (rw->length) {
-		bounce = refstore_rw_bounce(rw);
+		bounce = refstore_fault() ? NULL :
+			 kvmalloc(rw->length, REFSTORE_GFP);
 		if (!bounce)
 			return -ENOMEM;
-		if (refstore_fault() ||
-		    copy_from_user(bounce, u64_to_user_ptr(rw->data),
-				   rw->length)) {
+		if (write && (refstore_fault() ||
+			      copy_from_user(bounce, data, rw->length))) {
 			ret = -EFAULT;
 			goto out_free_bounce;
 		}
@@ -299,48 +295,33 @@ static int refstore_ioc_write(struct refstore_heap *heap, void *arg)
 
 	mutex_lock(&heap->lock);
 	obj = refstore_rw_obj(heap, rw);
-	if (IS_ERR(obj))
+	if (IS_ERR(obj)) {
 		ret = PTR_ERR(obj);
-	else if (rw->length)
-		memcpy(refstore_obj_payload(obj) + rw->offset, bounce,
-		       rw->length);
+	} else if (rw->length) {
+		payload = refstore_obj_payload(obj) + rw->offset;
+		if (write)
+			memcpy(payload, bounce, rw->length);
+		else
+			memcpy(bounce, payload, rw->length);
+	}
 	mutex_unlock(&heap->lock);
+
+	if (!ret && !write && rw->length &&
+	    (refstore_fault() || copy_to_user(data, bounce, rw->length)))
+		ret = -EFAULT;
 out_free_bounce:
 	kvfree(bounce);
 	return ret;
 }
 
+static int refstore_ioc_write(struct refstore_heap *heap, void *arg)
+{
+	return refstore_rw_payload(heap, arg, true);
+}
+
 static int refstore_ioc_read(struct refstore_heap *heap, void *arg)
 {
-	struct refstore_rw *rw = arg;
-	struct refstore_obj *obj;
-	void *bounce = NULL;
-	int ret;
-
-	ret = refstore_rw_check(rw);
-	if (ret)
-		return ret;
-	if (rw->length) {
-		bounce = refstore_rw_bounce(rw);
-		if (!bounce)
-			return -ENOMEM;
-	}
-
-	mutex_lock(&heap->lock);
-	obj = refstore_rw_obj(heap, rw);
-	if (IS_ERR(obj))
-		ret = PTR_ERR(obj);
-	else if (rw->length)
-		memcpy(bounce, refstore_obj_payload(obj) + rw->offset,
-		       rw->length);
-	mutex_unlock(&heap->lock);
-
-	if (!ret && rw->length &&
-	    (refstore_fault() ||
-	     copy_to_user(u64_to_user_ptr(rw->data), bounce, rw->length)))
-		ret = -EFAULT;
-	kvfree(bounce);
-	return ret;
+	return refstore_rw_payload(heap, arg, false);
 }
 
 static int refstore_ioc_info(struct refstore_heap *heap, void *arg)

@@ -22,7 +22,6 @@
  * bytes per slot.
  */
 #define REFSTORE_OBJ_INLINE_STEP	8
-#define REFSTORE_OBJ_INLINE_MAX		64
 #define REFSTORE_OBJ_NR_CACHES \
 	(REFSTORE_OBJ_INLINE_MAX / REFSTORE_OBJ_INLINE_STEP + 1)
 
@@ -31,6 +30,7 @@ static const char *const refstore_obj_cache_names[REFSTORE_OBJ_NR_CACHES] = {
 	"refstore_obj_32", "refstore_obj_40", "refstore_obj_48",
 	"refstore_obj_56", "refstore_obj_64",
 };
+
 static struct kmem_cache *refstore_obj_caches[REFSTORE_OBJ_NR_CACHES];
 static atomic64_t refstore_next_id = ATOMIC64_INIT(0);
 

@@ -29,9 +29,6 @@
 
 unsigned long host_cond_resched_calls;
 
-/* object.c's REFSTORE_OBJ_INLINE_MAX */
-#define BENCH_INLINE_MAX 64
-
 static u64 bench_released;
 static u64 bench_next_id;
 
@@ -64,17 +61,16 @@ static void *bench_alloc(size_t n)
 static struct refstore_obj *bench_new(struct refstore_graph *g, u16 nslots)
 {
 	size_t ext = nslots * sizeof(struct refstore_obj *);
+	/* As the module does: a small slot array shares the allocation. */
+	bool inline_ext = ext <= REFSTORE_OBJ_INLINE_MAX;
 	struct refstore_obj *obj;
 
-	/* As the module does: a small slot array shares the allocation. */
-	obj = bench_alloc(sizeof(*obj) + (ext <= BENCH_INLINE_MAX ? ext : 0));
-
+	obj = bench_alloc(sizeof(*obj) + (inline_ext ? ext : 0));
 	kref_init(&obj->kref);
 	obj->nslots = nslots;
 	obj->id = ++bench_next_id;
 	if (nslots)
-		obj->ext = ext <= BENCH_INLINE_MAX ? (void *)(obj + 1) :
-			   bench_alloc(ext);
+		obj->ext = inline_ext ? (void *)(obj + 1) : bench_alloc(ext);
 	refstore_graph_add(g, obj);
 	return obj;
 }
