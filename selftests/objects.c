@@ -519,6 +519,44 @@ TEST_F(heap, read_bad_pointer_efault)
 	STATS_SAME(self->fd, &before);
 }
 
+/* Lengths over the module's max_payload are refused before any copy. */
+static uint64_t t_over_max_payload(struct __test_metadata *_metadata, int fd)
+{
+	struct refstore_limits l;
+
+	ASSERT_EQ(0, rs_get_limits(fd, &l));
+	return (uint64_t)l.max_payload + 1;
+}
+
+TEST_F(heap, read_length_over_max_payload_einval)
+{
+	uint32_t h = CREATE(self->fd, 8, 0);
+	uint64_t len = t_over_max_payload(_metadata, self->fd);
+	uint8_t buf[8];
+
+	EXPECT_ERR(EINVAL, rs_read(self->fd, h, 0, buf, len));
+}
+
+TEST_F(heap, write_length_over_max_payload_einval)
+{
+	uint32_t h = CREATE(self->fd, 8, 0);
+	uint64_t len = t_over_max_payload(_metadata, self->fd);
+	uint8_t buf[8] = { 0 };
+	struct refstore_heap_stats before = STATS(self->fd);
+
+	EXPECT_ERR(EINVAL, rs_write(self->fd, h, 0, buf, len));
+	STATS_SAME(self->fd, &before);
+}
+
+/* The uapi's order: an argument error comes before ENOENT. */
+TEST_F(heap, rw_argument_error_before_enoent)
+{
+	uint64_t len = t_over_max_payload(_metadata, self->fd);
+	uint8_t buf[8];
+
+	EXPECT_ERR(EINVAL, rs_read(self->fd, 12345, 0, buf, len));
+}
+
 TEST_F(heap, rw_reserved_einval)
 {
 	uint32_t h = CREATE(self->fd, 8, 0);
