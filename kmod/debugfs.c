@@ -23,7 +23,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
-#include "refstore.h"
+#include "refstore_private.h"
 
 /* Lines of heaps/<id>/objects before the listing is cut short. */
 #define REFSTORE_DEBUGFS_MAX_OBJECTS 100000

@@ -17,7 +17,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "refstore.h"
+#include "refstore_private.h"
 
 /* Events copied per round trip to userspace (kept on the stack). */
 #define REFSTORE_EV_BATCH 16

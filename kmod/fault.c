@@ -15,7 +15,7 @@
 #include <linux/sched.h>
 #include <linux/uaccess.h>
 
-#include "refstore.h"
+#include "refstore_private.h"
 
 /* Thread armed by the last write, and its countdown; both under fail_lock. */
 static DEFINE_SPINLOCK(refstore_fail_lock);

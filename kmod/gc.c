@@ -21,7 +21,7 @@
 #include <linux/log2.h>
 #include <linux/timekeeping.h>
 
-#include "refstore.h"
+#include "refstore_private.h"
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"

@@ -11,7 +11,7 @@
  */
 #include <linux/uaccess.h>
 
-#include "refstore.h"
+#include "refstore_private.h"
 
 /* Upper bound of a threshold, to keep counts far from overflowing. */
 #define REFSTORE_GC_MAX_THRESHOLD 1000000

@@ -15,7 +15,7 @@
  */
 #include <linux/slab.h>
 
-#include "refstore.h"
+#include "refstore_private.h"
 
 #define REFSTORE_WEAK_TAG 1
 

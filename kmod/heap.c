@@ -11,7 +11,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
-#include "refstore.h"
+#include "refstore_private.h"
 
 /* Distinct creators recorded per heap; later ones are recorded as unknown. */
 #define REFSTORE_MAX_CREATORS 4096

@@ -17,7 +17,7 @@
 #include <linux/stddef.h>
 #include <linux/uaccess.h>
 
-#include "refstore.h"
+#include "refstore_private.h"
 
 #define REFSTORE_FEATURES (REFSTORE_FEAT_OBJECTS | REFSTORE_FEAT_SLOTS | \
 			   REFSTORE_FEAT_PAYLOAD | REFSTORE_FEAT_WEAK | \

@@ -21,7 +21,7 @@
 #include <linux/poll.h>
 #include <linux/sizes.h>
 
-#include "refstore.h"
+#include "refstore_private.h"
 
 struct refstore_global_stats refstore_stats;
 

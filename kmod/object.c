@@ -8,7 +8,7 @@
 #include <linux/overflow.h>
 #include <linux/slab.h>
 
-#include "refstore.h"
+#include "refstore_private.h"
 #include "trace.h"
 
 /*

@@ -19,7 +19,7 @@
 
 #include <linux/refstore.h>
 
-#include "refstore.h"
+#include "librefstore.h"
 #include "kselftest_harness.h"
 
 /* One heap per test. */

@@ -35,7 +35,7 @@
 #include <linux/refstore.h>
 
 #include "kselftest_harness.h"
-#include "refstore.h"
+#include "librefstore.h"
 
 #define DEV "/dev/refstore"
 #define DBG "/sys/kernel/debug/refstore"

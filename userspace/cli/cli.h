@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "refstore.h"
+#include "librefstore.h"
 
 /* Subcommands: each returns the process exit status. */
 int cmd_version(int argc, char **argv);

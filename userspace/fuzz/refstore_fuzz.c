@@ -49,7 +49,7 @@
 
 #include <linux/refstore.h>
 
-#include "refstore.h"
+#include "librefstore.h"
 
 #define DEV "/dev/refstore"
 #define DBG "/sys/kernel/debug/refstore"

@@ -8,8 +8,8 @@
  *   heap->lock                    - the heap's object graph, see below
  *   heap->ev_lock                 - the heap's death-event ring
  */
-#ifndef _REFSTORE_H
-#define _REFSTORE_H
+#ifndef _REFSTORE_PRIVATE_H
+#define _REFSTORE_PRIVATE_H
 
 #include <linux/gfp.h>
 #include <linux/kref.h>
@@ -334,4 +334,4 @@ void refstore_debugfs_exit(void);
 void refstore_debugfs_heap_add(struct refstore_heap *heap);
 void refstore_debugfs_heap_remove(struct refstore_heap *heap);
 
-#endif /* _REFSTORE_H */
+#endif /* _REFSTORE_PRIVATE_H */

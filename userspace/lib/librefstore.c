@@ -13,7 +13,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "refstore.h"
+#include "librefstore.h"
 
 /* ioctl(2) with the result turned into 0 / -errno. */
 static int rs_ioctl(int heap, unsigned long cmd, void *arg)
