@@ -163,6 +163,50 @@ int refstore_heap_collect(struct refstore_heap *heap, u32 generation,
 	return 0;
 }
 
+/**
+ * refstore_gc_scan() - stage a collection for GC_COLLECT
+ * @heap: the heap; the caller holds a reference
+ * @generation: 0..REFSTORE_GEN_OLDEST
+ * @run: out: the staged collection, for refstore_gc_finish()
+ *
+ * INTERIM: returns with the heap locked; refstore_gc_finish() unlocks.
+ *
+ * Return: 0, -EINTR (fatal signal while waiting for the heap's lock).
+ */
+int refstore_gc_scan(struct refstore_heap *heap, u32 generation,
+		     struct refstore_gc_run *run)
+{
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	INIT_LIST_HEAD(&run->unreachable);
+	run->start = refstore_gc_begin(heap, generation, false);
+	refstore_collect_scan(&heap->graph, generation, &run->res,
+			      &run->unreachable);
+	return 0;
+}
+
+/**
+ * refstore_gc_finish() - commit or abort a staged collection
+ * @heap: the heap of refstore_gc_scan()
+ * @run: the staged collection
+ * @commit: free what was found (else leave the heap as it was)
+ */
+void refstore_gc_finish(struct refstore_heap *heap,
+			struct refstore_gc_run *run, bool commit)
+{
+	LIST_HEAD(to_free);
+
+	if (commit) {
+		refstore_collect_finish(&heap->graph, &run->res,
+					&run->unreachable, &to_free);
+		refstore_gc_end(heap, &run->res, run->start, false);
+	} else {
+		refstore_collect_cancel(&heap->graph, &run->unreachable);
+	}
+	mutex_unlock(&heap->lock);
+	refstore_free_list(&heap->graph, &to_free);
+}
+
 /* The thread's work on one pending heap. */
 static void refstore_gc_run(struct refstore_heap *heap)
 {

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * refstore collector controls: the REFSTORE_IOC_GC_* commands, named after
- * Python's gc module.
+ * Python's gc module. Each has the shape of every command (see ioctl.c):
+ * validate, lock, act, unlock, respond.
  *
- * Commands that change the heap and report a result run in two phases
- * (see ioctl.c): *_prepare() does the work that can be undone and fills in
- * the result, with the heap locked; the dispatcher copies the result out;
- * *_finish() then commits, or, if the copy failed, undoes, so a call that
- * returns EFAULT has changed nothing.
+ * The controls that change state (ENABLE, DISABLE, FREEZE, UNFREEZE,
+ * CLEAR_GARBAGE, SET_*) answer nothing, as their gc counterparts return
+ * None; the state they change is read with ISENABLED, GET_FREEZE_COUNT,
+ * GET_STATS and GET_*. GC_COLLECT and GC_GARBAGE answer with results of a
+ * change: they stage it under the lock, respond without it, and commit
+ * only once the answer reached the caller (gc.c, handle.c).
  */
+#include <linux/mm.h>
 #include <linux/uaccess.h>
 
 #include "refstore_private.h"
@@ -16,320 +19,293 @@
 /* Upper bound of a threshold, to keep counts far from overflowing. */
 #define REFSTORE_GC_MAX_THRESHOLD 1000000
 
-int refstore_gc_collect_prepare(struct refstore_heap *heap, void *arg,
-				struct refstore_ioctl_txn *txn)
+int refstore_ioc_gc_collect(struct refstore_ucmd *ucmd)
 {
-	struct refstore_gc_collect *c = arg;
+	struct refstore_gc_collect *cmd = ucmd->cmd;
+	struct refstore_gc_run run;
+	int ret;
 
-	if (c->flags || c->__reserved || c->generation > REFSTORE_GEN_OLDEST)
+	if (cmd->flags || cmd->__reserved ||
+	    cmd->generation > REFSTORE_GEN_OLDEST)
 		return -EINVAL;
-	txn->start = refstore_gc_begin(heap, c->generation, false);
-	refstore_collect_scan(&heap->graph, c->generation, &txn->res,
-			      &txn->unreachable);
-	c->unreachable = txn->res.unreachable;
-	c->uncollectable = txn->res.uncollectable;
-	c->examined = txn->res.examined;
-	return 0;
-}
 
-void refstore_gc_collect_finish(struct refstore_heap *heap, void *arg,
-				struct refstore_ioctl_txn *txn, bool commit)
-{
-	if (!commit) {
-		refstore_collect_cancel(&heap->graph, &txn->unreachable);
-		return;
-	}
-	refstore_collect_finish(&heap->graph, &txn->res, &txn->unreachable,
-				&txn->to_free);
-	refstore_gc_end(heap, &txn->res, txn->start, false);
-}
-
-/* The GC_* value commands: flags and value must be 0 on input. */
-static int refstore_gc_value_check(void *arg)
-{
-	struct refstore_gc_value *v = arg;
-
-	return v->flags || v->value ? -EINVAL : 0;
-}
-
-/* ENABLE and DISABLE report what automatic collection was before. */
-static int refstore_gc_enabled_prepare(struct refstore_heap *heap, void *arg)
-{
-	struct refstore_gc_value *v = arg;
-	int ret = refstore_gc_value_check(arg);
-
-	if (!ret)
-		v->value = heap->graph.enabled;
+	ret = refstore_gc_scan(ucmd->heap, cmd->generation, &run);
+	if (ret)
+		return ret;
+	cmd->unreachable = run.res.unreachable;
+	cmd->uncollectable = run.res.uncollectable;
+	cmd->examined = run.res.examined;
+	ret = refstore_respond(ucmd, sizeof(*cmd));
+	refstore_gc_finish(ucmd->heap, &run, !ret);
 	return ret;
 }
 
-int refstore_gc_enable_prepare(struct refstore_heap *heap, void *arg,
-			       struct refstore_ioctl_txn *txn)
+/* A control that takes no value: validate, then run @act locked. */
+static int refstore_gc_control(struct refstore_ucmd *ucmd,
+			       void (*act)(struct refstore_heap *heap))
 {
-	return refstore_gc_enabled_prepare(heap, arg);
-}
+	struct refstore_gc_value *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
 
-void refstore_gc_enable_finish(struct refstore_heap *heap, void *arg,
-			       struct refstore_ioctl_txn *txn, bool commit)
-{
-	if (commit) {
-		heap->graph.enabled = true;
-		refstore_gc_maybe_kick(heap);
-	}
-}
-
-int refstore_gc_disable_prepare(struct refstore_heap *heap, void *arg,
-				struct refstore_ioctl_txn *txn)
-{
-	return refstore_gc_enabled_prepare(heap, arg);
-}
-
-void refstore_gc_disable_finish(struct refstore_heap *heap, void *arg,
-				struct refstore_ioctl_txn *txn, bool commit)
-{
-	if (commit)
-		heap->graph.enabled = false;
-}
-
-int refstore_gc_freeze_prepare(struct refstore_heap *heap, void *arg,
-			       struct refstore_ioctl_txn *txn)
-{
-	struct refstore_gc_value *v = arg;
-	int ret = refstore_gc_value_check(arg);
-
-	/* Everything but the saved garbage will be frozen. */
-	if (!ret)
-		v->value = heap->nr_objects - heap->graph.nr_garbage;
-	return ret;
-}
-
-void refstore_gc_freeze_finish(struct refstore_heap *heap, void *arg,
-			       struct refstore_ioctl_txn *txn, bool commit)
-{
-	if (commit)
-		refstore_freeze(&heap->graph);
-}
-
-int refstore_gc_unfreeze_prepare(struct refstore_heap *heap, void *arg,
-				 struct refstore_ioctl_txn *txn)
-{
-	struct refstore_gc_value *v = arg;
-	int ret = refstore_gc_value_check(arg);
-
-	if (!ret)
-		v->value = heap->graph.nr_frozen;
-	return ret;
-}
-
-void refstore_gc_unfreeze_finish(struct refstore_heap *heap, void *arg,
-				 struct refstore_ioctl_txn *txn, bool commit)
-{
-	if (commit)
-		refstore_unfreeze(&heap->graph);
-}
-
-int refstore_gc_clear_garbage_prepare(struct refstore_heap *heap, void *arg,
-				      struct refstore_ioctl_txn *txn)
-{
-	struct refstore_gc_value *v = arg;
-	int ret = refstore_gc_value_check(arg);
-
-	if (!ret)
-		v->value = heap->graph.nr_garbage;
-	return ret;
-}
-
-void refstore_gc_clear_garbage_finish(struct refstore_heap *heap, void *arg,
-				      struct refstore_ioctl_txn *txn,
-				      bool commit)
-{
-	if (commit)
-		refstore_garbage_clear(&heap->graph);
-}
-
-int refstore_ioc_gc_isenabled(struct refstore_heap *heap, void *arg)
-{
-	struct refstore_gc_value *v = arg;
-
-	if (v->flags || v->value)
+	if (cmd->flags || cmd->value)
 		return -EINVAL;
-	mutex_lock(&heap->lock);
-	v->value = heap->graph.enabled;
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	act(heap);
 	mutex_unlock(&heap->lock);
 	return 0;
 }
 
-int refstore_ioc_gc_set_threshold(struct refstore_heap *heap, void *arg)
+static void refstore_gc_do_enable(struct refstore_heap *heap)
 {
-	struct refstore_gc_threshold *t = arg;
+	heap->graph.enabled = true;
+	refstore_gc_maybe_kick(heap);
+}
+
+static void refstore_gc_do_disable(struct refstore_heap *heap)
+{
+	heap->graph.enabled = false;
+}
+
+static void refstore_gc_do_freeze(struct refstore_heap *heap)
+{
+	refstore_freeze(&heap->graph);
+}
+
+static void refstore_gc_do_unfreeze(struct refstore_heap *heap)
+{
+	refstore_unfreeze(&heap->graph);
+}
+
+static void refstore_gc_do_clear_garbage(struct refstore_heap *heap)
+{
+	refstore_garbage_clear(&heap->graph);
+}
+
+int refstore_ioc_gc_enable(struct refstore_ucmd *ucmd)
+{
+	return refstore_gc_control(ucmd, refstore_gc_do_enable);
+}
+
+int refstore_ioc_gc_disable(struct refstore_ucmd *ucmd)
+{
+	return refstore_gc_control(ucmd, refstore_gc_do_disable);
+}
+
+int refstore_ioc_gc_freeze(struct refstore_ucmd *ucmd)
+{
+	return refstore_gc_control(ucmd, refstore_gc_do_freeze);
+}
+
+int refstore_ioc_gc_unfreeze(struct refstore_ucmd *ucmd)
+{
+	return refstore_gc_control(ucmd, refstore_gc_do_unfreeze);
+}
+
+int refstore_ioc_gc_clear_garbage(struct refstore_ucmd *ucmd)
+{
+	return refstore_gc_control(ucmd, refstore_gc_do_clear_garbage);
+}
+
+/* A query of one value: validate, read it locked, respond. */
+static int refstore_gc_query(struct refstore_ucmd *ucmd,
+			     u64 (*get)(const struct refstore_graph *graph))
+{
+	struct refstore_gc_value *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
+
+	if (cmd->flags || cmd->value)
+		return -EINVAL;
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	cmd->value = get(&heap->graph);
+	mutex_unlock(&heap->lock);
+	return refstore_respond(ucmd, sizeof(*cmd));
+}
+
+static u64 refstore_graph_enabled(const struct refstore_graph *graph)
+{
+	return graph->enabled;
+}
+
+static u64 refstore_graph_freeze_count(const struct refstore_graph *graph)
+{
+	return graph->nr_frozen;
+}
+
+static u64 refstore_graph_debug(const struct refstore_graph *graph)
+{
+	return graph->debug;
+}
+
+int refstore_ioc_gc_isenabled(struct refstore_ucmd *ucmd)
+{
+	return refstore_gc_query(ucmd, refstore_graph_enabled);
+}
+
+int refstore_ioc_gc_get_freeze_count(struct refstore_ucmd *ucmd)
+{
+	return refstore_gc_query(ucmd, refstore_graph_freeze_count);
+}
+
+int refstore_ioc_gc_get_debug(struct refstore_ucmd *ucmd)
+{
+	return refstore_gc_query(ucmd, refstore_graph_debug);
+}
+
+int refstore_ioc_gc_set_debug(struct refstore_ucmd *ucmd)
+{
+	struct refstore_gc_value *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
+
+	if (cmd->flags || cmd->value & ~(u64)REFSTORE_GC_DEBUG_FLAGS)
+		return -EINVAL;
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	heap->graph.debug = cmd->value;
+	mutex_unlock(&heap->lock);
+	return 0;
+}
+
+int refstore_ioc_gc_set_threshold(struct refstore_ucmd *ucmd)
+{
+	struct refstore_gc_threshold *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
 	int g;
 
-	if (t->flags || t->__reserved)
+	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 	for (g = 0; g < REFSTORE_NR_GENS; g++) {
-		if (t->threshold[g] > REFSTORE_GC_MAX_THRESHOLD)
+		if (cmd->threshold[g] > REFSTORE_GC_MAX_THRESHOLD)
 			return -EINVAL;
 	}
-	mutex_lock(&heap->lock);
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
 	for (g = 0; g < REFSTORE_NR_GENS; g++)
-		heap->graph.threshold[g] = t->threshold[g];
+		heap->graph.threshold[g] = cmd->threshold[g];
 	refstore_gc_maybe_kick(heap);
 	mutex_unlock(&heap->lock);
 	return 0;
 }
 
-int refstore_ioc_gc_get_threshold(struct refstore_heap *heap, void *arg)
+int refstore_ioc_gc_get_threshold(struct refstore_ucmd *ucmd)
 {
-	struct refstore_gc_threshold *t = arg;
+	struct refstore_gc_threshold *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
 	int g;
 
-	if (t->flags || t->__reserved)
+	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
-	mutex_lock(&heap->lock);
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
 	for (g = 0; g < REFSTORE_NR_GENS; g++)
-		t->threshold[g] = heap->graph.threshold[g];
+		cmd->threshold[g] = heap->graph.threshold[g];
 	mutex_unlock(&heap->lock);
-	return 0;
+	return refstore_respond(ucmd, sizeof(*cmd));
 }
 
-int refstore_ioc_gc_get_count(struct refstore_heap *heap, void *arg)
+int refstore_ioc_gc_get_count(struct refstore_ucmd *ucmd)
 {
-	struct refstore_gc_count *c = arg;
+	struct refstore_gc_count *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
 	int g;
 
-	if (c->flags)
+	if (cmd->flags)
 		return -EINVAL;
-	mutex_lock(&heap->lock);
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
 	for (g = 0; g < REFSTORE_NR_GENS; g++)
-		c->count[g] = heap->graph.count[g];
+		cmd->count[g] = heap->graph.count[g];
 	mutex_unlock(&heap->lock);
-	return 0;
+	return refstore_respond(ucmd, sizeof(*cmd));
 }
 
-int refstore_ioc_gc_get_stats(struct refstore_heap *heap, void *arg)
+int refstore_ioc_gc_get_stats(struct refstore_ucmd *ucmd)
 {
-	struct refstore_gc_stats *s = arg;
+	struct refstore_gc_stats *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
 	int g;
 
-	if (s->flags)
+	if (cmd->flags)
 		return -EINVAL;
-	mutex_lock(&heap->lock);
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
 	for (g = 0; g < REFSTORE_NR_GENS; g++) {
-		s->gen[g].collections = heap->graph.stats[g].collections;
-		s->gen[g].collected = heap->graph.stats[g].collected;
-		s->gen[g].uncollectable = heap->graph.stats[g].uncollectable;
+		cmd->gen[g].collections = heap->graph.stats[g].collections;
+		cmd->gen[g].collected = heap->graph.stats[g].collected;
+		cmd->gen[g].uncollectable = heap->graph.stats[g].uncollectable;
 	}
-	s->pause_total_ns = heap->gc_pause_total;
-	s->pause_max_ns = heap->gc_pause_max;
-	s->examined = heap->graph.examined;
-	s->automatic = heap->gc_automatic;
-	s->garbage = heap->graph.nr_garbage;
+	cmd->pause_total_ns = heap->gc_pause_total;
+	cmd->pause_max_ns = heap->gc_pause_max;
+	cmd->examined = heap->graph.examined;
+	cmd->automatic = heap->gc_automatic;
+	cmd->garbage = heap->graph.nr_garbage;
 	mutex_unlock(&heap->lock);
-	return 0;
-}
-
-/* The GC_* commands that take no input and return one count. */
-static int refstore_gc_value_op(struct refstore_heap *heap, void *arg,
-				u64 (*op)(struct refstore_graph *graph))
-{
-	struct refstore_gc_value *v = arg;
-
-	if (v->flags || v->value)
-		return -EINVAL;
-	mutex_lock(&heap->lock);
-	v->value = op(&heap->graph);
-	mutex_unlock(&heap->lock);
-	return 0;
-}
-
-static u64 refstore_graph_freeze_count(struct refstore_graph *graph)
-{
-	return graph->nr_frozen;
-}
-
-static u64 refstore_graph_get_debug(struct refstore_graph *graph)
-{
-	return graph->debug;
-}
-
-int refstore_ioc_gc_get_freeze_count(struct refstore_heap *heap, void *arg)
-{
-	return refstore_gc_value_op(heap, arg, refstore_graph_freeze_count);
-}
-
-int refstore_ioc_gc_get_debug(struct refstore_heap *heap, void *arg)
-{
-	return refstore_gc_value_op(heap, arg, refstore_graph_get_debug);
-}
-
-int refstore_ioc_gc_set_debug(struct refstore_heap *heap, void *arg)
-{
-	struct refstore_gc_value *v = arg;
-
-	if (v->flags || v->value & ~(u64)REFSTORE_GC_DEBUG_FLAGS)
-		return -EINVAL;
-	mutex_lock(&heap->lock);
-	heap->graph.debug = v->value;
-	mutex_unlock(&heap->lock);
-	return 0;
+	return refstore_respond(ucmd, sizeof(*cmd));
 }
 
 /*
- * GC_GARBAGE: a new handle per saved object, gathered in a kernel array
- * and copied out; if that or the result's copy fails, every handle made by
- * the call is closed again from the array.
+ * GC_GARBAGE: a strong handle per saved object, reserved (and the object
+ * referenced) under the lock; the handles and the structure are copied out
+ * without it, and the handles published only if both copies worked.
  */
-int refstore_gc_garbage_prepare(struct refstore_heap *heap, void *arg,
-				struct refstore_ioctl_txn *txn)
+int refstore_ioc_gc_garbage(struct refstore_ucmd *ucmd)
 {
-	struct refstore_gc_garbage *g = arg;
-	struct refstore_obj *obj;
-	u32 want, n = 0;
+	struct refstore_gc_garbage *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
+	struct refstore_obj **objs = NULL, *obj;
+	u32 *handles = NULL, want, n = 0, i;
 	int ret = 0;
 
-	if (g->flags || g->count)
+	if (cmd->flags || cmd->count)
 		return -EINVAL;
 
-	g->total = heap->graph.nr_garbage;
-	want = min_t(u64, g->capacity, heap->graph.nr_garbage);
-	if (!want)
-		return 0;
-
-	txn->handles = refstore_fault() ? NULL :
-		       kvmalloc_array(want, sizeof(u32), REFSTORE_GFP);
-	if (!txn->handles)
-		return -ENOMEM;
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	cmd->total = heap->graph.nr_garbage;
+	want = min_t(u64, cmd->capacity, heap->graph.nr_garbage);
+	if (want) {
+		handles = refstore_fault() ? NULL :
+			  kvmalloc_array(want, sizeof(*handles), REFSTORE_GFP);
+		objs = refstore_fault() ? NULL :
+		       kvmalloc_array(want, sizeof(*objs), REFSTORE_GFP);
+		if (!handles || !objs) {
+			mutex_unlock(&heap->lock);
+			ret = -ENOMEM;
+			goto out_free;
+		}
+	}
 	list_for_each_entry(obj, &heap->graph.garbage, node) {
 		if (n == want)
 			break;
-		ret = refstore_handle_new(heap, obj, &txn->handles[n]);
+		ret = refstore_handle_reserve(heap, &handles[n]);
 		if (ret)
 			break;
 		refstore_obj_get(obj);
-		txn->nr_handles = ++n;
+		objs[n++] = obj;
 	}
-	if (!ret && (refstore_fault() ||
-		     copy_to_user(u64_to_user_ptr(g->handles), txn->handles,
-				  n * sizeof(u32))))
+	mutex_unlock(&heap->lock);
+
+	if (!ret && n && (refstore_fault() ||
+			  copy_to_user(u64_to_user_ptr(cmd->handles), handles,
+				       n * sizeof(*handles))))
 		ret = -EFAULT;
-	if (ret) {
-		refstore_gc_garbage_finish(heap, arg, txn, false);
-		return ret;
-	}
-	g->count = n;
-	return 0;
-}
+	cmd->count = n;
+	if (!ret)
+		ret = refstore_respond(ucmd, sizeof(*cmd));
 
-void refstore_gc_garbage_finish(struct refstore_heap *heap, void *arg,
-				struct refstore_ioctl_txn *txn, bool commit)
-{
-	u32 i;
-
-	if (!commit) {
-		for (i = 0; i < txn->nr_handles; i++)
-			refstore_handle_close(heap, txn->handles[i]);
+	mutex_lock(&heap->lock);
+	for (i = 0; i < n; i++) {
+		if (ret) {
+			refstore_handle_unreserve(heap, handles[i]);
+			refstore_obj_put_reap(heap, objs[i]);
+		} else {
+			refstore_handle_publish(heap, handles[i], objs[i]);
+		}
 	}
-	kvfree(txn->handles);
-	txn->handles = NULL;
-	txn->nr_handles = 0;
+	mutex_unlock(&heap->lock);
+out_free:
+	kvfree(objs);
+	kvfree(handles);
+	return ret;
 }

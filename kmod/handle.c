@@ -7,7 +7,11 @@
  * refstore_weak, stored as a pointer tagged 1). Handles run from 1 to
  * INT_MAX; 0 is never allocated. A handle is reserved first and its entry
  * stored only once everything else has succeeded, so no one can see a half
- * made handle. All of this happens under heap->lock.
+ * made handle: a command that returns a new handle reserves it, drops
+ * heap->lock to answer its caller, and publishes it (or gives it back)
+ * under the lock again. A reserved entry reads back NULL, so it cannot be
+ * closed, and its number is not handed out twice. Everything else happens
+ * under heap->lock.
  *
  * The weak handles of one object are linked on a list found through
  * heap->weak_lists, keyed by object id. When the object is freed the list
@@ -21,8 +25,10 @@
 
 static const struct xa_limit refstore_handle_limit = XA_LIMIT(1, INT_MAX);
 
-static int refstore_handle_reserve(struct refstore_heap *heap, u32 *handle)
+/* Reserve a handle number: an entry that reads back NULL until published. */
+static int refstore_handle_alloc(struct refstore_heap *heap, u32 *handle)
 {
+	lockdep_assert_held(&heap->lock);
 	if (heap->nr_handles + heap->nr_weak >= heap->limits.max_handles)
 		return -EDQUOT;
 	if (refstore_fault())
@@ -31,49 +37,73 @@ static int refstore_handle_reserve(struct refstore_heap *heap, u32 *handle)
 			refstore_handle_limit, REFSTORE_GFP);
 }
 
-static void refstore_handle_publish(struct refstore_heap *heap, u32 handle,
-				    void *entry)
+static void refstore_handle_store(struct refstore_heap *heap, u32 handle,
+				  void *entry)
 {
+	lockdep_assert_held(&heap->lock);
 	/* The slot exists already (reserved): storing into it cannot fail. */
 	WARN_ON(xa_is_err(xa_store(&heap->handles, handle, entry, GFP_KERNEL)));
 }
 
 /**
- * refstore_handle_new() - a new strong handle for one reference
+ * refstore_handle_reserve() - reserve a new strong handle
  * @heap: the heap, locked
- * @obj: the object
- * @handle: out: the new handle
+ * @handle: out: the handle
  *
- * The handle owns one reference of @obj's count: the caller either
- * transfers one it holds (CREATE) or takes one on success, before it
- * drops the heap's lock.
+ * The handle counts against the heap's handle limit from now on, but
+ * names nothing, cannot be closed and is not handed to anyone else until
+ * refstore_handle_publish() or refstore_handle_unreserve(). The caller may
+ * drop the heap's lock in between (to answer its caller).
  *
  * Return: 0, -EDQUOT (handle limit), -EBUSY (handle space full) or -ENOMEM.
  */
-int refstore_handle_new(struct refstore_heap *heap, struct refstore_obj *obj,
-			u32 *handle)
+int refstore_handle_reserve(struct refstore_heap *heap, u32 *handle)
 {
-	int ret;
+	int ret = refstore_handle_alloc(heap, handle);
 
-	lockdep_assert_held(&heap->lock);
-	ret = refstore_handle_reserve(heap, handle);
-	if (ret)
-		return ret;
-	refstore_handle_publish(heap, *handle, obj);
-	heap->nr_handles++;
-	return 0;
+	if (!ret)
+		heap->nr_handles++;
+	return ret;
 }
 
 /**
- * refstore_handle_new_weak() - a new weak handle
+ * refstore_handle_publish() - make a reserved strong handle name @obj
  * @heap: the heap, locked
- * @obj: a live object
- * @handle: out: the new handle
- *
- * Return: 0, -EDQUOT, -EBUSY or -ENOMEM.
+ * @handle: from refstore_handle_reserve()
+ * @obj: the object; the handle takes over a reference the caller holds
  */
-int refstore_handle_new_weak(struct refstore_heap *heap,
-			     struct refstore_obj *obj, u32 *handle)
+void refstore_handle_publish(struct refstore_heap *heap, u32 handle,
+			     struct refstore_obj *obj)
+{
+	refstore_handle_store(heap, handle, obj);
+}
+
+/**
+ * refstore_handle_unreserve() - give back a reserved strong handle
+ * @heap: the heap, locked
+ * @handle: from refstore_handle_reserve(), not published
+ */
+void refstore_handle_unreserve(struct refstore_heap *heap, u32 handle)
+{
+	lockdep_assert_held(&heap->lock);
+	xa_release(&heap->handles, handle);
+	heap->nr_handles--;
+}
+
+/**
+ * refstore_weak_reserve() - reserve a new weak handle to a live object
+ * @heap: the heap, locked
+ * @obj: the object
+ * @handle: out: the handle
+ *
+ * The weak entry is on @obj's list at once, so it is cleared if @obj dies
+ * before refstore_weak_publish() or refstore_weak_unreserve().
+ *
+ * Return: the entry, or ERR_PTR(-EDQUOT), ERR_PTR(-EBUSY), ERR_PTR(-ENOMEM).
+ */
+struct refstore_weak *refstore_weak_reserve(struct refstore_heap *heap,
+					    struct refstore_obj *obj,
+					    u32 *handle)
 {
 	struct list_head *list = NULL;
 	struct refstore_weak *weak;
@@ -83,9 +113,9 @@ int refstore_handle_new_weak(struct refstore_heap *heap,
 
 	weak = refstore_fault() ? NULL : kzalloc(sizeof(*weak), REFSTORE_GFP);
 	if (!weak)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 
-	ret = refstore_handle_reserve(heap, handle);
+	ret = refstore_handle_alloc(heap, handle);
 	if (ret)
 		goto out_free_weak;
 
@@ -108,18 +138,64 @@ int refstore_handle_new_weak(struct refstore_heap *heap,
 
 	weak->obj = obj;
 	list_add_tail(&weak->node, list);
-	refstore_handle_publish(heap, *handle,
-				xa_tag_pointer(weak, REFSTORE_WEAK_TAG));
 	heap->nr_weak++;
-	return 0;
+	return weak;
 
 out_free_list:
 	kfree(list);
 out_release_handle:
-	xa_erase(&heap->handles, *handle);
+	xa_release(&heap->handles, *handle);
 out_free_weak:
 	kfree(weak);
-	return ret;
+	return ERR_PTR(ret);
+}
+
+/**
+ * refstore_weak_publish() - make a reserved weak handle usable
+ * @heap: the heap, locked
+ * @handle: from refstore_weak_reserve()
+ * @weak: its entry
+ */
+void refstore_weak_publish(struct refstore_heap *heap, u32 handle,
+			   struct refstore_weak *weak)
+{
+	refstore_handle_store(heap, handle,
+			      xa_tag_pointer(weak, REFSTORE_WEAK_TAG));
+}
+
+/* Take a weak entry off its object's list; free the list when empty. */
+static void refstore_weak_unlink(struct refstore_heap *heap,
+				 struct refstore_weak *weak)
+{
+	struct refstore_obj *obj = weak->obj;
+	struct list_head *list;
+
+	if (!obj)
+		return;
+	list_del(&weak->node);
+	weak->obj = NULL;
+	list = xa_load(&heap->weak_lists, obj->id);
+	if (list_empty(list)) {
+		xa_erase(&heap->weak_lists, obj->id);
+		kfree(list);
+		obj->flags &= ~REFSTORE_OF_WEAKREFS;
+	}
+}
+
+/**
+ * refstore_weak_unreserve() - give back a reserved weak handle
+ * @heap: the heap, locked
+ * @handle: from refstore_weak_reserve(), not published
+ * @weak: its entry, freed here
+ */
+void refstore_weak_unreserve(struct refstore_heap *heap, u32 handle,
+			     struct refstore_weak *weak)
+{
+	lockdep_assert_held(&heap->lock);
+	refstore_weak_unlink(heap, weak);
+	kfree(weak);
+	xa_release(&heap->handles, handle);
+	heap->nr_weak--;
 }
 
 static bool refstore_entry_is_weak(void *entry)
@@ -170,25 +246,6 @@ struct refstore_weak *refstore_handle_weak(struct refstore_heap *heap,
 	return refstore_handle_entry(heap, handle, true);
 }
 
-/* Take a weak entry off its object's list; free the list when empty. */
-static void refstore_weak_unlink(struct refstore_heap *heap,
-				 struct refstore_weak *weak)
-{
-	struct refstore_obj *obj = weak->obj;
-	struct list_head *list;
-
-	if (!obj)
-		return;
-	list_del(&weak->node);
-	weak->obj = NULL;
-	list = xa_load(&heap->weak_lists, obj->id);
-	if (list_empty(list)) {
-		xa_erase(&heap->weak_lists, obj->id);
-		kfree(list);
-		obj->flags &= ~REFSTORE_OF_WEAKREFS;
-	}
-}
-
 /**
  * refstore_handle_close() - remove a handle
  * @heap: the heap, locked
@@ -221,49 +278,6 @@ int refstore_handle_close(struct refstore_heap *heap, u32 handle)
 	heap->nr_handles--;
 	refstore_obj_put_reap(heap, entry);
 	return 0;
-}
-
-/* A new object no one but its creating handle has seen or changed. */
-static bool refstore_obj_untouched(struct refstore_obj *obj)
-{
-	struct refstore_obj **slots = refstore_obj_slots(obj);
-	u32 i;
-
-	if (refstore_obj_count(obj) != 1 ||
-	    obj->flags & (REFSTORE_OF_WEAKREFS | REFSTORE_OF_SUSPECT))
-		return false;
-	for (i = 0; i < obj->nslots; i++) {
-		if (slots[i])
-			return false;
-	}
-	return true;
-}
-
-/**
- * refstore_handle_discard() - take back a handle a failed call made
- * @heap: the heap, locked
- * @handle: the handle
- * @created: the call created the object the handle names
- *
- * If the call created the object and it is still untouched (only this
- * handle, no weak handle, no slot set: another thread could have guessed
- * the handle), it is unmade as if never created: no death event, no
- * counter moved. Anything else is an ordinary close.
- */
-void refstore_handle_discard(struct refstore_heap *heap, u32 handle,
-			     bool created)
-{
-	struct refstore_obj *obj;
-
-	lockdep_assert_held(&heap->lock);
-	obj = refstore_handle_obj(heap, handle);
-	if (created && !IS_ERR(obj) && refstore_obj_untouched(obj)) {
-		xa_erase(&heap->handles, handle);
-		heap->nr_handles--;
-		refstore_obj_free_unused(heap, obj);
-		return;
-	}
-	refstore_handle_close(heap, handle);
 }
 
 /**

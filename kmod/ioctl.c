@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * refstore ioctls: a table of commands, each with the kernel's size of its
- * structure and the size of that structure's first version.
+ * refstore ioctls: dispatch, and the object commands.
  *
- * The dispatcher reads the caller's size, copies the structure in with
- * copy_struct_from_user() (zero-extending an older caller's structure,
- * refusing a newer caller's non-zero tail), runs the command under the
- * heap's lock and copies the structure back up to the caller's size. A
- * command that made a new handle has it closed again if that copy fails,
- * so a failed call leaves the heap as it was.
+ * Every command has one shape, read top to bottom: validate its structure,
+ * take the heap's lock, act, drop the lock, and answer with
+ * refstore_respond(), the only place a structure is copied back to the
+ * caller (and the only fault point of the copy-out). No command touches
+ * user memory with the heap's lock held.
+ *
+ * A failed call changes nothing. A command whose only effect is its answer
+ * (INFO, GET_LIMITS, ...) simply fails if the answer cannot be written. A
+ * command that makes something new reserves it under the lock, responds,
+ * then takes the lock again to publish it, or to take the reservation back
+ * if the answer could not be written: a new handle is a reserved, invisible
+ * entry of the handle table until then, so no other thread can close it, be
+ * handed its number, or see the object CREATE made (see handle.c).
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -24,6 +30,7 @@
 			   REFSTORE_FEAT_EVENTS | REFSTORE_FEAT_LIMITS | \
 			   REFSTORE_FEAT_HEAP_STATS | REFSTORE_FEAT_GC)
 
+/* Room for any command's structure: the dispatcher's stack buffer. */
 union refstore_ioctl_buf {
 	struct refstore_version version;
 	struct refstore_create create;
@@ -46,147 +53,197 @@ union refstore_ioctl_buf {
 };
 
 /**
- * struct refstore_ioctl_op - one command of the table
- * @size: sizeof() the structure, as this module knows it
- * @min_size: size of the structure's first version
- * @execute: runs a one-phase command; called without locks
- * @prepare: runs a two-phase command up to its commit, with the heap
- *	locked, and fills in its results
- * @finish: commits a two-phase command once its results reached
- *	userspace, or undoes @prepare if they could not be copied out
- * @new_handle: if the command returns a handle, where it is in the struct
- *	(offset + 1; 0 for none), so it can be closed if the copy-out fails
- * @no_output: the command returns nothing: no copy-out, so once it has
- *	taken effect it cannot fail
+ * refstore_respond() - copy a command's structure back to the caller
+ * @ucmd: the call
+ * @cmd_len: sizeof() the command's structure
  *
- * A failed call changes nothing: commands that only take input never copy
- * out; commands whose only effect is a new handle close it if the copy
- * fails; the others are two-phase.
+ * Writes at most the caller's size, so an older caller gets the fields it
+ * knows. Called without the heap's lock.
+ *
+ * Return: 0 or -EFAULT.
  */
-struct refstore_ioctl_op {
-	unsigned int size;
-	unsigned int min_size;
-	int (*execute)(struct refstore_heap *heap, void *arg);
-	int (*prepare)(struct refstore_heap *heap, void *arg,
-		       struct refstore_ioctl_txn *txn);
-	void (*finish)(struct refstore_heap *heap, void *arg,
-		       struct refstore_ioctl_txn *txn, bool commit);
-	unsigned int new_handle;
-	bool no_output;
-};
-
-static int refstore_ioc_version(struct refstore_heap *heap, void *arg)
+int refstore_respond(struct refstore_ucmd *ucmd, size_t cmd_len)
 {
-	struct refstore_version *v = arg;
-
-	if (v->flags || v->__reserved)
-		return -EINVAL;
-	v->version = REFSTORE_UAPI_VERSION;
-	v->features = REFSTORE_FEATURES;
+	if (refstore_fault() ||
+	    copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, cmd_len)))
+		return -EFAULT;
 	return 0;
 }
 
-static int refstore_ioc_create(struct refstore_heap *heap, void *arg)
+/**
+ * refstore_respond_handle() - answer with a new strong handle, then
+ *	publish it or take it back
+ * @ucmd: the call
+ * @cmd_len: sizeof() the command's structure
+ * @handle: reserved with refstore_handle_reserve(), with the heap locked
+ * @obj: the object, referenced for @handle under the same lock
+ *
+ * Called without the heap's lock. If the answer cannot be written the
+ * reservation and the reference are dropped, which frees @obj if that was
+ * its last reference (a death like any other: others could see it).
+ *
+ * Return: 0 or -EFAULT.
+ */
+static int refstore_respond_handle(struct refstore_ucmd *ucmd, size_t cmd_len,
+				   u32 handle, struct refstore_obj *obj)
 {
-	struct refstore_create *c = arg;
-	struct refstore_obj *obj;
-	u32 handle;
-	int ret;
-
-	if (c->flags & ~REFSTORE_CREATE_FLAGS || c->__reserved)
-		return -EINVAL;
-	if (c->cookie && !(c->flags & REFSTORE_CREATE_NOTIFY))
-		return -EINVAL;
+	struct refstore_heap *heap = ucmd->heap;
+	int ret = refstore_respond(ucmd, cmd_len);
 
 	mutex_lock(&heap->lock);
-	obj = refstore_obj_alloc(heap, c);
-	if (IS_ERR(obj)) {
-		ret = PTR_ERR(obj);
-		goto out_unlock;
-	}
-	ret = refstore_handle_new(heap, obj, &handle);
 	if (ret) {
-		refstore_obj_free_unused(heap, obj);
-		goto out_unlock;
+		refstore_handle_unreserve(heap, handle);
+		refstore_obj_put_reap(heap, obj);
+	} else {
+		refstore_handle_publish(heap, handle, obj);
 	}
-	c->handle = handle;
-	c->id = obj->id;
-	refstore_gc_maybe_kick(heap);
-out_unlock:
 	mutex_unlock(&heap->lock);
 	return ret;
 }
 
-static int refstore_ioc_dup(struct refstore_heap *heap, void *arg)
+static int refstore_ioc_version(struct refstore_ucmd *ucmd)
 {
-	struct refstore_dup *d = arg;
+	struct refstore_version *cmd = ucmd->cmd;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	cmd->version = REFSTORE_UAPI_VERSION;
+	cmd->features = REFSTORE_FEATURES;
+	return refstore_respond(ucmd, sizeof(*cmd));
+}
+
+/*
+ * CREATE: the object is allocated and charged, and its handle reserved,
+ * under the lock; it joins the heap (its graph, its counters, the
+ * collector's count) only once the caller has its handle. Until then no
+ * one can see it, so taking it back leaves no trace.
+ */
+static int refstore_ioc_create(struct refstore_ucmd *ucmd)
+{
+	struct refstore_create *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
 	struct refstore_obj *obj;
 	int ret;
 
-	if (d->flags)
+	if (cmd->flags & ~REFSTORE_CREATE_FLAGS || cmd->__reserved)
+		return -EINVAL;
+	if (cmd->cookie && !(cmd->flags & REFSTORE_CREATE_NOTIFY))
 		return -EINVAL;
 
-	mutex_lock(&heap->lock);
-	obj = refstore_handle_obj(heap, d->handle);
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	obj = refstore_obj_alloc(heap, cmd);
 	if (IS_ERR(obj)) {
 		ret = PTR_ERR(obj);
 		goto out_unlock;
 	}
-	ret = refstore_handle_new(heap, obj, &d->new_handle);
-	if (!ret)
-		refstore_obj_get(obj);
+	ret = refstore_handle_reserve(heap, &cmd->handle);
+	if (ret)
+		goto out_abort_obj;
+	cmd->id = obj->id;
+	mutex_unlock(&heap->lock);
+
+	ret = refstore_respond(ucmd, sizeof(*cmd));
+
+	mutex_lock(&heap->lock);
+	if (ret) {
+		refstore_handle_unreserve(heap, cmd->handle);
+		goto out_abort_obj;
+	}
+	refstore_obj_publish(heap, obj);
+	refstore_handle_publish(heap, cmd->handle, obj);
+	refstore_gc_maybe_kick(heap);
+	goto out_unlock;
+
+out_abort_obj:
+	refstore_obj_abort(heap, obj);
 out_unlock:
 	mutex_unlock(&heap->lock);
 	return ret;
 }
 
-static int refstore_ioc_close(struct refstore_heap *heap, void *arg)
+static int refstore_ioc_dup(struct refstore_ucmd *ucmd)
 {
-	struct refstore_close *c = arg;
+	struct refstore_dup *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
+	struct refstore_obj *obj;
 	int ret;
 
-	if (c->flags || c->__reserved)
+	if (cmd->flags)
 		return -EINVAL;
 
-	mutex_lock(&heap->lock);
-	ret = refstore_handle_close(heap, c->handle);
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	obj = refstore_handle_obj(heap, cmd->handle);
+	if (IS_ERR(obj)) {
+		ret = PTR_ERR(obj);
+		goto out_unlock;
+	}
+	ret = refstore_handle_reserve(heap, &cmd->new_handle);
+	if (ret)
+		goto out_unlock;
+	refstore_obj_get(obj);
+	mutex_unlock(&heap->lock);
+
+	return refstore_respond_handle(ucmd, sizeof(*cmd), cmd->new_handle, obj);
+
+out_unlock:
 	mutex_unlock(&heap->lock);
 	return ret;
 }
 
-static int refstore_ioc_set_slot(struct refstore_heap *heap, void *arg)
+static int refstore_ioc_close(struct refstore_ucmd *ucmd)
 {
-	struct refstore_set_slot *s = arg;
-	struct refstore_obj *obj, *target = NULL, **slots;
-	struct refstore_obj *old;
+	struct refstore_close *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	ret = refstore_handle_close(heap, cmd->handle);
+	mutex_unlock(&heap->lock);
+	return ret;
+}
+
+static int refstore_ioc_set_slot(struct refstore_ucmd *ucmd)
+{
+	struct refstore_set_slot *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
+	struct refstore_obj *obj, *target = NULL, *old, **slot;
 	int ret = 0;
 
-	if (s->flags || s->__reserved)
+	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 
-	mutex_lock(&heap->lock);
-	obj = refstore_handle_obj(heap, s->handle);
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	obj = refstore_handle_obj(heap, cmd->handle);
 	if (IS_ERR(obj)) {
 		ret = PTR_ERR(obj);
 		goto out_unlock;
 	}
-	if (s->target) {
-		target = refstore_handle_obj(heap, s->target);
+	if (cmd->target) {
+		target = refstore_handle_obj(heap, cmd->target);
 		if (IS_ERR(target)) {
 			ret = PTR_ERR(target);
 			goto out_unlock;
 		}
 	}
-	if (s->slot >= obj->nslots) {
+	if (cmd->slot >= obj->nslots) {
 		ret = -EINVAL;
 		goto out_unlock;
 	}
 
-	slots = refstore_obj_slots(obj);
+	slot = &refstore_obj_slots(obj)[array_index_nospec(cmd->slot,
+							   obj->nslots)];
 	if (target)
 		refstore_obj_get(target);
-	old = slots[array_index_nospec(s->slot, obj->nslots)];
-	slots[array_index_nospec(s->slot, obj->nslots)] = target;
+	old = *slot;
+	*slot = target;
 	if (old)
 		refstore_obj_put_reap(heap, old);
 out_unlock:
@@ -194,67 +251,57 @@ out_unlock:
 	return ret;
 }
 
-static int refstore_ioc_get_slot(struct refstore_heap *heap, void *arg)
+static int refstore_ioc_get_slot(struct refstore_ucmd *ucmd)
 {
-	struct refstore_get_slot *g = arg;
+	struct refstore_get_slot *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
 	struct refstore_obj *obj, *target;
-	int ret = 0;
+	int ret;
 
-	if (g->flags || g->__reserved)
+	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
-	g->target = 0;
-	g->target_id = 0;
+	cmd->target = 0;
+	cmd->target_id = 0;
 
-	mutex_lock(&heap->lock);
-	obj = refstore_handle_obj(heap, g->handle);
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	obj = refstore_handle_obj(heap, cmd->handle);
 	if (IS_ERR(obj)) {
 		ret = PTR_ERR(obj);
 		goto out_unlock;
 	}
-	if (g->slot >= obj->nslots) {
+	if (cmd->slot >= obj->nslots) {
 		ret = -EINVAL;
 		goto out_unlock;
 	}
-	target = refstore_obj_slots(obj)[array_index_nospec(g->slot,
+	target = refstore_obj_slots(obj)[array_index_nospec(cmd->slot,
 							    obj->nslots)];
-	if (!target)
-		goto out_unlock;
-
-	ret = refstore_handle_new(heap, target, &g->target);
+	if (!target) {
+		mutex_unlock(&heap->lock);
+		return refstore_respond(ucmd, sizeof(*cmd));
+	}
+	ret = refstore_handle_reserve(heap, &cmd->target);
 	if (ret)
 		goto out_unlock;
 	refstore_obj_get(target);
-	g->target_id = target->id;
+	cmd->target_id = target->id;
+	mutex_unlock(&heap->lock);
+
+	return refstore_respond_handle(ucmd, sizeof(*cmd), cmd->target, target);
+
 out_unlock:
 	mutex_unlock(&heap->lock);
 	return ret;
 }
 
 /*
- * Find a READ/WRITE's object and check the range against its payload; the
- * arguments passed refstore_rw_check(). Called with heap->lock held.
- */
-static struct refstore_obj *refstore_rw_obj(struct refstore_heap *heap,
-					    const struct refstore_rw *rw)
-{
-	struct refstore_obj *obj;
-
-	obj = refstore_handle_obj(heap, rw->handle);
-	if (IS_ERR(obj))
-		return obj;
-	if (rw->offset + rw->length > obj->payload_size)
-		return ERR_PTR(-EINVAL);
-	return obj;
-}
-
-/*
  * WRITE and READ move payload bytes through a bounce buffer, copied from or
- * to userspace outside the heap's lock: no page fault is taken with the
- * lock held, so a fault stalled by userfaultfd (or a slow one) stalls only
- * the calling thread, never the heap; and a WRITE that faults changes
- * nothing. The buffer is allocated before the object is looked up, so
- * argument errors and ENOMEM come before ENOENT/EBADSLT; its size is
- * bounded by the module's max_payload and charged to the caller's memcg.
+ * to userspace outside the heap's lock: a fault stalled by userfaultfd (or
+ * a slow one) stalls only the calling thread, never the heap; and a WRITE
+ * that faults changes nothing. The buffer is allocated before the object
+ * is looked up, so argument errors and ENOMEM come before ENOENT/EBADSLT;
+ * its size is bounded by the module's max_payload and charged to the
+ * caller's memcg. Neither writes its structure back.
  */
 static int refstore_rw_check(const struct refstore_rw *rw)
 {
@@ -293,10 +340,15 @@ static int refstore_rw_payload(struct refstore_heap *heap,
 		}
 	}
 
-	mutex_lock(&heap->lock);
-	obj = refstore_rw_obj(heap, rw);
+	if (mutex_lock_killable(&heap->lock)) {
+		ret = -EINTR;
+		goto out_free_bounce;
+	}
+	obj = refstore_handle_obj(heap, rw->handle);
 	if (IS_ERR(obj)) {
 		ret = PTR_ERR(obj);
+	} else if (rw->offset + rw->length > obj->payload_size) {
+		ret = -EINVAL;
 	} else if (rw->length) {
 		payload = refstore_obj_payload(obj) + rw->offset;
 		if (write)
@@ -314,116 +366,141 @@ out_free_bounce:
 	return ret;
 }
 
-static int refstore_ioc_write(struct refstore_heap *heap, void *arg)
+static int refstore_ioc_write(struct refstore_ucmd *ucmd)
 {
-	return refstore_rw_payload(heap, arg, true);
+	return refstore_rw_payload(ucmd->heap, ucmd->cmd, true);
 }
 
-static int refstore_ioc_read(struct refstore_heap *heap, void *arg)
+static int refstore_ioc_read(struct refstore_ucmd *ucmd)
 {
-	return refstore_rw_payload(heap, arg, false);
+	return refstore_rw_payload(ucmd->heap, ucmd->cmd, false);
 }
 
-static int refstore_ioc_info(struct refstore_heap *heap, void *arg)
+static int refstore_ioc_info(struct refstore_ucmd *ucmd)
 {
-	struct refstore_info *info = arg;
+	struct refstore_info *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
 	const struct refstore_creator *c;
 	struct refstore_obj *obj;
-	u32 handle = info->handle;
-	int ret = 0;
+	u32 handle = cmd->handle;
 
-	if (info->flags)
+	if (cmd->flags)
 		return -EINVAL;
 
-	mutex_lock(&heap->lock);
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
 	obj = refstore_handle_obj(heap, handle);
 	if (IS_ERR(obj)) {
-		ret = PTR_ERR(obj);
-		goto out_unlock;
+		mutex_unlock(&heap->lock);
+		return PTR_ERR(obj);
 	}
 	c = refstore_heap_creator_of(heap, obj);
-	*info = (struct refstore_info){
-		.size = info->size,
+	*cmd = (struct refstore_info){
+		.size = cmd->size,
 		.handle = handle,
+		.refcount = refstore_obj_count(obj),
+		.id = obj->id,
+		.tag = obj->tag,
+		.payload_size = obj->payload_size,
+		.nslots = obj->nslots,
+		.creator_pid = c ? c->pid : 0,
 	};
-	info->refcount = refstore_obj_count(obj);
-	info->id = obj->id;
-	info->tag = obj->tag;
-	info->payload_size = obj->payload_size;
-	info->nslots = obj->nslots;
 	if (obj->flags & REFSTORE_OF_NOTIFY)
-		info->obj_flags |= REFSTORE_OBJ_NOTIFY;
+		cmd->obj_flags |= REFSTORE_OBJ_NOTIFY;
 	if (obj->flags & REFSTORE_OF_WEAKREFS)
-		info->obj_flags |= REFSTORE_OBJ_WEAKREFS;
-	info->creator_pid = c ? c->pid : 0;
-out_unlock:
+		cmd->obj_flags |= REFSTORE_OBJ_WEAKREFS;
 	mutex_unlock(&heap->lock);
-	return ret;
+
+	return refstore_respond(ucmd, sizeof(*cmd));
 }
 
-static int refstore_ioc_weakref(struct refstore_heap *heap, void *arg)
+static int refstore_ioc_weakref(struct refstore_ucmd *ucmd)
 {
-	struct refstore_weakref *w = arg;
+	struct refstore_weakref *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
+	struct refstore_weak *weak;
 	struct refstore_obj *obj;
 	int ret;
 
-	if (w->flags)
+	if (cmd->flags)
 		return -EINVAL;
 
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	obj = refstore_handle_obj(heap, cmd->handle);
+	weak = IS_ERR(obj) ? ERR_CAST(obj) :
+	       refstore_weak_reserve(heap, obj, &cmd->weak);
+	mutex_unlock(&heap->lock);
+	if (IS_ERR(weak))
+		return PTR_ERR(weak);
+
+	ret = refstore_respond(ucmd, sizeof(*cmd));
+
 	mutex_lock(&heap->lock);
-	obj = refstore_handle_obj(heap, w->handle);
-	if (IS_ERR(obj))
-		ret = PTR_ERR(obj);
+	if (ret)
+		refstore_weak_unreserve(heap, cmd->weak, weak);
 	else
-		ret = refstore_handle_new_weak(heap, obj, &w->weak);
+		refstore_weak_publish(heap, cmd->weak, weak);
 	mutex_unlock(&heap->lock);
 	return ret;
 }
 
-static int refstore_ioc_upgrade(struct refstore_heap *heap, void *arg)
+static int refstore_ioc_upgrade(struct refstore_ucmd *ucmd)
 {
-	struct refstore_upgrade *u = arg;
+	struct refstore_upgrade *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
 	struct refstore_weak *weak;
+	struct refstore_obj *obj;
 	int ret;
 
-	if (u->flags)
+	if (cmd->flags)
 		return -EINVAL;
 
-	mutex_lock(&heap->lock);
-	weak = refstore_handle_weak(heap, u->weak);
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	weak = refstore_handle_weak(heap, cmd->weak);
 	if (IS_ERR(weak)) {
 		ret = PTR_ERR(weak);
 		goto out_unlock;
 	}
-	if (!weak->obj) {
+	obj = weak->obj;
+	if (!obj) {
 		ret = -ENOENT;
 		goto out_unlock;
 	}
-	ret = refstore_handle_new(heap, weak->obj, &u->handle);
-	if (!ret)
-		refstore_obj_get(weak->obj);
+	ret = refstore_handle_reserve(heap, &cmd->handle);
+	if (ret)
+		goto out_unlock;
+	refstore_obj_get(obj);
+	mutex_unlock(&heap->lock);
+
+	return refstore_respond_handle(ucmd, sizeof(*cmd), cmd->handle, obj);
+
 out_unlock:
 	mutex_unlock(&heap->lock);
 	return ret;
 }
 
-static int refstore_ioc_get_limits(struct refstore_heap *heap, void *arg)
+static int refstore_ioc_get_limits(struct refstore_ucmd *ucmd)
 {
-	struct refstore_limits *l = arg;
+	struct refstore_limits *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
 	const struct refstore_obj_limits *hl = &heap->limits;
 
-	if (l->flags || l->__reserved)
+	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 
-	mutex_lock(&heap->lock);
-	l->max_objects = hl->max_objects;
-	l->max_bytes = hl->max_bytes;
-	l->max_payload = hl->max_payload;
-	l->max_slots = hl->max_slots;
-	l->max_handles = hl->max_handles;
-	l->max_events = hl->max_events;
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	cmd->max_objects = hl->max_objects;
+	cmd->max_bytes = hl->max_bytes;
+	cmd->max_payload = hl->max_payload;
+	cmd->max_slots = hl->max_slots;
+	cmd->max_handles = hl->max_handles;
+	cmd->max_events = hl->max_events;
 	mutex_unlock(&heap->lock);
-	return 0;
+
+	return refstore_respond(ucmd, sizeof(*cmd));
 }
 
 /* Lower *@limit to @want; 0 keeps it. Return false if @want would raise it. */
@@ -433,23 +510,25 @@ static bool refstore_lower(u64 cur, u64 want, u64 *out)
 	return *out <= cur;
 }
 
-static int refstore_ioc_set_limits(struct refstore_heap *heap, void *arg)
+static int refstore_ioc_set_limits(struct refstore_ucmd *ucmd)
 {
-	struct refstore_limits *l = arg;
+	struct refstore_limits *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
 	struct refstore_obj_limits *hl = &heap->limits;
 	u64 objects, bytes, payload, slots, handles, events;
 	int ret = 0;
 
-	if (l->flags || l->__reserved)
+	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 
-	mutex_lock(&heap->lock);
-	if (!refstore_lower(hl->max_objects, l->max_objects, &objects) ||
-	    !refstore_lower(hl->max_bytes, l->max_bytes, &bytes) ||
-	    !refstore_lower(hl->max_payload, l->max_payload, &payload) ||
-	    !refstore_lower(hl->max_slots, l->max_slots, &slots) ||
-	    !refstore_lower(hl->max_handles, l->max_handles, &handles) ||
-	    !refstore_lower(hl->max_events, l->max_events, &events)) {
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	if (!refstore_lower(hl->max_objects, cmd->max_objects, &objects) ||
+	    !refstore_lower(hl->max_bytes, cmd->max_bytes, &bytes) ||
+	    !refstore_lower(hl->max_payload, cmd->max_payload, &payload) ||
+	    !refstore_lower(hl->max_slots, cmd->max_slots, &slots) ||
+	    !refstore_lower(hl->max_handles, cmd->max_handles, &handles) ||
+	    !refstore_lower(hl->max_events, cmd->max_events, &events)) {
 		ret = -EPERM;
 		goto out_unlock;
 	}
@@ -466,210 +545,156 @@ out_unlock:
 	return ret;
 }
 
-static int refstore_ioc_heap_stats(struct refstore_heap *heap, void *arg)
+static int refstore_ioc_heap_stats(struct refstore_ucmd *ucmd)
 {
-	struct refstore_heap_stats *s = arg;
+	struct refstore_heap_stats *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
 
-	if (s->flags || s->__reserved)
+	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 
-	mutex_lock(&heap->lock);
-	s->heap_id = heap->id;
-	s->objects = heap->nr_objects;
-	s->bytes = heap->nr_bytes;
-	s->handles = heap->nr_handles;
-	s->weak_handles = heap->nr_weak;
-	s->created = heap->created;
-	s->freed = heap->freed;
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	cmd->heap_id = heap->id;
+	cmd->objects = heap->nr_objects;
+	cmd->bytes = heap->nr_bytes;
+	cmd->handles = heap->nr_handles;
+	cmd->weak_handles = heap->nr_weak;
+	cmd->created = heap->created;
+	cmd->freed = heap->freed;
 	spin_lock(&heap->ev_lock);
-	s->events_queued = heap->ev_queued;
-	s->events_dropped = heap->ev_dropped;
-	s->events_pending = heap->ev_count + (heap->ev_lost ? 1 : 0);
+	cmd->events_queued = heap->ev_queued;
+	cmd->events_dropped = heap->ev_dropped;
+	cmd->events_pending = heap->ev_count + (heap->ev_lost ? 1 : 0);
 	spin_unlock(&heap->ev_lock);
 	mutex_unlock(&heap->lock);
-	return 0;
+
+	return refstore_respond(ucmd, sizeof(*cmd));
 }
 
-#define REFSTORE_OP_SIZE(_ioc, _struct, _last)				\
-	[_IOC_NR(_ioc)].size = sizeof(struct _struct),			\
-	[_IOC_NR(_ioc)].min_size = offsetofend(struct _struct, _last)
-/* A command that reports results (and may return a new handle). */
-#define REFSTORE_OP(_ioc, _fn, _struct, _last, _handle)			\
-	REFSTORE_OP_SIZE(_ioc, _struct, _last),				\
-	[_IOC_NR(_ioc)].execute = _fn,					\
-	[_IOC_NR(_ioc)].new_handle = _handle
-/* A command that only takes input. */
-#define REFSTORE_OP_IN(_ioc, _fn, _struct, _last)			\
-	REFSTORE_OP_SIZE(_ioc, _struct, _last),				\
-	[_IOC_NR(_ioc)].execute = _fn,					\
-	[_IOC_NR(_ioc)].no_output = true
-/* A command that commits only once its results reached userspace. */
-#define REFSTORE_OP_TXN(_ioc, _name, _struct, _last)			\
-	REFSTORE_OP_SIZE(_ioc, _struct, _last),				\
-	[_IOC_NR(_ioc)].prepare = refstore_gc_##_name##_prepare,		\
-	[_IOC_NR(_ioc)].finish = refstore_gc_##_name##_finish
-#define REFSTORE_NEW_HANDLE(_struct, _field) \
-	(offsetof(struct _struct, _field) + 1)
-
-static const struct refstore_ioctl_op refstore_ioctl_ops[] = {
-	REFSTORE_OP(REFSTORE_IOC_VERSION, refstore_ioc_version,
-		    refstore_version, features, 0),
-	REFSTORE_OP(REFSTORE_IOC_CREATE, refstore_ioc_create,
-		    refstore_create, id,
-		    REFSTORE_NEW_HANDLE(refstore_create, handle)),
-	REFSTORE_OP(REFSTORE_IOC_DUP, refstore_ioc_dup,
-		    refstore_dup, new_handle,
-		    REFSTORE_NEW_HANDLE(refstore_dup, new_handle)),
-	REFSTORE_OP_IN(REFSTORE_IOC_CLOSE, refstore_ioc_close,
-		       refstore_close, __reserved),
-	REFSTORE_OP_IN(REFSTORE_IOC_SET_SLOT, refstore_ioc_set_slot,
-		       refstore_set_slot, __reserved),
-	REFSTORE_OP(REFSTORE_IOC_GET_SLOT, refstore_ioc_get_slot,
-		    refstore_get_slot, target_id,
-		    REFSTORE_NEW_HANDLE(refstore_get_slot, target)),
-	REFSTORE_OP_IN(REFSTORE_IOC_WRITE, refstore_ioc_write,
-		       refstore_rw, data),
-	REFSTORE_OP(REFSTORE_IOC_READ, refstore_ioc_read,
-		    refstore_rw, data, 0),
-	REFSTORE_OP(REFSTORE_IOC_INFO, refstore_ioc_info,
-		    refstore_info, creator_pid, 0),
-	REFSTORE_OP(REFSTORE_IOC_WEAKREF, refstore_ioc_weakref,
-		    refstore_weakref, weak,
-		    REFSTORE_NEW_HANDLE(refstore_weakref, weak)),
-	REFSTORE_OP(REFSTORE_IOC_UPGRADE, refstore_ioc_upgrade,
-		    refstore_upgrade, handle,
-		    REFSTORE_NEW_HANDLE(refstore_upgrade, handle)),
-	REFSTORE_OP(REFSTORE_IOC_GET_LIMITS, refstore_ioc_get_limits,
-		    refstore_limits, __reserved, 0),
-	REFSTORE_OP_IN(REFSTORE_IOC_SET_LIMITS, refstore_ioc_set_limits,
-		       refstore_limits, __reserved),
-	REFSTORE_OP(REFSTORE_IOC_HEAP_STATS, refstore_ioc_heap_stats,
-		    refstore_heap_stats, __reserved, 0),
-	REFSTORE_OP_TXN(REFSTORE_IOC_GC_COLLECT, collect,
-			refstore_gc_collect, examined),
-	REFSTORE_OP_TXN(REFSTORE_IOC_GC_ENABLE, enable,
-			refstore_gc_value, value),
-	REFSTORE_OP_TXN(REFSTORE_IOC_GC_DISABLE, disable,
-			refstore_gc_value, value),
-	REFSTORE_OP(REFSTORE_IOC_GC_ISENABLED, refstore_ioc_gc_isenabled,
-		    refstore_gc_value, value, 0),
-	REFSTORE_OP_IN(REFSTORE_IOC_GC_SET_THRESHOLD,
-		       refstore_ioc_gc_set_threshold,
-		       refstore_gc_threshold, __reserved),
-	REFSTORE_OP(REFSTORE_IOC_GC_GET_THRESHOLD, refstore_ioc_gc_get_threshold,
-		    refstore_gc_threshold, __reserved, 0),
-	REFSTORE_OP(REFSTORE_IOC_GC_GET_COUNT, refstore_ioc_gc_get_count,
-		    refstore_gc_count, count, 0),
-	REFSTORE_OP(REFSTORE_IOC_GC_GET_STATS, refstore_ioc_gc_get_stats,
-		    refstore_gc_stats, garbage, 0),
-	REFSTORE_OP_TXN(REFSTORE_IOC_GC_FREEZE, freeze,
-			refstore_gc_value, value),
-	REFSTORE_OP_TXN(REFSTORE_IOC_GC_UNFREEZE, unfreeze,
-			refstore_gc_value, value),
-	REFSTORE_OP(REFSTORE_IOC_GC_GET_FREEZE_COUNT,
-		    refstore_ioc_gc_get_freeze_count, refstore_gc_value, value, 0),
-	REFSTORE_OP_IN(REFSTORE_IOC_GC_SET_DEBUG, refstore_ioc_gc_set_debug,
-		       refstore_gc_value, value),
-	REFSTORE_OP(REFSTORE_IOC_GC_GET_DEBUG, refstore_ioc_gc_get_debug,
-		    refstore_gc_value, value, 0),
-	REFSTORE_OP_TXN(REFSTORE_IOC_GC_GARBAGE, garbage,
-			refstore_gc_garbage, total),
-	REFSTORE_OP_TXN(REFSTORE_IOC_GC_CLEAR_GARBAGE, clear_garbage,
-			refstore_gc_value, value),
+/**
+ * struct refstore_ioctl_op - one command of the table
+ * @size: sizeof() the structure, as this module knows it
+ * @min_size: size of the structure's first version
+ * @ioctl_num: the command number, checked in full but for its size bits
+ *	(the structure's @size member is authoritative for its length)
+ * @execute: the command; called without locks
+ */
+struct refstore_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	unsigned int ioctl_num;
+	int (*execute)(struct refstore_ucmd *ucmd);
 };
 
-/*
- * The copy-out failed: take back the handle the command made. An object
- * the command created and no one else has seen is unmade without a trace.
- */
-static void refstore_ioctl_undo(struct refstore_heap *heap,
-				const struct refstore_ioctl_op *op,
-				union refstore_ioctl_buf *buf)
-{
-	u32 handle;
-
-	if (!op->new_handle)
-		return;
-	memcpy(&handle, (u8 *)buf + op->new_handle - 1, sizeof(handle));
-	if (!handle)
-		return;
-	mutex_lock(&heap->lock);
-	refstore_handle_discard(heap, handle,
-				op->execute == refstore_ioc_create);
-	mutex_unlock(&heap->lock);
-}
-
-/*
- * Run a two-phase command: prepare, copy the results out, then commit, or
- * undo if the copy failed. The heap stays locked throughout, so no one sees
- * the prepared state; what the commit released is freed after unlocking.
- */
-static int refstore_ioctl_txn(struct refstore_heap *heap,
-			      const struct refstore_ioctl_op *op,
-			      union refstore_ioctl_buf *buf, void __user *uarg,
-			      u32 usize)
-{
-	struct refstore_ioctl_txn txn = {
-		.to_free = LIST_HEAD_INIT(txn.to_free),
-		.unreachable = LIST_HEAD_INIT(txn.unreachable),
-	};
-	bool copied;
-	int ret;
-
-	if (mutex_lock_interruptible(&heap->lock))
-		return -EINTR;
-	ret = op->prepare(heap, buf, &txn);
-	if (!ret) {
-		copied = !refstore_fault() &&
-			 !copy_to_user(uarg, buf, min_t(u32, usize, op->size));
-		op->finish(heap, buf, &txn, copied);
-		if (!copied)
-			ret = -EFAULT;
+#define REFSTORE_IOCTL_OP(_ioctl, _fn, _struct, _last)			\
+	[_IOC_NR(_ioctl)] = {						\
+		.size = sizeof(struct _struct) +			\
+			BUILD_BUG_ON_ZERO(sizeof(union refstore_ioctl_buf) < \
+					  sizeof(struct _struct)),	\
+		.min_size = offsetofend(struct _struct, _last),		\
+		.ioctl_num = _ioctl,					\
+		.execute = _fn,						\
 	}
-	mutex_unlock(&heap->lock);
-	refstore_free_list(&heap->graph, &txn.to_free);
-	return ret;
-}
+
+static const struct refstore_ioctl_op refstore_ioctl_ops[] = {
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_VERSION, refstore_ioc_version,
+			  refstore_version, features),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_CREATE, refstore_ioc_create,
+			  refstore_create, id),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_DUP, refstore_ioc_dup,
+			  refstore_dup, new_handle),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_CLOSE, refstore_ioc_close,
+			  refstore_close, __reserved),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_SET_SLOT, refstore_ioc_set_slot,
+			  refstore_set_slot, __reserved),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_GET_SLOT, refstore_ioc_get_slot,
+			  refstore_get_slot, target_id),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_WRITE, refstore_ioc_write,
+			  refstore_rw, data),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_READ, refstore_ioc_read,
+			  refstore_rw, data),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_INFO, refstore_ioc_info,
+			  refstore_info, creator_pid),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_WEAKREF, refstore_ioc_weakref,
+			  refstore_weakref, weak),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_UPGRADE, refstore_ioc_upgrade,
+			  refstore_upgrade, handle),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_GET_LIMITS, refstore_ioc_get_limits,
+			  refstore_limits, __reserved),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_SET_LIMITS, refstore_ioc_set_limits,
+			  refstore_limits, __reserved),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_HEAP_STATS, refstore_ioc_heap_stats,
+			  refstore_heap_stats, __reserved),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_COLLECT, refstore_ioc_gc_collect,
+			  refstore_gc_collect, examined),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_ENABLE, refstore_ioc_gc_enable,
+			  refstore_gc_value, value),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_DISABLE, refstore_ioc_gc_disable,
+			  refstore_gc_value, value),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_ISENABLED, refstore_ioc_gc_isenabled,
+			  refstore_gc_value, value),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_SET_THRESHOLD,
+			  refstore_ioc_gc_set_threshold,
+			  refstore_gc_threshold, __reserved),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_GET_THRESHOLD,
+			  refstore_ioc_gc_get_threshold,
+			  refstore_gc_threshold, __reserved),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_GET_COUNT, refstore_ioc_gc_get_count,
+			  refstore_gc_count, count),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_GET_STATS, refstore_ioc_gc_get_stats,
+			  refstore_gc_stats, garbage),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_FREEZE, refstore_ioc_gc_freeze,
+			  refstore_gc_value, value),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_UNFREEZE, refstore_ioc_gc_unfreeze,
+			  refstore_gc_value, value),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_GET_FREEZE_COUNT,
+			  refstore_ioc_gc_get_freeze_count,
+			  refstore_gc_value, value),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_SET_DEBUG, refstore_ioc_gc_set_debug,
+			  refstore_gc_value, value),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_GET_DEBUG, refstore_ioc_gc_get_debug,
+			  refstore_gc_value, value),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_GARBAGE, refstore_ioc_gc_garbage,
+			  refstore_gc_garbage, total),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_CLEAR_GARBAGE,
+			  refstore_ioc_gc_clear_garbage,
+			  refstore_gc_value, value),
+};
+
+/* The command number without its size bits. */
+#define REFSTORE_IOC_NOSIZE(_cmd) ((_cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
 
 long refstore_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	struct refstore_heap *heap = file->private_data;
-	void __user *uarg = (void __user *)arg;
-	const struct refstore_ioctl_op *op;
 	union refstore_ioctl_buf buf;
-	unsigned int nr;
-	u32 usize;
+	struct refstore_ucmd ucmd = {
+		.heap = file->private_data,
+		.ubuffer = (void __user *)arg,
+		.cmd = &buf,
+	};
+	const struct refstore_ioctl_op *op;
+	unsigned int nr = _IOC_NR(cmd);
 	int ret;
 
-	if (_IOC_TYPE(cmd) != REFSTORE_IOC_MAGIC)
-		return -ENOTTY;
-	nr = _IOC_NR(cmd);
 	if (nr >= ARRAY_SIZE(refstore_ioctl_ops))
 		return -ENOTTY;
 	op = &refstore_ioctl_ops[array_index_nospec(nr,
 						    ARRAY_SIZE(refstore_ioctl_ops))];
-	if (!op->execute && !op->prepare)
+	if (!op->execute ||
+	    REFSTORE_IOC_NOSIZE(op->ioctl_num) != REFSTORE_IOC_NOSIZE(cmd))
 		return -ENOTTY;
 
-	if (get_user(usize, (u32 __user *)uarg))
+	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
 		return -EFAULT;
-	if (usize < op->min_size)
+	if (ucmd.user_size < op->min_size)
 		return -EINVAL;
-	ret = copy_struct_from_user(&buf, op->size, uarg, usize);
+	/* Like clone3 and openat2: a structure never outgrows a page. */
+	if (ucmd.user_size > PAGE_SIZE)
+		return -E2BIG;
+	ret = copy_struct_from_user(&buf, op->size, ucmd.ubuffer,
+				    ucmd.user_size);
 	if (ret)
 		return ret;
-
-	if (op->prepare)
-		return refstore_ioctl_txn(heap, op, &buf, uarg, usize);
-
-	ret = op->execute(heap, &buf);
-	if (ret || op->no_output)
-		return ret;
-
-	if (refstore_fault() ||
-	    copy_to_user(uarg, &buf, min_t(u32, usize, op->size))) {
-		refstore_ioctl_undo(heap, op, &buf);
-		return -EFAULT;
-	}
-	return 0;
+	return op->execute(&ucmd);
 }

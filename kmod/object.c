@@ -132,12 +132,15 @@ unsigned int refstore_obj_count(struct refstore_obj *obj)
 }
 
 /**
- * refstore_obj_alloc() - allocate an object and link it into its heap
+ * refstore_obj_alloc() - allocate an object and charge it to its heap
  * @heap: the heap, locked
  * @args: validated creation arguments
  *
- * The object starts with a count of one, which the caller hands to a new
- * handle, or gives back with refstore_obj_free_unused().
+ * The object starts with a count of one and counts against the heap's
+ * limits, but is not part of the heap yet: no graph list, no collector
+ * count, no creation counted. The caller either makes it part of the heap
+ * with refstore_obj_publish() (handing its count to a handle) or gives it
+ * back with refstore_obj_abort(); it may drop the heap's lock in between.
  *
  * Return: the object, or an ERR_PTR: -ENOSPC, -EDQUOT, -ENOMEM.
  */
@@ -200,15 +203,10 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 		*(u64 *)((u8 *)obj->ext + refstore_obj_cookie_offset(obj)) =
 			args->cookie;
 
-	refstore_graph_add(&heap->graph, obj);
 	heap->nr_objects++;
 	heap->nr_bytes += charge;
-	heap->created++;
 	atomic64_inc(&refstore_stats.objects);
 	atomic64_add(charge, &refstore_stats.bytes);
-	atomic64_inc(&refstore_stats.created);
-	trace_obj_create(heap->id, obj->id, obj->payload_size, obj->nslots,
-			 obj->tag);
 	return obj;
 
 out_free_ext:
@@ -268,18 +266,32 @@ void refstore_graph_free_obj(struct refstore_graph *graph,
 }
 
 /**
- * refstore_obj_free_unused() - undo refstore_obj_alloc()
+ * refstore_obj_publish() - make an allocated object part of its heap
  * @heap: the heap, locked
- * @obj: an object no handle or slot has seen
+ * @obj: from refstore_obj_alloc()
  */
-void refstore_obj_free_unused(struct refstore_heap *heap,
-			      struct refstore_obj *obj)
+void refstore_obj_publish(struct refstore_heap *heap, struct refstore_obj *obj)
 {
 	lockdep_assert_held(&heap->lock);
-	refstore_graph_remove_unused(&heap->graph, obj);
+	refstore_graph_add(&heap->graph, obj);
+	heap->created++;
+	atomic64_inc(&refstore_stats.created);
+	trace_obj_create(heap->id, obj->id, obj->payload_size, obj->nslots,
+			 obj->tag);
+}
+
+/**
+ * refstore_obj_abort() - undo refstore_obj_alloc() of an unpublished object
+ * @heap: the heap, locked
+ * @obj: from refstore_obj_alloc(), never published
+ *
+ * No one has seen the object, so it goes without a trace: no death event,
+ * no counter but the charge moved.
+ */
+void refstore_obj_abort(struct refstore_heap *heap, struct refstore_obj *obj)
+{
+	lockdep_assert_held(&heap->lock);
 	refstore_obj_uncharge(heap, obj);
-	heap->created--;
-	atomic64_dec(&refstore_stats.created);
 	refstore_graph_free_obj(&heap->graph, obj);
 }
 

@@ -210,8 +210,8 @@ int refstore_obj_cache_init(void);
 void refstore_obj_cache_exit(void);
 struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 					const struct refstore_create *args);
-void refstore_obj_free_unused(struct refstore_heap *heap,
-			      struct refstore_obj *obj);
+void refstore_obj_publish(struct refstore_heap *heap, struct refstore_obj *obj);
+void refstore_obj_abort(struct refstore_heap *heap, struct refstore_obj *obj);
 void refstore_obj_put_reap(struct refstore_heap *heap,
 			   struct refstore_obj *obj);
 u8 *refstore_obj_payload(struct refstore_obj *obj);
@@ -220,17 +220,22 @@ size_t refstore_obj_charge(const struct refstore_obj *obj);
 unsigned int refstore_obj_count(struct refstore_obj *obj);
 
 /* handle.c */
-int refstore_handle_new(struct refstore_heap *heap, struct refstore_obj *obj,
-			u32 *handle);
-int refstore_handle_new_weak(struct refstore_heap *heap,
-			     struct refstore_obj *obj, u32 *handle);
+int refstore_handle_reserve(struct refstore_heap *heap, u32 *handle);
+void refstore_handle_publish(struct refstore_heap *heap, u32 handle,
+			     struct refstore_obj *obj);
+void refstore_handle_unreserve(struct refstore_heap *heap, u32 handle);
+struct refstore_weak *refstore_weak_reserve(struct refstore_heap *heap,
+					    struct refstore_obj *obj,
+					    u32 *handle);
+void refstore_weak_publish(struct refstore_heap *heap, u32 handle,
+			   struct refstore_weak *weak);
+void refstore_weak_unreserve(struct refstore_heap *heap, u32 handle,
+			     struct refstore_weak *weak);
 struct refstore_obj *refstore_handle_obj(struct refstore_heap *heap,
 					 u32 handle);
 struct refstore_weak *refstore_handle_weak(struct refstore_heap *heap,
 					   u32 handle);
 int refstore_handle_close(struct refstore_heap *heap, u32 handle);
-void refstore_handle_discard(struct refstore_heap *heap, u32 handle,
-			     bool created);
 void refstore_weak_clear(struct refstore_heap *heap, struct refstore_obj *obj);
 void refstore_handles_destroy(struct refstore_heap *heap);
 
@@ -245,25 +250,6 @@ __poll_t refstore_event_poll(struct refstore_heap *heap, struct file *file,
 			     poll_table *wait);
 void refstore_event_ring_free(struct refstore_heap *heap);
 
-/**
- * struct refstore_ioctl_txn - state of a command that commits only once
- *	its results reached userspace (see ioctl.c)
- * @to_free: objects to free after the heap's lock is dropped
- * @unreachable: GC_COLLECT: what the scan found
- * @res: GC_COLLECT: the scan's result
- * @start: GC_COLLECT: when it started
- * @handles: GC_GARBAGE: the handles it made
- * @nr_handles: GC_GARBAGE: how many
- */
-struct refstore_ioctl_txn {
-	struct list_head to_free;
-	struct list_head unreachable;
-	struct refstore_collect_result res;
-	u64 start;
-	u32 *handles;
-	u32 nr_handles;
-};
-
 /* gc.c */
 extern bool refstore_gc_auto;
 u64 refstore_gc_begin(struct refstore_heap *heap, u32 generation,
@@ -277,56 +263,64 @@ void refstore_gc_maybe_kick(struct refstore_heap *heap);
 int refstore_heap_collect(struct refstore_heap *heap, u32 generation,
 			  struct refstore_collect_result *res);
 void refstore_gc_collect_all(void);
+
+/**
+ * struct refstore_gc_run - a collection staged by refstore_gc_scan()
+ * @res: what the scan found
+ * @unreachable: the objects found unreachable
+ * @start: when the collection started, ns
+ */
+struct refstore_gc_run {
+	struct refstore_collect_result res;
+	struct list_head unreachable;
+	u64 start;
+};
+
+int refstore_gc_scan(struct refstore_heap *heap, u32 generation,
+		     struct refstore_gc_run *run);
+void refstore_gc_finish(struct refstore_heap *heap,
+			struct refstore_gc_run *run, bool commit);
 void refstore_gc_debugfs_show(struct seq_file *m);
 void refstore_gc_debugfs_init(struct dentry *root);
 
-/* gc_ioctl.c: one-phase commands */
-int refstore_ioc_gc_isenabled(struct refstore_heap *heap, void *arg);
-int refstore_ioc_gc_set_threshold(struct refstore_heap *heap, void *arg);
-int refstore_ioc_gc_get_threshold(struct refstore_heap *heap, void *arg);
-int refstore_ioc_gc_get_count(struct refstore_heap *heap, void *arg);
-int refstore_ioc_gc_get_stats(struct refstore_heap *heap, void *arg);
-int refstore_ioc_gc_get_freeze_count(struct refstore_heap *heap, void *arg);
-int refstore_ioc_gc_set_debug(struct refstore_heap *heap, void *arg);
-int refstore_ioc_gc_get_debug(struct refstore_heap *heap, void *arg);
+/**
+ * struct refstore_ucmd - one ioctl call being handled
+ * @heap: the heap of the file the call was made on
+ * @ubuffer: the caller's structure
+ * @user_size: the caller's size of it (its @size member)
+ * @cmd: the structure, copied in and zero-extended to the module's size
+ */
+struct refstore_ucmd {
+	struct refstore_heap *heap;
+	void __user *ubuffer;
+	u32 user_size;
+	void *cmd;
+};
 
-/* gc_ioctl.c: two-phase commands, called with heap->lock held */
-int refstore_gc_collect_prepare(struct refstore_heap *heap, void *arg,
-				struct refstore_ioctl_txn *txn);
-void refstore_gc_collect_finish(struct refstore_heap *heap, void *arg,
-				struct refstore_ioctl_txn *txn, bool commit);
-int refstore_gc_enable_prepare(struct refstore_heap *heap, void *arg,
-			       struct refstore_ioctl_txn *txn);
-void refstore_gc_enable_finish(struct refstore_heap *heap, void *arg,
-			       struct refstore_ioctl_txn *txn, bool commit);
-int refstore_gc_disable_prepare(struct refstore_heap *heap, void *arg,
-				struct refstore_ioctl_txn *txn);
-void refstore_gc_disable_finish(struct refstore_heap *heap, void *arg,
-				struct refstore_ioctl_txn *txn, bool commit);
-int refstore_gc_freeze_prepare(struct refstore_heap *heap, void *arg,
-			       struct refstore_ioctl_txn *txn);
-void refstore_gc_freeze_finish(struct refstore_heap *heap, void *arg,
-			       struct refstore_ioctl_txn *txn, bool commit);
-int refstore_gc_unfreeze_prepare(struct refstore_heap *heap, void *arg,
-				 struct refstore_ioctl_txn *txn);
-void refstore_gc_unfreeze_finish(struct refstore_heap *heap, void *arg,
-				 struct refstore_ioctl_txn *txn, bool commit);
-int refstore_gc_clear_garbage_prepare(struct refstore_heap *heap, void *arg,
-				      struct refstore_ioctl_txn *txn);
-void refstore_gc_clear_garbage_finish(struct refstore_heap *heap, void *arg,
-				      struct refstore_ioctl_txn *txn,
-				      bool commit);
-int refstore_gc_garbage_prepare(struct refstore_heap *heap, void *arg,
-				struct refstore_ioctl_txn *txn);
-void refstore_gc_garbage_finish(struct refstore_heap *heap, void *arg,
-				struct refstore_ioctl_txn *txn, bool commit);
+/* ioctl.c */
+long refstore_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+int refstore_respond(struct refstore_ucmd *ucmd, size_t cmd_len);
+
+/* gc_ioctl.c */
+int refstore_ioc_gc_collect(struct refstore_ucmd *ucmd);
+int refstore_ioc_gc_enable(struct refstore_ucmd *ucmd);
+int refstore_ioc_gc_disable(struct refstore_ucmd *ucmd);
+int refstore_ioc_gc_isenabled(struct refstore_ucmd *ucmd);
+int refstore_ioc_gc_set_threshold(struct refstore_ucmd *ucmd);
+int refstore_ioc_gc_get_threshold(struct refstore_ucmd *ucmd);
+int refstore_ioc_gc_get_count(struct refstore_ucmd *ucmd);
+int refstore_ioc_gc_get_stats(struct refstore_ucmd *ucmd);
+int refstore_ioc_gc_freeze(struct refstore_ucmd *ucmd);
+int refstore_ioc_gc_unfreeze(struct refstore_ucmd *ucmd);
+int refstore_ioc_gc_get_freeze_count(struct refstore_ucmd *ucmd);
+int refstore_ioc_gc_set_debug(struct refstore_ucmd *ucmd);
+int refstore_ioc_gc_get_debug(struct refstore_ucmd *ucmd);
+int refstore_ioc_gc_garbage(struct refstore_ucmd *ucmd);
+int refstore_ioc_gc_clear_garbage(struct refstore_ucmd *ucmd);
 
 /* fault.c */
 bool refstore_fault(void);
 void refstore_fault_debugfs_init(struct dentry *root);
-
-/* ioctl.c */
-long refstore_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 /* debugfs.c */
 void refstore_debugfs_init(void);

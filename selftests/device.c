@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "common.h"
 
@@ -100,6 +101,53 @@ TEST_F(heap, foreign_magic_enotty)
 			    _IOWR(REFSTORE_IOC_MAGIC + 1, 0x00,
 				  struct refstore_version), &v));
 	EXPECT_EQ(ENOTTY, errno);
+}
+
+/* The direction bits are part of the command: _IOR of VERSION is not it. */
+TEST_F(heap, wrong_direction_enotty)
+{
+	struct refstore_version v = { .size = sizeof(v) };
+
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd,
+			    _IOR(REFSTORE_IOC_MAGIC, 0x00,
+				 struct refstore_version), &v));
+	EXPECT_EQ(ENOTTY, errno);
+}
+
+/* The size bits are not: the size member says how long the structure is. */
+TEST_F(heap, other_size_bits_ok)
+{
+	struct version_plus vp = { .v.size = sizeof(vp.v) };
+
+	ASSERT_EQ(0, ioctl(self->fd,
+			   _IOWR(REFSTORE_IOC_MAGIC, 0x00, struct version_plus),
+			   &vp));
+	EXPECT_EQ(REFSTORE_UAPI_VERSION, vp.v.version);
+}
+
+/*
+ * A structure larger than a page is refused before its tail is read, even
+ * if the tail is all zero (like clone3 and openat2).
+ */
+TEST_F(heap, size_over_page_e2big)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct refstore_version *v;
+	void *two;
+
+	two = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, two);
+	v = two;
+	v->size = page + 1;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, REFSTORE_IOC_VERSION, v));
+	EXPECT_EQ(E2BIG, errno);
+	/* A page exactly is still read (and its zero tail accepted). */
+	v->size = page;
+	EXPECT_EQ(0, ioctl(self->fd, REFSTORE_IOC_VERSION, v));
+	munmap(two, 2 * page);
 }
 
 TEST_F(heap, null_arg_efault)

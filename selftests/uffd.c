@@ -5,6 +5,10 @@
  * while other threads keep using the same heap.  The page fault is held
  * until the test resolves it, so the window is as wide as we like.
  *
+ * The uffd_wp tests hold a command's copy-out in a write-protect fault
+ * instead, then make it fail, to show a failed answer takes back only what
+ * the call made.
+ *
  * Skipped on kernels without userfaultfd (CONFIG_USERFAULTFD); every kernel
  * the suite runs on has it.
  */
@@ -228,6 +232,158 @@ TEST_F(uffd, event_read_fault_does_not_stall_heap)
 	EXPECT_EQ(1, self->ret);
 	EXPECT_EQ(id, ev->id);
 	EXPECT_EQ(0xc0ffee, ev->cookie);
+}
+
+/*
+ * A new handle is not the caller's until the call's answer reached it: the
+ * answer of a CREATE is written to a write-protected page, so the copy-out
+ * faults and is held; meanwhile another thread works on the heap; then the
+ * page is unmapped and the fault released, so the copy-out fails with
+ * EFAULT and the CREATE must leave no trace.
+ */
+FIXTURE(uffd_wp) {
+	int fd;
+	int uffd;
+	long page_size;
+	void *page;		/* mapped, populated, write-protected */
+	struct refstore_create *create;	/* on the page */
+	uint32_t h;		/* the heap's only object before the test */
+	long ret;		/* the held CREATE's result */
+	int err;		/* and its errno */
+};
+
+FIXTURE_SETUP(uffd_wp)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_WP };
+	struct uffdio_writeprotect wp = { .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+	int uffd_errno;
+
+	self->uffd = -1;
+	self->page = MAP_FAILED;
+	self->fd = rs_open(0);
+	ASSERT_LE(0, self->fd);
+	self->h = CREATE(self->fd, 0, 1);
+	self->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	uffd_errno = self->uffd < 0 ? errno : 0;
+	if (uffd_errno == ENOSYS || uffd_errno == EPERM)
+		SKIP(return, "userfaultfd: %s", strerror(uffd_errno));
+	ASSERT_LE(0, self->uffd);
+	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_API, &api));
+
+	self->page_size = sysconf(_SC_PAGESIZE);
+	self->page = mmap(NULL, self->page_size, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->page);
+	/* The CREATE's arguments are written before the page is protected. */
+	self->create = self->page;
+	*self->create = (struct refstore_create){
+		.size = sizeof(*self->create), .nslots = 1,
+	};
+	reg.range.start = (unsigned long)self->page;
+	reg.range.len = self->page_size;
+	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_REGISTER, &reg));
+	wp.range = reg.range;
+	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_WRITEPROTECT, &wp));
+}
+
+FIXTURE_TEARDOWN(uffd_wp)
+{
+	if (self->page != MAP_FAILED)
+		munmap(self->page, self->page_size);
+	if (self->uffd >= 0)
+		close(self->uffd);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+static void *held_create(void *arg)
+{
+	FIXTURE_DATA(uffd_wp) *self = arg;
+
+	self->ret = ioctl(self->fd, REFSTORE_IOC_CREATE, self->create);
+	self->err = errno;
+	return NULL;
+}
+
+/* Start the CREATE and wait until its copy-out is held in the fault. */
+static int start_held_create(FIXTURE_DATA(uffd_wp) *self, pthread_t *t)
+{
+	struct pollfd p = { .fd = self->uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	if (pthread_create(t, NULL, held_create, self))
+		return -1;
+	if (poll(&p, 1, OTHER_CALL_MS) != 1 ||
+	    read(self->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+	    msg.event != UFFD_EVENT_PAGEFAULT ||
+	    !(msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP))
+		return -1;
+	return 0;
+}
+
+/* Unmap the page and release the fault: the copy-out fails. */
+static int fail_held_create(FIXTURE_DATA(uffd_wp) *self, pthread_t t)
+{
+	struct uffdio_range range = {
+		.start = (unsigned long)self->page, .len = self->page_size,
+	};
+
+	if (munmap(self->page, self->page_size))
+		return -1;
+	self->page = MAP_FAILED;
+	if (ioctl(self->uffd, UFFDIO_WAKE, &range))
+		return -1;
+	return pthread_join(t, NULL);
+}
+
+TEST_F(uffd_wp, create_copyout_fault_leaves_other_handles)
+{
+	struct refstore_heap_stats st;
+	struct refstore_info info;
+	uint32_t unseen = self->h + 1, x;
+	pthread_t t;
+
+	ASSERT_EQ(0, start_held_create(self, &t));
+	/*
+	 * The held CREATE's handle number is the next free one; until its
+	 * caller has it, it names nothing another thread can close, and it
+	 * is not handed out again.
+	 */
+	EXPECT_EQ(-ENOENT, rs_close(self->fd, unseen));
+	x = CREATE(self->fd, 0, 0);
+	EXPECT_NE(unseen, x);
+	ASSERT_EQ(0, fail_held_create(self, t));
+	EXPECT_EQ(-1, self->ret);
+	EXPECT_EQ(EFAULT, self->err);
+
+	/* Taking the CREATE back closed nothing of anyone else's. */
+	EXPECT_EQ(0, rs_info(self->fd, x, &info));
+	EXPECT_EQ(0, rs_info(self->fd, self->h, &info));
+	ASSERT_EQ(0, rs_heap_stats(self->fd, &st));
+	EXPECT_EQ(2, st.objects);
+	EXPECT_EQ(2, st.handles);
+	EXPECT_EQ(2, st.created);
+	EXPECT_EQ(0, st.freed);
+}
+
+TEST_F(uffd_wp, create_copyout_fault_leaves_freeze_count)
+{
+	struct refstore_gc_value v = { .size = sizeof(v) };
+	struct refstore_heap_stats st;
+	pthread_t t;
+
+	ASSERT_EQ(0, start_held_create(self, &t));
+	/* gc.freeze() while the CREATE is held: it sees one object. */
+	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_GC_FREEZE, &v));
+	ASSERT_EQ(0, fail_held_create(self, t));
+	EXPECT_EQ(EFAULT, self->err);
+
+	v.value = 0;
+	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_GC_GET_FREEZE_COUNT, &v));
+	EXPECT_EQ(1, v.value);
+	ASSERT_EQ(0, rs_heap_stats(self->fd, &st));
+	EXPECT_EQ(1, st.objects);
 }
 
 TEST_HARNESS_MAIN

@@ -221,11 +221,13 @@ static void demo_manual_gc(int heap)
 	uint64_t n, total = 0, was;
 
 	printf("== (e) manual garbage collection ==\n");
-	if (bad(rs_gc_value(heap, REFSTORE_IOC_GC_DISABLE, 0, &was),
+	if (bad(rs_gc_value(heap, REFSTORE_IOC_GC_ISENABLED, 0, &was),
+		"GC_ISENABLED") ||
+	    bad(rs_gc_value(heap, REFSTORE_IOC_GC_DISABLE, 0, NULL),
 		"GC_DISABLE"))
 		return;
-	printf(">>> gc.disable()   (automatic collection was %s)\n",
-	       was ? "on" : "off");
+	printf(">>> gc.isenabled()\n    %s\n>>> gc.disable()\n",
+	       was ? "True" : "False");
 	if (bad(rs_create(heap, 0, 1, 0, 0, 0, &a, NULL), "CREATE") ||
 	    bad(rs_create(heap, 0, 1, 0, 0, 0, &b, NULL), "CREATE") ||
 	    bad(rs_create(heap, 0, 1, 0, 0, 0, &c, NULL), "CREATE"))

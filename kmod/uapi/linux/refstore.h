@@ -25,17 +25,23 @@
  * against an older header passes a smaller size and the new fields read as
  * zero; a caller built against a newer header passes a larger size and the
  * call fails with E2BIG unless every byte the kernel does not know is zero.
+ * ``size`` may not exceed the page size (E2BIG).
  * Output fields are written back only up to the caller's size; commands
- * that only take input (CLOSE, SET_SLOT, WRITE, SET_LIMITS,
+ * that only take input (CLOSE, SET_SLOT, WRITE, READ, SET_LIMITS,
+ * GC_ENABLE, GC_DISABLE, GC_FREEZE, GC_UNFREEZE, GC_CLEAR_GARBAGE,
  * GC_SET_THRESHOLD, GC_SET_DEBUG) write nothing back. A command whose
  * results cannot be written back fails with EFAULT and has changed
- * nothing: a new handle it made is closed again, and the collector
- * commands (GC_COLLECT, GC_ENABLE, GC_DISABLE, GC_FREEZE, GC_UNFREEZE,
- * GC_GARBAGE, GC_CLEAR_GARBAGE) commit only once their results are out.
+ * nothing: a handle it made is published only once the caller has its
+ * number (until then no other call can see, close or be given it), and
+ * GC_COLLECT and GC_GARBAGE commit only once their results are out. No
+ * command touches the caller's memory while it holds the heap's lock, so a
+ * slow or stalled page fault in one call never stalls another.
  *
- * The command number is ``_IOWR(REFSTORE_IOC_MAGIC, nr, struct)``; the driver
- * dispatches on the magic and ``nr`` only, the ``size`` member is
- * authoritative for the length of the structure.
+ * The command number is ``_IOWR(REFSTORE_IOC_MAGIC, nr, struct)``. The
+ * driver checks its direction, magic and ``nr`` (ENOTTY if they do not
+ * name a command) but not its size bits: the ``size`` member is
+ * authoritative for the length of the structure, so a caller built against
+ * a newer header, whose command numbers encode a larger size, still works.
  *
  * Fields named ``__reserved*`` and every flag bit not defined here must be
  * zero. Handles are positive integers local to one heap; 0 is never a valid
@@ -49,7 +55,7 @@
  *   an unknown flag is set, a reserved field is not zero, or a field is out
  *   of its documented range.
  * - E2BIG: ``size`` is larger than the structure the kernel knows and the
- *   extra bytes are not all zero.
+ *   extra bytes are not all zero, or larger than the page size.
  * - ENOENT: a handle does not name anything in this heap.
  * - EBADSLT: a weak handle was passed where a strong one is required, or a
  *   strong handle where a weak one is required.
@@ -477,22 +483,25 @@ struct refstore_gc_collect {
  * @flags: must be 0
  * @value: see each command
  *
- * - REFSTORE_IOC_GC_ENABLE, _DISABLE: in: must be 0; out: 1 if automatic
- *   collection was enabled before the call (gc.enable(), gc.disable()).
+ * - REFSTORE_IOC_GC_ENABLE, _DISABLE: in: must be 0; nothing is written
+ *   back, as gc.enable() and gc.disable() return None.
  * - REFSTORE_IOC_GC_ISENABLED: out: 1 if enabled (gc.isenabled()).
  * - REFSTORE_IOC_GC_SET_DEBUG: in: REFSTORE_GC_DEBUG_* (gc.set_debug());
  *   EINVAL for unknown bits.
  * - REFSTORE_IOC_GC_GET_DEBUG: out: the debug flags (gc.get_debug()).
- * - REFSTORE_IOC_GC_FREEZE: out: objects in the permanent generation
- *   (gc.freeze()).
- * - REFSTORE_IOC_GC_UNFREEZE: out: objects moved back to generation 2
- *   (gc.unfreeze()); they are examined by the next full collection.
+ * - REFSTORE_IOC_GC_FREEZE: moves every tracked object into the permanent
+ *   generation (gc.freeze()); nothing is written back.
+ * - REFSTORE_IOC_GC_UNFREEZE: moves the permanent generation back to
+ *   generation 2 (gc.unfreeze()); they are examined by the next full
+ *   collection. Nothing is written back.
  * - REFSTORE_IOC_GC_GET_FREEZE_COUNT: out: gc.get_freeze_count().
- * - REFSTORE_IOC_GC_CLEAR_GARBAGE: out: objects dropped from the garbage
- *   list (``del gc.garbage[:]``); they are examined again by the next full
- *   collection.
+ * - REFSTORE_IOC_GC_CLEAR_GARBAGE: empties the garbage list
+ *   (``del gc.garbage[:]``); its objects are examined again by the next full
+ *   collection. Nothing is written back.
  *
  * For every command but SET_DEBUG, @value must be 0 on input (EINVAL).
+ * The state the input-only commands change is read back with GC_ISENABLED,
+ * GC_GET_FREEZE_COUNT and GC_GET_STATS.garbage.
  */
 struct refstore_gc_value {
 	__u32 size;
