@@ -32,7 +32,6 @@ static const char *const refstore_obj_cache_names[REFSTORE_OBJ_NR_CACHES] = {
 };
 
 static struct kmem_cache *refstore_obj_caches[REFSTORE_OBJ_NR_CACHES];
-static atomic64_t refstore_next_id = ATOMIC64_INIT(0);
 
 void refstore_obj_cache_exit(void)
 {
@@ -198,7 +197,7 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 	obj->payload_size = args->payload_size;
 	obj->nslots = args->nslots;
 	obj->tag = args->tag;
-	obj->id = atomic64_inc_return(&refstore_next_id);
+	obj->id = ++heap->last_obj_id;
 	if (obj->flags & REFSTORE_OF_NOTIFY)
 		*(u64 *)((u8 *)obj->ext + refstore_obj_cookie_offset(obj)) =
 			args->cookie;

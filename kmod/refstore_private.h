@@ -93,6 +93,9 @@ struct refstore_creator {
  * @nr_weak: weak handles
  * @created: objects ever created
  * @freed: objects ever freed
+ * @last_obj_id: the id given to the heap's newest object; ids are per
+ *	heap, so they tell nothing of other heaps, and dense, so tables keyed
+ *	by them (@weak_lists) stay small
  * @ev_lock: protects the @ev_* fields; nests inside @lock
  * @ev_read_lock: serialises readers, so the head only moves in one place
  * @ev_wait: readers and pollers wait here for events
@@ -131,6 +134,7 @@ struct refstore_heap {
 	u64 nr_weak;
 	u64 created;
 	u64 freed;
+	u64 last_obj_id;
 
 	spinlock_t ev_lock; /* the ev_* fields */
 	struct mutex ev_read_lock; /* one reader retires events at a time */

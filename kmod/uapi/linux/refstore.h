@@ -126,7 +126,9 @@ struct refstore_version {
  *	must be 0 without it
  * @handle: out: a new strong handle to the object
  * @__reserved: must be 0
- * @id: out: the object's id, unique for the lifetime of the module
+ * @id: out: the object's id: unique in its heap and never reused there;
+ *	ids of different heaps are unrelated (a heap's ids count only its
+ *	own objects, from 1)
  *
  * Creates an object with a reference count of one, held by @handle.
  *
