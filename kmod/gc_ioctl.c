@@ -23,25 +23,18 @@ int refstore_gc_collect_prepare(struct refstore_heap *heap, void *arg,
 
 	if (c->flags || c->__reserved || c->generation > REFSTORE_GEN_OLDEST)
 		return -EINVAL;
-	txn->start = refstore_gc_begin(heap, c->generation, false);
-	refstore_collect_scan(&heap->graph, c->generation, &txn->res,
-			      &txn->unreachable);
-	c->unreachable = txn->res.unreachable;
-	c->uncollectable = txn->res.uncollectable;
-	c->examined = txn->res.examined;
+	refstore_gc_scan_locked(heap, c->generation, false, &txn->run);
+	c->unreachable = txn->run.res.unreachable;
+	c->uncollectable = txn->run.res.uncollectable;
+	c->examined = txn->run.res.examined;
 	return 0;
 }
 
 void refstore_gc_collect_finish(struct refstore_heap *heap, void *arg,
 				struct refstore_ioctl_txn *txn, bool commit)
 {
-	if (!commit) {
-		refstore_collect_cancel(&heap->graph, &txn->unreachable);
-		return;
-	}
-	refstore_collect_finish(&heap->graph, &txn->res, &txn->unreachable,
-				&txn->to_free);
-	refstore_gc_end(heap, &txn->res, txn->start, false);
+	refstore_gc_finish_locked(heap, &txn->run, commit);
+	list_splice_tail_init(&txn->run.to_free, &txn->to_free);
 }
 
 /* The GC_* value commands: flags and value must be 0 on input. */

@@ -458,9 +458,7 @@ static int refstore_ioc_set_limits(struct refstore_heap *heap, void *arg)
 	hl->max_payload = payload;
 	hl->max_slots = slots;
 	hl->max_handles = handles;
-	spin_lock(&heap->ev_lock);
-	hl->max_events = events;
-	spin_unlock(&heap->ev_lock);
+	refstore_event_set_max(heap, events);
 out_unlock:
 	mutex_unlock(&heap->lock);
 	return ret;
@@ -469,6 +467,7 @@ out_unlock:
 static int refstore_ioc_heap_stats(struct refstore_heap *heap, void *arg)
 {
 	struct refstore_heap_stats *s = arg;
+	struct refstore_event_counts ev;
 
 	if (s->flags || s->__reserved)
 		return -EINVAL;
@@ -481,11 +480,10 @@ static int refstore_ioc_heap_stats(struct refstore_heap *heap, void *arg)
 	s->weak_handles = heap->nr_weak;
 	s->created = heap->created;
 	s->freed = heap->freed;
-	spin_lock(&heap->ev_lock);
-	s->events_queued = heap->ev_queued;
-	s->events_dropped = heap->ev_dropped;
-	s->events_pending = heap->ev_count + (heap->ev_lost ? 1 : 0);
-	spin_unlock(&heap->ev_lock);
+	refstore_event_counts(heap, &ev);
+	s->events_queued = ev.queued;
+	s->events_dropped = ev.dropped;
+	s->events_pending = ev.pending;
 	mutex_unlock(&heap->lock);
 	return 0;
 }
@@ -611,7 +609,6 @@ static int refstore_ioctl_txn(struct refstore_heap *heap,
 {
 	struct refstore_ioctl_txn txn = {
 		.to_free = LIST_HEAD_INIT(txn.to_free),
-		.unreachable = LIST_HEAD_INIT(txn.unreachable),
 	};
 	bool copied;
 	int ret;
