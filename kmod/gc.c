@@ -435,6 +435,12 @@ static void refstore_gc_drain(void)
 	}
 }
 
+/* The thread's retry wait: a new kick since @kicks, or stop. */
+static bool refstore_gc_kicked_since(unsigned long kicks)
+{
+	return READ_ONCE(refstore_gc_kicks) != kicks || kthread_should_stop();
+}
+
 static int refstore_gc_thread(void *unused)
 {
 	unsigned int nbusy;
@@ -458,9 +464,8 @@ static int refstore_gc_thread(void *unused)
 		/* Only busy heaps left: wait for a kick, or retry soon. */
 		if (nbusy && !progress)
 			wait_event_freezable_timeout(refstore_gc_wait,
-				READ_ONCE(refstore_gc_kicks) != kicks ||
-				kthread_should_stop(),
-				msecs_to_jiffies(REFSTORE_GC_RETRY_MS));
+						     refstore_gc_kicked_since(kicks),
+						     msecs_to_jiffies(REFSTORE_GC_RETRY_MS));
 	}
 	refstore_gc_drain();
 	return 0;

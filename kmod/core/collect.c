@@ -370,17 +370,6 @@ void refstore_free_list(struct refstore_graph *graph, struct list_head *to_free)
 	}
 }
 
-/**
- * refstore_freeze() - move every live object to the permanent generation
- * @graph: the graph
- *
- * Frozen objects are never examined, never suspects, never collected:
- * whatever they reference stays alive. New objects start in generation 0.
- * Survivors parked in a staged collection are frozen too; the garbage it
- * found is not.
- *
- * Return: objects now frozen.
- */
 static void refstore_freeze_list(struct refstore_graph *graph,
 				 struct list_head *list)
 {
@@ -396,6 +385,17 @@ static void refstore_freeze_list(struct refstore_graph *graph,
 	}
 }
 
+/**
+ * refstore_freeze() - move every live object to the permanent generation
+ * @graph: the graph
+ *
+ * Frozen objects are never examined, never suspects, never collected:
+ * whatever they reference stays alive. New objects start in generation 0.
+ * Survivors parked in a staged collection are frozen too; the garbage it
+ * found is not.
+ *
+ * Return: objects now frozen.
+ */
 u64 refstore_freeze(struct refstore_graph *graph)
 {
 	struct refstore_collection *c;
