@@ -34,7 +34,8 @@ endif
 # Kernels `make check` runs the suite on.
 CHECK_KERNELS ?= 6.1 6.12
 
-KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h kmod/uapi/linux/*.h) kmod/Kbuild Kbuild
+KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h kmod/core/*.[ch] kmod/env/*.h \
+	kmod/uapi/linux/*.h) kmod/Kbuild Kbuild
 
 # ---- userspace: library, CLI, selftests (static: the VM has no libc) ----
 CC ?= gcc

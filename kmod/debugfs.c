@@ -7,16 +7,21 @@
  *   control                write a verb: "collect" (full collection of
  *                          every heap), "collect=<heap-id>", "gc=on",
  *                          "gc=off" (automatic collection everywhere)
- *   fail_nth               the module's own fault injection, see fault.c
- *   gc_delay_ms            test knob: stretch automatic collections, gc.c
+ *   fail_nth               test knob: the module's own fault injection,
+ *                          see fault.c
+ *   gc_park, gc_idle, gc_delay_ms
+ *                          test knobs of the collector thread, see gc.c
+ *                          (the test knobs exist only with test_knobs=1)
  *   heaps/<id>/stats       one heap's counters, limits and owner
  *   heaps/<id>/objects     one line per live object of the heap
  *   heaps/<id>/gc          the heap's collector state, gc.get_stats() shape
  *   heaps/<id>/garbage     ids of the objects on the heap's garbage list
  *
  * Root only (debugfs' default mode); it is the one view across heaps.
- * A heap's directory is removed before the heap is freed, and
- * debugfs_remove_recursive() waits for readers already inside its files.
+ * main.c adds a heap's directory after creating the heap and removes it
+ * before destroying it; debugfs_remove_recursive() waits for readers
+ * already inside its files. A reader waiting for a heap's lock can be
+ * killed.
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -51,9 +56,11 @@ static int refstore_heap_stats_show(struct seq_file *m, void *v)
 {
 	struct refstore_heap *heap = m->private;
 	const struct refstore_obj_limits *l = &heap->limits;
-	u32 pending = refstore_events_pending(heap);
+	struct refstore_event_counts ev;
 
-	mutex_lock(&heap->lock);
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	refstore_event_counts(heap, &ev);
 	seq_printf(m, "id: %llu\n", heap->id);
 	seq_printf(m, "owner_pid: %d\n", heap->owner_pid);
 	seq_printf(m, "owner_comm: %s\n", heap->owner_comm);
@@ -63,11 +70,9 @@ static int refstore_heap_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "weak_handles: %llu\n", heap->nr_weak);
 	seq_printf(m, "created: %llu\n", heap->created);
 	seq_printf(m, "freed: %llu\n", heap->freed);
-	spin_lock(&heap->ev_lock);
-	seq_printf(m, "events_queued: %llu\n", heap->ev_queued);
-	seq_printf(m, "events_dropped: %llu\n", heap->ev_dropped);
-	spin_unlock(&heap->ev_lock);
-	seq_printf(m, "events_pending: %u\n", pending);
+	seq_printf(m, "events_queued: %llu\n", ev.queued);
+	seq_printf(m, "events_dropped: %llu\n", ev.dropped);
+	seq_printf(m, "events_pending: %u\n", ev.pending);
 	seq_printf(m, "max_objects: %llu\n", l->max_objects);
 	seq_printf(m, "max_bytes: %llu\n", l->max_bytes);
 	seq_printf(m, "max_payload: %u\n", l->max_payload);
@@ -108,7 +113,8 @@ static int refstore_heap_objects_show(struct seq_file *m, void *v)
 	u64 shown = 0;
 
 	seq_puts(m, "id refcount size slots tag gen creator_pid creator_comm\n");
-	mutex_lock(&heap->lock);
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
 	if (refstore_objects_show_list(m, heap, &heap->graph.objects, &shown) &&
 	    refstore_objects_show_list(m, heap, &heap->graph.suspects, &shown))
 		refstore_objects_show_list(m, heap, &heap->graph.garbage, &shown);
@@ -130,7 +136,8 @@ static int refstore_heap_gc_show(struct seq_file *m, void *v)
 	struct refstore_graph *g = &heap->graph;
 	int i;
 
-	mutex_lock(&heap->lock);
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
 	seq_printf(m, "enabled: %d\n", g->enabled);
 	seq_printf(m, "debug: %#x\n", g->debug);
 	seq_printf(m, "threshold: %u %u %u\n", g->threshold[0],
@@ -167,7 +174,8 @@ static int refstore_heap_garbage_show(struct seq_file *m, void *v)
 	struct refstore_heap *heap = m->private;
 	struct refstore_obj *obj;
 
-	mutex_lock(&heap->lock);
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
 	list_for_each_entry(obj, &heap->graph.garbage, node)
 		seq_printf(m, "%llu\n", obj->id);
 	mutex_unlock(&heap->lock);
@@ -178,17 +186,13 @@ DEFINE_SHOW_ATTRIBUTE(refstore_heap_garbage);
 /* Run "collect=<id>": a full collection of one heap. */
 static int refstore_control_collect_one(u64 id)
 {
-	struct refstore_collect_result res;
 	struct refstore_heap *heap;
 	int ret;
 
-	heap = refstore_heap_get_next(id - 1, false);
-	if (!heap || heap->id != id) {
-		if (heap)
-			refstore_heap_put(heap);
+	heap = refstore_heap_get(id);
+	if (!heap)
 		return -ENOENT;
-	}
-	ret = refstore_heap_collect(heap, REFSTORE_GEN_OLDEST, &res);
+	ret = refstore_gc_collect(heap, REFSTORE_GEN_OLDEST, NULL);
 	refstore_heap_put(heap);
 	return ret;
 }
@@ -209,11 +213,11 @@ static ssize_t refstore_control_write(struct file *file,
 	verb = strim(buf);
 
 	if (!strcmp(verb, "collect")) {
-		refstore_gc_collect_all();
+		ret = refstore_gc_collect_all();
 	} else if (!strncmp(verb, "collect=", 8)) {
 		ret = kstrtou64(verb + 8, 10, &id);
 		if (!ret)
-			ret = id ? refstore_control_collect_one(id) : -ENOENT;
+			ret = refstore_control_collect_one(id);
 	} else if (!strcmp(verb, "gc=on")) {
 		WRITE_ONCE(refstore_gc_auto, true);
 	} else if (!strcmp(verb, "gc=off")) {
@@ -244,7 +248,12 @@ static const struct file_operations refstore_control_fops = {
 	.release = single_release,
 };
 
-void refstore_debugfs_init(void)
+/**
+ * refstore_debugfs_init() - create the module's debugfs directory
+ *
+ * Return: the directory, for the test knobs main.c adds.
+ */
+struct dentry *refstore_debugfs_init(void)
 {
 	refstore_debugfs_root = debugfs_create_dir("refstore", NULL);
 	debugfs_create_file("stats", 0444, refstore_debugfs_root, NULL,
@@ -253,10 +262,9 @@ void refstore_debugfs_init(void)
 			    &refstore_gc_fops);
 	debugfs_create_file("control", 0600, refstore_debugfs_root, NULL,
 			    &refstore_control_fops);
-	refstore_fault_debugfs_init(refstore_debugfs_root);
-	refstore_gc_debugfs_init(refstore_debugfs_root);
 	refstore_debugfs_heaps = debugfs_create_dir("heaps",
 						    refstore_debugfs_root);
+	return refstore_debugfs_root;
 }
 
 void refstore_debugfs_exit(void)

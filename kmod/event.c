@@ -23,6 +23,17 @@
 #define REFSTORE_EV_BATCH 16
 
 /**
+ * refstore_event_init() - a new heap's event state: no ring yet
+ * @heap: the heap being created
+ */
+void refstore_event_init(struct refstore_heap *heap)
+{
+	spin_lock_init(&heap->ev_lock);
+	mutex_init(&heap->ev_read_lock);
+	init_waitqueue_head(&heap->ev_wait);
+}
+
+/**
  * refstore_event_ring_alloc() - make sure the heap can queue events
  * @heap: the heap, locked
  *
@@ -54,6 +65,34 @@ void refstore_event_ring_free(struct refstore_heap *heap)
 {
 	kvfree(heap->ev_ring);
 	heap->ev_ring = NULL;
+}
+
+/**
+ * refstore_event_set_max() - lower the heap's bound on queued events
+ * @heap: the heap, locked
+ * @max_events: the new heap->limits.max_events
+ */
+void refstore_event_set_max(struct refstore_heap *heap, u32 max_events)
+{
+	lockdep_assert_held(&heap->lock);
+	spin_lock(&heap->ev_lock);
+	heap->limits.max_events = max_events;
+	spin_unlock(&heap->ev_lock);
+}
+
+/**
+ * refstore_event_counts() - the heap's event counters, consistent
+ * @heap: the heap
+ * @c: out: the counters
+ */
+void refstore_event_counts(struct refstore_heap *heap,
+			   struct refstore_event_counts *c)
+{
+	spin_lock(&heap->ev_lock);
+	c->queued = heap->ev_queued;
+	c->dropped = heap->ev_dropped;
+	c->pending = heap->ev_count + (heap->ev_lost ? 1 : 0);
+	spin_unlock(&heap->ev_lock);
 }
 
 /**

@@ -1,16 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * refstore collector thread: one kthread, "refstore_gc", for the module.
+ * refstore collections: the one way a heap is collected, and the collector
+ * thread, "refstore_gc", one for the module.
  *
- * It sleeps until a heap asks for a collection: CREATE (and the threshold
- * and enable controls) call refstore_gc_maybe_kick(), which, if generation
- * 0's count is over its threshold, marks the heap pending and wakes the
- * thread. The thread takes a reference to each pending heap in turn (so a
- * heap whose file is released meanwhile stays valid; its objects are gone
- * and heap->dead tells so), collects the generation that is due under the
- * heap's lock, and frees the garbage after dropping it. Heaps are
- * collected one at a time, each under its own lock only: calls on other
- * heaps never wait for a collection.
+ * Every collection of a heap goes through refstore_gc_scan_locked() and
+ * refstore_gc_finish_locked(): the core's scan, then its commit or abort,
+ * with the gc_start and gc_end tracepoints always paired (gc_end says
+ * whether the collection was aborted) and the pause accounted. Callers:
+ *  - refstore_gc_collect(): lock, scan, commit, unlock, free. debugfs
+ *    "collect" and "collect=<id>" use it.
+ *  - refstore_gc_scan() and refstore_gc_finish(): the same split at the
+ *    lock, for GC_COLLECT, which copies the result to userspace between
+ *    them and commits only if that worked.
+ *  - the collector thread, below.
+ *
+ * The thread sleeps until a heap asks for a collection: CREATE (and the
+ * threshold and enable controls) call refstore_gc_maybe_kick(), which, if
+ * generation 0's count is over its threshold, queues the heap, with a
+ * reference, on a FIFO and wakes the thread. The thread dequeues heaps one
+ * by one, keeping the queue's reference (so a heap whose file is released
+ * meanwhile stays valid; its objects are gone and heap->dead tells so). It
+ * never sleeps on a heap's lock: a heap whose lock is taken is set aside
+ * and queued again after the others; if only such heaps are left, the
+ * thread waits for the next kick or REFSTORE_GC_RETRY_MS. It collects the
+ * generation that is due under the heap's lock, and frees the garbage after
+ * dropping it. Calls on other heaps never wait for a collection.
+ *
+ * Test knobs (debugfs, with the module parameter test_knobs=1 only):
+ *   gc_park      write 1: the thread parks on the next heap it dequeues,
+ *                holding its reference, before locking it, until 0 is
+ *                written or the module is removed; read: the id of the
+ *                heap it holds while parked, 0 if not parked
+ *   gc_idle      read: waits (killable) until no heap is queued or in the
+ *                thread's hands, then reads "idle"
+ *   gc_delay_ms  the thread sleeps this long (0..1000) in the middle of
+ *                each automatic collection, heap locked
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -20,6 +44,7 @@
 #include <linux/kthread.h>
 #include <linux/log2.h>
 #include <linux/timekeeping.h>
+#include <linux/uaccess.h>
 
 #include "refstore_private.h"
 
@@ -29,248 +54,422 @@
 /* Automatic collection in every heap; debugfs control "gc=on|off". */
 bool refstore_gc_auto = true;
 
-/*
- * Test knob, debugfs gc_delay_ms (0..1000, default 0): the collector thread
- * sleeps this long in the middle of each automatic collection (heap
- * locked) and again after it (heap unlocked, still referenced), to widen
- * the windows in which a heap is closed or the module removed.
- */
+/* How long the thread waits before retrying heaps whose lock was taken. */
+#define REFSTORE_GC_RETRY_MS 10
+
+/* Test knob gc_delay_ms, bounded. */
 static u32 refstore_gc_delay_ms;
 #define REFSTORE_GC_MAX_DELAY_MS 1000
 
-static void refstore_gc_test_delay(void)
-{
-	u32 ms = min_t(u32, READ_ONCE(refstore_gc_delay_ms),
-		       REFSTORE_GC_MAX_DELAY_MS);
-
-	if (ms)
-		msleep(ms);
-}
-
 static struct task_struct *refstore_gc_task;
+/* The thread waits here for kicks, and for gc_park to be written 0. */
 static DECLARE_WAIT_QUEUE_HEAD(refstore_gc_wait);
-/* Kicks not yet seen by the thread; the heaps say which (gc_flags). */
-static atomic_t refstore_gc_kicks = ATOMIC_INIT(0);
+/* gc_idle readers wait here for the queue to drain. */
+static DECLARE_WAIT_QUEUE_HEAD(refstore_gc_idle_wait);
+
+/*
+ * refstore_gc_queue_lock protects refstore_gc_queue (heaps linked by
+ * heap->gc_link, each holding a reference), refstore_gc_kicks and
+ * refstore_gc_in_hand. Taken under heap->lock (by kicks), never around it.
+ */
+static DEFINE_SPINLOCK(refstore_gc_queue_lock);
+static LIST_HEAD(refstore_gc_queue);
+/* Heaps ever queued: the thread's retry wait ends when this moves. */
+static unsigned long refstore_gc_kicks;
+/* Heaps the thread dequeued and has not finished (or requeued) yet. */
+static unsigned int refstore_gc_in_hand;
+
+/* gc_park: requested, and the id of the heap the parked thread holds. */
+static bool refstore_gc_park_req;
+static u64 refstore_gc_parked_id;
+
 static atomic64_t refstore_gc_wakeups = ATOMIC64_INIT(0);
 static atomic64_t refstore_gc_idle = ATOMIC64_INIT(0);
+static atomic64_t refstore_gc_busy = ATOMIC64_INIT(0);
 static atomic64_t refstore_gc_collections = ATOMIC64_INIT(0);
+static atomic64_t refstore_gc_aborted = ATOMIC64_INIT(0);
 static atomic64_t refstore_gc_collected = ATOMIC64_INIT(0);
 
 /**
- * refstore_gc_maybe_kick() - wake the collector thread if the heap is due
+ * refstore_gc_maybe_kick() - queue the heap for the collector if it is due
  * @heap: the heap, locked
  */
 void refstore_gc_maybe_kick(struct refstore_heap *heap)
 {
 	lockdep_assert_held(&heap->lock);
-	if (!READ_ONCE(refstore_gc_auto) ||
+	if (!READ_ONCE(refstore_gc_auto) || heap->dead ||
 	    refstore_graph_due(&heap->graph) < 0)
 		return;
+	/* Set while queued or in the thread's hands; cleared under the lock. */
 	if (test_and_set_bit(REFSTORE_HEAP_GC_PENDING, &heap->gc_flags))
 		return;
-	atomic_inc(&refstore_gc_kicks);
+	kref_get(&heap->ref);
+	spin_lock(&refstore_gc_queue_lock);
+	list_add_tail(&heap->gc_link, &refstore_gc_queue);
+	WRITE_ONCE(refstore_gc_kicks, refstore_gc_kicks + 1);
+	spin_unlock(&refstore_gc_queue_lock);
 	wake_up(&refstore_gc_wait);
 }
 
 /**
- * refstore_gc_begin() - a collection of a locked heap starts
- * @heap: the heap, locked
- * @generation: the generation to collect
+ * refstore_gc_scan_locked() - start a collection of a locked heap
+ * @heap: the heap, locked, not dead
+ * @generation: 0..REFSTORE_GEN_OLDEST
  * @automatic: started by the collector thread
+ * @run: out: the staged collection; @run->res says what it found
  *
- * Return: the start time, for refstore_gc_end().
+ * Emits gc_start; the caller must end the collection with
+ * refstore_gc_finish_locked(), which emits gc_end.
  */
-u64 refstore_gc_begin(struct refstore_heap *heap, u32 generation,
-		      bool automatic)
+static void refstore_gc_scan_locked(struct refstore_heap *heap,
+				    u32 generation, bool automatic,
+				    struct refstore_gc_run *run)
 {
+	u64 start;
+
 	lockdep_assert_held(&heap->lock);
+	INIT_LIST_HEAD(&run->to_free);
+	run->automatic = automatic;
 	trace_gc_start(heap->id, generation, automatic);
-	return ktime_get_ns();
+	start = ktime_get_ns();
+	refstore_collect_scan(&heap->graph, generation, &run->coll);
+	run->res = run->coll.res;
+	run->pause_ns = ktime_get_ns() - start;
 }
 
 /**
- * refstore_gc_end() - a collection of a locked heap is done: account it
+ * refstore_gc_finish_locked() - commit or abort a staged collection
  * @heap: the heap, locked
- * @res: what it did
- * @start: refstore_gc_begin()'s time
- * @automatic: started by the collector thread
+ * @run: what refstore_gc_scan_locked() staged
+ * @commit: true to free what it found, false to leave the heap as it was
+ *
+ * Accounts the pause (the scan's and this step's time under the lock) and
+ * emits gc_end. What the commit released is on @run->to_free: the caller
+ * frees it with refstore_free_list() after dropping the lock.
  */
-void refstore_gc_end(struct refstore_heap *heap,
-		     const struct refstore_collect_result *res, u64 start,
-		     bool automatic)
+static void refstore_gc_finish_locked(struct refstore_heap *heap,
+				      struct refstore_gc_run *run, bool commit)
 {
-	u64 ns = ktime_get_ns() - start;
+	const struct refstore_collect_result *res = &run->res;
+	u64 start = ktime_get_ns(), ns;
 
 	lockdep_assert_held(&heap->lock);
+	if (commit)
+		refstore_collect_commit(&heap->graph, &run->coll,
+					&run->to_free);
+	else
+		refstore_collect_abort(&heap->graph, &run->coll);
+	ns = run->pause_ns + ktime_get_ns() - start;
+
 	heap->gc_pause_total += ns;
 	heap->gc_pause_max = max(heap->gc_pause_max, ns);
 	heap->gc_pause_hist[min_t(u32, ilog2(ns | 1),
 				  REFSTORE_PAUSE_BUCKETS - 1)]++;
-	if (automatic)
-		heap->gc_automatic++;
-	atomic64_inc(&refstore_gc_collections);
-	atomic64_add(res->unreachable - res->uncollectable,
-		     &refstore_gc_collected);
+	if (commit) {
+		if (run->automatic)
+			heap->gc_automatic++;
+		atomic64_inc(&refstore_gc_collections);
+		atomic64_add(res->unreachable - res->uncollectable,
+			     &refstore_gc_collected);
+	} else {
+		atomic64_inc(&refstore_gc_aborted);
+	}
 
 	trace_gc_end(heap->id, res->generation, res->examined,
-		     res->unreachable - res->uncollectable,
-		     res->uncollectable, ns);
-	if (heap->graph.debug & REFSTORE_GC_DEBUG_STATS)
+		     commit ? res->unreachable - res->uncollectable : 0,
+		     commit ? res->uncollectable : 0, ns, !commit);
+	if (commit && (heap->graph.debug & REFSTORE_GC_DEBUG_STATS))
 		pr_info("heap %llu: generation %u: examined %llu, unreachable %llu, uncollectable %llu, %llu ns\n",
 			heap->id, res->generation, res->examined,
 			res->unreachable, res->uncollectable, ns);
 }
 
-/* Collect one generation of a locked heap; account and trace it. */
-static void refstore_heap_collect_locked(struct refstore_heap *heap,
-					 u32 generation, bool automatic,
-					 struct refstore_collect_result *res,
-					 struct list_head *to_free)
+/* One whole collection of a locked heap; the caller frees @run->to_free. */
+static void refstore_gc_collect_locked(struct refstore_heap *heap,
+				       u32 generation, bool automatic,
+				       struct refstore_gc_run *run)
 {
-	u64 start = refstore_gc_begin(heap, generation, automatic);
-	LIST_HEAD(unreachable);
+	u32 ms;
 
-	refstore_collect_scan(&heap->graph, generation, res, &unreachable);
-	if (automatic)
-		refstore_gc_test_delay();
-	refstore_collect_finish(&heap->graph, res, &unreachable, to_free);
-	refstore_gc_end(heap, res, start, automatic);
+	refstore_gc_scan_locked(heap, generation, automatic, run);
+	ms = min_t(u32, READ_ONCE(refstore_gc_delay_ms),
+		   REFSTORE_GC_MAX_DELAY_MS);
+	if (automatic && ms)
+		msleep(ms);
+	refstore_gc_finish_locked(heap, run, true);
 }
 
 /**
- * refstore_heap_collect() - collect a heap now, in the caller
+ * refstore_gc_collect() - collect a heap now, in the caller
  * @heap: the heap; the caller holds a reference
  * @generation: 0..REFSTORE_GEN_OLDEST
- * @res: out: what was found
+ * @res: out, may be NULL: what the collection did
  *
- * Return: 0, -EINTR if a signal came while waiting for the heap's lock,
- * or -ENOENT if the heap's file has been released.
+ * Return: 0; -EINTR if a fatal signal came while waiting for the heap's
+ * lock; -ENOENT if the heap's file has been released.
  */
-int refstore_heap_collect(struct refstore_heap *heap, u32 generation,
-			  struct refstore_collect_result *res)
+int refstore_gc_collect(struct refstore_heap *heap, u32 generation,
+			struct refstore_collect_result *res)
 {
-	LIST_HEAD(to_free);
+	struct refstore_gc_run run;
 
-	if (mutex_lock_interruptible(&heap->lock))
+	if (mutex_lock_killable(&heap->lock))
 		return -EINTR;
 	if (heap->dead) {
 		mutex_unlock(&heap->lock);
 		return -ENOENT;
 	}
-	refstore_heap_collect_locked(heap, generation, false, res, &to_free);
+	refstore_gc_collect_locked(heap, generation, false, &run);
 	mutex_unlock(&heap->lock);
-	refstore_free_list(&heap->graph, &to_free);
+	refstore_free_list(&heap->graph, &run.to_free);
+	if (res)
+		*res = run.res;
 	return 0;
 }
 
 /**
- * refstore_gc_scan() - stage a collection for GC_COLLECT
+ * refstore_gc_scan() - first half of a collection the caller may abort
  * @heap: the heap; the caller holds a reference
- * @generation: 0..REFSTORE_GEN_OLDEST
- * @run: out: the staged collection, for refstore_gc_finish()
+ * @gen: 0..REFSTORE_GEN_OLDEST
+ * @run: out: the staged collection; @run->res holds its result
  *
- * INTERIM: returns with the heap locked; refstore_gc_finish() unlocks.
+ * Takes and drops the heap's lock. On success the collection is staged:
+ * the caller may look at @run->res (copy it to userspace, say) and must
+ * then call refstore_gc_finish(), whatever happens. Meanwhile other calls
+ * run on the heap; the objects the scan found unreachable are parked, and
+ * refstore_obj_collecting() is true for them (see core/collect.c).
  *
- * Return: 0, -EINTR (fatal signal while waiting for the heap's lock).
+ * Context: process, may sleep; no lock held.
+ * Return: 0; -EINTR if a fatal signal came while waiting for the lock;
+ * -ENOENT if the heap's file has been released. On error nothing is
+ * staged and refstore_gc_finish() must not be called.
  */
-int refstore_gc_scan(struct refstore_heap *heap, u32 generation,
+int refstore_gc_scan(struct refstore_heap *heap, u32 gen,
 		     struct refstore_gc_run *run)
 {
 	if (mutex_lock_killable(&heap->lock))
 		return -EINTR;
-	INIT_LIST_HEAD(&run->unreachable);
-	run->start = refstore_gc_begin(heap, generation, false);
-	refstore_collect_scan(&heap->graph, generation, &run->res,
-			      &run->unreachable);
+	if (heap->dead) {
+		mutex_unlock(&heap->lock);
+		return -ENOENT;
+	}
+	refstore_gc_scan_locked(heap, gen, false, run);
+	mutex_unlock(&heap->lock);
 	return 0;
 }
 
 /**
- * refstore_gc_finish() - commit or abort a staged collection
- * @heap: the heap of refstore_gc_scan()
- * @run: the staged collection
- * @commit: free what was found (else leave the heap as it was)
+ * refstore_gc_finish() - second half: commit or abort what was staged
+ * @heap: the heap refstore_gc_scan() was given
+ * @run: its staged collection
+ * @commit: true to collect, false to leave the heap as it was
+ *
+ * Takes the heap's lock (uninterruptibly: a staged collection must end),
+ * commits or aborts, drops the lock, then frees what the commit released.
+ * If the heap was released meanwhile, its destruction freed the parked
+ * objects and this only emits gc_end.
+ *
+ * Context: process, may sleep; no lock held.
  */
-void refstore_gc_finish(struct refstore_heap *heap,
-			struct refstore_gc_run *run, bool commit)
+void refstore_gc_finish(struct refstore_heap *heap, struct refstore_gc_run *run,
+			bool commit)
 {
-	LIST_HEAD(to_free);
-
-	if (commit) {
-		refstore_collect_finish(&heap->graph, &run->res,
-					&run->unreachable, &to_free);
-		refstore_gc_end(heap, &run->res, run->start, false);
-	} else {
-		refstore_collect_cancel(&heap->graph, &run->unreachable);
-	}
-	mutex_unlock(&heap->lock);
-	refstore_free_list(&heap->graph, &to_free);
-}
-
-/* The thread's work on one pending heap. */
-static void refstore_gc_run(struct refstore_heap *heap)
-{
-	struct refstore_collect_result res;
-	LIST_HEAD(to_free);
-	int gen;
-
 	mutex_lock(&heap->lock);
-	gen = heap->dead || !READ_ONCE(refstore_gc_auto) ? -1 :
-	      refstore_graph_due(&heap->graph);
-	if (gen >= 0)
-		refstore_heap_collect_locked(heap, gen, true, &res, &to_free);
-	else
-		atomic64_inc(&refstore_gc_idle);
+	refstore_gc_finish_locked(heap, run, commit);
 	mutex_unlock(&heap->lock);
-	if (gen >= 0)
-		refstore_gc_test_delay();
-	refstore_free_list(&heap->graph, &to_free);
-}
-
-static int refstore_gc_thread(void *unused)
-{
-	struct refstore_heap *heap;
-	u64 after;
-
-	set_freezable();
-	while (!kthread_should_stop()) {
-		wait_event_freezable(refstore_gc_wait,
-				     atomic_read(&refstore_gc_kicks) ||
-				     kthread_should_stop());
-		if (kthread_should_stop())
-			break;
-		/* A kick after this is seen at the next wait. */
-		atomic_set(&refstore_gc_kicks, 0);
-		atomic64_inc(&refstore_gc_wakeups);
-
-		after = 0;
-		while ((heap = refstore_heap_get_next(after, true))) {
-			after = heap->id;
-			refstore_gc_run(heap);
-			refstore_heap_put(heap);
-			cond_resched();
-		}
-	}
-	return 0;
+	refstore_free_list(&heap->graph, &run->to_free);
 }
 
 /**
  * refstore_gc_collect_all() - a full collection of every open heap
  *
- * For the debugfs control command "collect". Heaps whose lock wait is
- * interrupted are skipped.
+ * For the debugfs control command "collect". Heaps are visited in id
+ * order; a fatal signal stops the walk.
+ *
+ * Return: 0 or -EINTR.
  */
-void refstore_gc_collect_all(void)
+int refstore_gc_collect_all(void)
 {
-	struct refstore_collect_result res;
 	struct refstore_heap *heap;
-	u64 after = 0;
+	unsigned long id = 0;
+	int ret = 0;
 
-	while ((heap = refstore_heap_get_next(after, false))) {
-		after = heap->id;
-		refstore_heap_collect(heap, REFSTORE_GEN_OLDEST, &res);
+	while (!ret && (heap = refstore_heap_get_next(&id))) {
+		ret = refstore_gc_collect(heap, REFSTORE_GEN_OLDEST, NULL);
+		if (ret == -ENOENT)
+			ret = 0;
 		refstore_heap_put(heap);
+		id++;
 	}
+	return ret;
+}
+
+/* ---- the collector thread ---- */
+
+static struct refstore_heap *refstore_gc_dequeue(void)
+{
+	struct refstore_heap *heap = NULL;
+
+	spin_lock(&refstore_gc_queue_lock);
+	if (!list_empty(&refstore_gc_queue)) {
+		heap = list_first_entry(&refstore_gc_queue,
+					struct refstore_heap, gc_link);
+		list_del_init(&heap->gc_link);
+		refstore_gc_in_hand++;
+	}
+	spin_unlock(&refstore_gc_queue_lock);
+	return heap;
+}
+
+static bool refstore_gc_queued(void)
+{
+	bool queued;
+
+	spin_lock(&refstore_gc_queue_lock);
+	queued = !list_empty(&refstore_gc_queue);
+	spin_unlock(&refstore_gc_queue_lock);
+	return queued;
+}
+
+static bool refstore_gc_is_idle(void)
+{
+	bool idle;
+
+	spin_lock(&refstore_gc_queue_lock);
+	idle = list_empty(&refstore_gc_queue) && !refstore_gc_in_hand;
+	spin_unlock(&refstore_gc_queue_lock);
+	return idle;
+}
+
+/*
+ * The thread is done with @n heaps in hand; those on @requeue (which may be
+ * NULL) go back to the head of the queue, still pending and referenced.
+ */
+static void refstore_gc_done(struct list_head *requeue, unsigned int n)
+{
+	bool idle;
+
+	spin_lock(&refstore_gc_queue_lock);
+	if (requeue)
+		list_splice_init(requeue, &refstore_gc_queue);
+	refstore_gc_in_hand -= n;
+	idle = list_empty(&refstore_gc_queue) && !refstore_gc_in_hand;
+	spin_unlock(&refstore_gc_queue_lock);
+	if (idle)
+		wake_up_all(&refstore_gc_idle_wait);
+}
+
+/* gc_park: hold @heap, unlocked, until released or told to stop. */
+static void refstore_gc_park(struct refstore_heap *heap)
+{
+	if (!READ_ONCE(refstore_gc_park_req))
+		return;
+	WRITE_ONCE(refstore_gc_parked_id, heap->id);
+	wait_event_freezable(refstore_gc_wait,
+			     !READ_ONCE(refstore_gc_park_req) ||
+			     kthread_should_stop());
+	WRITE_ONCE(refstore_gc_parked_id, 0);
+}
+
+/*
+ * The thread's work on one dequeued heap. Return false if its lock was
+ * taken: the heap stays pending and in the thread's hands.
+ */
+static bool refstore_gc_thread_collect(struct refstore_heap *heap)
+{
+	struct refstore_gc_run run;
+	int gen;
+
+	if (!mutex_trylock(&heap->lock))
+		return false;
+	/* A kick from here on queues the heap again. */
+	clear_bit(REFSTORE_HEAP_GC_PENDING, &heap->gc_flags);
+	gen = heap->dead || !READ_ONCE(refstore_gc_auto) ? -1 :
+	      refstore_graph_due(&heap->graph);
+	if (gen >= 0)
+		refstore_gc_collect_locked(heap, gen, true, &run);
+	else
+		atomic64_inc(&refstore_gc_idle);
+	mutex_unlock(&heap->lock);
+	if (gen >= 0)
+		refstore_free_list(&heap->graph, &run.to_free);
+	return true;
+}
+
+/*
+ * One pass over the queue. Heaps whose lock is taken are set aside on
+ * @busy (counted in *@nbusy), and so is a heap in hand when the thread is
+ * told to stop. Return true if any heap was done.
+ */
+static bool refstore_gc_pass(struct list_head *busy, unsigned int *nbusy)
+{
+	struct refstore_heap *heap;
+	bool progress = false;
+
+	while (!kthread_should_stop() && (heap = refstore_gc_dequeue())) {
+		refstore_gc_park(heap);
+		if (kthread_should_stop() ||
+		    !refstore_gc_thread_collect(heap)) {
+			if (!kthread_should_stop())
+				atomic64_inc(&refstore_gc_busy);
+			list_add_tail(&heap->gc_link, busy);
+			(*nbusy)++;
+			continue;
+		}
+		progress = true;
+		refstore_heap_put(heap);
+		refstore_gc_done(NULL, 1);
+		cond_resched();
+	}
+	return progress;
+}
+
+/* Module exit: drop the queue's references (every heap is dead). */
+static void refstore_gc_drain(void)
+{
+	struct refstore_heap *heap;
+
+	while ((heap = refstore_gc_dequeue())) {
+		clear_bit(REFSTORE_HEAP_GC_PENDING, &heap->gc_flags);
+		refstore_heap_put(heap);
+		refstore_gc_done(NULL, 1);
+	}
+}
+
+/* The thread's retry wait: a new kick since @kicks, or stop. */
+static bool refstore_gc_kicked_since(unsigned long kicks)
+{
+	return READ_ONCE(refstore_gc_kicks) != kicks || kthread_should_stop();
+}
+
+static int refstore_gc_thread(void *unused)
+{
+	unsigned int nbusy;
+	unsigned long kicks;
+	LIST_HEAD(busy);
+	bool progress;
+
+	set_freezable();
+	while (!kthread_should_stop()) {
+		wait_event_freezable(refstore_gc_wait, refstore_gc_queued() ||
+				     kthread_should_stop());
+		if (kthread_should_stop())
+			break;
+		atomic64_inc(&refstore_gc_wakeups);
+
+		kicks = READ_ONCE(refstore_gc_kicks);
+		nbusy = 0;
+		progress = refstore_gc_pass(&busy, &nbusy);
+		/* Busy heaps go back first; gc_idle sees them queued. */
+		refstore_gc_done(&busy, nbusy);
+		/* Only busy heaps left: wait for a kick, or retry soon. */
+		if (nbusy && !progress)
+			wait_event_freezable_timeout(refstore_gc_wait,
+						     refstore_gc_kicked_since(kicks),
+						     msecs_to_jiffies(REFSTORE_GC_RETRY_MS));
+	}
+	refstore_gc_drain();
+	return 0;
 }
 
 /**
@@ -284,16 +483,71 @@ void refstore_gc_debugfs_show(struct seq_file *m)
 	seq_printf(m, "thread_wakeups: %lld\n",
 		   atomic64_read(&refstore_gc_wakeups));
 	seq_printf(m, "idle_wakeups: %lld\n", atomic64_read(&refstore_gc_idle));
+	seq_printf(m, "busy_retries: %lld\n", atomic64_read(&refstore_gc_busy));
 	seq_printf(m, "collections: %lld\n",
 		   atomic64_read(&refstore_gc_collections));
+	seq_printf(m, "aborted: %lld\n", atomic64_read(&refstore_gc_aborted));
 	seq_printf(m, "collected: %lld\n", atomic64_read(&refstore_gc_collected));
 }
 
+static int refstore_gc_park_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(refstore_gc_parked_id);
+	return 0;
+}
+
+static int refstore_gc_park_set(void *data, u64 val)
+{
+	if (val > 1)
+		return -EINVAL;
+	WRITE_ONCE(refstore_gc_park_req, val);
+	if (!val)
+		wake_up(&refstore_gc_wait);
+	return 0;
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(refstore_gc_park_fops, refstore_gc_park_get,
+			 refstore_gc_park_set, "%llu\n");
+
+/* gc_idle: read waits until the collector has nothing queued or in hand. */
+static ssize_t refstore_gc_idle_read(struct file *file, char __user *buf,
+				     size_t len, loff_t *ppos)
+{
+	static const char idle[] = "idle\n";
+
+	if (*ppos == 0 && wait_event_killable(refstore_gc_idle_wait,
+					      refstore_gc_is_idle()))
+		return -EINTR;
+	return simple_read_from_buffer(buf, len, ppos, idle, sizeof(idle) - 1);
+}
+
+static const struct file_operations refstore_gc_idle_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = refstore_gc_idle_read,
+	.llseek = default_llseek,
+};
+
+/**
+ * refstore_gc_debugfs_init() - the collector's test knobs
+ * @root: the module's debugfs directory
+ *
+ * Called only when the module is loaded with test_knobs=1.
+ */
 void refstore_gc_debugfs_init(struct dentry *root)
 {
 	debugfs_create_u32("gc_delay_ms", 0600, root, &refstore_gc_delay_ms);
+	debugfs_create_file_unsafe("gc_park", 0600, root, NULL,
+				   &refstore_gc_park_fops);
+	debugfs_create_file("gc_idle", 0400, root, NULL,
+			    &refstore_gc_idle_fops);
 }
 
+/**
+ * refstore_gc_start() - start the collector thread
+ *
+ * Return: 0 or a negative errno.
+ */
 int refstore_gc_start(void)
 {
 	refstore_gc_task = kthread_run(refstore_gc_thread, NULL, "refstore_gc");
@@ -302,6 +556,12 @@ int refstore_gc_start(void)
 	return 0;
 }
 
+/**
+ * refstore_gc_stop() - stop the collector thread; it drops what it holds
+ *
+ * Every heap's file must be released: a parked thread is woken, finishes
+ * (or skips) the heap it holds and drops the queue's references.
+ */
 void refstore_gc_stop(void)
 {
 	kthread_stop(refstore_gc_task);

@@ -5,6 +5,12 @@
  * A heap is created at open() with the module's default limits and torn
  * down when its file is released: handles first, then every object that
  * is left (all of it unreachable now, cycles included), then the rest.
+ *
+ * Open heaps are found by id in refstore_heaps, an allocating xarray (ids
+ * from 1, cyclic, so a closed heap's id is not soon reused). An entry
+ * holds no reference of its own: it is erased before the file's reference
+ * is dropped, so a lookup under the xarray's lock always finds a heap with
+ * a reference left, and takes its own.
  */
 #include <linux/atomic.h>
 #include <linux/sched.h>
@@ -16,11 +22,20 @@
 /* Distinct creators recorded per heap; later ones are recorded as unknown. */
 #define REFSTORE_MAX_CREATORS 4096
 
-static atomic64_t refstore_next_heap_id = ATOMIC64_INIT(0);
+/* Open heaps by id; its xa_lock is taken only here. */
+static DEFINE_XARRAY_ALLOC1(refstore_heaps);
+static u32 refstore_heaps_next;
 
+/**
+ * refstore_heap_create() - a new, empty heap, for open()
+ *
+ * Return: the heap, with the file's reference, or an ERR_PTR().
+ */
 struct refstore_heap *refstore_heap_create(void)
 {
 	struct refstore_heap *heap;
+	u32 id;
+	int ret;
 
 	heap = refstore_fault() ? NULL : kzalloc(sizeof(*heap), REFSTORE_GFP);
 	if (!heap)
@@ -32,22 +47,28 @@ struct refstore_heap *refstore_heap_create(void)
 	refstore_graph_init(&heap->graph);
 	heap->limits = refstore_default_limits;
 
-	spin_lock_init(&heap->ev_lock);
-	mutex_init(&heap->ev_read_lock);
-	init_waitqueue_head(&heap->ev_wait);
+	refstore_event_init(heap);
 
 	kref_init(&heap->ref);
-	heap->id = atomic64_inc_return(&refstore_next_heap_id);
+	INIT_LIST_HEAD(&heap->gc_link);
 	heap->owner_pid = task_tgid_vnr(current);
 	get_task_comm(heap->owner_comm, current);
 
-	mutex_lock(&refstore_heaps_lock);
-	list_add_tail(&heap->link, &refstore_heaps);
-	mutex_unlock(&refstore_heaps_lock);
+	/* Published last: a lookup may find it from here on. */
+	ret = refstore_fault() ? -ENOMEM :
+	      xa_alloc_cyclic(&refstore_heaps, &id, heap, xa_limit_31b,
+			      &refstore_heaps_next, REFSTORE_GFP);
+	if (ret < 0)
+		goto out_free_heap;
+	heap->id = id;
 	atomic64_inc(&refstore_stats.heaps);
-
-	refstore_debugfs_heap_add(heap);
 	return heap;
+
+out_free_heap:
+	mutex_destroy(&heap->ev_read_lock);
+	mutex_destroy(&heap->lock);
+	kfree(heap);
+	return ERR_PTR(ret == -EBUSY ? -ENOSPC : ret);
 }
 
 static void refstore_heap_free(struct kref *ref)
@@ -71,33 +92,47 @@ void refstore_heap_put(struct refstore_heap *heap)
 }
 
 /**
- * refstore_heap_get_next() - the next open heap, referenced
- * @after: return the first heap whose id is above this
- * @pending: only heaps the collector thread was asked to look at; the
- *	request is consumed
+ * refstore_heap_get() - an open heap by id, referenced
+ * @id: its id
  *
- * Heaps are listed in id order, so a walk can drop the list's lock
- * between heaps. The caller drops the reference with refstore_heap_put().
+ * The caller drops the reference with refstore_heap_put().
  *
- * Return: the heap, or NULL.
+ * Return: the heap, or NULL if no open heap has that id.
  */
-struct refstore_heap *refstore_heap_get_next(u64 after, bool pending)
+struct refstore_heap *refstore_heap_get(u64 id)
 {
-	struct refstore_heap *heap, *found = NULL;
+	struct refstore_heap *heap;
 
-	mutex_lock(&refstore_heaps_lock);
-	list_for_each_entry(heap, &refstore_heaps, link) {
-		if (heap->id <= after)
-			continue;
-		if (pending &&
-		    !test_and_clear_bit(REFSTORE_HEAP_GC_PENDING, &heap->gc_flags))
-			continue;
-		kref_get(&heap->ref);
-		found = heap;
-		break;
-	}
-	mutex_unlock(&refstore_heaps_lock);
-	return found;
+	if (!id || id > U32_MAX)
+		return NULL;
+	xa_lock(&refstore_heaps);
+	heap = xa_load(&refstore_heaps, id);
+	if (heap && !kref_get_unless_zero(&heap->ref))
+		heap = NULL;
+	xa_unlock(&refstore_heaps);
+	return heap;
+}
+
+/**
+ * refstore_heap_get_next() - the open heap with the lowest id >= *@id
+ * @id: in: where to start; out: the heap's id
+ *
+ * A walk over every heap calls it with *@id + 1 after each heap; each
+ * step is a lookup in the table, so the walk never restarts.
+ *
+ * Return: the heap, referenced (drop it with refstore_heap_put()), or NULL.
+ */
+struct refstore_heap *refstore_heap_get_next(unsigned long *id)
+{
+	struct refstore_heap *heap;
+
+	xa_lock(&refstore_heaps);
+	heap = xa_find(&refstore_heaps, id, ULONG_MAX, XA_PRESENT);
+	while (heap && !kref_get_unless_zero(&heap->ref))
+		heap = xa_find_after(&refstore_heaps, id, ULONG_MAX,
+				     XA_PRESENT);
+	xa_unlock(&refstore_heaps);
+	return heap;
 }
 
 /**
@@ -105,17 +140,14 @@ struct refstore_heap *refstore_heap_get_next(u64 after, bool pending)
  * @heap: the heap
  *
  * The collector thread may still hold a reference; it sees @heap->dead
- * and leaves. The heap itself goes with the last reference.
+ * and leaves. The heap itself goes with the last reference. The caller
+ * has removed the heap's debugfs files (main.c).
  */
 void refstore_heap_destroy(struct refstore_heap *heap)
 {
-	/* Waits for debugfs readers of this heap to finish. */
-	refstore_debugfs_heap_remove(heap);
+	xa_erase(&refstore_heaps, heap->id);
 
-	mutex_lock(&refstore_heaps_lock);
-	list_del(&heap->link);
-	mutex_unlock(&refstore_heaps_lock);
-
+	/* Not killable: release must finish. */
 	mutex_lock(&heap->lock);
 	heap->dead = true;
 	refstore_handles_destroy(heap);

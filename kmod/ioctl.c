@@ -464,7 +464,13 @@ static int refstore_ioc_upgrade(struct refstore_ucmd *ucmd)
 		goto out_unlock;
 	}
 	obj = weak->obj;
-	if (!obj) {
+	/*
+	 * Garbage a pending GC_COLLECT found is dead to everyone already, as
+	 * CPython clears weak references before any finalizer runs: if that
+	 * collection is aborted the object lives on, and a later UPGRADE
+	 * works again.
+	 */
+	if (!obj || refstore_obj_collecting(obj)) {
 		ret = -ENOENT;
 		goto out_unlock;
 	}
@@ -537,9 +543,7 @@ static int refstore_ioc_set_limits(struct refstore_ucmd *ucmd)
 	hl->max_payload = payload;
 	hl->max_slots = slots;
 	hl->max_handles = handles;
-	spin_lock(&heap->ev_lock);
-	hl->max_events = events;
-	spin_unlock(&heap->ev_lock);
+	refstore_event_set_max(heap, events);
 out_unlock:
 	mutex_unlock(&heap->lock);
 	return ret;
@@ -549,6 +553,7 @@ static int refstore_ioc_heap_stats(struct refstore_ucmd *ucmd)
 {
 	struct refstore_heap_stats *cmd = ucmd->cmd;
 	struct refstore_heap *heap = ucmd->heap;
+	struct refstore_event_counts ev;
 
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
@@ -562,11 +567,10 @@ static int refstore_ioc_heap_stats(struct refstore_ucmd *ucmd)
 	cmd->weak_handles = heap->nr_weak;
 	cmd->created = heap->created;
 	cmd->freed = heap->freed;
-	spin_lock(&heap->ev_lock);
-	cmd->events_queued = heap->ev_queued;
-	cmd->events_dropped = heap->ev_dropped;
-	cmd->events_pending = heap->ev_count + (heap->ev_lost ? 1 : 0);
-	spin_unlock(&heap->ev_lock);
+	refstore_event_counts(heap, &ev);
+	cmd->events_queued = ev.queued;
+	cmd->events_dropped = ev.dropped;
+	cmd->events_pending = ev.pending;
 	mutex_unlock(&heap->lock);
 
 	return refstore_respond(ucmd, sizeof(*cmd));

@@ -11,6 +11,12 @@
  *
  * Module parameters give every heap its initial limits; a heap may lower
  * its own limits with REFSTORE_IOC_SET_LIMITS.
+ *
+ * This file wires the others together (see refstore_private.h): open()
+ * creates a heap (heap.c) and then its debugfs files (debugfs.c); release
+ * removes the files and then destroys the heap; init and exit start and
+ * stop everything in order, the test knobs (fault.c, gc.c) only with
+ * test_knobs=1.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -25,9 +31,11 @@
 
 struct refstore_global_stats refstore_stats;
 
-/* refstore_heaps_lock protects refstore_heaps, the list of open heaps. */
-DEFINE_MUTEX(refstore_heaps_lock);
-LIST_HEAD(refstore_heaps);
+/* Test knobs in debugfs (fail_nth, gc_park, gc_idle, gc_delay_ms). */
+bool refstore_test_knobs;
+module_param_named(test_knobs, refstore_test_knobs, bool, 0444);
+MODULE_PARM_DESC(test_knobs,
+		 "Create the debugfs test knobs: fail_nth, gc_park, gc_idle, gc_delay_ms (default off)");
 
 struct refstore_obj_limits refstore_default_limits = {
 	.max_objects = SZ_4M,
@@ -92,6 +100,7 @@ static int refstore_open(struct inode *inode, struct file *file)
 	heap = refstore_heap_create();
 	if (IS_ERR(heap))
 		return PTR_ERR(heap);
+	refstore_debugfs_heap_add(heap);
 	file->private_data = heap;
 	return nonseekable_open(inode, file);
 }
@@ -99,7 +108,11 @@ static int refstore_open(struct inode *inode, struct file *file)
 /* release: the last reference to the file is gone; free the whole heap. */
 static int refstore_release(struct inode *inode, struct file *file)
 {
-	refstore_heap_destroy(refstore_file_heap(file));
+	struct refstore_heap *heap = refstore_file_heap(file);
+
+	/* Waits for debugfs readers of this heap to finish. */
+	refstore_debugfs_heap_remove(heap);
+	refstore_heap_destroy(heap);
 	return 0;
 }
 
@@ -136,6 +149,7 @@ static struct miscdevice refstore_misc = {
 
 static int __init refstore_init(void)
 {
+	struct dentry *root;
 	int ret;
 
 	ret = refstore_check_params();
@@ -146,7 +160,11 @@ static int __init refstore_init(void)
 	if (ret)
 		return ret;
 
-	refstore_debugfs_init();
+	root = refstore_debugfs_init();
+	if (refstore_test_knobs) {
+		refstore_fault_debugfs_init(root);
+		refstore_gc_debugfs_init(root);
+	}
 
 	ret = refstore_gc_start();
 	if (ret)

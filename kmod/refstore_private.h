@@ -2,11 +2,20 @@
 /*
  * refstore: internal definitions shared by the module's files.
  *
- * Locking, outermost first:
- *   refstore_heaps_lock (main.c)  - the list of heaps, for debugfs and the
- *                                   collector; never taken under heap->lock
- *   heap->lock                    - the heap's object graph, see below
- *   heap->ev_lock                 - the heap's death-event ring
+ * Files and who calls whom (calls point one way):
+ *   main.c      module init/exit, the device's fops; wires the others
+ *   ioctl.c, gc_ioctl.c  the commands -> object, handle, event, gc, heap
+ *   debugfs.c   the debugfs files -> heap, gc, event
+ *   gc.c        collections and the collector thread -> heap, core
+ *   heap.c      heaps and the id -> heap table -> handle, event, core
+ *   object.c, handle.c, event.c, fault.c, core/ (the collector core)
+ *
+ * Locking, outermost first; each lock is taken only in the file named:
+ *   heap->lock (ioctl.c, gc_ioctl.c, gc.c, heap.c, debugfs.c)
+ *                      - the heap's object graph, see below
+ *   refstore_gc_queue_lock (gc.c) - the collector's queue of heaps
+ *   refstore_heaps' xa_lock (heap.c) - the id -> heap table
+ *   heap->ev_lock (event.c) - the heap's death-event ring
  */
 #ifndef _REFSTORE_PRIVATE_H
 #define _REFSTORE_PRIVATE_H
@@ -24,7 +33,7 @@
 #include <linux/xarray.h>
 
 #include "uapi/linux/refstore.h"
-#include "graph.h"
+#include "core/graph.h"
 
 /**
  * struct refstore_obj_limits - the limits of one heap
@@ -67,7 +76,10 @@ struct refstore_creator {
 /* Buckets of the pause histogram: bucket b counts pauses of 2^b..2^(b+1) ns. */
 #define REFSTORE_PAUSE_BUCKETS 40
 
-/* heap->gc_flags: the collector thread should look at this heap. */
+/*
+ * heap->gc_flags: the heap is on the collector's queue or in its hands
+ * (then heap->gc_link is the collector's, and it holds a reference).
+ */
 #define REFSTORE_HEAP_GC_PENDING 0
 
 /**
@@ -106,18 +118,19 @@ struct refstore_creator {
  * @ev_lost: events dropped and not yet reported by read()
  * @ev_queued: events ever queued
  * @ev_dropped: events ever dropped
- * @ref: the file's reference, plus one while the collector thread or a
- *	debugfs control command works on the heap
+ * @ref: the file's reference, plus one while the heap is on the collector's
+ *	queue or in its hands, plus one per debugfs control command at work
  * @dead: the file was released and the heap emptied; under @lock
  * @gc_flags: REFSTORE_HEAP_GC_* bits, atomic bitops
+ * @gc_link: on the collector's queue (gc.c), while REFSTORE_HEAP_GC_PENDING
  * @gc_pause_total: ns spent collecting; this and below under @lock
  * @gc_pause_max: longest collection, ns
  * @gc_automatic: collections started by the collector thread
  * @gc_pause_hist: collections by log2 of their pause in ns
- * @id: heap id, the name of its debugfs directory
+ * @id: heap id, from 1, its index in the heap table and the name of its
+ *	debugfs directory
  * @owner_pid: tgid of the opener
  * @owner_comm: command name of the opener
- * @link: on refstore_heaps, under refstore_heaps_lock
  * @debugfs: the heap's debugfs directory
  */
 struct refstore_heap {
@@ -150,6 +163,7 @@ struct refstore_heap {
 	struct kref ref;
 	bool dead;
 	unsigned long gc_flags;
+	struct list_head gc_link;
 	u64 gc_pause_total;
 	u64 gc_pause_max;
 	u64 gc_automatic;
@@ -158,7 +172,6 @@ struct refstore_heap {
 	u64 id;
 	pid_t owner_pid;
 	char owner_comm[TASK_COMM_LEN];
-	struct list_head link;
 	struct dentry *debugfs;
 };
 
@@ -196,14 +209,14 @@ struct refstore_global_stats {
 
 extern struct refstore_global_stats refstore_stats;
 extern struct refstore_obj_limits refstore_default_limits;
-extern struct mutex refstore_heaps_lock;
-extern struct list_head refstore_heaps;
+extern bool refstore_test_knobs;
 
 /* heap.c */
 struct refstore_heap *refstore_heap_create(void);
 void refstore_heap_destroy(struct refstore_heap *heap);
 void refstore_heap_put(struct refstore_heap *heap);
-struct refstore_heap *refstore_heap_get_next(u64 after, bool pending);
+struct refstore_heap *refstore_heap_get(u64 id);
+struct refstore_heap *refstore_heap_get_next(unsigned long *id);
 int refstore_heap_creator(struct refstore_heap *heap, u32 *index);
 const struct refstore_creator *
 refstore_heap_creator_of(struct refstore_heap *heap,
@@ -244,6 +257,7 @@ void refstore_weak_clear(struct refstore_heap *heap, struct refstore_obj *obj);
 void refstore_handles_destroy(struct refstore_heap *heap);
 
 /* event.c */
+void refstore_event_init(struct refstore_heap *heap);
 int refstore_event_ring_alloc(struct refstore_heap *heap);
 void refstore_event_queue(struct refstore_heap *heap, u64 cookie, u64 id,
 			  u32 cause);
@@ -253,37 +267,53 @@ ssize_t refstore_event_read(struct refstore_heap *heap, char __user *buf,
 __poll_t refstore_event_poll(struct refstore_heap *heap, struct file *file,
 			     poll_table *wait);
 void refstore_event_ring_free(struct refstore_heap *heap);
+void refstore_event_set_max(struct refstore_heap *heap, u32 max_events);
+
+/**
+ * struct refstore_event_counts - a heap's event counters, read together
+ * @queued: events ever queued
+ * @dropped: events ever dropped
+ * @pending: what read() would return now, in events
+ */
+struct refstore_event_counts {
+	u64 queued;
+	u64 dropped;
+	u32 pending;
+};
+
+void refstore_event_counts(struct refstore_heap *heap,
+			   struct refstore_event_counts *c);
+
+/**
+ * struct refstore_gc_run - one collection of a heap, between its halves
+ * @coll: the core's staged collection
+ * @res: what the scan found (and the commit collects)
+ * @to_free: what the commit released, freed after the heap's lock
+ * @pause_ns: time spent under the heap's lock so far
+ * @automatic: started by the collector thread
+ *
+ * Filled by refstore_gc_scan(); only @res is for the caller to read.
+ */
+struct refstore_gc_run {
+	struct refstore_collection coll;
+	struct refstore_collect_result res;
+	struct list_head to_free;
+	u64 pause_ns;
+	bool automatic;
+};
 
 /* gc.c */
 extern bool refstore_gc_auto;
-u64 refstore_gc_begin(struct refstore_heap *heap, u32 generation,
-		      bool automatic);
-void refstore_gc_end(struct refstore_heap *heap,
-		     const struct refstore_collect_result *res, u64 start,
-		     bool automatic);
 int refstore_gc_start(void);
 void refstore_gc_stop(void);
 void refstore_gc_maybe_kick(struct refstore_heap *heap);
-int refstore_heap_collect(struct refstore_heap *heap, u32 generation,
-			  struct refstore_collect_result *res);
-void refstore_gc_collect_all(void);
-
-/**
- * struct refstore_gc_run - a collection staged by refstore_gc_scan()
- * @res: what the scan found
- * @unreachable: the objects found unreachable
- * @start: when the collection started, ns
- */
-struct refstore_gc_run {
-	struct refstore_collect_result res;
-	struct list_head unreachable;
-	u64 start;
-};
-
-int refstore_gc_scan(struct refstore_heap *heap, u32 generation,
+int refstore_gc_collect(struct refstore_heap *heap, u32 generation,
+			struct refstore_collect_result *res);
+int refstore_gc_scan(struct refstore_heap *heap, u32 gen,
 		     struct refstore_gc_run *run);
-void refstore_gc_finish(struct refstore_heap *heap,
-			struct refstore_gc_run *run, bool commit);
+void refstore_gc_finish(struct refstore_heap *heap, struct refstore_gc_run *run,
+			bool commit);
+int refstore_gc_collect_all(void);
 void refstore_gc_debugfs_show(struct seq_file *m);
 void refstore_gc_debugfs_init(struct dentry *root);
 
@@ -327,7 +357,7 @@ bool refstore_fault(void);
 void refstore_fault_debugfs_init(struct dentry *root);
 
 /* debugfs.c */
-void refstore_debugfs_init(void);
+struct dentry *refstore_debugfs_init(void);
 void refstore_debugfs_exit(void);
 void refstore_debugfs_heap_add(struct refstore_heap *heap);
 void refstore_debugfs_heap_remove(struct refstore_heap *heap);

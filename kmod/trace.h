@@ -28,11 +28,17 @@ TRACE_EVENT(gc_start,
 		  __entry->heap, __entry->generation, __entry->automatic)
 );
 
+/*
+ * Every gc_start is followed by one gc_end for the same heap: @aborted
+ * says the collection was abandoned (GC_COLLECT whose result could not be
+ * copied out): nothing was collected. @duration_ns is the time spent
+ * under the heap's lock (scan plus commit or abort).
+ */
 TRACE_EVENT(gc_end,
 	TP_PROTO(u64 heap, u32 generation, u64 examined, u64 collected,
-		 u64 uncollectable, u64 duration_ns),
+		 u64 uncollectable, u64 duration_ns, bool aborted),
 	TP_ARGS(heap, generation, examined, collected, uncollectable,
-		duration_ns),
+		duration_ns, aborted),
 	TP_STRUCT__entry(
 		__field(u64, heap)
 		__field(u32, generation)
@@ -40,6 +46,7 @@ TRACE_EVENT(gc_end,
 		__field(u64, collected)
 		__field(u64, uncollectable)
 		__field(u64, duration_ns)
+		__field(bool, aborted)
 	),
 	TP_fast_assign(
 		__entry->heap = heap;
@@ -48,11 +55,12 @@ TRACE_EVENT(gc_end,
 		__entry->collected = collected;
 		__entry->uncollectable = uncollectable;
 		__entry->duration_ns = duration_ns;
+		__entry->aborted = aborted;
 	),
-	TP_printk("heap=%llu generation=%u examined=%llu collected=%llu uncollectable=%llu duration_ns=%llu",
+	TP_printk("heap=%llu generation=%u examined=%llu collected=%llu uncollectable=%llu duration_ns=%llu aborted=%d",
 		  __entry->heap, __entry->generation, __entry->examined,
 		  __entry->collected, __entry->uncollectable,
-		  __entry->duration_ns)
+		  __entry->duration_ns, __entry->aborted)
 );
 
 TRACE_EVENT(obj_create,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * host_bench - the collector core (kmod/graph.c, kmod/collect.c) built
- * natively against userspace/host/host_shim.h, timed on the graph shapes
+ * host_bench - the collector core (kmod/core/) built natively against
+ * userspace/host/refstore_env.h, timed on the graph shapes
  * scripts/bench also gives CPython (userspace/bench/py_bench.py) and the
  * module (refstore_bench.c).
  *
@@ -9,8 +9,9 @@
  * malloc()/free(), as cheaply as the module's kmem_caches and kvzalloc,
  * and lays objects out as the module does (small slot arrays inline).
  * Each figure builds its garbage untimed, then times only what the brief
- * says: refstore_collect() plus refstore_free_list() (bench_collect(),
- * kept out of line so callgrind can count exactly it), or for the list,
+ * says: a collection's scan and commit plus refstore_free_list()
+ * (bench_collect(), kept out of line so callgrind can count exactly it),
+ * or for the list,
  * the put of its root with the cascade it starts (bench_drop()).
  *
  * Usage: host_bench SHAPE N [ARG] [--reps R]
@@ -108,9 +109,12 @@ static u64 bench_now(void)
 __attribute__((noinline)) void bench_collect(struct refstore_graph *g,
 					     struct refstore_collect_result *res)
 {
+	struct refstore_collection c;
 	LIST_HEAD(to_free);
 
-	refstore_collect(g, REFSTORE_GEN_OLDEST, res, &to_free);
+	refstore_collect_scan(g, REFSTORE_GEN_OLDEST, &c);
+	refstore_collect_commit(g, &c, &to_free);
+	*res = c.res;
 	refstore_free_list(g, &to_free);
 }
 

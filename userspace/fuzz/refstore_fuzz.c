@@ -5,11 +5,17 @@
  *   refstore-fuzz [--seed S] [--calls N] [--seconds S] [--threads T]
  *                 [--heaps H] [--quiet] [--no-mprotect]
  *   refstore-fuzz --garbage N
+ *   refstore-fuzz --park-heap GC_PARK_FILE
  *
  * --garbage N is not fuzzing: it builds N objects of unreachable rings in
  * one heap with automatic collection off, turns it on (kicking the
  * collector thread on a large graph) and exits at once, so the heap is
  * released while that collection runs (scripts/vm-stress uses it).
+ *
+ * --park-heap is not fuzzing either: with the collector parked by the
+ * debugfs test knob gc_park (written 1 beforehand), it makes its heap due
+ * for collection, waits until GC_PARK_FILE names that heap (the thread
+ * holds it), and exits, leaving the thread the heap's last reference.
  *
  * T threads make random calls on H heaps: command numbers mostly valid
  * (every REFSTORE_IOC_*), some with a wrong size or direction encoded,
@@ -561,9 +567,56 @@ static int make_garbage(unsigned long n)
 	_exit(0);	/* the heap goes with the process, mid-collection */
 }
 
+/* --park-heap FILE: see the top of the file. */
+static int park_heap(const char *park)
+{
+	struct refstore_create c = { .size = sizeof(c), .nslots = 1 };
+	struct refstore_heap_stats st = { .size = sizeof(st) };
+	struct refstore_gc_threshold t = { .size = sizeof(t),
+					   .threshold = { 1, 10, 10 } };
+	char buf[32];
+	int fd = open(DEV, O_RDWR), i, pf;
+	ssize_t n;
+
+	if (fd < 0 || ioctl(fd, REFSTORE_IOC_HEAP_STATS, &st) ||
+	    ioctl(fd, REFSTORE_IOC_GC_SET_THRESHOLD, &t)) {
+		perror("refstore-fuzz: " DEV);
+		return 2;
+	}
+	/* Two objects with slots: count 2 > threshold 1 kicks the thread. */
+	for (i = 0; i < 2; i++) {
+		if (ioctl(fd, REFSTORE_IOC_CREATE, &c)) {
+			perror("refstore-fuzz: CREATE");
+			return 2;
+		}
+	}
+	/* The thread parks on the heap it dequeues: wait until it is ours. */
+	for (i = 0; i < 600; i++) {
+		pf = open(park, O_RDONLY);
+		if (pf < 0) {
+			perror(park);
+			return 2;
+		}
+		n = read(pf, buf, sizeof(buf) - 1);
+		close(pf);
+		if (n > 0) {
+			buf[n] = 0;
+			if (strtoull(buf, NULL, 0) == st.heap_id) {
+				printf("refstore-fuzz: heap %llu parked in the collector, exiting\n",
+				       (unsigned long long)st.heap_id);
+				return 0;
+			}
+		}
+		usleep(100000);
+	}
+	fprintf(stderr, "refstore-fuzz: the collector never parked on heap %llu\n",
+		(unsigned long long)st.heap_id);
+	return 1;
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: refstore-fuzz [--seed S] [--calls N] [--seconds S] [--threads T] [--heaps H] [--quiet] [--no-mprotect]\n       refstore-fuzz --garbage N\n");
+	fprintf(stderr, "usage: refstore-fuzz [--seed S] [--calls N] [--seconds S] [--threads T] [--heaps H] [--quiet] [--no-mprotect]\n       refstore-fuzz --garbage N\n       refstore-fuzz --park-heap GC_PARK_FILE\n");
 	exit(2);
 }
 
@@ -578,6 +631,7 @@ int main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "no-mprotect", no_argument, NULL, 'M' },
 		{ "garbage", required_argument, NULL, 'g' },
+		{ "park-heap", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -587,7 +641,7 @@ int main(int argc, char **argv)
 	int64_t objects, bytes;
 	int i, c;
 
-	while ((c = getopt_long(argc, argv, "s:n:t:j:H:qMg:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:n:t:j:H:qMg:P:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': opt_seed = strtoull(optarg, NULL, 0); seeded = true; break;
 		case 'n': opt_calls = strtoull(optarg, NULL, 0); break;
@@ -597,6 +651,7 @@ int main(int argc, char **argv)
 		case 'q': opt_quiet = true; break;
 		case 'M': opt_no_mprotect = true; break;
 		case 'g': return make_garbage(strtoul(optarg, NULL, 0));
+		case 'P': return park_heap(optarg);
 		default: usage();
 		}
 	}

@@ -80,7 +80,7 @@ void refstore_graph_free_obj(struct refstore_graph *graph,
 		host_fail("object %llu freed twice",
 			  (unsigned long long)obj->id);
 	if (hg->in_collect && r->cause == REFSTORE_CAUSE_CYCLE)
-		host_fail("cycle victim %llu freed inside refstore_collect()",
+		host_fail("cycle victim %llu freed inside refstore_collect_commit()",
 			  (unsigned long long)obj->id);
 	r->freed = 1;
 	hg->freed++;
@@ -175,17 +175,56 @@ void host_put(struct host_graph *hg, struct refstore_obj *obj)
 	refstore_reap(&hg->graph, REFSTORE_CAUSE_RELEASED);
 }
 
-void host_collect(struct host_graph *hg, u32 gen,
-		  struct refstore_collect_result *res)
+void host_scan(struct host_graph *hg, u32 gen, struct refstore_collection *c)
+{
+	u64 released = hg->released[0] + hg->released[1] + hg->released[2] +
+		       hg->released[3];
+
+	refstore_collect_scan(&hg->graph, gen, c);
+	if (hg->released[0] + hg->released[1] + hg->released[2] +
+	    hg->released[3] != released)
+		host_fail("refstore_collect_scan() released objects");
+	if (list_empty(&c->link))
+		host_fail("refstore_collect_scan() did not stage its collection");
+}
+
+void host_commit(struct host_graph *hg, struct refstore_collection *c,
+		 struct refstore_collect_result *res)
 {
 	LIST_HEAD(to_free);
 
 	hg->in_collect = true;
-	refstore_collect(&hg->graph, gen, res, &to_free);
+	refstore_collect_commit(&hg->graph, c, &to_free);
 	hg->in_collect = false;
+	if (!list_empty(&c->link))
+		host_fail("refstore_collect_commit() left its collection staged");
+	if (res)
+		*res = c->res;
 	refstore_free_list(&hg->graph, &to_free);
 	if (!list_empty(&hg->graph.dying))
-		host_fail("refstore_collect() left objects dying");
+		host_fail("refstore_collect_commit() left objects dying");
+}
+
+void host_abort(struct host_graph *hg, struct refstore_collection *c)
+{
+	u64 released = hg->released[0] + hg->released[1] + hg->released[2] +
+		       hg->released[3];
+
+	refstore_collect_abort(&hg->graph, c);
+	if (!list_empty(&c->link))
+		host_fail("refstore_collect_abort() left its collection staged");
+	if (hg->released[0] + hg->released[1] + hg->released[2] +
+	    hg->released[3] != released)
+		host_fail("refstore_collect_abort() released objects");
+}
+
+void host_collect(struct host_graph *hg, u32 gen,
+		  struct refstore_collect_result *res)
+{
+	struct refstore_collection c;
+
+	host_scan(hg, gen, &c);
+	host_commit(hg, &c, res);
 }
 
 size_t host_list_len(const struct list_head *head)

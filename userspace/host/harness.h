@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * harness.h - the graph owner for host tests: objects, handles and the
- * two hooks (release, free) of kmod/graph.h, with bookkeeping of every
+ * two hooks (release, free) of kmod/core/graph.h, with bookkeeping of every
  * object's death so tests can assert who died, how and when.
  */
 #ifndef _REFSTORE_HOST_HARNESS_H
@@ -29,7 +29,7 @@ struct host_graph {
 	size_t nrec, caprec;
 	u64 released[4];	/* by cause */
 	u64 freed;
-	bool in_collect;	/* inside refstore_collect() ("lock held") */
+	bool in_collect;	/* inside a commit ("lock held") */
 	host_release_cb on_release;
 	void *priv;
 };
@@ -53,9 +53,14 @@ struct refstore_obj *host_slot(struct refstore_obj *obj, u32 slot);
 /* DUP / GET_SLOT take a reference; CLOSE drops one. */
 void host_get(struct refstore_obj *obj);
 void host_put(struct host_graph *hg, struct refstore_obj *obj);
-/* GC_COLLECT: collect, then free after "dropping the lock". */
+/* GC_COLLECT: scan, commit, then free after "dropping the lock". */
 void host_collect(struct host_graph *hg, u32 gen,
 		  struct refstore_collect_result *res);
+/* The same in steps: scan; then commit (and free) or abort. */
+void host_scan(struct host_graph *hg, u32 gen, struct refstore_collection *c);
+void host_commit(struct host_graph *hg, struct refstore_collection *c,
+		 struct refstore_collect_result *res);
+void host_abort(struct host_graph *hg, struct refstore_collection *c);
 
 static inline const struct host_rec *host_rec_of(struct host_graph *hg,
 						 u64 id)

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Host build of the collector core (kmod/graph.c, kmod/collect.c) against
-# userspace/host/host_shim.h: unit tests, a differential test against a
+# Host build of the collector core (kmod/core/) against
+# userspace/host/refstore_env.h: unit tests, a differential test against a
 # naive oracle, and a libFuzzer target. Included by the top-level Makefile;
 # `make -f userspace/host/host.mk hostcheck` works on its own too.
 #
@@ -25,9 +25,9 @@ FUZZ_CC ?= clang-14
 HOST_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -g -O1
 HOST_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-	-Wno-unused-parameter -I$(TOP)/kmod -I$(HOST_DIR)
-HOST_CORE := $(TOP)/kmod/graph.c $(TOP)/kmod/collect.c
-HOST_DEPS := $(HOST_CORE) $(TOP)/kmod/graph.h \
+	-Wno-unused-parameter -I$(TOP)/kmod -I$(TOP)/kmod/core -I$(HOST_DIR)
+HOST_CORE := $(TOP)/kmod/core/graph.c $(TOP)/kmod/core/collect.c
+HOST_DEPS := $(HOST_CORE) $(TOP)/kmod/core/graph.h \
 	$(TOP)/kmod/uapi/linux/refstore.h $(wildcard $(HOST_DIR)/*.h) \
 	$(HOST_DIR)/harness.c $(HOST_DIR)/host.mk
 

@@ -19,7 +19,8 @@ static const char *const op_names[] = {
 	[MOP_THRESHOLD] = "threshold", [MOP_FREEZE] = "freeze",
 	[MOP_UNFREEZE] = "unfreeze", [MOP_SAVEALL] = "saveall",
 	[MOP_CLEAR_GARBAGE] = "clear_garbage",
-	[MOP_GARBAGE_HANDLE] = "garbage_handle", [MOP_DESTROY] = "destroy",
+	[MOP_GARBAGE_HANDLE] = "garbage_handle", [MOP_ABORT] = "abort",
+	[MOP_DESTROY] = "destroy",
 };
 
 const char *model_op_name(enum model_op op)
@@ -85,7 +86,8 @@ static void model_on_release(struct host_graph *hg, struct refstore_obj *obj,
 			     u32 cause)
 {
 	struct model *m = model_of(hg);
-	bool collecting = m->op == MOP_COLLECT || m->op == MOP_AUTO;
+	bool collecting = m->op == MOP_COLLECT || m->op == MOP_AUTO ||
+			  m->op == MOP_ABORT;
 	int i;
 
 	if (obj->id >= (u64)m->nobj || m->o[obj->id].obj != obj) {
@@ -133,6 +135,7 @@ void model_init(struct model *m, struct model_stats *stats)
 		[MOP_COLLECT] = 8, [MOP_AUTO] = 3, [MOP_THRESHOLD] = 1,
 		[MOP_FREEZE] = 1, [MOP_UNFREEZE] = 2, [MOP_SAVEALL] = 2,
 		[MOP_CLEAR_GARBAGE] = 2, [MOP_GARBAGE_HANDLE] = 1,
+		[MOP_ABORT] = 4,
 	};
 
 	memset(m, 0, sizeof(*m));
@@ -502,6 +505,106 @@ static void do_collect(struct model *m, struct op_result *r, u32 gen)
 	host_collect(&m->hg, gen, &r->res);
 }
 
+/* What an abort must leave exactly as it was. */
+struct graph_snap {
+	signed char list[MODEL_MAX_OBJS];	/* 0 objects, 1 suspects, 2 garbage */
+	u16 flags[MODEL_MAX_OBJS];
+	u8 gen[MODEL_MAX_OBJS];
+	unsigned int count[MODEL_MAX_OBJS];
+	s64 gc_count[REFSTORE_NR_GENS];
+	struct refstore_gen_stats stats[REFSTORE_NR_GENS];
+	u64 examined, nr_frozen, nr_garbage;
+};
+
+static void snap_take(struct model *m, struct graph_snap *s)
+{
+	struct refstore_graph *g = &m->hg.graph;
+	struct list_head *lists[3] = { &g->objects, &g->suspects, &g->garbage };
+	struct refstore_obj *obj;
+	int l;
+
+	memset(s, 0, sizeof(*s));
+	memset(s->list, -1, sizeof(s->list));
+	for (l = 0; l < 3; l++) {
+		list_for_each_entry(obj, lists[l], node) {
+			s->list[obj->id] = l;
+			s->flags[obj->id] = obj->flags;
+			s->gen[obj->id] = obj->gen;
+			s->count[obj->id] = kref_read(&obj->kref);
+		}
+	}
+	memcpy(s->gc_count, g->count, sizeof(s->gc_count));
+	memcpy(s->stats, g->stats, sizeof(s->stats));
+	s->examined = g->examined;
+	s->nr_frozen = g->nr_frozen;
+	s->nr_garbage = g->nr_garbage;
+}
+
+/*
+ * MOP_ABORT: scan; the staged collection parks exactly the subgraph, and
+ * what it found unreachable the model finds unreachable too; abort; the
+ * graph is exactly as before (lists, flags, generations, counts,
+ * statistics); then an ordinary collection of the same generation, checked
+ * like MOP_COLLECT.
+ */
+static void do_abort(struct model *m, struct op_result *r, u32 gen)
+{
+	static struct graph_snap before, after;
+	struct refstore_graph *g = &m->hg.graph;
+	bool rooted[MODEL_MAX_OBJS];
+	struct refstore_collection c;
+	struct refstore_obj *obj;
+	u64 nun = 0, nsurv = 0;
+	int i;
+
+	snap_take(m, &before);
+	for (i = 0; i < m->nobj; i++)
+		rooted[i] = m->o[i].handles > 0 || m->o[i].frozen ||
+			    m->o[i].garbage;
+	model_close(m, rooted);
+	host_scan(&m->hg, gen, &c);
+	list_for_each_entry(obj, &c.unreachable, node) {
+		nun++;
+		EXPECT(m, refstore_obj_collecting(obj),
+		       "staged garbage %llu not collecting",
+		       (unsigned long long)obj->id);
+		EXPECT(m, !rooted[obj->id],
+		       "scan(%u) found %llu unreachable, the model reaches it",
+		       gen, (unsigned long long)obj->id);
+	}
+	list_for_each_entry(obj, &c.survivors, node) {
+		nsurv++;
+		EXPECT(m, (obj->flags & (REFSTORE_OF_STAGED |
+					 REFSTORE_OF_REACHABLE |
+					 REFSTORE_OF_SCANNED)) ==
+		       (REFSTORE_OF_STAGED | REFSTORE_OF_REACHABLE),
+		       "staged survivor %llu has flags %#x",
+		       (unsigned long long)obj->id, obj->flags);
+	}
+	EXPECT(m, nun == c.res.unreachable && nun + nsurv == c.res.examined,
+	       "scan(%u): %llu + %llu parked, result says %llu of %llu", gen,
+	       (unsigned long long)nun, (unsigned long long)nsurv,
+	       (unsigned long long)c.res.unreachable,
+	       (unsigned long long)c.res.examined);
+	EXPECT(m, c.res.generation == gen, "scan result generation %u",
+	       c.res.generation);
+	host_abort(&m->hg, &c);
+	EXPECT(m, list_empty(&g->staged), "collection still staged");
+	snap_take(m, &after);
+	for (i = 0; i < m->nobj; i++)
+		EXPECT(m, before.list[i] == after.list[i] &&
+		       before.flags[i] == after.flags[i] &&
+		       before.gen[i] == after.gen[i] &&
+		       before.count[i] == after.count[i],
+		       "object %d after abort: list %d flags %#x gen %u count %u, before list %d flags %#x gen %u count %u",
+		       i, after.list[i], after.flags[i], after.gen[i],
+		       after.count[i], before.list[i], before.flags[i],
+		       before.gen[i], before.count[i]);
+	EXPECT(m, !memcmp(&before, &after, sizeof(before)),
+	       "graph counts or statistics moved in an abort");
+	do_collect(m, r, gen);
+}
+
 static void push_handle(struct model *m, int id)
 {
 	m->handle[m->nhandles++] = id;
@@ -601,6 +704,9 @@ bool model_apply(struct model *m, enum model_op op, struct model_src *src)
 		break;
 	case MOP_COLLECT:
 		do_collect(m, &r, src->next(src->ctx, REFSTORE_NR_GENS));
+		break;
+	case MOP_ABORT:
+		do_abort(m, &r, src->next(src->ctx, REFSTORE_NR_GENS));
 		break;
 	case MOP_AUTO:
 		i = refstore_graph_due(g);

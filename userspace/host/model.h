@@ -43,6 +43,7 @@ enum model_op {
 	MOP_SAVEALL,
 	MOP_CLEAR_GARBAGE,
 	MOP_GARBAGE_HANDLE,
+	MOP_ABORT,		/* scan, check, abort, then scan and commit */
 	MOP_NR,
 	MOP_DESTROY = MOP_NR,
 };

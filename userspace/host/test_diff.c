@@ -69,6 +69,7 @@ static bool pick_profile(struct model *m, struct rng *r)
 		break;
 	case 2:		/* collection heavy, small thresholds */
 		m->weight[MOP_COLLECT] = 20;
+		m->weight[MOP_ABORT] = 10;
 		m->weight[MOP_AUTO] = 15;
 		m->weight[MOP_THRESHOLD] = 4;
 		break;

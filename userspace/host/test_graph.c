@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_graph.c - unit tests of the collector core (kmod/graph.c,
- * kmod/collect.c) built in userspace.
+ * test_graph.c - unit tests of the collector core (kmod/core/graph.c,
+ * kmod/core/collect.c) built in userspace.
  *
  * Each test runs in a child process on a fresh graph, which is destroyed
  * afterwards (host_graph_destroy() checks that every object was released
@@ -907,6 +907,194 @@ static void t_destroy(struct host_graph *hg)
 	CHECK_EQ(hg->graph.nr_garbage, 0);
 }
 
+/* ---- staged collections: scan, then commit or abort ---- */
+
+/*
+ * A garbage 2-ring a <-> b, and a live suspect c -> d, c held by a handle,
+ * d slotless (never a suspect, never scanned).
+ */
+struct staged_shape {
+	struct refstore_obj *a, *b, *c, *d;
+};
+
+static void staged_build(struct host_graph *hg, struct staged_shape *s)
+{
+	s->a = host_new(hg, 1);
+	s->b = host_new(hg, 1);
+	s->c = host_new(hg, 1);
+	s->d = host_new(hg, 0);
+	host_set(hg, s->a, 0, s->b);
+	host_set(hg, s->b, 0, s->a);
+	host_set(hg, s->c, 0, s->d);
+	host_put(hg, s->a);
+	host_put(hg, s->b);
+	host_put(hg, s->d);
+	host_get(s->c);		/* c: two handles, so dropping one keeps it */
+	host_put(hg, s->c);	/* ... and makes it a suspect */
+}
+
+static bool on_list(struct refstore_obj *obj, struct list_head *list)
+{
+	struct refstore_obj *o;
+
+	list_for_each_entry(o, list, node)
+		if (o == obj)
+			return true;
+	return false;
+}
+
+/* Abort puts every object back as it was: lists, generations, counts. */
+static void t_staged_abort(struct host_graph *hg)
+{
+	struct refstore_graph *g = &hg->graph;
+	struct refstore_collect_result res;
+	struct refstore_collection c;
+	struct staged_shape s;
+	s64 count[REFSTORE_NR_GENS];
+
+	staged_build(hg, &s);
+	memcpy(count, g->count, sizeof(count));
+	CHECK(on_list(s.a, &g->suspects) && on_list(s.c, &g->suspects));
+	CHECK(on_list(s.d, &g->objects));
+
+	host_scan(hg, REFSTORE_GEN_OLDEST, &c);
+	CHECK_EQ(c.res.examined, 3);
+	CHECK_EQ(c.res.unreachable, 2);
+	CHECK(refstore_obj_collecting(s.a) && refstore_obj_collecting(s.b));
+	CHECK(!refstore_obj_collecting(s.c) && !refstore_obj_collecting(s.d));
+	CHECK(on_list(s.a, &c.unreachable) && on_list(s.c, &c.survivors));
+	CHECK(list_empty(&g->suspects));
+	CHECK_EQ(host_list_len(&g->staged), 1);
+
+	host_abort(hg, &c);
+	CHECK(list_empty(&g->staged));
+	CHECK(on_list(s.a, &g->suspects) && on_list(s.b, &g->suspects));
+	CHECK(on_list(s.c, &g->suspects) && on_list(s.d, &g->objects));
+	CHECK_EQ(s.c->gen, 0);
+	CHECK_EQ(s.d->gen, 0);
+	CHECK_EQ(s.a->flags, REFSTORE_OF_SUSPECT);
+	CHECK_EQ(s.d->flags, 0);
+	CHECK(!memcmp(count, g->count, sizeof(count)));
+	CHECK_EQ(g->stats[REFSTORE_GEN_OLDEST].collections, 0);
+	CHECK_EQ(g->examined, 0);
+	CHECK(!host_dead(hg, s.a->id));
+
+	/* A new scan finds the same, and its commit frees the ring. */
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(res.unreachable, 2);
+	CHECK_EQ(hg->released[REFSTORE_CAUSE_CYCLE], 2);
+	CHECK_EQ(s.c->gen, 1);
+	CHECK(on_list(s.c, &g->objects));
+	host_put(hg, s.c);
+}
+
+/* A survivor that loses a reference while staged becomes a suspect. */
+static void t_staged_put_resuspects(struct host_graph *hg)
+{
+	struct refstore_graph *g = &hg->graph;
+	struct refstore_collection c;
+	struct staged_shape s;
+
+	staged_build(hg, &s);
+	host_get(s.c);
+	host_scan(hg, REFSTORE_GEN_OLDEST, &c);
+	host_put(hg, s.c);	/* c: 2 handles -> 1, parked */
+	CHECK(on_list(s.c, &c.survivors));
+	CHECK(s.c->flags & REFSTORE_OF_RESUSPECT);
+	host_commit(hg, &c, NULL);
+	CHECK(on_list(s.c, &g->suspects));
+	CHECK(on_list(s.d, &g->objects));
+	CHECK_EQ(s.c->flags, REFSTORE_OF_SUSPECT);
+	CHECK_EQ(hg->released[REFSTORE_CAUSE_CYCLE], 2);
+	/* The survivor's last reference dropped while staged: freed at once. */
+	host_get(s.c);
+	host_scan(hg, REFSTORE_GEN_OLDEST, &c);
+	host_put(hg, s.c);
+	host_put(hg, s.c);
+	CHECK(list_empty(&c.survivors));
+	host_commit(hg, &c, NULL);
+	CHECK_EQ(hg->released[REFSTORE_CAUSE_RELEASED], 2);
+}
+
+/* Freeze and unfreeze reach parked survivors; staged garbage stays garbage. */
+static void t_staged_freeze(struct host_graph *hg)
+{
+	struct refstore_graph *g = &hg->graph;
+	struct refstore_collection c;
+	struct staged_shape s;
+
+	staged_build(hg, &s);
+	host_scan(hg, REFSTORE_GEN_OLDEST, &c);
+	CHECK_EQ(refstore_freeze(g), 2);	/* c and d, not a and b */
+	CHECK_EQ(s.c->gen, REFSTORE_GEN_PERMANENT);
+	CHECK_EQ(s.a->gen, 0);
+	host_commit(hg, &c, NULL);
+	CHECK_EQ(hg->released[REFSTORE_CAUSE_CYCLE], 2);
+	CHECK_EQ(s.c->gen, REFSTORE_GEN_PERMANENT);
+	CHECK(on_list(s.c, &g->objects));
+	CHECK_EQ(g->nr_frozen, 2);
+
+	/* Unfreeze while staged: the parked survivors come back suspects. */
+	host_get(s.c);
+	host_put(hg, s.c);	/* frozen: no suspect */
+	CHECK(list_empty(&g->suspects));
+	CHECK_EQ(refstore_unfreeze(g), 2);
+	host_scan(hg, REFSTORE_GEN_OLDEST, &c);
+	CHECK_EQ(refstore_freeze(g), 2);
+	CHECK_EQ(refstore_unfreeze(g), 2);
+	host_abort(hg, &c);
+	CHECK(on_list(s.c, &g->suspects) && on_list(s.d, &g->objects));
+	CHECK_EQ(s.c->gen, REFSTORE_GEN_OLDEST);
+	CHECK_EQ(g->nr_frozen, 0);
+	host_put(hg, s.c);
+}
+
+/* Destroy with a collection staged: parked objects are freed too. */
+static void t_staged_destroy(struct host_graph *hg)
+{
+	struct refstore_collection c;
+	struct staged_shape s;
+
+	staged_build(hg, &s);
+	host_scan(hg, REFSTORE_GEN_OLDEST, &c);
+	refstore_graph_destroy(&hg->graph);
+	CHECK(list_empty(&c.link) && list_empty(&c.unreachable) &&
+	      list_empty(&c.survivors));
+	/* Ending it now does nothing (the harness re-destroys an empty graph). */
+	host_commit(hg, &c, NULL);
+	host_abort(hg, &c);
+}
+
+/* Two collections staged at once find disjoint objects; each ends alone. */
+static void t_staged_two(struct host_graph *hg)
+{
+	struct refstore_graph *g = &hg->graph;
+	struct refstore_collection c1, c2;
+	struct refstore_obj *e, *f;
+	struct staged_shape s;
+
+	staged_build(hg, &s);
+	host_scan(hg, REFSTORE_GEN_OLDEST, &c1);
+	/* A second garbage ring, e <-> f, made while the first is staged. */
+	e = host_new(hg, 1);
+	f = host_new(hg, 1);
+	host_set(hg, e, 0, f);
+	host_set(hg, f, 0, e);
+	host_put(hg, e);
+	host_put(hg, f);
+	host_scan(hg, REFSTORE_GEN_OLDEST, &c2);
+	CHECK_EQ(c2.res.examined, 2);
+	CHECK_EQ(c2.res.unreachable, 2);
+	CHECK_EQ(host_list_len(&g->staged), 2);
+	host_commit(hg, &c1, NULL);
+	CHECK_EQ(hg->released[REFSTORE_CAUSE_CYCLE], 2);
+	host_abort(hg, &c2);
+	CHECK(!host_dead(hg, e->id));
+	host_collect(hg, REFSTORE_GEN_OLDEST, NULL);
+	CHECK_EQ(hg->released[REFSTORE_CAUSE_CYCLE], 4);
+	host_put(hg, s.c);
+}
+
 struct test {
 	const char *name;
 	void (*fn)(struct host_graph *hg);
@@ -937,6 +1125,11 @@ static const struct test tests[] = {
 	{ "due_thresholds", t_due_thresholds },
 	{ "idle_collection", t_idle_collection },
 	{ "graph_destroy", t_destroy },
+	{ "staged_abort", t_staged_abort },
+	{ "staged_put_resuspects", t_staged_put_resuspects },
+	{ "staged_freeze", t_staged_freeze },
+	{ "staged_destroy", t_staged_destroy },
+	{ "staged_two", t_staged_two },
 };
 
 static int run_one(const struct test *t)

@@ -2,25 +2,19 @@
 /*
  * refstore object graph and cycle collector core.
  *
- * This file, graph.c and collect.c use no kernel-only API beyond lists,
- * krefs and a few helpers, so they build unchanged in userspace against
- * the shim in userspace/host/ for unit tests, fuzzing and benchmarks. The
- * caller owns locking: every function here expects the graph's owner to
- * hold the lock that protects the graph (heap->lock in the module).
+ * kmod/core/ is the kernel-free part of the module: graph.c (reference
+ * counting, the suspect buffer) and collect.c (the collector). It includes
+ * "refstore_env.h", which the build finds through its include path:
+ * kmod/env/refstore_env.h in the module, userspace/host/refstore_env.h in
+ * the host builds (unit tests, oracle, fuzzer, benchmarks). The caller
+ * owns locking: every function here expects the graph's owner to hold the
+ * lock that protects the graph (heap->lock in the module); a collection
+ * may drop it between its scan and its commit or abort (see collect.c).
  */
 #ifndef _REFSTORE_GRAPH_H
 #define _REFSTORE_GRAPH_H
 
-#ifdef __KERNEL__
-#include <linux/bits.h>
-#include <linux/kref.h>
-#include <linux/list.h>
-#include <linux/sched.h>
-#include <linux/types.h>
-#else
-#include "host_shim.h"
-#endif
-
+#include "refstore_env.h"
 #include "uapi/linux/refstore.h"
 
 /* Collectable generations: 0 young, 1 middle, 2 old (like CPython). */
@@ -37,6 +31,8 @@
 #define REFSTORE_OF_SCANNED	BIT(4)	/* in the subgraph being collected */
 #define REFSTORE_OF_REACHABLE	BIT(5)	/* proven reachable from outside */
 #define REFSTORE_OF_GARBAGE	BIT(6)	/* on graph->garbage (SAVEALL) */
+#define REFSTORE_OF_STAGED	BIT(7)	/* parked in a staged collection */
+#define REFSTORE_OF_RESUSPECT	BIT(8)	/* staged survivor lost a reference */
 
 /**
  * struct refstore_obj - one reference-counted object
@@ -49,7 +45,7 @@
  *	The module places a small one right after the object, in the
  *	same allocation (see object.c)
  * @node: on exactly one of the graph's lists: objects, suspects, dying,
- *	garbage, or a collection's private lists
+ *	garbage, or a collection's private lists (see collect.c)
  * @nslots: number of slots
  * @flags: REFSTORE_OF_*
  * @gen: generation, 0..REFSTORE_GEN_OLDEST or REFSTORE_GEN_PERMANENT
@@ -67,7 +63,7 @@ struct refstore_obj {
 	void *ext;
 	struct list_head node;
 	u16 nslots;
-	u8 flags;
+	u16 flags;
 	u8 gen;
 	u32 creator;
 	s32 gc_refs;
@@ -116,6 +112,8 @@ struct refstore_gen_stats {
  * @debug: REFSTORE_GC_DEBUG_* (uapi), as gc.set_debug()
  * @stats: per generation
  * @examined: objects put through trial deletion, ever
+ * @staged: the collections scanned and not yet committed or aborted
+ *	(struct refstore_collection.link)
  */
 struct refstore_graph {
 	struct list_head objects;
@@ -130,6 +128,7 @@ struct refstore_graph {
 	u32 debug;
 	struct refstore_gen_stats stats[REFSTORE_NR_GENS];
 	u64 examined;
+	struct list_head staged;
 };
 
 /**
@@ -145,6 +144,44 @@ struct refstore_collect_result {
 	u64 unreachable;
 	u64 uncollectable;
 };
+
+/**
+ * struct refstore_collection - a collection between its scan and its end
+ * @link: on graph->staged until refstore_collect_commit() or
+ *	refstore_collect_abort() (or refstore_graph_destroy())
+ * @unreachable: what the scan found unreachable, flagged
+ *	REFSTORE_OF_STAGED: nothing outside the list references them
+ * @survivors: the rest of the subgraph, flagged REFSTORE_OF_STAGED |
+ *	REFSTORE_OF_REACHABLE, in their old generation until the commit
+ * @res: what the scan found; the commit accounts exactly this
+ *
+ * Filled by refstore_collect_scan(); the caller keeps it (on its stack,
+ * say) until it calls refstore_collect_commit() or refstore_collect_abort().
+ */
+struct refstore_collection {
+	struct list_head link;
+	struct list_head unreachable;
+	struct list_head survivors;
+	struct refstore_collect_result res;
+};
+
+/**
+ * refstore_obj_collecting() - is the object garbage a staged collection found
+ * @obj: an object of the graph (its lock held)
+ *
+ * Such an object is reachable from nothing but other such objects: only a
+ * weak handle can still name it. Its owner must not hand out a new strong
+ * reference to it (UPGRADE fails as if it were dead); if the collection is
+ * aborted it is an ordinary object again.
+ *
+ * Return: true between the scan that found it unreachable and the end of
+ * that collection.
+ */
+static inline bool refstore_obj_collecting(const struct refstore_obj *obj)
+{
+	return (obj->flags & (REFSTORE_OF_STAGED | REFSTORE_OF_REACHABLE)) ==
+	       REFSTORE_OF_STAGED;
+}
 
 /*
  * Hooks the graph's owner implements (object.c in the module, the test
@@ -185,18 +222,13 @@ void refstore_graph_destroy(struct refstore_graph *graph);
 
 /* collect.c */
 int refstore_graph_due(const struct refstore_graph *graph);
-void refstore_collect(struct refstore_graph *graph, u32 generation,
-		      struct refstore_collect_result *res,
-		      struct list_head *to_free);
 void refstore_collect_scan(struct refstore_graph *graph, u32 generation,
-			   struct refstore_collect_result *res,
-			   struct list_head *unreachable);
-void refstore_collect_finish(struct refstore_graph *graph,
-			     const struct refstore_collect_result *res,
-			     struct list_head *unreachable,
+			   struct refstore_collection *c);
+void refstore_collect_commit(struct refstore_graph *graph,
+			     struct refstore_collection *c,
 			     struct list_head *to_free);
-void refstore_collect_cancel(struct refstore_graph *graph,
-			     struct list_head *unreachable);
+void refstore_collect_abort(struct refstore_graph *graph,
+			    struct refstore_collection *c);
 void refstore_free_list(struct refstore_graph *graph,
 			struct list_head *to_free);
 u64 refstore_freeze(struct refstore_graph *graph);

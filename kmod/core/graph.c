@@ -13,6 +13,10 @@
  * slots, is not frozen and not already a suspect, it moves to
  * graph->suspects. Objects without slots cannot be on a cycle and are
  * never suspects, like the objects CPython does not track.
+ *
+ * An object parked in a staged collection (REFSTORE_OF_STAGED, see
+ * collect.c) stays on the collection's list: a survivor that loses a
+ * reference is only flagged, and the collection's end makes it a suspect.
  */
 #include "graph.h"
 
@@ -22,6 +26,7 @@ void refstore_graph_init(struct refstore_graph *graph)
 	INIT_LIST_HEAD(&graph->suspects);
 	INIT_LIST_HEAD(&graph->dying);
 	INIT_LIST_HEAD(&graph->garbage);
+	INIT_LIST_HEAD(&graph->staged);
 	graph->threshold[0] = 700;
 	graph->threshold[1] = 10;
 	graph->threshold[2] = 10;
@@ -59,6 +64,9 @@ void refstore_graph_remove_unused(struct refstore_graph *graph,
  */
 void refstore_obj_get(struct refstore_obj *obj)
 {
+	/* Only weak handles name garbage a staged collection found. */
+	REFSTORE_ASSERT(kref_read(&obj->kref) &&
+			!refstore_obj_collecting(obj));
 	kref_get(&obj->kref);
 }
 
@@ -79,15 +87,27 @@ static void refstore_obj_mark_dead(struct kref *kref)
  */
 void refstore_obj_put(struct refstore_graph *graph, struct refstore_obj *obj)
 {
+	/* Nothing outside a staged collection's garbage references it. */
+	REFSTORE_ASSERT(!refstore_obj_collecting(obj));
 	if (kref_put(&obj->kref, refstore_obj_mark_dead)) {
-		if (obj->flags & REFSTORE_OF_GARBAGE)
+		if (obj->flags & REFSTORE_OF_GARBAGE) {
+			REFSTORE_ASSERT(graph->nr_garbage);
 			graph->nr_garbage--;
-		obj->flags &= ~(REFSTORE_OF_SUSPECT | REFSTORE_OF_GARBAGE);
+		}
+		obj->flags &= ~(REFSTORE_OF_SUSPECT | REFSTORE_OF_GARBAGE |
+				REFSTORE_OF_STAGED | REFSTORE_OF_REACHABLE |
+				REFSTORE_OF_RESUSPECT);
 		list_move_tail(&obj->node, &graph->dying);
 		return;
 	}
-	if (obj->nslots && obj->gen != REFSTORE_GEN_PERMANENT &&
-	    !(obj->flags & (REFSTORE_OF_SUSPECT | REFSTORE_OF_GARBAGE))) {
+	if (!obj->nslots || obj->gen == REFSTORE_GEN_PERMANENT)
+		return;
+	if (obj->flags & REFSTORE_OF_STAGED) {
+		/* A staged survivor: its collection's end makes it a suspect. */
+		obj->flags |= REFSTORE_OF_SUSPECT | REFSTORE_OF_RESUSPECT;
+		return;
+	}
+	if (!(obj->flags & (REFSTORE_OF_SUSPECT | REFSTORE_OF_GARBAGE))) {
 		obj->flags |= REFSTORE_OF_SUSPECT;
 		list_move_tail(&obj->node, &graph->suspects);
 	}
@@ -108,6 +128,7 @@ void refstore_reap(struct refstore_graph *graph, u32 cause)
 
 	while (!list_empty(&graph->dying)) {
 		obj = list_first_entry(&graph->dying, struct refstore_obj, node);
+		REFSTORE_ASSERT(obj->flags & REFSTORE_OF_DEAD);
 		list_del(&obj->node);
 
 		slots = refstore_obj_slots(obj);
@@ -146,13 +167,23 @@ static void refstore_graph_destroy_list(struct refstore_graph *graph,
  *
  * What is left is garbage held only by slots (cycles and what they point
  * at). Counts no longer matter: every object is freed as it stands, and
- * no death event is queued, since no one can read it.
+ * no death event is queued, since no one can read it. Objects parked in
+ * staged collections are freed too; those collections are left empty and
+ * detached, and their commit or abort does nothing.
  */
 void refstore_graph_destroy(struct refstore_graph *graph)
 {
+	struct refstore_collection *c, *next;
+
+	list_for_each_entry_safe(c, next, &graph->staged, link) {
+		refstore_graph_destroy_list(graph, &c->survivors);
+		refstore_graph_destroy_list(graph, &c->unreachable);
+		list_del_init(&c->link);
+	}
 	refstore_graph_destroy_list(graph, &graph->objects);
 	refstore_graph_destroy_list(graph, &graph->suspects);
 	refstore_graph_destroy_list(graph, &graph->garbage);
 	graph->nr_garbage = 0;
 	graph->count[0] = 0;
+	REFSTORE_ASSERT(list_empty(&graph->dying) && !graph->nr_frozen);
 }

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * host_shim.h - the few kernel facilities the collector core uses, for
- * building kmod/graph.c and kmod/collect.c in userspace.
+ * refstore_env.h - the host environment of the collector core: the few
+ * kernel facilities kmod/core/ uses, for building it in userspace (unit
+ * tests, the oracle, the fuzzer, benchmarks). The module's counterpart is
+ * kmod/env/refstore_env.h; the include path picks one (host.mk, Kbuild).
  *
  * Only what the core needs: fixed-width types, BIT(), container_of(),
  * likely()/unlikely(), cond_resched(), a doubly linked list with the
- * kernel's names and semantics, and struct kref. The kref aborts on a get
- * from zero and on an underflow, so a counting bug stops the test at the
- * faulty call instead of surfacing later as a use-after-free.
+ * kernel's names and semantics, struct kref and REFSTORE_ASSERT(). The
+ * kref aborts on a get from zero and on an underflow, so a counting bug
+ * stops the test at the faulty call instead of surfacing later as a
+ * use-after-free.
  */
-#ifndef _REFSTORE_HOST_SHIM_H
-#define _REFSTORE_HOST_SHIM_H
+#ifndef _REFSTORE_ENV_H
+#define _REFSTORE_ENV_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,6 +40,12 @@ typedef int64_t s64;
 #define HOST_BUG(msg) do {						\
 	fprintf(stderr, "%s:%d: BUG: %s\n", __FILE__, __LINE__, msg);	\
 	abort();							\
+} while (0)
+
+/* An invariant of the core (WARN_ON_ONCE in the kernel): abort here. */
+#define REFSTORE_ASSERT(cond) do {					\
+	if (unlikely(!(cond)))						\
+		HOST_BUG("REFSTORE_ASSERT(" #cond ")");			\
 } while (0)
 
 #define BUG_ON(cond)	do { if (unlikely(cond)) HOST_BUG(#cond); } while (0)
@@ -200,4 +209,4 @@ static inline int kref_put(struct kref *kref,
 	return 1;
 }
 
-#endif /* _REFSTORE_HOST_SHIM_H */
+#endif /* _REFSTORE_ENV_H */
