@@ -235,20 +235,20 @@ TEST_F(uffd, event_read_fault_does_not_stall_heap)
 }
 
 /*
- * A new handle is not the caller's until the call's answer reached it: the
- * answer of a CREATE is written to a write-protected page, so the copy-out
- * faults and is held; meanwhile another thread works on the heap; then the
- * page is unmapped and the fault released, so the copy-out fails with
- * EFAULT and the CREATE must leave no trace.
+ * A command's answer is written to a write-protected page, so its copy-out
+ * faults and is held while other threads work on the heap; then the page
+ * is unmapped and the fault released, so the copy-out fails with EFAULT
+ * and the command must leave no trace. A new handle is not the caller's
+ * until the answer reached it; a collection commits only then.
  */
 FIXTURE(uffd_wp) {
 	int fd;
 	int uffd;
 	long page_size;
-	void *page;		/* mapped, populated, write-protected */
-	struct refstore_create *create;	/* on the page */
-	uint32_t h;		/* the heap's only object before the test */
-	long ret;		/* the held CREATE's result */
+	void *page;		/* mapped and populated; the held call's arg */
+	uint32_t h;		/* the heap's first object, one slot */
+	unsigned long cmd;	/* the held call */
+	long ret;		/* its result */
 	int err;		/* and its errno */
 };
 
@@ -256,7 +256,6 @@ FIXTURE_SETUP(uffd_wp)
 {
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_WP };
-	struct uffdio_writeprotect wp = { .mode = UFFDIO_WRITEPROTECT_MODE_WP };
 	int uffd_errno;
 
 	self->uffd = -1;
@@ -275,16 +274,10 @@ FIXTURE_SETUP(uffd_wp)
 	self->page = mmap(NULL, self->page_size, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->page);
-	/* The CREATE's arguments are written before the page is protected. */
-	self->create = self->page;
-	*self->create = (struct refstore_create){
-		.size = sizeof(*self->create), .nslots = 1,
-	};
+	memset(self->page, 0, self->page_size);
 	reg.range.start = (unsigned long)self->page;
 	reg.range.len = self->page_size;
 	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_REGISTER, &reg));
-	wp.range = reg.range;
-	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_WRITEPROTECT, &wp));
 }
 
 FIXTURE_TEARDOWN(uffd_wp)
@@ -297,22 +290,34 @@ FIXTURE_TEARDOWN(uffd_wp)
 		close(self->fd);
 }
 
-static void *held_create(void *arg)
+static void *held_call(void *arg)
 {
 	FIXTURE_DATA(uffd_wp) *self = arg;
 
-	self->ret = ioctl(self->fd, REFSTORE_IOC_CREATE, self->create);
+	self->ret = ioctl(self->fd, self->cmd, self->page);
 	self->err = errno;
 	return NULL;
 }
 
-/* Start the CREATE and wait until its copy-out is held in the fault. */
-static int start_held_create(FIXTURE_DATA(uffd_wp) *self, pthread_t *t)
+/*
+ * Write-protect the page (its arguments are written already), start @cmd
+ * on it and wait until its copy-out is held in the fault.
+ */
+static int start_held(FIXTURE_DATA(uffd_wp) *self, unsigned long cmd,
+		      pthread_t *t)
 {
+	struct uffdio_writeprotect wp = {
+		.range = { .start = (unsigned long)self->page,
+			   .len = self->page_size },
+		.mode = UFFDIO_WRITEPROTECT_MODE_WP,
+	};
 	struct pollfd p = { .fd = self->uffd, .events = POLLIN };
 	struct uffd_msg msg;
 
-	if (pthread_create(t, NULL, held_create, self))
+	if (ioctl(self->uffd, UFFDIO_WRITEPROTECT, &wp))
+		return -1;
+	self->cmd = cmd;
+	if (pthread_create(t, NULL, held_call, self))
 		return -1;
 	if (poll(&p, 1, OTHER_CALL_MS) != 1 ||
 	    read(self->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
@@ -323,7 +328,7 @@ static int start_held_create(FIXTURE_DATA(uffd_wp) *self, pthread_t *t)
 }
 
 /* Unmap the page and release the fault: the copy-out fails. */
-static int fail_held_create(FIXTURE_DATA(uffd_wp) *self, pthread_t t)
+static int fail_held(FIXTURE_DATA(uffd_wp) *self, pthread_t t)
 {
 	struct uffdio_range range = {
 		.start = (unsigned long)self->page, .len = self->page_size,
@@ -337,6 +342,14 @@ static int fail_held_create(FIXTURE_DATA(uffd_wp) *self, pthread_t t)
 	return pthread_join(t, NULL);
 }
 
+/* A one-slot CREATE, to be held. */
+static void put_create(FIXTURE_DATA(uffd_wp) *self)
+{
+	*(struct refstore_create *)self->page = (struct refstore_create){
+		.size = sizeof(struct refstore_create), .nslots = 1,
+	};
+}
+
 TEST_F(uffd_wp, create_copyout_fault_leaves_other_handles)
 {
 	struct refstore_heap_stats st;
@@ -344,7 +357,8 @@ TEST_F(uffd_wp, create_copyout_fault_leaves_other_handles)
 	uint32_t unseen = self->h + 1, x;
 	pthread_t t;
 
-	ASSERT_EQ(0, start_held_create(self, &t));
+	put_create(self);
+	ASSERT_EQ(0, start_held(self, REFSTORE_IOC_CREATE, &t));
 	/*
 	 * The held CREATE's handle number is the next free one; until its
 	 * caller has it, it names nothing another thread can close, and it
@@ -353,7 +367,7 @@ TEST_F(uffd_wp, create_copyout_fault_leaves_other_handles)
 	EXPECT_EQ(-ENOENT, rs_close(self->fd, unseen));
 	x = CREATE(self->fd, 0, 0);
 	EXPECT_NE(unseen, x);
-	ASSERT_EQ(0, fail_held_create(self, t));
+	ASSERT_EQ(0, fail_held(self, t));
 	EXPECT_EQ(-1, self->ret);
 	EXPECT_EQ(EFAULT, self->err);
 
@@ -373,10 +387,11 @@ TEST_F(uffd_wp, create_copyout_fault_leaves_freeze_count)
 	struct refstore_heap_stats st;
 	pthread_t t;
 
-	ASSERT_EQ(0, start_held_create(self, &t));
+	put_create(self);
+	ASSERT_EQ(0, start_held(self, REFSTORE_IOC_CREATE, &t));
 	/* gc.freeze() while the CREATE is held: it sees one object. */
 	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_GC_FREEZE, &v));
-	ASSERT_EQ(0, fail_held_create(self, t));
+	ASSERT_EQ(0, fail_held(self, t));
 	EXPECT_EQ(EFAULT, self->err);
 
 	v.value = 0;
@@ -384,6 +399,91 @@ TEST_F(uffd_wp, create_copyout_fault_leaves_freeze_count)
 	EXPECT_EQ(1, v.value);
 	ASSERT_EQ(0, rs_heap_stats(self->fd, &st));
 	EXPECT_EQ(1, st.objects);
+}
+
+/*
+ * GC_COLLECT answers without the heap's lock: while its answer is held,
+ * the heap serves other calls; the garbage it found is dead to weak
+ * handles; when the answer fails the collection is undone, the garbage is
+ * alive again and a later collection finds it.
+ */
+TEST_F(uffd_wp, gc_collect_copyout_fault_does_not_stall_heap)
+{
+	struct refstore_heap_stats st;
+	uint32_t b, w, u, x;
+	pthread_t t;
+
+	/* A 2-cycle h <-> b, reachable through a weak handle only. */
+	b = CREATE(self->fd, 0, 1);
+	ASSERT_EQ(0, rs_set_slot(self->fd, self->h, 0, b));
+	ASSERT_EQ(0, rs_set_slot(self->fd, b, 0, self->h));
+	ASSERT_EQ(0, rs_weakref(self->fd, b, &w));
+	ASSERT_EQ(0, rs_close(self->fd, self->h));
+	ASSERT_EQ(0, rs_close(self->fd, b));
+
+	*(struct refstore_gc_collect *)self->page = (struct refstore_gc_collect){
+		.size = sizeof(struct refstore_gc_collect), .generation = 2,
+	};
+	ASSERT_EQ(0, start_held(self, REFSTORE_IOC_GC_COLLECT, &t));
+	/* The heap is not locked: other calls go on. */
+	x = CREATE(self->fd, 8, 1);
+	ASSERT_EQ(0, rs_close(self->fd, x));
+	/* The pending collection's garbage cannot be brought back. */
+	EXPECT_EQ(-ENOENT, rs_upgrade(self->fd, w, &u));
+	ASSERT_EQ(0, fail_held(self, t));
+	EXPECT_EQ(-1, self->ret);
+	EXPECT_EQ(EFAULT, self->err);
+
+	/* Undone: the cycle is alive, reachable by its weak handle again. */
+	ASSERT_EQ(0, rs_heap_stats(self->fd, &st));
+	EXPECT_EQ(2, st.objects);
+	EXPECT_EQ(0, rs_upgrade(self->fd, w, &u));
+	ASSERT_EQ(0, rs_close(self->fd, u));
+	EXPECT_EQ(0, rs_gc_collect(self->fd, 2, NULL));
+	ASSERT_EQ(0, rs_heap_stats(self->fd, &st));
+	EXPECT_EQ(0, st.objects);
+}
+
+/*
+ * GC_GARBAGE too: its handles are the caller's only once the answer is
+ * written; the heap is not locked meanwhile; a failed answer leaves no
+ * handle behind.
+ */
+TEST_F(uffd_wp, gc_garbage_copyout_fault_leaves_no_handle)
+{
+	struct refstore_gc_value dbg = {
+		.size = sizeof(dbg), .value = REFSTORE_GC_DEBUG_SAVEALL,
+	};
+	struct refstore_gc_garbage *g = self->page;
+	struct refstore_heap_stats st;
+	uint32_t b, x;
+	pthread_t t;
+
+	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_GC_SET_DEBUG, &dbg));
+	b = CREATE(self->fd, 0, 1);
+	ASSERT_EQ(0, rs_set_slot(self->fd, self->h, 0, b));
+	ASSERT_EQ(0, rs_set_slot(self->fd, b, 0, self->h));
+	ASSERT_EQ(0, rs_close(self->fd, self->h));
+	ASSERT_EQ(0, rs_close(self->fd, b));
+	EXPECT_EQ(0, rs_gc_collect(self->fd, 2, NULL));
+
+	/* The handles land on the same page, after the structure. */
+	*g = (struct refstore_gc_garbage){
+		.size = sizeof(*g), .capacity = 2,
+		.handles = (unsigned long)(g + 1),
+	};
+	ASSERT_EQ(0, start_held(self, REFSTORE_IOC_GC_GARBAGE, &t));
+	x = CREATE(self->fd, 8, 1);
+	ASSERT_EQ(0, rs_close(self->fd, x));
+	/* The reserved handles name nothing yet. */
+	EXPECT_EQ(-ENOENT, rs_close(self->fd, 1));
+	EXPECT_EQ(-ENOENT, rs_close(self->fd, 2));
+	ASSERT_EQ(0, fail_held(self, t));
+	EXPECT_EQ(EFAULT, self->err);
+
+	ASSERT_EQ(0, rs_heap_stats(self->fd, &st));
+	EXPECT_EQ(0, st.handles);
+	EXPECT_EQ(2, st.objects);
 }
 
 TEST_HARNESS_MAIN
