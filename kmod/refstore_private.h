@@ -87,11 +87,9 @@ struct refstore_creator {
  * @lock: protects the object graph: @handles, @weak_lists, every object's
  *	slots, flags and list node, @graph, @creators, @limits and
  *	the counters below it. Taken by every ioctl that touches objects.
- *	Object commands and READ/WRITE never touch user memory under it
- *	(their arguments are copied in before and out after; payload bytes
- *	go through a bounce buffer); the two-phase collector commands copy
- *	their results out under it, so their commit sees the state they
- *	copied (see ioctl.c).
+ *	No command touches user memory under it: arguments are copied in
+ *	before, answers out after, and what a command makes is published
+ *	or committed under it again once the answer is out (see ioctl.c).
  * @handles: handle number -> strong (struct refstore_obj *) or weak
  *	(struct refstore_weak *, tagged 1) entry
  * @weak_lists: object id -> list_head of the weak handles naming it
