@@ -283,9 +283,11 @@ static void collector_passed(struct __test_metadata *_metadata)
 	int fd2 = rs_open(0);
 
 	ASSERT_LE(0, fd2);
+	/* The ring is whole before the heap is due: enabling makes it so. */
+	GC_VALUE(fd2, GC_DISABLE);
+	RING(fd2, 2);
 	GC_SET_THRESHOLD(fd2, 1, 10, 10);
-	GC_VALUE(fd2, GC_ENABLE);
-	RING(fd2, 2);	/* count 2 > 1: pending */
+	GC_VALUE(fd2, GC_ENABLE);	/* count 2 > 1: pending */
 	ASSERT_EQ(0, WAIT_OBJECTS(fd2, 0, 10000))
 		TH_LOG("the collector thread never collected the second heap");
 	EXPECT_EQ(1, GC_STATS(fd2).automatic);
@@ -646,6 +648,8 @@ TEST_F(parked, heap_closed_during_collection)
 	uint64_t collections, collected, heap_id;
 	int fd, i;
 
+	if (_metadata->skip)
+		return;	/* 6.1's harness runs the test after a setup SKIP */
 	OBJECTS_BASELINE(0);
 	base = t_globals_now();
 	collections = gc_module_stat(_metadata, "collections");
