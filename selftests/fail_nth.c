@@ -332,23 +332,6 @@ static void sweep(struct __test_metadata *_metadata,
 
 /* ---- the calls ---- */
 
-/* Every command of the table, from its builder: fail_nth.<variant>.<cmd>. */
-#define SWEEP_CMD(NAME, tname, type, last, out)				\
-	TEST_F_TIMEOUT(fail_nth, tname, 120)				\
-	{								\
-		struct sweep_case sc = {				\
-			.name = #NAME, .cmd = &t_cmds[T_CMD_##NAME],	\
-			.same = same_##NAME,				\
-		};							\
-		sweep(_metadata, self, variant->kernel, &sc);		\
-	}
-
-/* Extra checks after a failed call, by command (most have none). */
-#define T_NO_SAME(NAME, tname, type, last, out) \
-	static const same_t same_##NAME __attribute__((unused));
-T_COMMANDS(T_NO_SAME)
-#undef T_NO_SAME
-
 /* A failed WRITE left the payload as it was: zeros. */
 static void check_WRITE(struct __test_metadata *_metadata, struct st *st)
 {
@@ -369,11 +352,30 @@ static void check_SET_LIMITS(struct __test_metadata *_metadata, struct st *st)
 	EXPECT_NE(10, l.max_slots) TH_LOG("SET_LIMITS failed but applied");
 }
 
-#define same_WRITE check_WRITE
-#define same_SET_LIMITS check_SET_LIMITS
+/* Extra checks after a failed call, by command (most have none). */
+static same_t same_for(enum t_cmd_index i)
+{
+	switch (i) {
+	case T_CMD_WRITE:
+		return check_WRITE;
+	case T_CMD_SET_LIMITS:
+		return check_SET_LIMITS;
+	default:
+		return NULL;
+	}
+}
+
+/* Every command of the table, from its builder: fail_nth.<variant>.<cmd>. */
+#define SWEEP_CMD(NAME, tname, type, last, out)				\
+	TEST_F_TIMEOUT(fail_nth, tname, 120)				\
+	{								\
+		struct sweep_case sc = {				\
+			.name = #NAME, .cmd = &t_cmds[T_CMD_##NAME],	\
+			.same = same_for(T_CMD_##NAME),			\
+		};							\
+		sweep(_metadata, self, variant->kernel, &sc);		\
+	}
 T_COMMANDS(SWEEP_CMD)
-#undef same_WRITE
-#undef same_SET_LIMITS
 
 /* Cases beyond the table: other variants of a command, read(), open(). */
 #define SWEEP_EXTRA(NAME, tname, same_fn)				\
