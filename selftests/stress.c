@@ -12,7 +12,7 @@
  * they were.
  *
  * Sized by operations, never by wall time: STRESS_OPS calls per thread
- * (default 15000) and STRESS_ROUNDS rounds of kills (default 40); the
+ * (default 15000) and STRESS_ROUNDS rounds of kills (default 12); the
  * harness timeout scales with the machine (common.h's time budget).
  * Prints threads x ops and kills.
  */
@@ -45,7 +45,7 @@ static long thread_ops(void)
 /* Rounds of fork_sigkill: four processes forked and killed in each. */
 static long kill_rounds(void)
 {
-	return env_long("STRESS_ROUNDS", 40);
+	return env_long("STRESS_ROUNDS", 12);
 }
 
 /* Wait (budget 10 s) for a module-wide counter to reach @want. */
@@ -548,7 +548,7 @@ static void child_reader(int shared_blocking)
 			_exit(3);
 }
 
-TEST_F_TIMEOUT(stress, fork_sigkill, 120)
+TEST_F_TIMEOUT(stress, fork_sigkill, 300)
 {
 	int64_t base_objects = t_global_or_neg("objects");
 	int64_t base_heaps = t_global_or_neg("heaps");
