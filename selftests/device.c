@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 
 #include "common.h"
+#include "commands.h"
 
 /* The structure of VERSION followed by bytes a newer header might add. */
 struct version_plus {
@@ -16,25 +17,171 @@ struct version_plus {
 	uint64_t tail;
 };
 
-/* Every command of the header, for the table-driven checks. */
-static const unsigned long all_cmds[] = {
-	REFSTORE_IOC_VERSION, REFSTORE_IOC_CREATE, REFSTORE_IOC_DUP,
-	REFSTORE_IOC_CLOSE, REFSTORE_IOC_SET_SLOT, REFSTORE_IOC_GET_SLOT,
-	REFSTORE_IOC_WRITE, REFSTORE_IOC_READ, REFSTORE_IOC_INFO,
-	REFSTORE_IOC_WEAKREF, REFSTORE_IOC_UPGRADE, REFSTORE_IOC_GET_LIMITS,
-	REFSTORE_IOC_SET_LIMITS, REFSTORE_IOC_HEAP_STATS,
-};
-
-#define NCMDS (sizeof(all_cmds) / sizeof(all_cmds[0]))
 #define NR(cmd) ((unsigned int)_IOC_NR(cmd))
 
-/* A zeroed argument for @cmd with .size = @size and .flags = @flags. */
-static void make_arg(uint64_t *buf, size_t bufsz, uint32_t size,
-		     uint32_t flags)
+/*
+ * The table is the header's: each number is _IOWR(magic, nr, struct)
+ * with that struct's size, no number twice, sizes multiples of 8, and a
+ * minimum size that is a prefix of the structure.
+ */
+TEST(commands_table_matches_header)
 {
-	memset(buf, 0, bufsz);
-	((uint32_t *)buf)[0] = size;
-	((uint32_t *)buf)[1] = flags;
+	unsigned int i, j;
+
+	for (i = 0; i < T_NCMDS; i++) {
+		const struct t_cmd *e = &t_cmds[i];
+
+		ASSERT_NE(NULL, e->build) TH_LOG("%u", i);
+		EXPECT_EQ(REFSTORE_IOC_MAGIC, _IOC_TYPE(e->cmd)) TH_LOG("%s", e->name);
+		EXPECT_EQ(_IOC_READ | _IOC_WRITE, _IOC_DIR(e->cmd))
+			TH_LOG("%s", e->name);
+		EXPECT_EQ(e->size, _IOC_SIZE(e->cmd)) TH_LOG("%s", e->name);
+		EXPECT_EQ(0, e->size % 8) TH_LOG("%s", e->name);
+		EXPECT_LE(8, e->min_size) TH_LOG("%s", e->name);
+		EXPECT_LE(e->min_size, e->size) TH_LOG("%s", e->name);
+		for (j = 0; j < i; j++)
+			EXPECT_NE(NR(t_cmds[j].cmd), NR(e->cmd))
+				TH_LOG("%s and %s", t_cmds[j].name, e->name);
+	}
+}
+
+/* Every number of the magic that is not in the table is ENOTTY. */
+TEST_F(heap, every_unlisted_nr_enotty)
+{
+	struct refstore_heap_stats before = STATS(self->fd);
+	struct refstore_version v = { .size = sizeof(v) };
+	unsigned int nr, i;
+
+	for (nr = 0; nr <= _IOC_NRMASK; nr++) {
+		for (i = 0; i < T_NCMDS && NR(t_cmds[i].cmd) != nr; i++)
+			;
+		if (i < T_NCMDS)
+			continue;
+		EXPECT_ERR(ENOTTY, rs_ioctl(self->fd,
+					    _IOWR(REFSTORE_IOC_MAGIC, nr,
+						  struct refstore_version),
+					    &v))
+			TH_LOG("nr %#x", nr);
+	}
+	STATS_SAME(self->fd, &before);
+}
+
+/* Every command: the builder's argument is valid and the call succeeds. */
+TEST(every_cmd_valid_ok)
+{
+	struct t_call c;
+	unsigned int i;
+
+	for (i = 0; i < T_NCMDS; i++) {
+		t_call_prepare(_metadata, &t_cmds[i], &c, O_NONBLOCK);
+		EXPECT_EQ(0, rs_ioctl(c.fd, t_cmds[i].cmd, c.arg.bytes))
+			TH_LOG("%s", t_cmds[i].name);
+		close(c.fd);
+	}
+}
+
+/*
+ * Every command: the valid argument changed by @mutate fails with @err
+ * and changes nothing, in the heap or its collector.
+ */
+static void every_cmd_fails(struct __test_metadata *_metadata, int err,
+			    void (*mutate)(const struct t_cmd *e,
+					   struct t_call *c),
+			    unsigned long (*cmd_of)(const struct t_cmd *e))
+{
+	struct t_state before;
+	struct t_call c;
+	unsigned int i;
+
+	for (i = 0; i < T_NCMDS; i++) {
+		const struct t_cmd *e = &t_cmds[i];
+
+		t_call_prepare(_metadata, e, &c, O_NONBLOCK);
+		before = STATE(c.fd);
+		mutate(e, &c);
+		EXPECT_ERR(err, rs_ioctl(c.fd, cmd_of ? cmd_of(e) : e->cmd,
+					 c.arg.bytes))
+			TH_LOG("%s", e->name);
+		STATE_SAME(c.fd, &before, e->name);
+		close(c.fd);
+	}
+}
+
+static void size_below_min(const struct t_cmd *e, struct t_call *c)
+{
+	c->arg.head.size = e->min_size - 1;
+}
+
+static void size_zero(const struct t_cmd *e, struct t_call *c)
+{
+	c->arg.head.size = 0;
+}
+
+static void unknown_flag(const struct t_cmd *e, struct t_call *c)
+{
+	c->arg.head.flags |= 1u << 31;
+}
+
+/* A newer caller's structure: 8 more bytes, the last one not zero. */
+static void nonzero_tail(const struct t_cmd *e, struct t_call *c)
+{
+	c->arg.head.size = e->size + 8;
+	c->arg.bytes[e->size + 7] = 1;
+}
+
+static unsigned long foreign_magic(const struct t_cmd *e)
+{
+	return _IOC(_IOC_DIR(e->cmd), REFSTORE_IOC_MAGIC + 1, _IOC_NR(e->cmd),
+		    _IOC_SIZE(e->cmd));
+}
+
+static void unchanged(const struct t_cmd *e, struct t_call *c)
+{
+}
+
+/* Every command: one byte short of its first version is EINVAL. */
+TEST(every_cmd_short_size_einval)
+{
+	every_cmd_fails(_metadata, EINVAL, size_below_min, NULL);
+}
+
+TEST(every_cmd_size_zero_einval)
+{
+	every_cmd_fails(_metadata, EINVAL, size_zero, NULL);
+}
+
+/* Every command: an undefined flag bit is EINVAL and changes nothing. */
+TEST(every_cmd_unknown_flag_einval)
+{
+	every_cmd_fails(_metadata, EINVAL, unknown_flag, NULL);
+}
+
+TEST(every_cmd_nonzero_tail_e2big)
+{
+	every_cmd_fails(_metadata, E2BIG, nonzero_tail, NULL);
+}
+
+/* Every command under another magic, with a valid argument: ENOTTY. */
+TEST(every_cmd_foreign_magic_enotty)
+{
+	every_cmd_fails(_metadata, ENOTTY, unchanged, foreign_magic);
+}
+
+/* Every command: a newer caller's structure with a zero tail works. */
+TEST(every_cmd_zero_tail_ok)
+{
+	struct t_call c;
+	unsigned int i;
+
+	for (i = 0; i < T_NCMDS; i++) {
+		const struct t_cmd *e = &t_cmds[i];
+
+		t_call_prepare(_metadata, e, &c, O_NONBLOCK);
+		c.arg.head.size = e->size + 8;
+		EXPECT_EQ(0, rs_ioctl(c.fd, e->cmd, c.arg.bytes))
+			TH_LOG("%s", e->name);
+		close(c.fd);
+	}
 }
 
 TEST_F(heap, open_gives_distinct_heaps)
@@ -157,19 +304,16 @@ TEST_F(heap, null_arg_efault)
 	EXPECT_EQ(EFAULT, errno);
 }
 
-/* Every command: a NULL argument is EFAULT and creates nothing. */
+/* Every command: a NULL argument is EFAULT and changes nothing. */
 TEST_F(heap, every_cmd_null_efault)
 {
-	struct refstore_heap_stats before = STATS(self->fd);
-	unsigned int i;
+	struct t_state before = STATE(self->fd);
+	const struct t_cmd *e;
 
-	for (i = 0; i < NCMDS; i++) {
-		errno = 0;
-		EXPECT_EQ(-1, ioctl(self->fd, all_cmds[i], NULL))
-			TH_LOG("cmd nr %#x", NR(all_cmds[i]));
-		EXPECT_EQ(EFAULT, errno) TH_LOG("cmd nr %#x", NR(all_cmds[i]));
-	}
-	STATS_SAME(self->fd, &before);
+	for (e = t_cmds; e < t_cmds + T_NCMDS; e++)
+		EXPECT_ERR(EFAULT, rs_ioctl(self->fd, e->cmd, NULL))
+			TH_LOG("cmd %s", e->name ?: "?");
+	STATE_SAME(self->fd, &before, "NULL argument");
 }
 
 TEST_F(heap, size_too_small_einval)
@@ -191,23 +335,6 @@ TEST_F(heap, size_zero_einval)
 	EXPECT_EQ(EINVAL, errno);
 }
 
-/* Every command: one byte short of its structure is EINVAL. */
-TEST_F(heap, every_cmd_short_size_einval)
-{
-	struct refstore_heap_stats before = STATS(self->fd);
-	uint64_t buf[32];
-	unsigned int i;
-
-	for (i = 0; i < NCMDS; i++) {
-		make_arg(buf, sizeof(buf), _IOC_SIZE(all_cmds[i]) - 1, 0);
-		errno = 0;
-		EXPECT_EQ(-1, ioctl(self->fd, all_cmds[i], buf))
-			TH_LOG("cmd nr %#x", NR(all_cmds[i]));
-		EXPECT_EQ(EINVAL, errno) TH_LOG("cmd nr %#x", NR(all_cmds[i]));
-	}
-	STATS_SAME(self->fd, &before);
-}
-
 TEST_F(heap, reserved_nonzero_einval)
 {
 	struct refstore_version v = { .size = sizeof(v), .__reserved = 1 };
@@ -224,23 +351,6 @@ TEST_F(heap, flags_nonzero_einval)
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(self->fd, REFSTORE_IOC_VERSION, &v));
 	EXPECT_EQ(EINVAL, errno);
-}
-
-/* Every command: an undefined flag bit is EINVAL and changes nothing. */
-TEST_F(heap, every_cmd_unknown_flag_einval)
-{
-	struct refstore_heap_stats before = STATS(self->fd);
-	uint64_t buf[32];
-	unsigned int i;
-
-	for (i = 0; i < NCMDS; i++) {
-		make_arg(buf, sizeof(buf), _IOC_SIZE(all_cmds[i]), 1u << 31);
-		errno = 0;
-		EXPECT_EQ(-1, ioctl(self->fd, all_cmds[i], buf))
-			TH_LOG("cmd nr %#x", NR(all_cmds[i]));
-		EXPECT_EQ(EINVAL, errno) TH_LOG("cmd nr %#x", NR(all_cmds[i]));
-	}
-	STATS_SAME(self->fd, &before);
 }
 
 TEST_F(heap, bigger_size_nonzero_tail_e2big)
@@ -333,4 +443,4 @@ TEST_F(heap, debugfs_stats_count_create)
 	EXPECT_LE(before + 1, GLOBAL("created"));
 }
 
-TEST_HARNESS_MAIN
+T_HARNESS_MAIN

@@ -167,7 +167,7 @@ TEST_F(ev, epoll_reports_epollin)
 	EXPECT_EQ(0, epoll_wait(ep, &out, 1, 0));
 	ASSERT_EQ(0, rs_close(self->fd, h));
 	/* The death must wake epoll; bounded wait in case it is late. */
-	ASSERT_EQ(1, epoll_wait(ep, &out, 1, 5000));
+	ASSERT_EQ(1, epoll_wait(ep, &out, 1, t_budget_ms(5000)));
 	EXPECT_EQ(EPOLLIN, out.events & EPOLLIN);
 	ASSERT_EQ(1, rs_read_events(self->fd, &e, 1));
 	EXPECT_EQ(0, epoll_wait(ep, &out, 1, 0));
@@ -206,7 +206,7 @@ static int thread_sleeping(pid_t tid)
 static void *killer_fn(void *arg)
 {
 	struct killer *k = arg;
-	int64_t end = t_now_ms() + 5000;
+	int64_t end = t_now_ms() + t_budget_ms(5000);
 
 	while (!thread_sleeping(k->tid) && t_now_ms() < end)
 		usleep(1000);
@@ -224,7 +224,8 @@ TEST_F(heap, blocking_read_woken_by_death)
 
 	k.h = CREATE_NOTIFY(self->fd, 0, 42, &id);
 	k.tid = syscall(SYS_gettid);
-	alarm(20);	/* a lost wakeup ends the test instead of hanging it */
+	/* A lost wakeup ends the test instead of hanging it. */
+	alarm(t_budget_ms(20000) / 1000);
 	ASSERT_EQ(0, pthread_create(&t, NULL, killer_fn, &k));
 	ASSERT_EQ(1, rs_read_events(self->fd, &e, 1));
 	alarm(0);
@@ -306,4 +307,4 @@ TEST_F(ev, closing_weak_handle_no_event)
 	EXPECT_ERR(EAGAIN, rs_read_events(self->fd, &e, 1));
 }
 
-TEST_HARNESS_MAIN
+T_HARNESS_MAIN

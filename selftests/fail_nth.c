@@ -23,166 +23,47 @@
  *
  * Output: "# <CALL>: N fault points (F failed, A absorbed)" per call.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <linux/refstore.h>
+#include "common.h"
+#include "commands.h"
 
-#include "kselftest_harness.h"
-#include "librefstore.h"
-
-#define DEV "/dev/refstore"
-#define DBG "/sys/kernel/debug/refstore"
-#define MOD_FAIL_NTH DBG "/fail_nth"
+#define MOD_FAIL_NTH RS_DEBUGFS "/fail_nth"
 /* Bound of one sweep: far above any call's fault points. */
 #define MAX_NTH 400
-
-#define LOG(fmt, ...) do { printf("# " fmt "\n", ##__VA_ARGS__); \
-			   fflush(stdout); } while (0)
-
-static int rs(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
-}
-
-/* Module-wide "key: value" from debugfs stats; -1 if unreadable. */
-static int64_t global_stat(const char *key)
-{
-	uint64_t v;
-
-	return rs_debugfs_u64(DBG "/stats", key, &v) ? -1 : (int64_t)v;
-}
-
-struct globals {
-	int64_t heaps, objects, bytes;
-};
-
-static struct globals globals_now(void)
-{
-	return (struct globals){ global_stat("heaps"), global_stat("objects"),
-				 global_stat("bytes") };
-}
-
-/* Heap teardown may lag the close a little: wait up to 5 s. */
-static struct globals globals_wait(const struct globals *want)
-{
-	struct globals g;
-	int i;
-
-	for (i = 0; i < 1000; i++) {
-		g = globals_now();
-		if (g.heaps == want->heaps && g.objects == want->objects &&
-		    g.bytes == want->bytes)
-			break;
-		usleep(5000);
-	}
-	return g;
-}
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -EIO;
-}
 
 /* ---- the state one iteration works on ---- */
 
 struct st {
-	int fd;			/* the heap, made without injection */
-	uint32_t h[4];		/* handles prep made */
-	uint32_t w;		/* a weak handle prep made */
-	uint32_t out[4];	/* what the call returned */
+	struct t_call c;	/* the heap, made without injection; its call */
 	int newfd;		/* open(): the new heap */
-	uint8_t buf[256];
 };
 
-#define PREP(name) static void prep_##name(struct __test_metadata *_metadata, \
-					   struct st *st)
-#define CALL(name) static int call_##name(struct st *st)
 typedef void (*prep_t)(struct __test_metadata *, struct st *);
 typedef int (*call_t)(struct st *);
 /* Extra "unchanged" check after a failed call; snapshot taken by prep. */
 typedef void (*same_t)(struct __test_metadata *, struct st *);
 
-static uint32_t mk(struct __test_metadata *_metadata, int fd,
-		   uint32_t payload, uint32_t nslots, uint64_t cookie)
-{
-	struct refstore_create c = {
-		.size = sizeof(c), .payload_size = payload, .nslots = nslots,
-		.flags = cookie ? REFSTORE_CREATE_NOTIFY : 0, .cookie = cookie,
-	};
-
-	EXPECT_EQ(0, rs(fd, REFSTORE_IOC_CREATE, &c));
-	return c.handle;
-}
-
-static void link_slot(struct __test_metadata *_metadata, int fd, uint32_t h,
-		      uint32_t slot, uint32_t target)
-{
-	struct refstore_set_slot s = { .size = sizeof(s), .handle = h,
-				       .slot = slot, .target = target };
-
-	EXPECT_EQ(0, rs(fd, REFSTORE_IOC_SET_SLOT, &s));
-}
-
-static void put(struct __test_metadata *_metadata, int fd, uint32_t h)
-{
-	struct refstore_close c = { .size = sizeof(c), .handle = h };
-
-	EXPECT_EQ(0, rs(fd, REFSTORE_IOC_CLOSE, &c));
-}
-
-static struct refstore_heap_stats hstats(struct __test_metadata *_metadata,
-					 int fd)
-{
-	struct refstore_heap_stats s = { .size = sizeof(s) };
-
-	EXPECT_EQ(0, rs(fd, REFSTORE_IOC_HEAP_STATS, &s));
-	return s;
-}
-
-static void gcval(struct __test_metadata *_metadata, int fd,
-		  unsigned long cmd, uint64_t in)
-{
-	struct refstore_gc_value v = { .size = sizeof(v), .value = in };
-
-	EXPECT_EQ(0, rs(fd, cmd, &v));
-}
-
-/* A garbage 2-cycle: both handles closed. */
-static void cycle2(struct __test_metadata *_metadata, int fd)
-{
-	uint32_t a = mk(_metadata, fd, 0, 1, 0), b = mk(_metadata, fd, 0, 1, 0);
-
-	link_slot(_metadata, fd, a, 0, b);
-	link_slot(_metadata, fd, b, 0, a);
-	put(_metadata, fd, a);
-	put(_metadata, fd, b);
-}
+/*
+ * What one sweep runs: a command of the table (its builder prepares, the
+ * ioctl is the call), or a prep and a call of its own (read(), open(),
+ * variants of a command).
+ */
+struct sweep_case {
+	const char *name;
+	const struct t_cmd *cmd;
+	prep_t prep;
+	call_t call;
+	same_t same;
+};
 
 /* ---- fixture: the injector ---- */
 
 FIXTURE(fail_nth) {
 	int inj;		/* the fail-nth file (kept open: kernel) */
 	bool kernel;
-	struct globals base;
+	struct t_globals base;
 };
 
 FIXTURE_VARIANT(fail_nth) {
@@ -212,19 +93,19 @@ FIXTURE_SETUP(fail_nth)
 		 * GFP_KERNEL allocations may fail too; quiet. User pages stay
 		 * exempt (fail_page_alloc's ignore-gfp-highmem keeps its Y).
 		 */
-		ASSERT_EQ(0, write_str("/sys/kernel/debug/failslab/ignore-gfp-wait", "N"));
-		ASSERT_EQ(0, write_str("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N"));
+		ASSERT_EQ(0, t_write_str("/sys/kernel/debug/failslab/ignore-gfp-wait", "N"));
+		ASSERT_EQ(0, t_write_str("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N"));
 		/*
 		 * Every injector that counts fail-nth down prints a stack
 		 * trace per failure unless quiet; those present must be.
 		 */
-		ASSERT_EQ(0, write_str("/sys/kernel/debug/failslab/verbose", "0"));
-		ASSERT_EQ(0, write_str("/sys/kernel/debug/fail_page_alloc/verbose", "0"));
+		ASSERT_EQ(0, t_write_str("/sys/kernel/debug/failslab/verbose", "0"));
+		ASSERT_EQ(0, t_write_str("/sys/kernel/debug/fail_page_alloc/verbose", "0"));
 		for (i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++) {
 			snprintf(path, sizeof(path), "/sys/kernel/debug/%s/verbose",
 				 quiet[i]);
 			if (!access(path, F_OK))
-				ASSERT_EQ(0, write_str(path, "0"));
+				ASSERT_EQ(0, t_write_str(path, "0"));
 		}
 		snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
 			 (long)syscall(SYS_gettid));
@@ -234,8 +115,8 @@ FIXTURE_SETUP(fail_nth)
 	/* Opened once: opening it under injection would allocate. */
 	self->inj = open(path, O_RDWR);
 	ASSERT_LE(0, self->inj) TH_LOG("%s: %s", path, strerror(errno));
-	self->base = globals_now();
-	ASSERT_LE(0, self->base.objects) TH_LOG("no %s/stats", DBG);
+	self->base = t_globals_now();
+	ASSERT_LE(0, self->base.objects) TH_LOG("no %s", RS_DEBUGFS_STATS);
 }
 
 static int arm(FIXTURE_DATA(fail_nth) *self, int n);
@@ -303,16 +184,15 @@ static long armed_left(FIXTURE_DATA(fail_nth) *self)
 
 static int open_heap(void)
 {
-	int fd = open(DEV, O_RDWR | O_NONBLOCK);
-	struct refstore_gc_value v = { .size = sizeof(v) };
+	int fd = rs_open(O_NONBLOCK);
 	/* A small event ring: kmalloc, never vmalloc (its failures warn). */
 	struct refstore_limits l = { .size = sizeof(l), .max_events = 64 };
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* No collector thread changing the heap under the sweep. */
-	if (rs(fd, REFSTORE_IOC_GC_DISABLE, &v) ||
-	    rs(fd, REFSTORE_IOC_SET_LIMITS, &l)) {
+	if (rs_gc_value(fd, REFSTORE_IOC_GC_DISABLE, 0, NULL) ||
+	    rs_set_limits(fd, &l)) {
 		close(fd);
 		return -EIO;
 	}
@@ -323,32 +203,42 @@ static int open_heap(void)
 static void usable(struct __test_metadata *_metadata, int fd)
 {
 	uint64_t v = 0x5a5a1234, r = 0;
-	uint32_t h = mk(_metadata, fd, 8, 1, 0);
-	struct refstore_rw w = { .size = sizeof(w), .handle = h, .length = 8,
-				 .data = (uintptr_t)&v };
-	struct refstore_rw rd = w;
+	uint32_t h = CREATE(fd, 8, 1);
 
-	rd.data = (uintptr_t)&r;
-	EXPECT_EQ(0, rs(fd, REFSTORE_IOC_WRITE, &w));
-	EXPECT_EQ(0, rs(fd, REFSTORE_IOC_READ, &rd));
+	EXPECT_EQ(0, rs_write(fd, h, 0, &v, sizeof(v)));
+	EXPECT_EQ(0, rs_read(fd, h, 0, &r, sizeof(r)));
 	EXPECT_EQ(v, r);
-	put(_metadata, fd, h);
+	CLOSE(fd, h);
 }
 
-/* Commands that take input only: no copy-out, no allocation. */
-static bool input_only(const char *name)
+/*
+ * Commands that take input only and allocate nothing: no fault point once
+ * accepted.  WRITE and READ write no structure back but allocate their
+ * bounce buffer, and READ copies the payload out.
+ */
+static bool cannot_fail(const struct sweep_case *sc)
 {
-	return !strcmp(name, "CLOSE") || !strcmp(name, "SET_SLOT") ||
-	       !strcmp(name, "SET_LIMITS");
+	return sc->cmd && !sc->cmd->writes_back &&
+	       sc->cmd->cmd != REFSTORE_IOC_WRITE &&
+	       sc->cmd->cmd != REFSTORE_IOC_READ;
+}
+
+static int call_cmd(const struct sweep_case *sc, struct st *st)
+{
+	return sc->cmd ? rs_ioctl(st->c.fd, sc->cmd->cmd, st->c.arg.bytes) :
+			 sc->call(st);
 }
 
 static void sweep(struct __test_metadata *_metadata,
-		  FIXTURE_DATA(fail_nth) *self, bool kernel, const char *name,
-		  prep_t prep, call_t call, same_t same)
+		  FIXTURE_DATA(fail_nth) *self, bool kernel,
+		  const struct sweep_case *sc)
 {
-	struct refstore_heap_stats before, after;
+	const char *name = sc->name;
+	struct refstore_heap_stats after;
 	int n, failed = 0, absorbed = 0, points = -1;
-	struct globals g;
+	struct t_state before;
+	struct t_globals g;
+	char what[64];
 	long left;
 	int ret;
 
@@ -357,15 +247,18 @@ static void sweep(struct __test_metadata *_metadata,
 	for (n = 1; n <= MAX_NTH; n++) {
 		struct st st = { .newfd = -1 };
 
-		st.fd = open_heap();
-		ASSERT_LE(0, st.fd) TH_LOG("%s: open: %s", name, strerror(-st.fd));
-		if (prep)
-			prep(_metadata, &st);
+		st.c.fd = open_heap();
+		ASSERT_LE(0, st.c.fd) TH_LOG("%s: open: %s", name,
+					     strerror(-st.c.fd));
+		if (sc->cmd)
+			sc->cmd->build(_metadata, &st.c);
+		else if (sc->prep)
+			sc->prep(_metadata, &st);
 		ASSERT_TRUE(_metadata->passed) TH_LOG("%s: prep failed", name);
-		before = hstats(_metadata, st.fd);
+		before = STATE(st.c.fd);
 
 		ASSERT_EQ(0, arm(self, n));
-		ret = call(&st);
+		ret = call_cmd(sc, &st);
 		left = armed_left(self);
 		arm(self, 0);
 		ASSERT_LE(0, left) TH_LOG("%s: fail-nth %d: reading it back: %s",
@@ -378,36 +271,41 @@ static void sweep(struct __test_metadata *_metadata,
 			EXPECT_TRUE(ret == -ENOMEM || ret == -EFAULT)
 				TH_LOG("%s: fail-nth %d: %s, want ENOMEM or EFAULT",
 				       name, n, strerror(-ret));
-			after = hstats(_metadata, st.fd);
-			EXPECT_EQ(before.objects, after.objects)
+			after = STATS(st.c.fd);
+			EXPECT_EQ(before.heap.objects, after.objects)
 				TH_LOG("%s: fail-nth %d (%s): objects changed",
 				       name, n, strerror(-ret));
-			EXPECT_EQ(before.bytes, after.bytes)
+			EXPECT_EQ(before.heap.bytes, after.bytes)
 				TH_LOG("%s: fail-nth %d (%s): bytes changed",
 				       name, n, strerror(-ret));
-			EXPECT_EQ(before.handles, after.handles)
+			EXPECT_EQ(before.heap.handles, after.handles)
 				TH_LOG("%s: fail-nth %d (%s): handles changed",
 				       name, n, strerror(-ret));
-			EXPECT_EQ(before.weak_handles, after.weak_handles)
+			EXPECT_EQ(before.heap.weak_handles, after.weak_handles)
 				TH_LOG("%s: fail-nth %d (%s): weak handles changed",
 				       name, n, strerror(-ret));
-			EXPECT_EQ(before.events_pending, after.events_pending)
+			EXPECT_EQ(before.heap.events_pending,
+				  after.events_pending)
 				TH_LOG("%s: fail-nth %d (%s): pending events changed",
 				       name, n, strerror(-ret));
-			if (same)
-				same(_metadata, &st);
+			/* The collector's state too: nothing committed. */
+			snprintf(what, sizeof(what), "%s: fail-nth %d (%s)",
+				 name, n, strerror(-ret));
+			GC_STATE_SAME(st.c.fd, &before, what);
+			if (sc->same)
+				sc->same(_metadata, &st);
 			failed++;
 		} else if (!left) {
 			absorbed++;	/* injected, retried inside, succeeded */
 		} else {
 			points = n - 1;
 		}
-		usable(_metadata, st.fd);
+		usable(_metadata, st.c.fd);
 		if (st.newfd >= 0)
 			close(st.newfd);
-		close(st.fd);
+		close(st.c.fd);
 
-		g = globals_wait(&self->base);
+		g = t_globals_wait(&self->base, 5000);
 		EXPECT_EQ(self->base.heaps, g.heaps)
 			TH_LOG("%s: fail-nth %d: heaps leaked", name, n);
 		EXPECT_EQ(self->base.objects, g.objects)
@@ -427,233 +325,103 @@ static void sweep(struct __test_metadata *_metadata,
 	 * reports something; calls that only take input (and allocate
 	 * nothing) write nothing back, so they cannot fail once accepted.
 	 */
-	if (!kernel && input_only(name)) {
+	if (!kernel && cannot_fail(sc)) {
 		EXPECT_EQ(0, points);
 	} else if (!kernel) {
 		EXPECT_LE(1, points);
 	}
 }
 
-#define SWEEP(name, same) sweep(_metadata, self, variant->kernel, #name, \
-				prep_##name, call_##name, same)
-
 /* ---- the calls ---- */
 
-#define prep_CREATE NULL
-CALL(CREATE)
-{
-	struct refstore_create c = { .size = sizeof(c), .payload_size = 100,
-				     .nslots = 2, .tag = 7 };
-	int ret = rs(st->fd, REFSTORE_IOC_CREATE, &c);
-
-	st->out[0] = c.handle;
-	return ret;
-}
-
-#define prep_CREATE_NOTIFY NULL
-CALL(CREATE_NOTIFY)
-{
-	struct refstore_create c = { .size = sizeof(c), .payload_size = 16,
-				     .nslots = 1, .flags = REFSTORE_CREATE_NOTIFY,
-				     .cookie = 0xc00c1e };
-
-	return rs(st->fd, REFSTORE_IOC_CREATE, &c);
-}
-
-PREP(DUP) { st->h[0] = mk(_metadata, st->fd, 8, 1, 0); }
-CALL(DUP)
-{
-	struct refstore_dup d = { .size = sizeof(d), .handle = st->h[0] };
-
-	return rs(st->fd, REFSTORE_IOC_DUP, &d);
-}
-
-/* CLOSE of the last handle of a NOTIFY object: it dies, an event queues. */
-PREP(CLOSE) { st->h[0] = mk(_metadata, st->fd, 8, 1, 42); }
-CALL(CLOSE)
-{
-	struct refstore_close c = { .size = sizeof(c), .handle = st->h[0] };
-
-	return rs(st->fd, REFSTORE_IOC_CLOSE, &c);
-}
-
-/* a.slot0 = b, b's only reference; emptying the slot frees b. */
-PREP(SET_SLOT)
-{
-	st->h[0] = mk(_metadata, st->fd, 0, 1, 0);
-	st->h[1] = mk(_metadata, st->fd, 0, 0, 0);
-	link_slot(_metadata, st->fd, st->h[0], 0, st->h[1]);
-	put(_metadata, st->fd, st->h[1]);
-	st->h[2] = mk(_metadata, st->fd, 0, 0, 0);
-}
-CALL(SET_SLOT)
-{
-	struct refstore_set_slot s = { .size = sizeof(s), .handle = st->h[0],
-				       .slot = 0, .target = st->h[2] };
-
-	return rs(st->fd, REFSTORE_IOC_SET_SLOT, &s);
-}
-
-PREP(GET_SLOT)
-{
-	st->h[0] = mk(_metadata, st->fd, 0, 1, 0);
-	st->h[1] = mk(_metadata, st->fd, 0, 0, 0);
-	link_slot(_metadata, st->fd, st->h[0], 0, st->h[1]);
-}
-CALL(GET_SLOT)
-{
-	struct refstore_get_slot g = { .size = sizeof(g), .handle = st->h[0] };
-
-	return rs(st->fd, REFSTORE_IOC_GET_SLOT, &g);
-}
-
-PREP(WRITE) { st->h[0] = mk(_metadata, st->fd, 200, 0, 0); }
-CALL(WRITE)
-{
-	struct refstore_rw w = { .size = sizeof(w), .handle = st->h[0],
-				 .length = 200, .data = (uintptr_t)st->buf };
-
-	memset(st->buf, 0xab, sizeof(st->buf));
-	return rs(st->fd, REFSTORE_IOC_WRITE, &w);
-}
 /* A failed WRITE left the payload as it was: zeros. */
-static void same_WRITE(struct __test_metadata *_metadata, struct st *st)
+static void check_WRITE(struct __test_metadata *_metadata, struct st *st)
 {
 	uint8_t got[200], zero[200] = { 0 };
-	struct refstore_rw r = { .size = sizeof(r), .handle = st->h[0],
-				 .length = 200, .data = (uintptr_t)got };
 
-	EXPECT_EQ(0, rs(st->fd, REFSTORE_IOC_READ, &r));
+	EXPECT_EQ(0, rs_read(st->c.fd, st->c.h[0], 0, got, sizeof(got)));
 	EXPECT_EQ(0, memcmp(got, zero, sizeof(got)))
 		TH_LOG("WRITE failed but changed the payload");
 }
 
-PREP(READ) { st->h[0] = mk(_metadata, st->fd, 200, 0, 0); }
-CALL(READ)
-{
-	struct refstore_rw r = { .size = sizeof(r), .handle = st->h[0],
-				 .length = 200, .data = (uintptr_t)st->buf };
-
-	return rs(st->fd, REFSTORE_IOC_READ, &r);
-}
-
-PREP(INFO) { st->h[0] = mk(_metadata, st->fd, 8, 2, 0); }
-CALL(INFO)
-{
-	struct refstore_info i = { .size = sizeof(i), .handle = st->h[0] };
-
-	return rs(st->fd, REFSTORE_IOC_INFO, &i);
-}
-
-/* The object's first weak handle: its weak list is made too. */
-PREP(WEAKREF) { st->h[0] = mk(_metadata, st->fd, 8, 0, 0); }
-CALL(WEAKREF)
-{
-	struct refstore_weakref w = { .size = sizeof(w), .handle = st->h[0] };
-
-	return rs(st->fd, REFSTORE_IOC_WEAKREF, &w);
-}
-
-/* A second weak handle: the list exists. */
-PREP(WEAKREF_2ND)
-{
-	struct refstore_weakref w = { .size = sizeof(w) };
-
-	st->h[0] = mk(_metadata, st->fd, 8, 0, 0);
-	w.handle = st->h[0];
-	EXPECT_EQ(0, rs(st->fd, REFSTORE_IOC_WEAKREF, &w));
-}
-#define call_WEAKREF_2ND call_WEAKREF
-
-PREP(UPGRADE)
-{
-	struct refstore_weakref w = { .size = sizeof(w) };
-
-	st->h[0] = mk(_metadata, st->fd, 8, 0, 0);
-	w.handle = st->h[0];
-	EXPECT_EQ(0, rs(st->fd, REFSTORE_IOC_WEAKREF, &w));
-	st->w = w.weak;
-}
-CALL(UPGRADE)
-{
-	struct refstore_upgrade u = { .size = sizeof(u), .weak = st->w };
-
-	return rs(st->fd, REFSTORE_IOC_UPGRADE, &u);
-}
-
-#define prep_GET_LIMITS NULL
-CALL(GET_LIMITS)
-{
-	struct refstore_limits l = { .size = sizeof(l) };
-
-	return rs(st->fd, REFSTORE_IOC_GET_LIMITS, &l);
-}
-
-#define prep_SET_LIMITS NULL
-CALL(SET_LIMITS)
-{
-	struct refstore_limits l = { .size = sizeof(l), .max_objects = 1000,
-				     .max_slots = 10 };
-
-	return rs(st->fd, REFSTORE_IOC_SET_LIMITS, &l);
-}
 /* A failed SET_LIMITS lowered nothing. */
-static void same_SET_LIMITS(struct __test_metadata *_metadata, struct st *st)
+static void check_SET_LIMITS(struct __test_metadata *_metadata, struct st *st)
 {
-	struct refstore_limits l = { .size = sizeof(l) };
+	struct refstore_limits l;
 
-	EXPECT_EQ(0, rs(st->fd, REFSTORE_IOC_GET_LIMITS, &l));
+	EXPECT_EQ(0, rs_get_limits(st->c.fd, &l));
 	EXPECT_NE(1000, l.max_objects) TH_LOG("SET_LIMITS failed but applied");
 	EXPECT_NE(10, l.max_slots) TH_LOG("SET_LIMITS failed but applied");
 }
 
-#define prep_HEAP_STATS NULL
-CALL(HEAP_STATS)
+/* Extra checks after a failed call, by command (most have none). */
+static same_t same_for(enum t_cmd_index i)
 {
-	struct refstore_heap_stats s = { .size = sizeof(s) };
-
-	return rs(st->fd, REFSTORE_IOC_HEAP_STATS, &s);
+	switch (i) {
+	case T_CMD_WRITE:
+		return check_WRITE;
+	case T_CMD_SET_LIMITS:
+		return check_SET_LIMITS;
+	default:
+		return NULL;
+	}
 }
 
-/* A full collection with a garbage 2-cycle to free. */
-PREP(GC_COLLECT) { cycle2(_metadata, st->fd); }
-CALL(GC_COLLECT)
-{
-	struct refstore_gc_collect c = { .size = sizeof(c), .generation = 2 };
+/* Every command of the table, from its builder: fail_nth.<variant>.<cmd>. */
+#define SWEEP_CMD(NAME, tname, type, last, out)				\
+	TEST_F_TIMEOUT(fail_nth, tname, 120)				\
+	{								\
+		struct sweep_case sc = {				\
+			.name = #NAME, .cmd = &t_cmds[T_CMD_##NAME],	\
+			.same = same_for(T_CMD_##NAME),			\
+		};							\
+		sweep(_metadata, self, variant->kernel, &sc);		\
+	}
+T_COMMANDS(SWEEP_CMD)
 
-	return rs(st->fd, REFSTORE_IOC_GC_COLLECT, &c);
+/* Cases beyond the table: other variants of a command, read(), open(). */
+#define SWEEP_EXTRA(NAME, tname, same_fn)				\
+	TEST_F_TIMEOUT(fail_nth, tname, 120)				\
+	{								\
+		struct sweep_case sc = {				\
+			.name = #NAME, .prep = prep_##NAME,		\
+			.call = call_##NAME, .same = same_fn,		\
+		};							\
+		sweep(_metadata, self, variant->kernel, &sc);		\
+	}
+#define PREP(name) static void prep_##name(struct __test_metadata *_metadata, \
+					   struct st *st)
+#define CALL(name) static int call_##name(struct st *st)
+
+/* CREATE of an object with a death event. */
+#define prep_CREATE_NOTIFY NULL
+CALL(CREATE_NOTIFY)
+{
+	return rs_create(st->c.fd, 16, 1, REFSTORE_CREATE_NOTIFY, 0, 0xc00c1e,
+			 NULL, NULL);
 }
 
-/* Two saved garbage objects (SAVEALL), handed out as two handles. */
-PREP(GC_GARBAGE)
+/* A second weak handle: the object's weak list exists. */
+PREP(WEAKREF_2ND)
 {
-	struct refstore_gc_collect c = { .size = sizeof(c), .generation = 2 };
-
-	gcval(_metadata, st->fd, REFSTORE_IOC_GC_SET_DEBUG,
-	      REFSTORE_GC_DEBUG_SAVEALL);
-	cycle2(_metadata, st->fd);
-	EXPECT_EQ(0, rs(st->fd, REFSTORE_IOC_GC_COLLECT, &c));
-	EXPECT_EQ(2, c.uncollectable);
+	t_cmds[T_CMD_WEAKREF].build(_metadata, &st->c);
+	WEAKREF(st->c.fd, st->c.h[0]);
 }
-CALL(GC_GARBAGE)
+CALL(WEAKREF_2ND)
 {
-	uint32_t *hs = (uint32_t *)st->buf;
-	struct refstore_gc_garbage g = { .size = sizeof(g), .capacity = 4,
-					 .handles = (uintptr_t)hs };
-
-	return rs(st->fd, REFSTORE_IOC_GC_GARBAGE, &g);
+	return rs_ioctl(st->c.fd, REFSTORE_IOC_WEAKREF, st->c.arg.bytes);
 }
 
 /* read() of one pending death event. */
 PREP(READ_EVENTS)
 {
-	put(_metadata, st->fd, mk(_metadata, st->fd, 0, 0, 77));
-	EXPECT_EQ(1, hstats(_metadata, st->fd).events_pending);
+	CLOSE(st->c.fd, CREATE_COOKIE(st->c.fd, 0, 0, 77));
+	EXPECT_EQ(1, STATS(st->c.fd).events_pending);
 }
 CALL(READ_EVENTS)
 {
 	struct refstore_event ev[2];
-	ssize_t n = read(st->fd, ev, sizeof(ev));
+	ssize_t n = read(st->c.fd, ev, sizeof(ev));
 
 	if (n < 0)
 		return -errno;
@@ -664,29 +432,14 @@ CALL(READ_EVENTS)
 #define prep_OPEN NULL
 CALL(OPEN)
 {
-	st->newfd = open(DEV, O_RDWR);
+	st->newfd = open(RS_DEVICE, O_RDWR);
 	return st->newfd < 0 ? -errno : 0;
 }
 
-TEST_F_TIMEOUT(fail_nth, create, 120) { SWEEP(CREATE, NULL); }
-TEST_F_TIMEOUT(fail_nth, create_notify, 120) { SWEEP(CREATE_NOTIFY, NULL); }
-TEST_F_TIMEOUT(fail_nth, dup, 120) { SWEEP(DUP, NULL); }
-TEST_F_TIMEOUT(fail_nth, close, 120) { SWEEP(CLOSE, NULL); }
-TEST_F_TIMEOUT(fail_nth, set_slot, 120) { SWEEP(SET_SLOT, NULL); }
-TEST_F_TIMEOUT(fail_nth, get_slot, 120) { SWEEP(GET_SLOT, NULL); }
-TEST_F_TIMEOUT(fail_nth, write, 120) { SWEEP(WRITE, same_WRITE); }
-TEST_F_TIMEOUT(fail_nth, read, 120) { SWEEP(READ, NULL); }
-TEST_F_TIMEOUT(fail_nth, info, 120) { SWEEP(INFO, NULL); }
-TEST_F_TIMEOUT(fail_nth, weakref, 120) { SWEEP(WEAKREF, NULL); }
-TEST_F_TIMEOUT(fail_nth, weakref_2nd, 120) { SWEEP(WEAKREF_2ND, NULL); }
-TEST_F_TIMEOUT(fail_nth, upgrade, 120) { SWEEP(UPGRADE, NULL); }
-TEST_F_TIMEOUT(fail_nth, get_limits, 120) { SWEEP(GET_LIMITS, NULL); }
-TEST_F_TIMEOUT(fail_nth, set_limits, 120) { SWEEP(SET_LIMITS, same_SET_LIMITS); }
-TEST_F_TIMEOUT(fail_nth, heap_stats, 120) { SWEEP(HEAP_STATS, NULL); }
-TEST_F_TIMEOUT(fail_nth, gc_collect, 120) { SWEEP(GC_COLLECT, NULL); }
-TEST_F_TIMEOUT(fail_nth, gc_garbage, 120) { SWEEP(GC_GARBAGE, NULL); }
-TEST_F_TIMEOUT(fail_nth, read_events, 120) { SWEEP(READ_EVENTS, NULL); }
-TEST_F_TIMEOUT(fail_nth, open, 120) { SWEEP(OPEN, NULL); }
+SWEEP_EXTRA(CREATE_NOTIFY, create_notify, NULL)
+SWEEP_EXTRA(WEAKREF_2ND, weakref_2nd, NULL)
+SWEEP_EXTRA(READ_EVENTS, read_events, NULL)
+SWEEP_EXTRA(OPEN, open, NULL)
 
 /*
  * The same contract without fault injection: a real EFAULT on the way out
@@ -717,55 +470,50 @@ FIXTURE_TEARDOWN(ro)
 TEST_F(ro, create_undone)
 {
 	struct refstore_create *c = self->page;
-	struct refstore_heap_stats b = hstats(_metadata, self->fd);
+	struct refstore_heap_stats b = STATS(self->fd);
 
 	*c = (struct refstore_create){ .size = sizeof(*c), .nslots = 1 };
 	ASSERT_EQ(0, mprotect(self->page, 4096, PROT_READ));
-	EXPECT_EQ(-EFAULT, rs(self->fd, REFSTORE_IOC_CREATE, c));
-	EXPECT_EQ(b.objects, hstats(_metadata, self->fd).objects);
-	EXPECT_EQ(b.handles, hstats(_metadata, self->fd).handles);
+	EXPECT_EQ(-EFAULT, rs_ioctl(self->fd, REFSTORE_IOC_CREATE, c));
+	EXPECT_EQ(b.objects, STATS(self->fd).objects);
+	EXPECT_EQ(b.handles, STATS(self->fd).handles);
 }
 
 TEST_F(ro, close_unchanged)
 {
 	struct refstore_close *c = self->page;
-	uint32_t h = mk(_metadata, self->fd, 0, 0, 0);
-	struct refstore_heap_stats b = hstats(_metadata, self->fd);
+	uint32_t h = CREATE(self->fd, 0, 0);
+	struct refstore_heap_stats b = STATS(self->fd);
 	int ret;
 
 	*c = (struct refstore_close){ .size = sizeof(*c), .handle = h };
 	ASSERT_EQ(0, mprotect(self->page, 4096, PROT_READ));
-	ret = rs(self->fd, REFSTORE_IOC_CLOSE, c);
+	ret = rs_ioctl(self->fd, REFSTORE_IOC_CLOSE, c);
 	/* Either it worked (no output to write) or it changed nothing. */
 	if (ret) {
 		EXPECT_EQ(-EFAULT, ret);
-		EXPECT_EQ(b.objects, hstats(_metadata, self->fd).objects)
+		EXPECT_EQ(b.objects, STATS(self->fd).objects)
 			TH_LOG("CLOSE returned EFAULT but closed the handle");
-		EXPECT_EQ(b.handles, hstats(_metadata, self->fd).handles);
+		EXPECT_EQ(b.handles, STATS(self->fd).handles);
 	} else {
-		EXPECT_EQ(b.objects - 1, hstats(_metadata, self->fd).objects);
+		EXPECT_EQ(b.objects - 1, STATS(self->fd).objects);
 	}
 }
 
 TEST_F(ro, gc_garbage_no_handle_left)
 {
 	struct refstore_gc_garbage *g = self->page;
-	struct refstore_gc_collect c = { .size = sizeof(c), .generation = 2 };
 	uint32_t hs[4];
 	struct refstore_heap_stats b;
 
-	gcval(_metadata, self->fd, REFSTORE_IOC_GC_SET_DEBUG,
-	      REFSTORE_GC_DEBUG_SAVEALL);
-	cycle2(_metadata, self->fd);
-	ASSERT_EQ(0, rs(self->fd, REFSTORE_IOC_GC_COLLECT, &c));
-	ASSERT_EQ(2, c.uncollectable);
-	b = hstats(_metadata, self->fd);
+	t_saved_ring(_metadata, self->fd);
+	b = STATS(self->fd);
 	*g = (struct refstore_gc_garbage){ .size = sizeof(*g), .capacity = 4,
 					   .handles = (uintptr_t)hs };
 	ASSERT_EQ(0, mprotect(self->page, 4096, PROT_READ));
-	EXPECT_EQ(-EFAULT, rs(self->fd, REFSTORE_IOC_GC_GARBAGE, g));
-	EXPECT_EQ(b.handles, hstats(_metadata, self->fd).handles)
+	EXPECT_EQ(-EFAULT, rs_ioctl(self->fd, REFSTORE_IOC_GC_GARBAGE, g));
+	EXPECT_EQ(b.handles, STATS(self->fd).handles)
 		TH_LOG("GC_GARBAGE returned EFAULT but left its handles");
 }
 
-TEST_HARNESS_MAIN
+T_HARNESS_MAIN

@@ -6,59 +6,19 @@
  * process in a cgroup with a small memory.max fails to CREATE cleanly once
  * the limit is hit, and works again after it closes things.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <linux/refstore.h>
+#include "common.h"
 
-#include "kselftest_harness.h"
-
-#define DEV "/dev/refstore"
 #define CG "/sys/fs/cgroup"
 
-#define LOG(fmt, ...) do { printf("# " fmt "\n", ##__VA_ARGS__); \
-			   fflush(stdout); } while (0)
-
-static int rs(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
-}
-
+/* CREATE without asserting (the memcg child reports by exit code). */
 static int mk(int fd, uint32_t payload, uint32_t nslots, uint32_t *h)
 {
-	struct refstore_create c = { .size = sizeof(c),
-				     .payload_size = payload, .nslots = nslots };
-	int ret = rs(fd, REFSTORE_IOC_CREATE, &c);
-
-	*h = c.handle;
-	return ret;
-}
-
-static int put(int fd, uint32_t h)
-{
-	struct refstore_close c = { .size = sizeof(c), .handle = h };
-
-	return rs(fd, REFSTORE_IOC_CLOSE, &c);
-}
-
-static struct refstore_heap_stats hstats(struct __test_metadata *_metadata,
-					 int fd)
-{
-	struct refstore_heap_stats s = { .size = sizeof(s) };
-
-	EXPECT_EQ(0, rs(fd, REFSTORE_IOC_HEAP_STATS, &s));
-	return s;
+	return rs_create(fd, payload, nslots, 0, 0, 0, h, NULL);
 }
 
 /* ---- handles are per heap ---- */
@@ -74,14 +34,14 @@ FIXTURE_SETUP(two)
 	struct refstore_weakref w = { .size = sizeof(w) };
 	int i;
 
-	self->a = open(DEV, O_RDWR | O_NONBLOCK);
-	self->b = open(DEV, O_RDWR | O_NONBLOCK);
+	self->a = rs_open(O_NONBLOCK);
+	self->b = rs_open(O_NONBLOCK);
 	ASSERT_LE(0, self->a);
 	ASSERT_LE(0, self->b);
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, mk(self->a, 16, 1, &self->ha[i]));
 	w.handle = self->ha[0];
-	ASSERT_EQ(0, rs(self->a, REFSTORE_IOC_WEAKREF, &w));
+	ASSERT_EQ(0, rs_ioctl(self->a, REFSTORE_IOC_WEAKREF, &w));
 	self->wa = w.weak;
 }
 
@@ -94,7 +54,7 @@ FIXTURE_TEARDOWN(two)
 /* Every handle-taking call of b fails with ENOENT for a's handles. */
 TEST_F(two, foreign_handles_enoent)
 {
-	struct refstore_heap_stats sa = hstats(_metadata, self->a);
+	struct refstore_heap_stats sa = STATS(self->a);
 	struct refstore_upgrade u = { .size = sizeof(u) };
 	uint8_t buf[16];
 	int i;
@@ -109,23 +69,23 @@ TEST_F(two, foreign_handles_enoent)
 		struct refstore_get_slot g = { .size = sizeof(g), .handle = h };
 		struct refstore_weakref w = { .size = sizeof(w), .handle = h };
 
-		EXPECT_EQ(-ENOENT, rs(self->b, REFSTORE_IOC_INFO, &in));
-		EXPECT_EQ(-ENOENT, rs(self->b, REFSTORE_IOC_DUP, &d));
-		EXPECT_EQ(-ENOENT, rs(self->b, REFSTORE_IOC_READ, &rw));
-		EXPECT_EQ(-ENOENT, rs(self->b, REFSTORE_IOC_WRITE, &rw));
-		EXPECT_EQ(-ENOENT, rs(self->b, REFSTORE_IOC_SET_SLOT, &s));
-		EXPECT_EQ(-ENOENT, rs(self->b, REFSTORE_IOC_GET_SLOT, &g));
-		EXPECT_EQ(-ENOENT, rs(self->b, REFSTORE_IOC_WEAKREF, &w));
-		EXPECT_EQ(-ENOENT, put(self->b, h));
+		EXPECT_EQ(-ENOENT, rs_ioctl(self->b, REFSTORE_IOC_INFO, &in));
+		EXPECT_EQ(-ENOENT, rs_ioctl(self->b, REFSTORE_IOC_DUP, &d));
+		EXPECT_EQ(-ENOENT, rs_ioctl(self->b, REFSTORE_IOC_READ, &rw));
+		EXPECT_EQ(-ENOENT, rs_ioctl(self->b, REFSTORE_IOC_WRITE, &rw));
+		EXPECT_EQ(-ENOENT, rs_ioctl(self->b, REFSTORE_IOC_SET_SLOT, &s));
+		EXPECT_EQ(-ENOENT, rs_ioctl(self->b, REFSTORE_IOC_GET_SLOT, &g));
+		EXPECT_EQ(-ENOENT, rs_ioctl(self->b, REFSTORE_IOC_WEAKREF, &w));
+		EXPECT_EQ(-ENOENT, rs_close(self->b, h));
 	}
 	u.weak = self->wa;
-	EXPECT_EQ(-ENOENT, rs(self->b, REFSTORE_IOC_UPGRADE, &u));
-	EXPECT_EQ(-ENOENT, put(self->b, self->wa));
+	EXPECT_EQ(-ENOENT, rs_ioctl(self->b, REFSTORE_IOC_UPGRADE, &u));
+	EXPECT_EQ(-ENOENT, rs_close(self->b, self->wa));
 	/* a saw nothing of it. */
-	EXPECT_EQ(sa.objects, hstats(_metadata, self->a).objects);
-	EXPECT_EQ(sa.handles, hstats(_metadata, self->a).handles);
-	EXPECT_EQ(sa.weak_handles, hstats(_metadata, self->a).weak_handles);
-	EXPECT_EQ(0, hstats(_metadata, self->b).objects);
+	EXPECT_EQ(sa.objects, STATS(self->a).objects);
+	EXPECT_EQ(sa.handles, STATS(self->a).handles);
+	EXPECT_EQ(sa.weak_handles, STATS(self->a).weak_handles);
+	EXPECT_EQ(0, STATS(self->b).objects);
 }
 
 /*
@@ -139,13 +99,13 @@ TEST_F(two, object_ids_are_per_heap)
 	uint32_t h;
 	int i;
 
-	ASSERT_EQ(0, rs(self->b, REFSTORE_IOC_CREATE, &c));
+	ASSERT_EQ(0, rs_ioctl(self->b, REFSTORE_IOC_CREATE, &c));
 	EXPECT_EQ(1, c.id);
 	first = c.id;
 	for (i = 0; i < 10; i++)
 		ASSERT_EQ(0, mk(self->a, 0, 0, &h));
 	c = (struct refstore_create){ .size = sizeof(c) };
-	ASSERT_EQ(0, rs(self->b, REFSTORE_IOC_CREATE, &c));
+	ASSERT_EQ(0, rs_ioctl(self->b, REFSTORE_IOC_CREATE, &c));
 	EXPECT_EQ(first + 1, c.id);
 }
 
@@ -160,52 +120,39 @@ TEST_F(two, same_number_other_object)
 	ASSERT_EQ(0, mk(self->b, 0, 0, &hb));
 	ASSERT_EQ(self->ha[0], hb) TH_LOG("handles are expected to start at the same number");
 	ib.handle = hb;
-	ASSERT_EQ(0, rs(self->a, REFSTORE_IOC_INFO, &ia));
-	ASSERT_EQ(0, rs(self->b, REFSTORE_IOC_INFO, &ib));
+	ASSERT_EQ(0, rs_ioctl(self->a, REFSTORE_IOC_INFO, &ia));
+	ASSERT_EQ(0, rs_ioctl(self->b, REFSTORE_IOC_INFO, &ib));
 	EXPECT_EQ(16, ia.payload_size);
 	EXPECT_EQ(0, ib.payload_size);
 	/* A slot of b can't point at a's objects, only at b's. */
 	ASSERT_EQ(0, mk(self->b, 0, 1, &hb2));
 	s.handle = hb2;
 	s.target = self->ha[2];	/* beyond b's handles */
-	EXPECT_EQ(-ENOENT, rs(self->b, REFSTORE_IOC_SET_SLOT, &s));
+	EXPECT_EQ(-ENOENT, rs_ioctl(self->b, REFSTORE_IOC_SET_SLOT, &s));
 	s.target = hb;
-	EXPECT_EQ(0, rs(self->b, REFSTORE_IOC_SET_SLOT, &s));
+	EXPECT_EQ(0, rs_ioctl(self->b, REFSTORE_IOC_SET_SLOT, &s));
 	/* Closing b's handle leaves a's object of the same number alive. */
-	EXPECT_EQ(0, put(self->b, hb));
-	EXPECT_EQ(0, rs(self->a, REFSTORE_IOC_INFO, &ia));
+	EXPECT_EQ(0, rs_close(self->b, hb));
+	EXPECT_EQ(0, rs_ioctl(self->a, REFSTORE_IOC_INFO, &ia));
 	EXPECT_EQ(1, ia.refcount);
 }
 
 /* Freeing a heap frees nothing of another. */
 TEST_F(two, close_one_heap)
 {
-	struct refstore_heap_stats sa = hstats(_metadata, self->a);
+	struct refstore_heap_stats sa = STATS(self->a);
 	uint32_t hb;
 
 	ASSERT_EQ(0, mk(self->b, 64, 2, &hb));
 	close(self->b);
-	self->b = open(DEV, O_RDWR);
+	self->b = rs_open(0);
 	ASSERT_LE(0, self->b);
-	EXPECT_EQ(sa.objects, hstats(_metadata, self->a).objects);
-	EXPECT_EQ(sa.bytes, hstats(_metadata, self->a).bytes);
-	EXPECT_EQ(0, hstats(_metadata, self->b).objects);
+	EXPECT_EQ(sa.objects, STATS(self->a).objects);
+	EXPECT_EQ(sa.bytes, STATS(self->a).bytes);
+	EXPECT_EQ(0, STATS(self->b).objects);
 }
 
 /* ---- memory cgroup ---- */
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
 
 static bool has_word(const char *path, const char *word)
 {
@@ -262,9 +209,9 @@ static int memcg_child(const char *cg)
 	if (mlockall(MCL_CURRENT))
 		return 18;
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (write_file(cg, pid))
+	if (t_write_str(cg, pid))
 		return 10;
-	fd = open(DEV, O_RDWR);
+	fd = rs_open(0);
 	if (fd < 0)
 		return 11;
 	for (n = 0; n < MAX_CREATES; n++) {
@@ -278,16 +225,16 @@ static int memcg_child(const char *cg)
 	fflush(stdout);
 	if (ret != -ENOMEM)
 		return 12;
-	if (rs(fd, REFSTORE_IOC_HEAP_STATS, &s1) || s1.objects != (uint64_t)n)
+	if (rs_ioctl(fd, REFSTORE_IOC_HEAP_STATS, &s1) || s1.objects != (uint64_t)n)
 		return 13;
 	/* Still full: fails again, changing nothing. */
 	if (mk(fd, OBJ_PAYLOAD, 0, &h[n]) != -ENOMEM)
 		return 14;
-	if (rs(fd, REFSTORE_IOC_HEAP_STATS, &s2) || s2.objects != s1.objects ||
+	if (rs_ioctl(fd, REFSTORE_IOC_HEAP_STATS, &s2) || s2.objects != s1.objects ||
 	    s2.bytes != s1.bytes || s2.handles != s1.handles)
 		return 15;
 	for (i = n / 2; i < n; i++)
-		if (put(fd, h[i]))
+		if (rs_close(fd, h[i]))
 			return 16;
 	/* Room again. */
 	for (i = 0; i < 8; i++)
@@ -300,17 +247,18 @@ static int memcg_child(const char *cg)
 TEST(memcg_create_enomem)
 {
 	char dir[64], procs[96], max[96];
+	int64_t end;
 	pid_t pid;
 	int st;
 
 	if (!has_word(CG "/cgroup.controllers", "memory"))
 		SKIP(return, "no memory controller in " CG "/cgroup.controllers");
-	ASSERT_EQ(0, write_file(CG "/cgroup.subtree_control", "+memory"));
+	ASSERT_EQ(0, t_write_str(CG "/cgroup.subtree_control", "+memory"));
 	snprintf(dir, sizeof(dir), CG "/refstore_isolation.%d", getpid());
 	ASSERT_EQ(0, mkdir(dir, 0755));
 	snprintf(max, sizeof(max), "%s/memory.max", dir);
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-	EXPECT_EQ(0, write_file(max, "4M"));
+	EXPECT_EQ(0, t_write_str(max, "4M"));
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -324,10 +272,11 @@ TEST(memcg_create_enomem)
 		EXPECT_EQ(0, WEXITSTATUS(st))
 			TH_LOG("step %d failed (see memcg_child)",
 			       WEXITSTATUS(st) - 10);
-	/* The group empties once the child is reaped. */
-	for (st = 0; st < 100 && rmdir(dir); st++)
-		usleep(10000);
+	/* The group empties once the child is reaped: wait for that. */
+	end = t_now_ms() + t_budget_ms(1000);
+	while (rmdir(dir) && t_now_ms() < end)
+		usleep(2000);
 	EXPECT_EQ(0, access(dir, F_OK) ? 0 : -1);
 }
 
-TEST_HARNESS_MAIN
+T_HARNESS_MAIN

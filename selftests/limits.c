@@ -334,4 +334,4 @@ TEST_F(heap, max_events_counts_dropped)
 	EXPECT_EQ(2, rs_read_events(self->fd, e, 4));
 }
 
-TEST_HARNESS_MAIN
+T_HARNESS_MAIN

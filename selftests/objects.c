@@ -658,4 +658,4 @@ TEST_F(weak, upgrade_strong_ebadslt)
 	EXPECT_ERR(EBADSLT, rs_upgrade(self->fd, self->strong, NULL));
 }
 
-TEST_HARNESS_MAIN
+T_HARNESS_MAIN

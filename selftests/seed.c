@@ -168,4 +168,4 @@ TEST_F(heap, two_cycle_lives_until_heap_closed)
 	EXPECT_EQ(base, WAIT_GLOBAL("objects", base, 5000));
 }
 
-TEST_HARNESS_MAIN
+T_HARNESS_MAIN

@@ -313,4 +313,4 @@ TEST_F_TIMEOUT(heap, threads_hammer, 120)
 	EXPECT_EQ(base, WAIT_GLOBAL("objects", base, 5000));
 }
 
-TEST_HARNESS_MAIN
+T_HARNESS_MAIN

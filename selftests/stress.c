@@ -11,63 +11,23 @@
  * the heaps are closed, the module-wide debugfs stats are back to where
  * they were.
  *
- * Bounded in time (STRESS_SECONDS per test, default 6; 3 when the kernel
- * has fail-nth, i.e. the slow debug kernel) and in operations
- * (STRESS_OPS per thread, default 1000000). Prints threads x ops and kills.
+ * Sized by operations, never by wall time: STRESS_OPS calls per thread
+ * (default 15000) and STRESS_ROUNDS rounds of kills (default 12); the
+ * harness timeout scales with the machine (common.h's time budget).
+ * Prints threads x ops and kills.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <linux/refstore.h>
+#include "common.h"
 
-#include "kselftest_harness.h"
-#include "librefstore.h"
-
-#define DEV "/dev/refstore"
-#define DBG "/sys/kernel/debug/refstore"
 #define NSTRONG 48
 #define NWEAK 16
 #define MAXHEAPS 4
 #define ROOT_SLOTS 16
-
-#define LOG(fmt, ...) do { printf("# " fmt "\n", ##__VA_ARGS__); \
-			   fflush(stdout); } while (0)
-
-static int rs(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static bool slow_kernel(void)
-{
-	char p[64];
-
-	snprintf(p, sizeof(p), "/proc/self/task/%ld/fail-nth",
-		 (long)syscall(SYS_gettid));
-	return access(p, F_OK) == 0;
-}
 
 static long env_long(const char *name, long def)
 {
@@ -76,34 +36,30 @@ static long env_long(const char *name, long def)
 	return v && *v ? strtol(v, NULL, 0) : def;
 }
 
-static int seconds(void)
+/* Calls per worker thread. */
+static long thread_ops(void)
 {
-	return env_long("STRESS_SECONDS", slow_kernel() ? 3 : 6);
+	return env_long("STRESS_OPS", 15000);
 }
 
-static long max_ops(void)
+/* Rounds of fork_sigkill: four processes forked and killed in each. */
+static long kill_rounds(void)
 {
-	return env_long("STRESS_OPS", 1000000);
+	return env_long("STRESS_ROUNDS", 12);
 }
 
-static int64_t global_stat(const char *key)
-{
-	uint64_t v;
-
-	return rs_debugfs_u64(DBG "/stats", key, &v) ? -1 : (int64_t)v;
-}
-
-/* Wait up to 10 s for a module-wide counter to reach @want. */
+/* Wait (budget 10 s) for a module-wide counter to reach @want. */
 static int64_t global_wait(const char *key, int64_t want)
 {
-	int64_t v = global_stat(key);
-	int i;
+	int64_t end = t_now_ms() + t_budget_ms(10000);
+	int64_t v;
 
-	for (i = 0; i < 2000 && v != want; i++) {
-		usleep(5000);
-		v = global_stat(key);
+	for (;;) {
+		v = t_global_or_neg(key);
+		if (v == want || t_now_ms() >= end)
+			return v;
+		usleep(2000);
 	}
-	return v;
 }
 
 static uint64_t xs(uint64_t *s)
@@ -190,7 +146,7 @@ static int one_op(struct worker *w)
 			c.flags = REFSTORE_CREATE_NOTIFY;
 			c.cookie = r | 1;
 		}
-		ret = rs(fd, REFSTORE_IOC_CREATE, &c);
+		ret = rs_ioctl(fd, REFSTORE_IOC_CREATE, &c);
 		if (!ret)
 			add_strong(v, c.handle, &w->seed);
 		break;
@@ -200,7 +156,7 @@ static int one_op(struct worker *w)
 
 		if (!h)
 			break;
-		ret = rs(fd, REFSTORE_IOC_DUP, &d);
+		ret = rs_ioctl(fd, REFSTORE_IOC_DUP, &d);
 		if (!ret)
 			add_strong(v, d.new_handle, &w->seed);
 		break;
@@ -211,7 +167,7 @@ static int one_op(struct worker *w)
 		c.handle = op == 4 ? take(v->strong, &v->ns, &w->seed) :
 				     take(v->weak, &v->nw, &w->seed);
 		if (c.handle)
-			ret = rs(fd, REFSTORE_IOC_CLOSE, &c);
+			ret = rs_ioctl(fd, REFSTORE_IOC_CLOSE, &c);
 		break;
 	}
 	case 6: case 7: {
@@ -226,7 +182,7 @@ static int one_op(struct worker *w)
 			s.slot = r >> 24 & (ROOT_SLOTS - 1);
 			s.target = r >> 40 & 1 ? h : 0;
 		} else {
-			ret = rs(fd, REFSTORE_IOC_INFO, &i);
+			ret = rs_ioctl(fd, REFSTORE_IOC_INFO, &i);
 			if (ret || !i.nslots)
 				break;
 			s.handle = h;
@@ -234,7 +190,7 @@ static int one_op(struct worker *w)
 			s.target = r >> 40 & 1 ? pick(v->strong, v->ns, &w->seed) :
 						 v->root;
 		}
-		ret = rs(fd, REFSTORE_IOC_SET_SLOT, &s);
+		ret = rs_ioctl(fd, REFSTORE_IOC_SET_SLOT, &s);
 		break;
 	}
 	case 8: case 9: {
@@ -245,13 +201,13 @@ static int one_op(struct worker *w)
 			g.handle = v->root;
 			g.slot = r >> 24 & (ROOT_SLOTS - 1);
 		} else {
-			ret = rs(fd, REFSTORE_IOC_INFO, &i);
+			ret = rs_ioctl(fd, REFSTORE_IOC_INFO, &i);
 			if (ret || !i.nslots)
 				break;
 			g.handle = h;
 			g.slot = (r >> 24) % i.nslots;
 		}
-		ret = rs(fd, REFSTORE_IOC_GET_SLOT, &g);
+		ret = rs_ioctl(fd, REFSTORE_IOC_GET_SLOT, &g);
 		if (!ret)
 			add_strong(v, g.target, &w->seed);
 		break;
@@ -263,13 +219,13 @@ static int one_op(struct worker *w)
 
 		if (!h)
 			break;
-		ret = rs(fd, REFSTORE_IOC_INFO, &i);
+		ret = rs_ioctl(fd, REFSTORE_IOC_INFO, &i);
 		if (ret || !i.payload_size)
 			break;
 		rw.offset = (r >> 24) % i.payload_size;
 		rw.length = (r >> 32) % (i.payload_size - rw.offset + 1);
 		memset(buf, (int)r, sizeof(buf));
-		ret = rs(fd, op == 10 ? REFSTORE_IOC_WRITE : REFSTORE_IOC_READ,
+		ret = rs_ioctl(fd, op == 10 ? REFSTORE_IOC_WRITE : REFSTORE_IOC_READ,
 			 &rw);
 		break;
 	}
@@ -278,7 +234,7 @@ static int one_op(struct worker *w)
 
 		if (!h || v->nw == NWEAK)
 			break;
-		ret = rs(fd, REFSTORE_IOC_WEAKREF, &wr);
+		ret = rs_ioctl(fd, REFSTORE_IOC_WEAKREF, &wr);
 		if (!ret)
 			v->weak[v->nw++] = wr.weak;
 		break;
@@ -289,7 +245,7 @@ static int one_op(struct worker *w)
 		u.weak = pick(v->weak, v->nw, &w->seed);
 		if (!u.weak)
 			break;
-		ret = rs(fd, REFSTORE_IOC_UPGRADE, &u);
+		ret = rs_ioctl(fd, REFSTORE_IOC_UPGRADE, &u);
 		if (!ret)
 			add_strong(v, u.handle, &w->seed);
 		else if (ret == -ENOENT)	/* its object died */
@@ -300,9 +256,9 @@ static int one_op(struct worker *w)
 		struct refstore_limits l = { .size = sizeof(l) };
 		struct refstore_heap_stats s = { .size = sizeof(s) };
 
-		ret = rs(fd, REFSTORE_IOC_GET_LIMITS, &l);
+		ret = rs_ioctl(fd, REFSTORE_IOC_GET_LIMITS, &l);
 		if (!ret)
-			ret = rs(fd, REFSTORE_IOC_HEAP_STATS, &s);
+			ret = rs_ioctl(fd, REFSTORE_IOC_HEAP_STATS, &s);
 		break;
 	}
 	case 15: {
@@ -311,7 +267,7 @@ static int one_op(struct worker *w)
 
 		if (c.generation == 3)
 			c.generation = 2;
-		ret = rs(fd, REFSTORE_IOC_GC_COLLECT, &c);
+		ret = rs_ioctl(fd, REFSTORE_IOC_GC_COLLECT, &c);
 		break;
 	}
 	case 16: {
@@ -319,12 +275,12 @@ static int one_op(struct worker *w)
 		struct refstore_gc_count cnt = { .size = sizeof(cnt) };
 		struct refstore_gc_stats st = { .size = sizeof(st) };
 
-		ret = rs(fd, r >> 24 & 1 ? REFSTORE_IOC_GC_ISENABLED :
+		ret = rs_ioctl(fd, r >> 24 & 1 ? REFSTORE_IOC_GC_ISENABLED :
 			 REFSTORE_IOC_GC_GET_FREEZE_COUNT, &val);
 		if (!ret)
-			ret = rs(fd, REFSTORE_IOC_GC_GET_COUNT, &cnt);
+			ret = rs_ioctl(fd, REFSTORE_IOC_GC_GET_COUNT, &cnt);
 		if (!ret)
-			ret = rs(fd, REFSTORE_IOC_GC_GET_STATS, &st);
+			ret = rs_ioctl(fd, REFSTORE_IOC_GC_GET_STATS, &st);
 		break;
 	}
 	case 17: {
@@ -340,18 +296,18 @@ static int one_op(struct worker *w)
 		switch (r >> 24 & 3) {
 		case 0:
 			val.value = r >> 26 & 1 ? REFSTORE_GC_DEBUG_SAVEALL : 0;
-			ret = rs(fd, REFSTORE_IOC_GC_SET_DEBUG, &val);
+			ret = rs_ioctl(fd, REFSTORE_IOC_GC_SET_DEBUG, &val);
 			break;
 		case 1:
-			ret = rs(fd, REFSTORE_IOC_GC_GARBAGE, &g);
+			ret = rs_ioctl(fd, REFSTORE_IOC_GC_GARBAGE, &g);
 			for (i = 0; !ret && i < g.count; i++)
 				add_strong(v, hs[i], &w->seed);
 			break;
 		case 2:
-			ret = rs(fd, REFSTORE_IOC_GC_CLEAR_GARBAGE, &val);
+			ret = rs_ioctl(fd, REFSTORE_IOC_GC_CLEAR_GARBAGE, &val);
 			break;
 		default:
-			ret = rs(fd, r >> 26 & 1 ? REFSTORE_IOC_GC_FREEZE :
+			ret = rs_ioctl(fd, r >> 26 & 1 ? REFSTORE_IOC_GC_FREEZE :
 				 REFSTORE_IOC_GC_UNFREEZE, &val);
 			break;
 		}
@@ -382,10 +338,9 @@ static int one_op(struct worker *w)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	int64_t end = now_ms() + seconds() * 1000;
-	long cap = max_ops();
+	long cap = thread_ops();
 
-	while (!atomic_load(w->stop) && w->ops < cap && now_ms() < end)
+	while (!atomic_load(w->stop) && w->ops < cap)
 		one_op(w);
 	return NULL;
 }
@@ -417,7 +372,7 @@ static void *reader_main(void *arg)
 static int open_heap(struct __test_metadata *_metadata, uint32_t *root,
 		     bool nonblock)
 {
-	int fd = open(DEV, O_RDWR | (nonblock ? O_NONBLOCK : 0));
+	int fd = rs_open(nonblock ? O_NONBLOCK : 0);
 	struct refstore_gc_threshold t = { .size = sizeof(t),
 					   .threshold = { 20, 3, 3 } };
 	struct refstore_create c = { .size = sizeof(c), .nslots = ROOT_SLOTS };
@@ -425,19 +380,10 @@ static int open_heap(struct __test_metadata *_metadata, uint32_t *root,
 	EXPECT_LE(0, fd);
 	if (fd < 0)
 		return fd;
-	EXPECT_EQ(0, rs(fd, REFSTORE_IOC_GC_SET_THRESHOLD, &t));
-	EXPECT_EQ(0, rs(fd, REFSTORE_IOC_CREATE, &c));
+	EXPECT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_GC_SET_THRESHOLD, &t));
+	EXPECT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_CREATE, &c));
 	*root = c.handle;
 	return fd;
-}
-
-static struct refstore_heap_stats hstats(struct __test_metadata *_metadata,
-					 int fd)
-{
-	struct refstore_heap_stats s = { .size = sizeof(s) };
-
-	EXPECT_EQ(0, rs(fd, REFSTORE_IOC_HEAP_STATS, &s));
-	return s;
 }
 
 /* Close every handle, drop saved garbage, collect: nothing may be left. */
@@ -447,13 +393,13 @@ static void drain(struct __test_metadata *_metadata, int fd)
 	struct refstore_gc_collect c = { .size = sizeof(c), .generation = 2 };
 	struct refstore_heap_stats s;
 
-	EXPECT_EQ(0, rs(fd, REFSTORE_IOC_GC_SET_DEBUG, &v));
+	EXPECT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_GC_SET_DEBUG, &v));
 	v.value = 0;
-	EXPECT_EQ(0, rs(fd, REFSTORE_IOC_GC_UNFREEZE, &v));
+	EXPECT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_GC_UNFREEZE, &v));
 	v.value = 0;
-	EXPECT_EQ(0, rs(fd, REFSTORE_IOC_GC_CLEAR_GARBAGE, &v));
-	EXPECT_EQ(0, rs(fd, REFSTORE_IOC_GC_COLLECT, &c));
-	s = hstats(_metadata, fd);
+	EXPECT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_GC_CLEAR_GARBAGE, &v));
+	EXPECT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_GC_COLLECT, &c));
+	s = STATS(fd);
 	EXPECT_EQ(0, s.objects);
 	EXPECT_EQ(0, s.bytes);
 	EXPECT_EQ(0, s.handles);
@@ -482,8 +428,8 @@ static void run_threads(struct __test_metadata *_metadata, int nthreads,
 	atomic_bool stop = false;
 	int fds[MAXHEAPS], t, k;
 	uint32_t roots[MAXHEAPS];
-	int64_t base_objects = global_stat("objects");
-	int64_t base_heaps = global_stat("heaps");
+	int64_t base_objects = t_global_or_neg("objects");
+	int64_t base_heaps = t_global_or_neg("heaps");
 	long total = 0, events = 0;
 
 	ASSERT_LE(0, base_objects);
@@ -495,7 +441,7 @@ static void run_threads(struct __test_metadata *_metadata, int nthreads,
 	}
 	for (t = 0; t < nthreads; t++) {
 		w[t].nheaps = nheaps;
-		w[t].seed = 0x9e3779b97f4a7c15ULL * (t + 1) + now_ms();
+		w[t].seed = 0x9e3779b97f4a7c15ULL * (t + 1) + t_now_ms();
 		w[t].stop = &stop;
 		w[t].gc_master = t == 0;
 		for (k = 0; k < nheaps; k++)
@@ -520,7 +466,7 @@ static void run_threads(struct __test_metadata *_metadata, int nthreads,
 
 	/* The handle counts are exactly what the workers hold. */
 	for (k = 0; k < nheaps; k++) {
-		struct refstore_heap_stats s = hstats(_metadata, fds[k]);
+		struct refstore_heap_stats s = STATS(fds[k]);
 		uint64_t strong = 1, weak = 0;
 
 		for (t = 0; t < nthreads; t++) {
@@ -555,8 +501,8 @@ FIXTURE(stress) {
 
 FIXTURE_SETUP(stress)
 {
-	ASSERT_EQ(0, access(DEV, R_OK | W_OK));
-	ASSERT_EQ(0, access(DBG "/stats", R_OK));
+	ASSERT_EQ(0, access(RS_DEVICE, R_OK | W_OK));
+	ASSERT_EQ(0, access(RS_DEBUGFS_STATS, R_OK));
 }
 
 FIXTURE_TEARDOWN(stress)
@@ -582,7 +528,7 @@ static void child_worker(int shared, uint32_t root, uint64_t seed)
 	struct worker w = { .nheaps = 2, .seed = seed, .stop = &stop,
 			    .gc_master = seed & 1 };
 	struct refstore_create c = { .size = sizeof(c), .nslots = ROOT_SLOTS };
-	int priv = open(DEV, O_RDWR | O_NONBLOCK);
+	int priv = rs_open(O_NONBLOCK);
 
 	if (priv < 0 || ioctl(priv, REFSTORE_IOC_CREATE, &c))
 		_exit(2);
@@ -602,12 +548,12 @@ static void child_reader(int shared_blocking)
 			_exit(3);
 }
 
-TEST_F_TIMEOUT(stress, fork_sigkill, 120)
+TEST_F_TIMEOUT(stress, fork_sigkill, 300)
 {
-	int64_t base_objects = global_stat("objects");
-	int64_t base_heaps = global_stat("heaps");
-	int64_t end = now_ms() + seconds() * 1000;
-	uint64_t seed = 0x1234567 ^ now_ms();
+	int64_t base_objects = t_global_or_neg("objects");
+	int64_t base_heaps = t_global_or_neg("heaps");
+	long nrounds = kill_rounds();
+	uint64_t seed = 0x1234567 ^ t_now_ms();
 	atomic_bool stop = false;
 	struct worker me = { .nheaps = 1, .stop = &stop, .gc_master = true };
 	struct refstore_heap_stats s;
@@ -620,7 +566,7 @@ TEST_F_TIMEOUT(stress, fork_sigkill, 120)
 	me.seed = seed;
 	me.hv[0] = (struct hview){ .fd = fd, .root = root };
 
-	while (now_ms() < end && rounds < 200) {
+	while (rounds < nrounds) {
 		pid_t pid[4];
 		int i, st;
 
@@ -653,7 +599,7 @@ TEST_F_TIMEOUT(stress, fork_sigkill, 120)
 	/* The children's private heaps are gone with them. */
 	EXPECT_EQ(base_heaps + 1, global_wait("heaps", base_heaps + 1));
 	/* The shared heap still works and adds up. */
-	s = hstats(_metadata, fd);
+	s = STATS(fd);
 	EXPECT_EQ(s.created - s.freed, s.objects);
 	EXPECT_LE(me.hv[0].ns + 1, s.handles);
 	for (int i = 0; i < 200; i++)
@@ -666,4 +612,4 @@ TEST_F_TIMEOUT(stress, fork_sigkill, 120)
 	EXPECT_LT(0, kills);
 }
 
-TEST_HARNESS_MAIN
+T_HARNESS_MAIN

@@ -133,7 +133,7 @@ static int wait_fault(FIXTURE_DATA(uffd) *self)
 	struct pollfd p = { .fd = self->uffd, .events = POLLIN };
 	struct uffd_msg msg;
 
-	if (poll(&p, 1, OTHER_CALL_MS) != 1)
+	if (poll(&p, 1, t_budget_ms(OTHER_CALL_MS)) != 1)
 		return -1;
 	if (read(self->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
 	    msg.event != UFFD_EVENT_PAGEFAULT)
@@ -178,7 +178,7 @@ static void run_stalled(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, pthread_create(&stalled, NULL, stalled_call, self));
 	ASSERT_EQ(0, wait_fault(self)) TH_LOG("the call never faulted");
 	ASSERT_EQ(0, pthread_create(&other, NULL, other_calls, self));
-	deadline = t_now_ms() + OTHER_CALL_MS;
+	deadline = t_now_ms() + t_budget_ms(OTHER_CALL_MS);
 	while (!(done = atomic_load(&self->other_done)) &&
 	       t_now_ms() < deadline)
 		usleep(10000);
@@ -486,4 +486,4 @@ TEST_F(uffd_wp, gc_garbage_copyout_fault_leaves_no_handle)
 	EXPECT_EQ(2, st.objects);
 }
 
-TEST_HARNESS_MAIN
+T_HARNESS_MAIN

@@ -170,4 +170,4 @@ TEST_F(heap, upgrade_handle_limit_edquot)
 	INFO_SAME(self->fd, h, &info);
 }
 
-TEST_HARNESS_MAIN
+T_HARNESS_MAIN

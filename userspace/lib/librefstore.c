@@ -15,8 +15,7 @@
 
 #include "librefstore.h"
 
-/* ioctl(2) with the result turned into 0 / -errno. */
-static int rs_ioctl(int heap, unsigned long cmd, void *arg)
+int rs_ioctl(int heap, unsigned long cmd, void *arg)
 {
 	return ioctl(heap, cmd, arg) ? -errno : 0;
 }
@@ -287,6 +286,28 @@ int rs_debugfs_u64(const char *path, const char *key, uint64_t *val)
 		ret = -EIO;
 	fclose(f);
 	return ret;
+}
+
+int rs_debugfs_read_u64(const char *path, uint64_t *val)
+{
+	char buf[32], *end;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	n = n < 0 ? -errno : n;
+	close(fd);
+	if (n < 0)
+		return n;
+	buf[n] = '\0';
+	errno = 0;
+	*val = strtoull(buf, &end, 0);
+	if (errno || end == buf || (*end && *end != '\n'))
+		return -EINVAL;
+	return 0;
 }
 
 const char *rs_cause_name(uint32_t cause)

@@ -28,6 +28,12 @@
  */
 int rs_open(int flags);
 
+/*
+ * ioctl(2) on @heap with the result turned into 0 / -errno: for callers
+ * that build the argument themselves (tests of the argument checks).
+ */
+int rs_ioctl(int heap, unsigned long cmd, void *arg);
+
 /* REFSTORE_IOC_VERSION: @version and @features may be NULL. */
 int rs_version(int heap, uint32_t *version, uint64_t *features);
 
@@ -113,6 +119,12 @@ ssize_t rs_read_events(int heap, struct refstore_event *buf, size_t n);
  * -EINVAL if its value is not a number, or the -errno of open/read.
  */
 int rs_debugfs_u64(const char *path, const char *key, uint64_t *val);
+
+/*
+ * Reads a file holding one number (a debugfs knob such as "gc_park").
+ * Returns 0, -EINVAL if it holds anything else, or the -errno of open/read.
+ */
+int rs_debugfs_read_u64(const char *path, uint64_t *val);
 
 /* Names for printing: "RELEASED", "ENOENT", "objects", ... */
 const char *rs_cause_name(uint32_t cause);
