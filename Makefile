@@ -65,7 +65,7 @@ KSFT_DIR = $(shell $(TOP)/scripts/kernel-paths source-files)/tools/testing/selft
 	install-deps vm-module-% bench hostcheck fuzz fuzz-run fuzz-vm \
 	vm-stress vm-stress-debug check-kcsan vm-trinity vm-trinity-debug
 
-all: module user
+all: user module
 
 # Always handed to kbuild, which rebuilds what changed.
 module:
