@@ -243,6 +243,7 @@ def cmd_tap(args):
     t = Tap(o["part"], o["kernel"], o["allowed-skips"], o["prefix"],
             echo=not o["quiet"])
     if not args or args[0] == "-":
+        sys.stdin.reconfigure(errors="replace")
         f = sys.stdin
     else:
         try:
