@@ -167,4 +167,4 @@ clean:
 	rm -rf build
 	find kmod \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 		-o -name '.*.cmd' -o -name modules.order -o -name Module.symvers \) -delete
-	rm -f Module.symvers modules.order .*.cmd
+	rm -f Module.symvers modules.order .*.cmd .module-common.o
