@@ -2,14 +2,16 @@
 #
 # refstore top-level Makefile (the module itself is built by Kbuild).
 #
-#   make                  module (kmod/refstore.ko), library, CLI, selftests
+#   make                  module (build/<kernel>/kmod/refstore.ko), library,
+#                         CLI, selftests
 #   make KVER=6.12        the same against Debian's 6.12 headers
 #   make KDIR=/path       the same against any kernel build tree
 #   make demo             boot a VM, load the module, run the seed scenarios
 #   make check            static checks + selftests in VMs on 6.1 and 6.12
 #   make check-debug      selftests on the debug kernel (KASAN, lockdep, ...)
 #   make check-kcsan      concurrency tests and fuzzing on a KCSAN kernel
-#   make lint             checkpatch --strict, sparse C=2 W=1, uapi c90 check
+#   make lint             checkpatch --strict, sparse C=2 W=1, kernel-doc, uapi
+#                         c90 and -m32/-m64 layout checks, shellcheck
 #   make hostcheck        the collector core in userspace: unit + oracle tests
 #   make fuzz             libFuzzer target for the collector core
 #   make bench            benchmarks (ratios measured in one run)
@@ -20,22 +22,29 @@
 TOP := $(CURDIR)
 SHELL := /bin/bash
 
-# Kernel to build kmod/refstore.ko against, for a plain `make`.
-ifeq ($(KDIR),)
-ifneq ($(KVER),)
-KDIR = $(shell $(TOP)/scripts/kernel-paths kdir $(KVER))
+# Kernel to build the module against, for a plain `make`, and where: every
+# kernel gets its own tree build/<name>/ (scripts/kbuild-tree), so builds
+# for different kernels never share object files.  KVER=6.1|6.12|debug|
+# kcsan -> build/$(KVER)/ (the tree `make vm-module-$(KVER)` uses too);
+# KDIR=/path -> build/kdir-<dir name>/; neither: the running kernel's
+# headers if installed, else 6.1.
+ifneq ($(KDIR),)
+MODULE_KERNEL := $(abspath $(KDIR))
+MODULE_NAME := kdir-$(notdir $(MODULE_KERNEL))
+else ifneq ($(KVER),)
+MODULE_KERNEL := $(KVER)
+MODULE_NAME := $(KVER)
 else ifneq ($(wildcard /lib/modules/$(shell uname -r)/build),)
-KDIR := /lib/modules/$(shell uname -r)/build
+MODULE_KERNEL := $(realpath /lib/modules/$(shell uname -r)/build)
+MODULE_NAME := $(shell uname -r)
 else
-KDIR = $(shell $(TOP)/scripts/kernel-paths kdir 6.1)
+MODULE_KERNEL := 6.1
+MODULE_NAME := 6.1
 endif
-endif
+MODULE_DIR := build/$(MODULE_NAME)
 
 # Kernels `make check` runs the suite on.
 CHECK_KERNELS ?= 6.1 6.12
-
-KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h kmod/core/*.[ch] kmod/env/*.h \
-	kmod/uapi/linux/*.h) kmod/Kbuild Kbuild
 
 # ---- userspace: library, CLI, selftests (static: the VM has no libc) ----
 CC ?= gcc
@@ -56,10 +65,12 @@ KSFT_DIR = $(shell $(TOP)/scripts/kernel-paths source-files)/tools/testing/selft
 	install-deps vm-module-% bench hostcheck fuzz fuzz-run fuzz-vm \
 	vm-stress vm-stress-debug check-kcsan vm-trinity vm-trinity-debug
 
-all: module user
+all: user module
 
-module: $(KMOD_SRCS)
-	$(MAKE) -C $(KDIR) M=$(TOP) modules
+# Always handed to kbuild, which rebuilds what changed.
+module:
+	scripts/kbuild-tree $(MODULE_KERNEL) $(TOP)/$(MODULE_DIR)
+	@echo "module: $(MODULE_DIR)/kmod/refstore.ko"
 
 user: $(UBIN)/refstore $(UBIN)/refstore-fuzz selftests
 
@@ -151,6 +162,9 @@ check-debug: install-deps
 lint: install-deps
 	scripts/lint
 
+# Also what an in-tree build of an older checkout left in kmod/.
 clean:
 	rm -rf build
-	$(MAKE) -C $(KDIR) M=$(TOP) clean || true
+	find kmod \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name modules.order -o -name Module.symvers \) -delete
+	rm -f Module.symvers modules.order .*.cmd .module-common.o

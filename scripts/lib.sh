@@ -20,8 +20,18 @@
 #   rs_kernel_variant_cache V   <cache>/V, the variant's own cache dir (created)
 #   rs_kernel_variant_dir V     build dir of debug kernel variant V (may not be built)
 #   rs_merge_fragments BASE OVER  BASE without the symbols OVER sets, then OVER
-#   rs_trinity_cmd CALLS        the guest command line running trinity on
-#                               /dev/refstore's ioctls only, CALLS calls
+#   rs_kmod_sources             the module's sources, relative to the top:
+#                               the .c files of kmod/Kbuild's <module>-y
+#                               objects (subdirectories included), then
+#                               every .h under kmod/
+#   rs_help                     print the calling script's header comment
+#                               (its --help)
+#   rs_usage MSG                print "<prog>: MSG (see --help)", exit 2
+#   rs_counted PART RESULTS ARGS...
+#                               re-run the calling script under
+#                               scripts/results.py run (see there)
+#   rs_ok DESC, rs_notok DESC   print a TAP result line (results.py numbers
+#                               and counts them)
 #   rs_die MSG                  print "<prog>: MSG" on stderr and exit 1
 
 RS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -100,8 +110,9 @@ rs_debug_kernel_dir() {
 rs_kernel_variant_fragment() {
 	local f="$RS_LIB_DIR/debug-kernel-${1:-}.config"
 
-	[[ "${1:-}" =~ ^[a-z0-9]+$ ]] && [ -f "$f" ] ||
+	if ! [[ "${1:-}" =~ ^[a-z0-9]+$ ]] || ! [ -f "$f" ]; then
 		rs_die "unknown debug kernel variant '${1:-}' (no $f)"
+	fi
 	printf '%s\n' "$f"
 }
 
@@ -240,27 +251,77 @@ rs_extract_from_source() {
 	printf '%s\n' "$dir"
 }
 
-# rs_trinity_cmd CALLS
-# Debian's trinity, as the guest runs it (scripts/vm-trinity,
-# scripts/check-kcsan): ioctl(2) only, on no fds but the files under
-# --victims (/dev/refstore: trinity opens it with random flags), no log
-# files, 2 children, CALLS calls in all. It runs as nobody through su
-# (trinity's own --dropprivs adds a 10 s countdown); the cwd, /tmp/trinity,
-# must be writable by nobody. su and sh exec, so the pid the guest starts
-# is trinity's.
-#
-# Known limit of this trinity (Debian's 1.9+git20230109): it makes only
-# tens of calls a minute here, because its children crash. To pick an
-# ioctl's arguments a child asks each ioctl group's fd_test whether the fd
-# is its kind, and the socket and perf groups' tests walk their fd
-# provider's object list, which is NULL when the provider is disabled or
-# failed to start (a core file shows the NULL load in find_ioctl_group).
-# The perf provider fails for nobody (perf_event_paranoid) and, when
-# allowed (paranoid <= 2), its events on the main process slow it so much
-# under TCG that its setup had not finished after 4 minutes. So about one
-# call in a hundred survives (the 1% that skip fd_test), and each child
-# dies after at most one. It stays as background noise beside
-# refstore-fuzz, which is the real ioctl fuzzer.
-rs_trinity_cmd() {
-	printf '%s\n' "su -s /bin/sh nobody -c 'cd /tmp/trinity && exec trinity --quiet -c ioctl -V /dev/refstore --disable-fds=sockets,pipes,perf,epoll,eventfd,timerfd,testfile,memfd,drm --logging off -C 2 -N ${1:?}'"
+# rs_kmod_sources: kmod/Kbuild names the objects (e.g. "refstore-y :=
+# main.o ..." and "refstore-y += core/graph.o"); their .c files are the
+# sources.  A glob of kmod/*.c would also take what kbuild generates
+# (refstore.mod.c).  Headers: every .h under kmod/ (kbuild generates none).
+rs_kmod_sources() {
+	local top
+
+	top=$(rs_top)
+	awk '
+	{ sub(/#.*/, "") }
+	/\\$/ { sub(/\\$/, ""); buf = buf $0 " "; next }
+	{
+		line = buf $0
+		buf = ""
+		if (!match(line, /^[ \t]*[A-Za-z0-9_]+-(y|objs)[ \t]*[:+]?=/))
+			next
+		n = split(substr(line, RLENGTH + 1), w, /[ \t]+/)
+		for (i = 1; i <= n; i++)
+			if (w[i] ~ /^[A-Za-z0-9_.\/-]+\.o$/) {
+				sub(/\.o$/, ".c", w[i])
+				print "kmod/" w[i]
+			}
+	}' "$top/kmod/Kbuild"
+	(cd "$top" && find kmod -name '*.h' -type f | LC_ALL=C sort)
+}
+
+# rs_help: the calling script's --help, its header comment: the comment
+# lines after "#!" (and SPDX and shellcheck lines) up to the first line
+# that is not a comment, without their "# ".
+rs_help() {
+	awk 'NR == 1 && /^#!/ { next }
+	/^# (SPDX-License-Identifier:|shellcheck )/ { next }
+	!/^#/ { exit }
+	{
+		sub(/^# ?/, "")
+		if (started || $0 != "")
+			print
+		started = 1
+	}' "$0"
+}
+
+rs_usage() {
+	printf '%s: %s (see --help)\n' "$(basename "$0")" "$*" >&2
+	exit 2
+}
+
+# rs_counted PART RESULTS ARGS...
+# Called by a script with its original ARGS once it has parsed them:
+# re-runs the script under `scripts/results.py run --part PART [--results
+# RESULTS]`, which streams its output with the TAP result lines numbered,
+# counts them and ends with "N passed, N failed" (and its exit status).
+# In the re-run it returns at once.  The script prints results with rs_ok
+# and rs_notok and leaves the counting to results.py.
+rs_counted() {
+	local part=$1 results=$2
+	local -a rec=()
+
+	shift 2
+	if [ "${RS_COUNTED:-}" = "$0" ]; then
+		unset RS_COUNTED
+		return 0
+	fi
+	[ -z "$results" ] || rec=(--results "$results")
+	exec "$RS_LIB_DIR/results.py" run --part "$part" "${rec[@]}" -- \
+		env RS_COUNTED="$0" "$0" "$@"
+}
+
+rs_ok() {
+	printf 'ok - %s\n' "$*"
+}
+
+rs_notok() {
+	printf 'not ok - %s\n' "$*"
 }

@@ -58,9 +58,12 @@ $(HOST_OUT)/fuzz_graph: $(HOST_DIR)/fuzz_graph.c $(HOST_DIR)/model.c $(HOST_DEPS
 		-fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1 \
 		-o $@ $< $(HOST_DIR)/model.c $(HOST_DIR)/harness.c $(HOST_CORE)
 
+# scripts/results.py numbers both binaries' TAP into one, counts it (a
+# binary that exits non-zero without a "not ok", e.g. a sanitizer report
+# at exit, is one failure) and ends with "N passed, N failed".
 hostcheck: $(HOST_OUT)/test_graph $(HOST_OUT)/test_diff
-	$(HOST_DIR)/run-hostcheck.sh \
-		$(if $(HOSTCHECK_RESULTS),--results $(HOSTCHECK_RESULTS)) \
+	$(TOP)/scripts/results.py run --part host \
+		$(if $(HOSTCHECK_RESULTS),--results $(HOSTCHECK_RESULTS)) -- \
 		$(HOST_OUT)/test_graph -- \
 		$(HOST_OUT)/test_diff -n $(HOSTCHECK_GRAPHS) -s $(HOSTCHECK_SEED)
 
