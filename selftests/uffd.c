@@ -38,30 +38,46 @@ FIXTURE(uffd) {
 	atomic_int other_done;
 };
 
-FIXTURE_SETUP(uffd)
+/*
+ * A userfaultfd and one anonymous page registered with it in @mode.
+ * Returns 0, or the errno of what failed (*@uffd may then be open).
+ */
+static int uffd_page(int mode, int *uffd, void **page, long *page_size)
 {
 	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_register reg = { .mode = mode };
+
+	*uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (*uffd < 0 || ioctl(*uffd, UFFDIO_API, &api))
+		return errno;
+	*page_size = sysconf(_SC_PAGESIZE);
+	*page = mmap(NULL, *page_size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*page == MAP_FAILED)
+		return errno;
+	/* Populated before registering: only a write-protect mode needs it. */
+	if (mode == UFFDIO_REGISTER_MODE_WP)
+		memset(*page, 0, *page_size);
+	reg.range.start = (unsigned long)*page;
+	reg.range.len = *page_size;
+	return ioctl(*uffd, UFFDIO_REGISTER, &reg) ? errno : 0;
+}
+
+FIXTURE_SETUP(uffd)
+{
+	void *page = MAP_FAILED;
 
 	self->uffd = -1;
 	self->page = MAP_FAILED;
 	self->fd = rs_open(0);
 	ASSERT_LE(0, self->fd);
-	self->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	self->uffd_errno = self->uffd < 0 ? errno : 0;
+	self->uffd_errno = uffd_page(UFFDIO_REGISTER_MODE_MISSING, &self->uffd,
+				     &page, &self->page_size);
+	self->page = page;
 	/* 6.1's harness runs the test after a SKIP here: it checks too. */
 	if (self->uffd_errno == ENOSYS || self->uffd_errno == EPERM)
 		SKIP(return, "userfaultfd: %s", strerror(self->uffd_errno));
-	ASSERT_LE(0, self->uffd);
-	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_API, &api));
-
-	self->page_size = sysconf(_SC_PAGESIZE);
-	self->page = mmap(NULL, self->page_size, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->page);
-	reg.range.start = (unsigned long)self->page;
-	reg.range.len = self->page_size;
-	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_REGISTER, &reg));
+	ASSERT_EQ(0, self->uffd_errno);
 	self->h = CREATE(self->fd, 64, 0);
 }
 
@@ -247,6 +263,7 @@ FIXTURE(uffd_wp) {
 	long page_size;
 	void *page;		/* mapped and populated; the held call's arg */
 	uint32_t h;		/* the heap's first object, one slot */
+	int uffd_errno;		/* why the userfaultfd setup failed, or 0 */
 	unsigned long cmd;	/* the held call */
 	long ret;		/* its result */
 	int err;		/* and its errno */
@@ -254,30 +271,16 @@ FIXTURE(uffd_wp) {
 
 FIXTURE_SETUP(uffd_wp)
 {
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_WP };
-	int uffd_errno;
-
 	self->uffd = -1;
 	self->page = MAP_FAILED;
 	self->fd = rs_open(0);
 	ASSERT_LE(0, self->fd);
 	self->h = CREATE(self->fd, 0, 1);
-	self->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	uffd_errno = self->uffd < 0 ? errno : 0;
-	if (uffd_errno == ENOSYS || uffd_errno == EPERM)
-		SKIP(return, "userfaultfd: %s", strerror(uffd_errno));
-	ASSERT_LE(0, self->uffd);
-	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_API, &api));
-
-	self->page_size = sysconf(_SC_PAGESIZE);
-	self->page = mmap(NULL, self->page_size, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->page);
-	memset(self->page, 0, self->page_size);
-	reg.range.start = (unsigned long)self->page;
-	reg.range.len = self->page_size;
-	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_REGISTER, &reg));
+	self->uffd_errno = uffd_page(UFFDIO_REGISTER_MODE_WP, &self->uffd,
+				     &self->page, &self->page_size);
+	if (self->uffd_errno == ENOSYS || self->uffd_errno == EPERM)
+		SKIP(return, "userfaultfd: %s", strerror(self->uffd_errno));
+	ASSERT_EQ(0, self->uffd_errno);
 }
 
 FIXTURE_TEARDOWN(uffd_wp)
@@ -357,6 +360,8 @@ TEST_F(uffd_wp, create_copyout_fault_leaves_other_handles)
 	uint32_t unseen = self->h + 1, x;
 	pthread_t t;
 
+	UFFD_REQUIRED();
+
 	put_create(self);
 	ASSERT_EQ(0, start_held(self, REFSTORE_IOC_CREATE, &t));
 	/*
@@ -387,6 +392,8 @@ TEST_F(uffd_wp, create_copyout_fault_leaves_freeze_count)
 	struct refstore_heap_stats st;
 	pthread_t t;
 
+	UFFD_REQUIRED();
+
 	put_create(self);
 	ASSERT_EQ(0, start_held(self, REFSTORE_IOC_CREATE, &t));
 	/* gc.freeze() while the CREATE is held: it sees one object. */
@@ -412,6 +419,8 @@ TEST_F(uffd_wp, gc_collect_copyout_fault_does_not_stall_heap)
 	struct refstore_heap_stats st;
 	uint32_t b, w, u, x;
 	pthread_t t;
+
+	UFFD_REQUIRED();
 
 	/* A 2-cycle h <-> b, reachable through a weak handle only. */
 	b = CREATE(self->fd, 0, 1);
@@ -458,6 +467,8 @@ TEST_F(uffd_wp, gc_garbage_copyout_fault_leaves_no_handle)
 	struct refstore_heap_stats st;
 	uint32_t b, x;
 	pthread_t t;
+
+	UFFD_REQUIRED();
 
 	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_GC_SET_DEBUG, &dbg));
 	b = CREATE(self->fd, 0, 1);
