@@ -112,7 +112,7 @@ TEST_F_TIMEOUT(heap, long_chain_one_close, 300)
 
 	gc_off(_metadata, self->fd);
 	/* A million nodes (~80 MB) exceed the default max_bytes: root raises it. */
-	rs_set_limits(self->fd, &(struct refstore_limits){ .flags = 1, .max_bytes = 1ULL << 30 });
+	rs_set_limits(self->fd, &(struct refstore_limits){ .flags = REFSTORE_LIMITS_RAISE, .max_bytes = 1ULL << 30 });
 	t0 = t_now_ms();
 	head = CREATE(self->fd, 0, 1);
 	prev = head;
