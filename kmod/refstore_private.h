@@ -29,6 +29,7 @@
 #include <linux/poll.h>
 #include <linux/refcount.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -72,10 +73,10 @@ struct refstore_obj_limits {
  */
 #define REFSTORE_MAX_OBJECTS	BIT_ULL(32)
 #define REFSTORE_MAX_HEAP_BYTES	(8ULL << 30)
-#define REFSTORE_MAX_PAYLOAD	(64U << 20)
+#define REFSTORE_MAX_PAYLOAD	SZ_64M
 #define REFSTORE_MAX_SLOTS	U16_MAX
 #define REFSTORE_MAX_HANDLES	(U32_MAX >> 1)
-#define REFSTORE_MAX_EVENTS	(1U << 20)
+#define REFSTORE_MAX_EVENTS	SZ_1M
 #define REFSTORE_MIN_REF_CHARGE	8
 static_assert(REFSTORE_MAX_HEAP_BYTES / REFSTORE_MIN_REF_CHARGE + 1 < INT_MAX,
 	      "a heap at its byte limit could saturate an object's kref");

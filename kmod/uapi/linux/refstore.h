@@ -371,13 +371,15 @@ struct refstore_upgrade {
 	__u32 handle;
 };
 
+/** REFSTORE_LIMITS_RAISE - SET_LIMITS may raise limits (CAP_SYS_RESOURCE) */
+#define REFSTORE_LIMITS_RAISE _BITUL(0)
+
 /**
  * struct refstore_limits - REFSTORE_IOC_GET_LIMITS and REFSTORE_IOC_SET_LIMITS
  * @size: sizeof(struct refstore_limits)
- * @flags: must be 0
+ * @flags: SET_LIMITS: REFSTORE_LIMITS_RAISE or 0; GET_LIMITS: must be 0
  * @max_objects: live objects in the heap
- * @max_bytes: memory charged to the heap's objects (object header, slot
- *	array and payload)
+ * @max_bytes: memory charged to the heap's contents (see "Memory limits")
  * @max_payload: payload bytes of one object
  * @max_slots: slots of one object
  * @max_handles: strong plus weak handles in the heap
@@ -393,9 +395,6 @@ struct refstore_upgrade {
  * handles, 2^20 events. A changed limit applies to later allocations; what
  * exists already stays. GET_LIMITS fills in every field and takes no flag.
  */
-/** REFSTORE_LIMITS_RAISE - SET_LIMITS may raise limits (CAP_SYS_RESOURCE) */
-#define REFSTORE_LIMITS_RAISE _BITUL(0)
-
 struct refstore_limits {
 	__u32 size;
 	__u32 flags;
