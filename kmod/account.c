@@ -14,9 +14,9 @@
  *                weak lists table
  *   the user     max_user_bytes (EUSERS): everything of every heap the
  *                user opened, contents plus overhead (the heap itself, its
- *                debugfs files, its creator table and event ring, reported
- *                as HEAP_STATS.overhead_bytes); and max_user_heaps open
- *                heaps (open() fails with EMFILE)
+ *                debugfs files, its creator table and event ring, shown
+ *                as overhead_bytes in the heap's debugfs stats); and
+ *                max_user_heaps open heaps (open() fails with EMFILE)
  *   the module   max_total_bytes (ENOBUFS): everything of every heap
  *
  * The user is the opener's real uid, looked up once at open() in a small

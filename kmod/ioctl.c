@@ -586,7 +586,6 @@ static int refstore_ioc_heap_stats(struct refstore_ucmd *ucmd)
 	cmd->heap_id = heap->id;
 	cmd->objects = heap->nr_objects;
 	cmd->bytes = heap->nr_bytes;
-	cmd->overhead_bytes = heap->overhead;
 	cmd->handles = heap->nr_handles;
 	cmd->weak_handles = heap->nr_weak;
 	cmd->created = heap->created;

@@ -92,7 +92,7 @@
  *   The default is 64 MiB (module parameter ``max_bytes``).
  * - the opener's user's ``max_user_bytes`` (EUSERS) bounds the contents
  *   and the overhead of all the heaps that user has open, the overhead
- *   (&struct refstore_heap_stats.overhead_bytes) being the heap itself and
+ *   (``overhead_bytes`` in the heap's debugfs stats) being the heap itself and
  *   its debugfs files (about 6 KiB), its table of creators (at most 256
  *   entries, 8 KiB) and its death-event ring (grown as NOTIFY objects are
  *   made, at most ``max_events`` events of 24 bytes). ``max_user_heaps``
@@ -425,9 +425,6 @@ struct refstore_limits {
  * @events_pending: out: records the next read() calls would return: queued
  *	death events, plus one for a pending REFSTORE_CAUSE_OVERFLOW report
  * @__reserved: must be 0
- * @overhead_bytes: out: bytes of the heap's own (the heap, its creator
- *	table, its event ring), charged to its user but not to max_bytes;
- *	@bytes + @overhead_bytes is the heap's footprint
  */
 struct refstore_heap_stats {
 	__u32 size;
@@ -443,7 +440,6 @@ struct refstore_heap_stats {
 	__u64 events_dropped;
 	__u32 events_pending;
 	__u32 __reserved;
-	__u64 overhead_bytes;
 };
 
 /* Values of &struct refstore_event.cause. */
