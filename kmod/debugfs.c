@@ -3,6 +3,9 @@
  * refstore debugfs: /sys/kernel/debug/refstore/
  *
  *   stats                  module-wide counters, "key: value" lines
+ *   users                  the per-user and module-wide caps, then one
+ *                          line per user with open heaps: uid, heaps,
+ *                          bytes charged (see account.c)
  *   gc                     module-wide collector counters
  *   control                write a verb: "collect" (full collection of
  *                          every heap), "collect=<heap-id>", "gc=on",
@@ -17,7 +20,9 @@
  *   heaps/<id>/gc          the heap's collector state, gc.get_stats() shape
  *   heaps/<id>/garbage     ids of the objects on the heap's garbage list
  *
- * Root only (debugfs' default mode); it is the one view across heaps.
+ * Root only (debugfs' default mode), and the per-heap files, which name
+ * the heap's owner and its objects' creators, are 0400 besides; it is the
+ * one view across heaps.
  * main.c adds a heap's directory after creating the heap and removes it
  * before destroying it; debugfs_remove_recursive() waits for readers
  * already inside its files. A reader waiting for a heap's lock can be
@@ -43,6 +48,7 @@ static int refstore_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "heaps: %lld\n", atomic64_read(&s->heaps));
 	seq_printf(m, "objects: %lld\n", atomic64_read(&s->objects));
 	seq_printf(m, "bytes: %lld\n", atomic64_read(&s->bytes));
+	seq_printf(m, "max_total_bytes: %llu\n", refstore_max_total_bytes());
 	seq_printf(m, "created: %lld\n", atomic64_read(&s->created));
 	seq_printf(m, "freed: %lld\n", atomic64_read(&s->freed));
 	seq_printf(m, "events_queued: %lld\n", atomic64_read(&s->events_queued));
@@ -66,6 +72,8 @@ static int refstore_heap_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "owner_comm: %s\n", heap->owner_comm);
 	seq_printf(m, "objects: %llu\n", heap->nr_objects);
 	seq_printf(m, "bytes: %llu\n", heap->nr_bytes);
+	seq_printf(m, "overhead_bytes: %llu\n", heap->overhead);
+	seq_printf(m, "uid: %u\n", __kuid_val(heap->user->uid));
 	seq_printf(m, "handles: %llu\n", heap->nr_handles);
 	seq_printf(m, "weak_handles: %llu\n", heap->nr_weak);
 	seq_printf(m, "created: %llu\n", heap->created);
@@ -278,13 +286,13 @@ void refstore_debugfs_heap_add(struct refstore_heap *heap)
 
 	snprintf(name, sizeof(name), "%llu", heap->id);
 	heap->debugfs = debugfs_create_dir(name, refstore_debugfs_heaps);
-	debugfs_create_file("stats", 0444, heap->debugfs, heap,
+	debugfs_create_file("stats", 0400, heap->debugfs, heap,
 			    &refstore_heap_stats_fops);
-	debugfs_create_file("objects", 0444, heap->debugfs, heap,
+	debugfs_create_file("objects", 0400, heap->debugfs, heap,
 			    &refstore_heap_objects_fops);
-	debugfs_create_file("gc", 0444, heap->debugfs, heap,
+	debugfs_create_file("gc", 0400, heap->debugfs, heap,
 			    &refstore_heap_gc_fops);
-	debugfs_create_file("garbage", 0444, heap->debugfs, heap,
+	debugfs_create_file("garbage", 0400, heap->debugfs, heap,
 			    &refstore_heap_garbage_fops);
 }
 

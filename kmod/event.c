@@ -3,9 +3,8 @@
  * refstore death events: a bounded ring per heap, read with read() and
  * waited for with poll().
  *
- * The ring is allocated with the heap's first NOTIFY object, sized to the
- * heap's max_events then (limits only ever go down, so it stays large
- * enough). Producers run under heap->lock and take ev_lock; a full ring
+ * The ring grows as NOTIFY objects are made, up to the heap's max_events
+ * (see refstore_event_ring_alloc()). Producers run under heap->lock and take ev_lock; a full ring
  * counts the death in ev_lost and ev_dropped instead of queueing it, and the
  * next read() reports the loss first as one REFSTORE_CAUSE_OVERFLOW event.
  * Readers are serialised by ev_read_lock: a reader copies events out of the
@@ -33,38 +32,78 @@ void refstore_event_init(struct refstore_heap *heap)
 	init_waitqueue_head(&heap->ev_wait);
 }
 
+/* The smallest ring; it doubles from here up to max_events. */
+#define REFSTORE_EV_MIN_CAP 8
+
+/* What a ring of @cap events costs. */
+static size_t refstore_event_ring_size(u32 cap)
+{
+	return cap ? refstore_kv_size((size_t)cap * sizeof(struct refstore_event)) : 0;
+}
+
 /**
- * refstore_event_ring_alloc() - make sure the heap can queue events
+ * refstore_event_ring_alloc() - make room for one more NOTIFY object
  * @heap: the heap, locked
  *
- * Return: 0 or -ENOMEM.
+ * Every NOTIFY object queues at most one event, so a ring of
+ * min(max_events, NOTIFY objects + queued events) never drops one that
+ * max_events allows. The ring grows to that when a NOTIFY object is
+ * made (doubling, so growing costs O(1) per object), and its size is
+ * charged to the heap's overhead: a heap that never makes many NOTIFY
+ * objects never pays for a large ring. The ring does not shrink.
+ *
+ * Return: 0, -ENOMEM, or the error of refstore_charge_overhead().
  */
 int refstore_event_ring_alloc(struct refstore_heap *heap)
 {
-	struct refstore_event *ring;
-	u32 cap;
+	struct refstore_event *ring, *old;
+	u32 need, cap, i;
+	size_t delta;
+	int ret;
 
 	lockdep_assert_held(&heap->lock);
-	if (heap->ev_ring)
+	spin_lock(&heap->ev_lock);
+	need = min_t(u64, heap->limits.max_events,
+		     heap->nr_notify + 1 + heap->ev_count);
+	cap = heap->ev_cap;
+	spin_unlock(&heap->ev_lock);
+	if (need <= cap)
 		return 0;
 
-	cap = heap->limits.max_events;
+	cap = min(heap->limits.max_events,
+		  max3(need, (u32)REFSTORE_EV_MIN_CAP, cap * 2));
+	delta = refstore_event_ring_size(cap) -
+		refstore_event_ring_size(heap->ev_cap);
+	ret = refstore_charge_overhead(heap, delta);
+	if (ret)
+		return ret;
 	ring = refstore_fault() ? NULL :
 	       kvcalloc(cap, sizeof(*ring), REFSTORE_GFP);
-	if (!ring)
+	if (!ring) {
+		refstore_uncharge_overhead(heap, delta);
 		return -ENOMEM;
+	}
 
+	/* Readers peek under ev_lock only: move the queue in one go. */
 	spin_lock(&heap->ev_lock);
+	for (i = 0; i < heap->ev_count; i++)
+		ring[i] = heap->ev_ring[(heap->ev_head + i) % heap->ev_cap];
+	old = heap->ev_ring;
 	heap->ev_ring = ring;
 	heap->ev_cap = cap;
+	heap->ev_head = 0;
 	spin_unlock(&heap->ev_lock);
+	kvfree(old);
 	return 0;
 }
 
+/* The heap is being freed: its ring goes, and its charge. */
 void refstore_event_ring_free(struct refstore_heap *heap)
 {
+	refstore_uncharge_overhead(heap, refstore_event_ring_size(heap->ev_cap));
 	kvfree(heap->ev_ring);
 	heap->ev_ring = NULL;
+	heap->ev_cap = 0;
 }
 
 /**

@@ -9,6 +9,11 @@
  * fails (an allocation returns NULL, a copy fails, as the real failure
  * would). Reading gives what is left of N for that thread: 0 once the fault
  * was injected. Writing 0 disarms it. Other threads are never affected.
+ *
+ * The armed thread is kept as a task reference, not a pid number: a thread
+ * that exits armed leaves nothing a later thread reusing its pid could
+ * inherit (the reference pins the task_struct, so its address is not
+ * reused either, and is dropped at the next write or at module exit).
  */
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
@@ -17,9 +22,9 @@
 
 #include "refstore_private.h"
 
-/* Thread armed by the last write, and its countdown; both under fail_lock. */
-static DEFINE_SPINLOCK(refstore_fail_lock);
-static pid_t refstore_fail_pid;
+/* Thread armed by the last write (referenced), and its countdown. */
+static DEFINE_SPINLOCK(refstore_fail_lock); /* the two below */
+static struct task_struct *refstore_fail_task;
 static unsigned int refstore_fail_left;
 /* Fast path: is anything armed at all. */
 static atomic_t refstore_fail_armed = ATOMIC_INIT(0);
@@ -37,7 +42,7 @@ bool refstore_fault(void)
 		return false;
 
 	spin_lock(&refstore_fail_lock);
-	if (refstore_fail_left && refstore_fail_pid == task_pid_nr(current)) {
+	if (refstore_fail_left && refstore_fail_task == current) {
 		fail = --refstore_fail_left == 0;
 		if (fail)
 			atomic_set(&refstore_fail_armed, 0);
@@ -49,25 +54,38 @@ bool refstore_fault(void)
 static int refstore_fail_nth_get(void *data, u64 *val)
 {
 	spin_lock(&refstore_fail_lock);
-	*val = refstore_fail_pid == task_pid_nr(current) ? refstore_fail_left : 0;
+	*val = refstore_fail_task == current ? refstore_fail_left : 0;
 	spin_unlock(&refstore_fail_lock);
 	return 0;
 }
 
 static int refstore_fail_nth_set(void *data, u64 val)
 {
+	struct task_struct *old;
+
 	if (val > INT_MAX)
 		return -EINVAL;
 	spin_lock(&refstore_fail_lock);
-	refstore_fail_pid = task_pid_nr(current);
+	old = refstore_fail_task;
+	refstore_fail_task = val ? get_task_struct(current) : NULL;
 	refstore_fail_left = val;
 	atomic_set(&refstore_fail_armed, !!val);
 	spin_unlock(&refstore_fail_lock);
+	if (old)
+		put_task_struct(old);
 	return 0;
 }
 
 DEFINE_DEBUGFS_ATTRIBUTE(refstore_fail_nth_fops, refstore_fail_nth_get,
 			 refstore_fail_nth_set, "%llu\n");
+
+/* Module exit: drop the armed thread's reference. */
+void refstore_fault_exit(void)
+{
+	if (refstore_fail_task)
+		put_task_struct(refstore_fail_task);
+	refstore_fail_task = NULL;
+}
 
 void refstore_fault_debugfs_init(struct dentry *root)
 {

@@ -283,6 +283,8 @@ int refstore_ioc_gc_garbage(struct refstore_ucmd *ucmd)
 			break;
 		refstore_obj_get(obj);
 		objs[n++] = obj;
+		/* Up to max_handles of them; the heap's mutex may sleep. */
+		cond_resched();
 	}
 	mutex_unlock(&heap->lock);
 
@@ -302,6 +304,7 @@ int refstore_ioc_gc_garbage(struct refstore_ucmd *ucmd)
 		} else {
 			refstore_handle_publish(heap, handles[i], objs[i]);
 		}
+		cond_resched();
 	}
 	mutex_unlock(&heap->lock);
 out_free:

@@ -13,6 +13,10 @@
  * closed, and its number is not handed out twice. Everything else happens
  * under heap->lock.
  *
+ * Everything here is charged to the heap (account.c): a weak handle and a
+ * weak list at their kmalloc size, and both tables for the nodes their
+ * entries can need, so sparse handles or object ids cost what they take.
+ *
  * The weak handles of one object are linked on a list found through
  * heap->weak_lists, keyed by object id. When the object is freed the list
  * is emptied and every weak entry's object pointer cleared.
@@ -25,16 +29,57 @@
 
 static const struct xa_limit refstore_handle_limit = XA_LIMIT(1, INT_MAX);
 
-/* Reserve a handle number: an entry that reads back NULL until published. */
+/* What a weak handle costs besides its table entry. */
+static size_t refstore_weak_size(void)
+{
+	return refstore_kmalloc_size(sizeof(struct refstore_weak));
+}
+
+/* What an object's list of weak handles costs besides its table entry. */
+static size_t refstore_weak_list_size(void)
+{
+	return refstore_kmalloc_size(sizeof(struct list_head));
+}
+
+/* Charge the handle table for its entries now: after a change. */
+static void refstore_handles_recharge(struct refstore_heap *heap)
+{
+	/* Fewer entries never cost more: this cannot fail. */
+	WARN_ON(refstore_table_recharge(heap, &heap->handles_charge,
+					heap->nr_handles + heap->nr_weak, 0));
+}
+
+/* Charge the weak lists table for its entries now: after a removal. */
+static void refstore_weak_lists_recharge(struct refstore_heap *heap)
+{
+	WARN_ON(refstore_table_recharge(heap, &heap->weak_lists_charge,
+					heap->nr_weak_lists, 0));
+}
+
+/*
+ * Reserve a handle number: an entry that reads back NULL until published.
+ * The table is charged for it; the caller counts it in nr_handles or
+ * nr_weak.
+ */
 static int refstore_handle_alloc(struct refstore_heap *heap, u32 *handle)
 {
+	int ret;
+
 	lockdep_assert_held(&heap->lock);
 	if (heap->nr_handles + heap->nr_weak >= heap->limits.max_handles)
 		return -EDQUOT;
 	if (refstore_fault())
 		return -ENOMEM;
-	return xa_alloc(&heap->handles, handle, XA_ZERO_ENTRY,
-			refstore_handle_limit, REFSTORE_GFP);
+	ret = xa_alloc(&heap->handles, handle, XA_ZERO_ENTRY,
+		       refstore_handle_limit, REFSTORE_GFP);
+	if (ret)
+		return ret;
+	ret = refstore_table_recharge(heap, &heap->handles_charge,
+				      heap->nr_handles + heap->nr_weak + 1,
+				      *handle);
+	if (ret)
+		xa_release(&heap->handles, *handle);
+	return ret;
 }
 
 static void refstore_handle_store(struct refstore_heap *heap, u32 handle,
@@ -55,7 +100,8 @@ static void refstore_handle_store(struct refstore_heap *heap, u32 handle,
  * refstore_handle_publish() or refstore_handle_unreserve(). The caller may
  * drop the heap's lock in between (to answer its caller).
  *
- * Return: 0, -EDQUOT (handle limit), -EBUSY (handle space full) or -ENOMEM.
+ * Return: 0, -EDQUOT (handle or byte limit), -EUSERS, -ENOBUFS (see
+ * account.c), -EBUSY (handle space full) or -ENOMEM.
  */
 int refstore_handle_reserve(struct refstore_heap *heap, u32 *handle)
 {
@@ -88,6 +134,7 @@ void refstore_handle_unreserve(struct refstore_heap *heap, u32 handle)
 	lockdep_assert_held(&heap->lock);
 	xa_release(&heap->handles, handle);
 	heap->nr_handles--;
+	refstore_handles_recharge(heap);
 }
 
 /**
@@ -111,20 +158,32 @@ struct refstore_weak *refstore_weak_reserve(struct refstore_heap *heap,
 
 	lockdep_assert_held(&heap->lock);
 
+	ret = refstore_charge(heap, refstore_weak_size());
+	if (ret)
+		return ERR_PTR(ret);
 	weak = refstore_fault() ? NULL : kzalloc(sizeof(*weak), REFSTORE_GFP);
-	if (!weak)
-		return ERR_PTR(-ENOMEM);
+	if (!weak) {
+		ret = -ENOMEM;
+		goto out_uncharge_weak;
+	}
 
 	ret = refstore_handle_alloc(heap, handle);
 	if (ret)
 		goto out_free_weak;
 
 	if (!(obj->flags & REFSTORE_OF_WEAKREFS)) {
+		ret = refstore_charge(heap, refstore_weak_list_size());
+		if (ret)
+			goto out_release_handle;
+		ret = refstore_table_recharge(heap, &heap->weak_lists_charge,
+					      heap->nr_weak_lists + 1, obj->id);
+		if (ret)
+			goto out_uncharge_list;
 		list = refstore_fault() ? NULL :
 		       kmalloc(sizeof(*list), REFSTORE_GFP);
 		if (!list) {
 			ret = -ENOMEM;
-			goto out_release_handle;
+			goto out_recharge_lists;
 		}
 		INIT_LIST_HEAD(list);
 		ret = xa_insert(&heap->weak_lists, obj->id, list,
@@ -132,6 +191,7 @@ struct refstore_weak *refstore_weak_reserve(struct refstore_heap *heap,
 		if (ret)
 			goto out_free_list;
 		obj->flags |= REFSTORE_OF_WEAKREFS;
+		heap->nr_weak_lists++;
 	} else {
 		list = xa_load(&heap->weak_lists, obj->id);
 	}
@@ -143,10 +203,17 @@ struct refstore_weak *refstore_weak_reserve(struct refstore_heap *heap,
 
 out_free_list:
 	kfree(list);
+out_recharge_lists:
+	refstore_weak_lists_recharge(heap);
+out_uncharge_list:
+	refstore_uncharge(heap, refstore_weak_list_size());
 out_release_handle:
 	xa_release(&heap->handles, *handle);
+	refstore_handles_recharge(heap);
 out_free_weak:
 	kfree(weak);
+out_uncharge_weak:
+	refstore_uncharge(heap, refstore_weak_size());
 	return ERR_PTR(ret);
 }
 
@@ -161,6 +228,14 @@ void refstore_weak_publish(struct refstore_heap *heap, u32 handle,
 {
 	refstore_handle_store(heap, handle,
 			      xa_tag_pointer(weak, REFSTORE_WEAK_TAG));
+}
+
+/* An object's weak list is gone from the table: uncharge it. */
+static void refstore_weak_list_gone(struct refstore_heap *heap)
+{
+	heap->nr_weak_lists--;
+	refstore_weak_lists_recharge(heap);
+	refstore_uncharge(heap, refstore_weak_list_size());
 }
 
 /* Take a weak entry off its object's list; free the list when empty. */
@@ -179,7 +254,18 @@ static void refstore_weak_unlink(struct refstore_heap *heap,
 		xa_erase(&heap->weak_lists, obj->id);
 		kfree(list);
 		obj->flags &= ~REFSTORE_OF_WEAKREFS;
+		refstore_weak_list_gone(heap);
 	}
+}
+
+/* Free a weak entry no longer in the table, and uncharge it. */
+static void refstore_weak_free(struct refstore_heap *heap,
+			       struct refstore_weak *weak)
+{
+	kfree(weak);
+	heap->nr_weak--;
+	refstore_uncharge(heap, refstore_weak_size());
+	refstore_handles_recharge(heap);
 }
 
 /**
@@ -193,9 +279,8 @@ void refstore_weak_unreserve(struct refstore_heap *heap, u32 handle,
 {
 	lockdep_assert_held(&heap->lock);
 	refstore_weak_unlink(heap, weak);
-	kfree(weak);
 	xa_release(&heap->handles, handle);
-	heap->nr_weak--;
+	refstore_weak_free(heap, weak);
 }
 
 static bool refstore_entry_is_weak(void *entry)
@@ -270,12 +355,12 @@ int refstore_handle_close(struct refstore_heap *heap, u32 handle)
 		struct refstore_weak *weak = xa_untag_pointer(entry);
 
 		refstore_weak_unlink(heap, weak);
-		kfree(weak);
-		heap->nr_weak--;
+		refstore_weak_free(heap, weak);
 		return 0;
 	}
 
 	heap->nr_handles--;
+	refstore_handles_recharge(heap);
 	refstore_obj_put_reap(heap, entry);
 	return 0;
 }
@@ -300,6 +385,7 @@ void refstore_weak_clear(struct refstore_heap *heap, struct refstore_obj *obj)
 	}
 	kfree(list);
 	obj->flags &= ~REFSTORE_OF_WEAKREFS;
+	refstore_weak_list_gone(heap);
 }
 
 /**
@@ -319,13 +405,22 @@ void refstore_handles_destroy(struct refstore_heap *heap)
 		if (refstore_entry_is_weak(entry)) {
 			kfree(xa_untag_pointer(entry));
 			heap->nr_weak--;
+			refstore_uncharge(heap, refstore_weak_size());
 		} else {
 			heap->nr_handles--;
 		}
+		/* Up to max_handles entries: let others run. */
+		cond_resched();
 	}
 	xa_destroy(&heap->handles);
+	refstore_handles_recharge(heap);
 
-	xa_for_each(&heap->weak_lists, index, list)
+	xa_for_each(&heap->weak_lists, index, list) {
 		kfree(list);
+		heap->nr_weak_lists--;
+		refstore_uncharge(heap, refstore_weak_list_size());
+		cond_resched();
+	}
 	xa_destroy(&heap->weak_lists);
+	refstore_weak_lists_recharge(heap);
 }

@@ -19,8 +19,11 @@
 
 #include "refstore_private.h"
 
-/* Distinct creators recorded per heap; later ones are recorded as unknown. */
-#define REFSTORE_MAX_CREATORS 4096
+/*
+ * Distinct creators recorded per heap; later ones are recorded as unknown.
+ * The table is charged to the heap's overhead: at most 8 KiB.
+ */
+#define REFSTORE_MAX_CREATORS 256
 
 /* Open heaps by id; its xa_lock is taken only here. */
 static DEFINE_XARRAY_ALLOC1(refstore_heaps);
@@ -54,16 +57,22 @@ struct refstore_heap *refstore_heap_create(void)
 	heap->owner_pid = task_tgid_vnr(current);
 	get_task_comm(heap->owner_comm, current);
 
+	ret = refstore_account_open(heap);
+	if (ret)
+		goto out_free_heap;
+
 	/* Published last: a lookup may find it from here on. */
 	ret = refstore_fault() ? -ENOMEM :
 	      xa_alloc_cyclic(&refstore_heaps, &id, heap, xa_limit_31b,
 			      &refstore_heaps_next, REFSTORE_GFP);
 	if (ret < 0)
-		goto out_free_heap;
+		goto out_release_account;
 	heap->id = id;
 	atomic64_inc(&refstore_stats.heaps);
 	return heap;
 
+out_release_account:
+	refstore_account_release(heap);
 out_free_heap:
 	mutex_destroy(&heap->ev_read_lock);
 	mutex_destroy(&heap->lock);
@@ -71,12 +80,20 @@ out_free_heap:
 	return ERR_PTR(ret == -EBUSY ? -ENOSPC : ret);
 }
 
+/* What a creator table of @n entries costs. */
+static size_t refstore_heap_creators_size(u32 n)
+{
+	return refstore_kmalloc_size((size_t)n * sizeof(struct refstore_creator));
+}
+
 static void refstore_heap_free(struct kref *ref)
 {
 	struct refstore_heap *heap = container_of(ref, struct refstore_heap, ref);
 
 	refstore_event_ring_free(heap);
+	refstore_uncharge_overhead(heap, refstore_heap_creators_size(heap->nr_creators));
 	kfree(heap->creators);
+	refstore_account_release(heap);
 	mutex_destroy(&heap->ev_read_lock);
 	mutex_destroy(&heap->lock);
 	kfree(heap);
@@ -168,14 +185,16 @@ void refstore_heap_destroy(struct refstore_heap *heap)
  * Objects of one process share an entry. Once the table is full, new
  * creators get REFSTORE_CREATOR_UNKNOWN.
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, -ENOMEM, or the error of refstore_charge_overhead().
  */
 int refstore_heap_creator(struct refstore_heap *heap, u32 *index)
 {
 	struct refstore_creator *creators;
 	char comm[TASK_COMM_LEN];
 	pid_t pid = task_tgid_vnr(current);
+	size_t delta;
 	u32 i;
+	int ret;
 
 	lockdep_assert_held(&heap->lock);
 	get_task_comm(comm, current);
@@ -192,12 +211,18 @@ int refstore_heap_creator(struct refstore_heap *heap, u32 *index)
 		return 0;
 	}
 
-	if (refstore_fault())
-		return -ENOMEM;
-	creators = krealloc_array(heap->creators, heap->nr_creators + 1,
+	delta = refstore_heap_creators_size(heap->nr_creators + 1) -
+		refstore_heap_creators_size(heap->nr_creators);
+	ret = refstore_charge_overhead(heap, delta);
+	if (ret)
+		return ret;
+	creators = refstore_fault() ? NULL :
+		   krealloc_array(heap->creators, heap->nr_creators + 1,
 				  sizeof(*creators), REFSTORE_GFP);
-	if (!creators)
+	if (!creators) {
+		refstore_uncharge_overhead(heap, delta);
 		return -ENOMEM;
+	}
 	heap->creators = creators;
 	creators[heap->nr_creators].pid = pid;
 	strscpy(creators[heap->nr_creators].comm, comm, TASK_COMM_LEN);

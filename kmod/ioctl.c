@@ -16,6 +16,7 @@
  * entry of the handle table until then, so no other thread can close it, be
  * handed its number, or see the object CREATE made (see handle.c).
  */
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/nospec.h>
@@ -509,35 +510,57 @@ static int refstore_ioc_get_limits(struct refstore_ucmd *ucmd)
 	return refstore_respond(ucmd, sizeof(*cmd));
 }
 
-/* Lower *@limit to @want; 0 keeps it. Return false if @want would raise it. */
-static bool refstore_lower(u64 cur, u64 want, u64 *out)
+/*
+ * The new value of a limit: @want, or @cur for 0. Without @raise it may
+ * not be above @cur (-EPERM); with it, not above @max (-EINVAL).
+ */
+static int refstore_limit(u64 cur, u64 want, u64 max, bool raise, u64 *out)
 {
 	*out = want ? want : cur;
-	return *out <= cur;
+	if (*out <= cur)
+		return 0;
+	if (!raise)
+		return -EPERM;
+	return *out <= max ? 0 : -EINVAL;
 }
 
+/*
+ * SET_LIMITS lowers a heap's limits; with REFSTORE_LIMITS_RAISE, and
+ * CAP_SYS_RESOURCE, it may raise them up to the module's maxima (the
+ * payload only up to the module parameter: READ and WRITE bound their
+ * buffers by it).
+ */
 static int refstore_ioc_set_limits(struct refstore_ucmd *ucmd)
 {
 	struct refstore_limits *cmd = ucmd->cmd;
 	struct refstore_heap *heap = ucmd->heap;
 	struct refstore_obj_limits *hl = &heap->limits;
 	u64 objects, bytes, payload, slots, handles, events;
+	bool raise = cmd->flags & REFSTORE_LIMITS_RAISE;
 	int ret = 0;
 
-	if (cmd->flags || cmd->__reserved)
+	if (cmd->flags & ~REFSTORE_LIMITS_RAISE || cmd->__reserved)
 		return -EINVAL;
+	if (raise && !capable(CAP_SYS_RESOURCE))
+		return -EPERM;
 
 	if (mutex_lock_killable(&heap->lock))
 		return -EINTR;
-	if (!refstore_lower(hl->max_objects, cmd->max_objects, &objects) ||
-	    !refstore_lower(hl->max_bytes, cmd->max_bytes, &bytes) ||
-	    !refstore_lower(hl->max_payload, cmd->max_payload, &payload) ||
-	    !refstore_lower(hl->max_slots, cmd->max_slots, &slots) ||
-	    !refstore_lower(hl->max_handles, cmd->max_handles, &handles) ||
-	    !refstore_lower(hl->max_events, cmd->max_events, &events)) {
-		ret = -EPERM;
+	ret = refstore_limit(hl->max_objects, cmd->max_objects,
+			     REFSTORE_MAX_OBJECTS, raise, &objects) ?:
+	      refstore_limit(hl->max_bytes, cmd->max_bytes,
+			     REFSTORE_MAX_HEAP_BYTES, raise, &bytes) ?:
+	      refstore_limit(hl->max_payload, cmd->max_payload,
+			     refstore_default_limits.max_payload, raise,
+			     &payload) ?:
+	      refstore_limit(hl->max_slots, cmd->max_slots,
+			     REFSTORE_MAX_SLOTS, raise, &slots) ?:
+	      refstore_limit(hl->max_handles, cmd->max_handles,
+			     REFSTORE_MAX_HANDLES, raise, &handles) ?:
+	      refstore_limit(hl->max_events, cmd->max_events,
+			     REFSTORE_MAX_EVENTS, raise, &events);
+	if (ret)
 		goto out_unlock;
-	}
 	hl->max_objects = objects;
 	hl->max_bytes = bytes;
 	hl->max_payload = payload;

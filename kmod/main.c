@@ -10,7 +10,9 @@
  * deliver death events of objects created with REFSTORE_CREATE_NOTIFY.
  *
  * Module parameters give every heap its initial limits; a heap may lower
- * its own limits with REFSTORE_IOC_SET_LIMITS.
+ * its own limits with REFSTORE_IOC_SET_LIMITS, and raise them with
+ * CAP_SYS_RESOURCE. Every heap is also charged to its opener's user and to
+ * the module as a whole, under caps of their own (account.c).
  *
  * This file wires the others together (see refstore_private.h): open()
  * creates a heap (heap.c) and then its debugfs files (debugfs.c); release
@@ -39,26 +41,20 @@ MODULE_PARM_DESC(test_knobs,
 
 struct refstore_obj_limits refstore_default_limits = {
 	.max_objects = SZ_4M,
-	.max_bytes = SZ_1G,
+	.max_bytes = SZ_64M,
 	.max_payload = SZ_1M,
 	.max_slots = 1024,
 	.max_handles = SZ_4M,
 	.max_events = 4096,
 };
 
-/* Upper bounds of the module parameters, checked at load. */
-#define REFSTORE_MAX_OBJECTS	BIT_ULL(32)
-#define REFSTORE_MAX_PAYLOAD	SZ_64M
-#define REFSTORE_MAX_SLOTS	U16_MAX
-#define REFSTORE_MAX_HANDLES	(U32_MAX >> 1)
-#define REFSTORE_MAX_EVENTS	SZ_1M
-
+/* Upper bounds of the module parameters: REFSTORE_MAX_* (refstore_private.h). */
 module_param_named(max_objects, refstore_default_limits.max_objects, ullong, 0444);
 MODULE_PARM_DESC(max_objects,
 		 "Live objects per heap (default 4194304, 1..4294967296)");
 module_param_named(max_bytes, refstore_default_limits.max_bytes, ullong, 0444);
 MODULE_PARM_DESC(max_bytes,
-		 "Bytes charged per heap: headers, slots, payloads (default 1 GiB, >= 4096)");
+		 "Bytes charged per heap for its contents: objects, handles, weak handles (default 64 MiB, 4096..8 GiB)");
 module_param_named(max_payload, refstore_default_limits.max_payload, uint, 0444);
 MODULE_PARM_DESC(max_payload,
 		 "Payload bytes per object (default 1048576, at most 67108864)");
@@ -76,7 +72,7 @@ static int refstore_check_params(void)
 	const struct refstore_obj_limits *l = &refstore_default_limits;
 
 	if (!l->max_objects || l->max_objects > REFSTORE_MAX_OBJECTS ||
-	    l->max_bytes < PAGE_SIZE ||
+	    l->max_bytes < PAGE_SIZE || l->max_bytes > REFSTORE_MAX_HEAP_BYTES ||
 	    l->max_payload > REFSTORE_MAX_PAYLOAD ||
 	    l->max_slots > REFSTORE_MAX_SLOTS ||
 	    !l->max_handles || l->max_handles > REFSTORE_MAX_HANDLES ||
@@ -140,6 +136,11 @@ static const struct file_operations refstore_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
+/*
+ * 0666: any local user may make heaps; what each user can pin is capped
+ * (account.c, README "Reliability"). A site that wants fewer users can
+ * restrict the node with a udev rule (mode 0660 and a group).
+ */
 static struct miscdevice refstore_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "refstore",
@@ -156,11 +157,16 @@ static int __init refstore_init(void)
 	if (ret)
 		return ret;
 
+	ret = refstore_account_init();
+	if (ret)
+		return ret;
+
 	ret = refstore_obj_cache_init();
 	if (ret)
 		return ret;
 
 	root = refstore_debugfs_init();
+	refstore_account_debugfs_init(root);
 	if (refstore_test_knobs) {
 		refstore_fault_debugfs_init(root);
 		refstore_gc_debugfs_init(root);
@@ -180,7 +186,9 @@ out_stop_gc:
 	refstore_gc_stop();
 out_remove_debugfs:
 	refstore_debugfs_exit();
+	refstore_fault_exit();
 	refstore_obj_cache_exit();
+	refstore_account_exit();
 	return ret;
 }
 
@@ -189,8 +197,10 @@ static void __exit refstore_exit(void)
 	misc_deregister(&refstore_misc);
 	refstore_gc_stop();
 	refstore_debugfs_exit();
+	refstore_fault_exit();
 	rcu_barrier();
 	refstore_obj_cache_exit();
+	refstore_account_exit();
 }
 
 module_init(refstore_init);

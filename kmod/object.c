@@ -108,15 +108,30 @@ u64 refstore_obj_cookie(struct refstore_obj *obj)
 	return *(u64 *)((u8 *)obj->ext + refstore_obj_cookie_offset(obj));
 }
 
+/* What an object with an extension of @ext bytes really allocates. */
+static size_t refstore_obj_size(size_t ext)
+{
+	/* The cache's objects, with their memcg pointer (SLAB_ACCOUNT). */
+	size_t size = kmem_cache_size(refstore_obj_cache_for(ext)) +
+		      sizeof(void *);
+
+	if (!refstore_obj_ext_inline(ext))
+		size += refstore_kv_size(ext);
+	return size;
+}
+
 /**
  * refstore_obj_charge() - bytes an object counts against its heap
  * @obj: the object
  *
- * Return: the size of the object header plus its slots, cookie and payload.
+ * Return: what its allocations really take: the slab object of its cache,
+ * and an extension too large to be inline at its kmalloc (or vmalloc)
+ * size, rounded up as the allocator does. Each slot costs at least its 8
+ * bytes, which bounds the references to an object (refstore_private.h).
  */
 size_t refstore_obj_charge(const struct refstore_obj *obj)
 {
-	return sizeof(*obj) + refstore_obj_ext_size(obj);
+	return refstore_obj_size(refstore_obj_ext_size(obj));
 }
 
 /**
@@ -141,7 +156,8 @@ unsigned int refstore_obj_count(struct refstore_obj *obj)
  * with refstore_obj_publish() (handing its count to a handle) or gives it
  * back with refstore_obj_abort(); it may drop the heap's lock in between.
  *
- * Return: the object, or an ERR_PTR: -ENOSPC, -EDQUOT, -ENOMEM.
+ * Return: the object, or an ERR_PTR: -ENOSPC, -EDQUOT, -EUSERS, -ENOBUFS
+ * (see account.c), -ENOMEM.
  */
 struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 					const struct refstore_create *args)
@@ -162,14 +178,17 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 	      args->payload_size;
 	if (args->flags & REFSTORE_CREATE_NOTIFY)
 		ext += sizeof(u64);
-	charge = sizeof(*obj) + ext;
-	if (charge > lim->max_bytes || heap->nr_bytes > lim->max_bytes - charge)
-		return ERR_PTR(-EDQUOT);
+	charge = refstore_obj_size(ext);
+	ret = refstore_charge(heap, charge);
+	if (ret)
+		return ERR_PTR(ret);
 
 	obj = refstore_fault() ? NULL :
 	      kmem_cache_zalloc(refstore_obj_cache_for(ext), REFSTORE_GFP);
-	if (!obj)
-		return ERR_PTR(-ENOMEM);
+	if (!obj) {
+		ret = -ENOMEM;
+		goto out_uncharge;
+	}
 
 	if (ext && refstore_obj_ext_inline(ext)) {
 		obj->ext = obj + 1;
@@ -203,9 +222,9 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 			args->cookie;
 
 	heap->nr_objects++;
-	heap->nr_bytes += charge;
+	if (obj->flags & REFSTORE_OF_NOTIFY)
+		heap->nr_notify++;
 	atomic64_inc(&refstore_stats.objects);
-	atomic64_add(charge, &refstore_stats.bytes);
 	return obj;
 
 out_free_ext:
@@ -213,6 +232,8 @@ out_free_ext:
 		kvfree(obj->ext);
 out_free_obj:
 	kmem_cache_free(refstore_obj_cache_for(ext), obj);
+out_uncharge:
+	refstore_uncharge(heap, charge);
 	return ERR_PTR(ret);
 }
 
@@ -225,12 +246,11 @@ static struct refstore_heap *refstore_graph_heap(struct refstore_graph *graph)
 static void refstore_obj_uncharge(struct refstore_heap *heap,
 				  struct refstore_obj *obj)
 {
-	size_t charge = refstore_obj_charge(obj);
-
 	heap->nr_objects--;
-	heap->nr_bytes -= charge;
+	if (obj->flags & REFSTORE_OF_NOTIFY)
+		heap->nr_notify--;
+	refstore_uncharge(heap, refstore_obj_charge(obj));
 	atomic64_dec(&refstore_stats.objects);
-	atomic64_sub(charge, &refstore_stats.bytes);
 }
 
 /* Graph hook: @obj died. See graph.h. */

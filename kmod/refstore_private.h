@@ -16,19 +16,24 @@
  *   refstore_gc_queue_lock (gc.c) - the collector's queue of heaps
  *   refstore_heaps' xa_lock (heap.c) - the id -> heap table
  *   heap->ev_lock (event.c) - the heap's death-event ring
+ *   refstore_users' xa_lock (account.c) - the uid -> user table
  */
 #ifndef _REFSTORE_PRIVATE_H
 #define _REFSTORE_PRIVATE_H
 
+#include <linux/build_bug.h>
 #include <linux/gfp.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
+#include <linux/refcount.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
@@ -52,6 +57,29 @@ struct refstore_obj_limits {
 	u32 max_handles;
 	u32 max_events;
 };
+
+/*
+ * Upper bounds of the limits: of the module parameters (checked at load)
+ * and of what SET_LIMITS with REFSTORE_LIMITS_RAISE may set.
+ *
+ * REFSTORE_MAX_HEAP_BYTES also bounds the strong references to one object
+ * below INT_MAX, so its kref never saturates and the collector's s32
+ * gc_refs (a copy of the count) never goes negative: every reference is a
+ * slot or a handle, every slot is charged at least 8 bytes (the slot
+ * array is part of the object's allocation, see object.c) and every
+ * handle at least 8 (the handle table's nodes, see account.c), and
+ * nothing is charged past the heap's max_bytes. So a heap holds at most
+ * max_bytes / 8 references, plus the one a command holds for a moment.
+ */
+#define REFSTORE_MAX_OBJECTS	BIT_ULL(32)
+#define REFSTORE_MAX_HEAP_BYTES	(8ULL << 30)
+#define REFSTORE_MAX_PAYLOAD	SZ_64M
+#define REFSTORE_MAX_SLOTS	U16_MAX
+#define REFSTORE_MAX_HANDLES	(U32_MAX >> 1)
+#define REFSTORE_MAX_EVENTS	SZ_1M
+#define REFSTORE_MIN_REF_CHARGE	8
+static_assert(REFSTORE_MAX_HEAP_BYTES / REFSTORE_MIN_REF_CHARGE + 1 < INT_MAX,
+	      "a heap at its byte limit could saturate an object's kref");
 
 /* obj->creator of objects made after the heap's creator table filled up */
 #define REFSTORE_CREATOR_UNKNOWN U32_MAX
@@ -81,6 +109,32 @@ struct refstore_creator {
  * (then heap->gc_link is the collector's, and it holds a reference).
  */
 #define REFSTORE_HEAP_GC_PENDING 0
+
+/**
+ * struct refstore_user - what one user's heaps are charged, together
+ * @uid: the user (the real uid of the heaps' openers)
+ * @ref: one per heap of the user; the table's entry holds none
+ * @bytes: bytes charged to the user's heaps (contents and overhead)
+ * @heaps: the user's open heaps
+ */
+struct refstore_user {
+	kuid_t uid;
+	refcount_t ref;
+	atomic64_t bytes;
+	atomic_t heaps;
+};
+
+/**
+ * struct refstore_table_charge - what an xarray of a heap is charged
+ * @hwm: the highest index ever stored in it
+ * @charged: bytes charged for its nodes now
+ *
+ * See refstore_table_recharge() (account.c).
+ */
+struct refstore_table_charge {
+	u64 hwm;
+	u64 charged;
+};
 
 /**
  * struct refstore_heap - the state behind one open of /dev/refstore
@@ -130,6 +184,14 @@ struct refstore_creator {
  * @owner_pid: tgid of the opener
  * @owner_comm: command name of the opener
  * @debugfs: the heap's debugfs directory
+ * @user: the opener's user, charged with everything the heap is charged
+ * @unlimited: the opener had CAP_SYS_RESOURCE: no per-user caps
+ * @overhead: bytes charged outside @limits.max_bytes: the heap itself, its
+ *	debugfs files, creator table and event ring; under @lock
+ * @handles_charge: what @handles is charged; under @lock
+ * @weak_lists_charge: what @weak_lists is charged; under @lock
+ * @nr_weak_lists: entries of @weak_lists; under @lock
+ * @nr_notify: live (or allocated) NOTIFY objects; under @lock
  */
 struct refstore_heap {
 	struct mutex lock; /* the object graph: see @lock above */
@@ -171,6 +233,14 @@ struct refstore_heap {
 	pid_t owner_pid;
 	char owner_comm[TASK_COMM_LEN];
 	struct dentry *debugfs;
+
+	struct refstore_user *user;
+	bool unlimited;
+	u64 overhead;
+	struct refstore_table_charge handles_charge;
+	struct refstore_table_charge weak_lists_charge;
+	u64 nr_weak_lists;
+	u64 nr_notify;
 };
 
 /**
@@ -189,7 +259,8 @@ struct refstore_weak {
  * struct refstore_global_stats - module-wide counters, shown in debugfs
  * @heaps: open heaps
  * @objects: live objects
- * @bytes: bytes charged for live objects
+ * @bytes: bytes charged to every heap: contents and overhead (the figure
+ *	max_total_bytes caps)
  * @created: objects ever created
  * @freed: objects ever freed
  * @events_queued: death events ever queued
@@ -350,7 +421,25 @@ int refstore_ioc_gc_get_debug(struct refstore_ucmd *ucmd);
 int refstore_ioc_gc_garbage(struct refstore_ucmd *ucmd);
 int refstore_ioc_gc_clear_garbage(struct refstore_ucmd *ucmd);
 
+/* account.c */
+int refstore_account_init(void);
+void refstore_account_exit(void);
+int refstore_account_open(struct refstore_heap *heap);
+void refstore_account_release(struct refstore_heap *heap);
+int refstore_charge(struct refstore_heap *heap, u64 bytes);
+void refstore_uncharge(struct refstore_heap *heap, u64 bytes);
+int refstore_charge_overhead(struct refstore_heap *heap, u64 bytes);
+void refstore_uncharge_overhead(struct refstore_heap *heap, u64 bytes);
+int refstore_table_recharge(struct refstore_heap *heap,
+			    struct refstore_table_charge *tc, u64 entries,
+			    u64 index);
+size_t refstore_kv_size(size_t size);
+size_t refstore_kmalloc_size(size_t size);
+void refstore_account_debugfs_init(struct dentry *root);
+u64 refstore_max_total_bytes(void);
+
 /* fault.c */
+void refstore_fault_exit(void);
 bool refstore_fault(void);
 void refstore_fault_debugfs_init(struct dentry *root);
 

@@ -111,6 +111,9 @@ TEST_F_TIMEOUT(heap, long_chain_one_close, 300)
 	unsigned int i;
 
 	gc_off(_metadata, self->fd);
+	/* A million nodes (~80 MB) exceed the default max_bytes: root raises it. */
+	ASSERT_EQ(0, rs_set_limits(self->fd, &(struct refstore_limits){
+		.flags = REFSTORE_LIMITS_RAISE, .max_bytes = 1ULL << 30 }));
 	t0 = t_now_ms();
 	head = CREATE(self->fd, 0, 1);
 	prev = head;

@@ -62,10 +62,50 @@
  * - EOVERFLOW: an offset plus a length overflows 64 bits.
  * - ENOSPC: a per-object limit (payload size, slot count) is exceeded.
  * - EDQUOT: a per-heap limit (objects, bytes, handles) would be exceeded.
- * - EPERM: an attempt to raise a heap limit.
+ * - EUSERS: the bytes charged to the heap's user (every heap its opener's
+ *   real uid has open) would exceed the module's ``max_user_bytes``;
+ *   openers with CAP_SYS_RESOURCE are exempt. open() fails with EUSERS too,
+ *   and with EMFILE if the user has ``max_user_heaps`` heaps open already.
+ * - ENOBUFS: the bytes charged to all heaps together would exceed the
+ *   module's ``max_total_bytes``; no one is exempt. open() fails with it
+ *   too.
+ * - EPERM: an attempt to raise a heap limit without REFSTORE_LIMITS_RAISE,
+ *   or with it but without CAP_SYS_RESOURCE.
  * - ENOMEM: the kernel could not allocate memory; nothing was changed.
  *
  * A call that fails changes nothing in the heap.
+ */
+
+/**
+ * DOC: Memory limits
+ *
+ * Every byte the module allocates for a heap is charged three times, and
+ * a call that would go over any of the three fails and changes nothing:
+ *
+ * - the heap's ``max_bytes`` (EDQUOT) bounds its contents, reported as
+ *   &struct refstore_heap_stats.bytes: each object at the size the
+ *   allocator really gives it (its slab object, and a large slot array and
+ *   payload at their kmalloc size rounded up, e.g. 1 MiB for a payload of
+ *   512 KiB + 1), weak handles and their lists at their kmalloc size, and
+ *   the handle and weak-list tables for the nodes their entries can need
+ *   (a node of ~600 bytes per 64 dense entries, one per entry if sparse).
+ *   The default is 64 MiB (module parameter ``max_bytes``).
+ * - the opener's user's ``max_user_bytes`` (EUSERS) bounds the contents
+ *   and the overhead of all the heaps that user has open, the overhead
+ *   (``overhead_bytes`` in the heap's debugfs stats) being the heap itself and
+ *   its debugfs files (about 6 KiB), its table of creators (at most 256
+ *   entries, 8 KiB) and its death-event ring (grown as NOTIFY objects are
+ *   made, at most ``max_events`` events of 24 bytes). ``max_user_heaps``
+ *   (EMFILE at open) bounds the number of heaps. Default: a sixteenth of
+ *   RAM, and 1024 heaps. CAP_SYS_RESOURCE exempts an opener.
+ * - the module's ``max_total_bytes`` (ENOBUFS) bounds all of it together.
+ *   Default: a quarter of RAM.
+ *
+ * The three caps are module parameters root may change at any time (0
+ * restores the default); /sys/kernel/debug/refstore/users shows them and
+ * what each user is charged. Memory the module does not allocate (the open
+ * file itself, a READ or WRITE's transient buffer) is charged only to the
+ * caller's memory cgroup.
  */
 
 /** REFSTORE_IOC_MAGIC - ioctl type, unassigned in ioctl-number.rst */
@@ -331,24 +371,29 @@ struct refstore_upgrade {
 	__u32 handle;
 };
 
+/** REFSTORE_LIMITS_RAISE - SET_LIMITS may raise limits (CAP_SYS_RESOURCE) */
+#define REFSTORE_LIMITS_RAISE _BITUL(0)
+
 /**
  * struct refstore_limits - REFSTORE_IOC_GET_LIMITS and REFSTORE_IOC_SET_LIMITS
  * @size: sizeof(struct refstore_limits)
- * @flags: must be 0
+ * @flags: SET_LIMITS: REFSTORE_LIMITS_RAISE or 0; GET_LIMITS: must be 0
  * @max_objects: live objects in the heap
- * @max_bytes: memory charged to the heap's objects (object header, slot
- *	array and payload)
+ * @max_bytes: memory charged to the heap's contents (see "Memory limits")
  * @max_payload: payload bytes of one object
  * @max_slots: slots of one object
  * @max_handles: strong plus weak handles in the heap
  * @max_events: death events waiting to be read
  * @__reserved: must be 0
  *
- * A heap starts with the module parameters' values. SET_LIMITS may only
- * lower them: a field of 0 leaves that limit unchanged, a value above the
- * current limit fails with EPERM and changes nothing. A lowered limit
- * applies to later allocations; what exists already stays. GET_LIMITS
- * fills in every field.
+ * A heap starts with the module parameters' values. SET_LIMITS lowers
+ * them: a field of 0 leaves that limit unchanged, a value above the
+ * current limit fails with EPERM and changes nothing. With
+ * REFSTORE_LIMITS_RAISE in @flags a caller with CAP_SYS_RESOURCE may also
+ * raise them (EPERM without it), up to the module's maxima (EINVAL above):
+ * 2^32 objects, 8 GiB, the module's max_payload, 65535 slots, 2^31 - 1
+ * handles, 2^20 events. A changed limit applies to later allocations; what
+ * exists already stays. GET_LIMITS fills in every field and takes no flag.
  */
 struct refstore_limits {
 	__u32 size;
@@ -369,7 +414,8 @@ struct refstore_limits {
  * @heap_id: out: the heap's id, its directory name under
  *	/sys/kernel/debug/refstore/heaps/
  * @objects: out: live objects
- * @bytes: out: bytes charged (see &struct refstore_limits.max_bytes)
+ * @bytes: out: bytes the heap's contents take, charged against its
+ *	max_bytes (see "Memory limits")
  * @handles: out: strong handles
  * @weak_handles: out: weak handles
  * @created: out: objects ever created in this heap

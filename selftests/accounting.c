@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A heap is charged what it really allocates: objects at their allocator
+ * size (a payload of 512 KiB + 1 costs 1 MiB), weak handles and the
+ * tables of handles and weak lists (sparse object ids included), the
+ * event ring as NOTIFY objects need it, and the heap itself. The charged
+ * figures (HEAP_STATS.bytes, the heap's overhead_bytes and the module's
+ * total in debugfs) are compared with what the slab allocator really grew by.
+ */
+#include <inttypes.h>
+
+#include "common.h"
+
+/* A payload just over a power of two: kmalloc gives the next one. */
+TEST_F(heap, payload_charged_at_allocated_size)
+{
+	struct refstore_heap_stats s0 = STATS(self->fd), s1;
+
+	CREATE(self->fd, (512 << 10) + 1, 0);
+	s1 = STATS(self->fd);
+	TH_LOG("payload 512 KiB + 1 charged %" PRIu64 " bytes",
+	       (uint64_t)(s1.bytes - s0.bytes));
+	EXPECT_LE(1 << 20, s1.bytes - s0.bytes);
+	EXPECT_GE((1 << 20) + 4096, s1.bytes - s0.bytes);
+}
+
+/* Weak handles cost memory: they are charged, and given back. */
+TEST_F(heap, weak_handles_charged)
+{
+	struct refstore_heap_stats s0, s1;
+	uint32_t h = CREATE(self->fd, 0, 0), w[64];
+	int i;
+
+	s0 = STATS(self->fd);
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(0, rs_weakref(self->fd, h, &w[i]));
+	s1 = STATS(self->fd);
+	TH_LOG("64 weak handles charged %" PRIu64 " bytes",
+	       (uint64_t)(s1.bytes - s0.bytes));
+	EXPECT_LE(64 * 32, s1.bytes - s0.bytes);
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(0, rs_close(self->fd, w[i]));
+	/*
+	 * Given back, but for the handle table's second level: its charge
+	 * follows the highest handle ever used, an upper bound of its nodes.
+	 */
+	EXPECT_LE(s0.bytes, STATS(self->fd).bytes);
+	EXPECT_GE(s0.bytes + 1024, STATS(self->fd).bytes);
+}
+
+/*
+ * One NOTIFY object costs a few events of ring, not max_events' worth
+ * (4096 events, 128 KiB); the heap's own overhead is charged.
+ */
+/* The heap's overhead_bytes, from its debugfs stats. */
+static uint64_t overhead(struct __test_metadata *_metadata, int fd)
+{
+	char path[128];
+	uint64_t v = 0;
+
+	snprintf(path, sizeof(path), RS_DEBUGFS "/heaps/%" PRIu64 "/stats",
+		 (uint64_t)STATS(fd).heap_id);
+	EXPECT_EQ(0, rs_debugfs_u64(path, "overhead_bytes", &v))
+		TH_LOG("%s", path);
+	return v;
+}
+
+TEST_F(heap, event_ring_sized_to_need)
+{
+	uint64_t o0 = overhead(_metadata, self->fd), o1;
+	struct refstore_event ev[128];
+	uint32_t h[100];
+	int i;
+
+	EXPECT_LT(1024, o0);
+	h[0] = CREATE_NOTIFY(self->fd, 0, 1, NULL);
+	o1 = overhead(_metadata, self->fd);
+	TH_LOG("heap overhead %" PRIu64 ", one NOTIFY object adds %" PRIu64,
+	       o0, o1 - o0);
+	EXPECT_GE(1024, o1 - o0);
+	/* It grows as needed: 100 deaths, 100 events, none lost. */
+	for (i = 1; i < 100; i++)
+		h[i] = CREATE_NOTIFY(self->fd, 0, i + 1, NULL);
+	for (i = 0; i < 100; i++)
+		ASSERT_EQ(0, rs_close(self->fd, h[i]));
+	EXPECT_EQ(100, rs_read_events(self->fd, ev, 128));
+	EXPECT_EQ(0, STATS(self->fd).events_dropped);
+}
+
+/* Objects of ids @stride apart, each with a weak handle; the rest freed. */
+static void sparse_weak(struct __test_metadata *_metadata, int fd,
+			unsigned int n, unsigned int stride)
+{
+	unsigned int i, k;
+	uint32_t h, w;
+
+	for (i = 0; i < n; i++) {
+		for (k = 1; k < stride; k++) {
+			ASSERT_EQ(0, rs_create(fd, 0, 0, 0, 0, 0, &h, NULL));
+			ASSERT_EQ(0, rs_close(fd, h));
+		}
+		ASSERT_EQ(0, rs_create(fd, 0, 1, 0, 0, 0, &h, NULL));
+		ASSERT_EQ(0, rs_weakref(fd, h, &w));
+	}
+}
+
+/* In-use objects of every slab cache, from /proc/slabinfo. */
+struct slab_snap {
+	char name[512][40];
+	uint64_t active[512];
+	int n;
+};
+
+static void slab_snap(struct __test_metadata *_metadata, struct slab_snap *ss)
+{
+	char line[512];
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	ASSERT_NE(NULL, f);
+	ss->n = 0;
+	while (fgets(line, sizeof(line), f) && ss->n < 512) {
+		unsigned long long active;
+
+		if (line[0] == '#' || !strncmp(line, "slabinfo", 8))
+			continue;
+		if (sscanf(line, "%39s %llu", ss->name[ss->n], &active) == 2)
+			ss->active[ss->n++] = active;
+	}
+	fclose(f);
+}
+
+/* A cache's object size without debug metadata (slub_debug in the VM). */
+static uint64_t slab_object_size(const char *name)
+{
+	char path[128];
+	uint64_t v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/object_size", name);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%" SCNu64, &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+/*
+ * What the slab allocator grew by between two snapshots: in-use objects
+ * times their size. The suite's VMs boot with slub_debug, which pads
+ * every object with red zones and tracking: the object size without them
+ * (/sys/kernel/slab/<cache>/object_size) is what a production kernel
+ * allocates, but for alignment (8 bytes) and the caches' free pointer.
+ */
+static int64_t slab_grown(const struct slab_snap *a, const struct slab_snap *b)
+{
+	int64_t grown = 0;
+	int i, j;
+
+	for (j = 0; j < b->n; j++) {
+		uint64_t before = 0;
+
+		for (i = 0; i < a->n; i++)
+			if (!strcmp(a->name[i], b->name[j]))
+				before = a->active[i];
+		grown += ((int64_t)b->active[j] - (int64_t)before) *
+			 (int64_t)slab_object_size(b->name[j]);
+	}
+	return grown;
+}
+
+/*
+ * Slab growth against charge: dense objects with a weak handle each,
+ * objects with sparse ids (16 apart) with a weak handle each, and a
+ * hundred empty heaps. What the slab caches grew by must be covered by
+ * what the module charged, within 10% + 512 KiB (other kernel activity in
+ * an idle guest: the test's own files and processes), and the charge must
+ * not exceed twice the growth + 1 MiB (it is an upper bound, but not a
+ * wild one).
+ */
+TEST_F_TIMEOUT(heap, slab_growth_covered_by_charge, 300)
+{
+	static struct slab_snap s0, s1, s2, s3;
+	struct refstore_gc_value v = { .size = sizeof(v) };
+	int64_t grew, charged, b0, b1, b2, b3;
+	int fd, fds[100], i;
+
+	fd = rs_open(0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, REFSTORE_IOC_GC_DISABLE, &v));
+	b0 = GLOBAL("bytes");
+	slab_snap(_metadata, &s0);
+
+	sparse_weak(_metadata, fd, 8192, 1);
+	b1 = GLOBAL("bytes");
+	slab_snap(_metadata, &s1);
+	sparse_weak(_metadata, fd, 1024, 16);
+	b2 = GLOBAL("bytes");
+	slab_snap(_metadata, &s2);
+	for (i = 0; i < 100; i++) {
+		fds[i] = rs_open(0);
+		ASSERT_LE(0, fds[i]);
+	}
+	b3 = GLOBAL("bytes");
+	slab_snap(_metadata, &s3);
+
+	TH_LOG("8192 objects + weak handles: slab +%" PRId64
+	       " KiB, charged +%" PRId64 " KiB", slab_grown(&s0, &s1) >> 10,
+	       (b1 - b0) >> 10);
+	TH_LOG("1024 objects 16 ids apart + weak handles: slab +%" PRId64
+	       " KiB, charged +%" PRId64 " KiB", slab_grown(&s1, &s2) >> 10,
+	       (b2 - b1) >> 10);
+	TH_LOG("100 empty heaps: slab +%" PRId64 " KiB, charged +%" PRId64
+	       " KiB", slab_grown(&s2, &s3) >> 10, (b3 - b2) >> 10);
+	grew = slab_grown(&s0, &s3);
+	charged = b3 - b0;
+	TH_LOG("total: slab grew %" PRId64 " KiB, module charged %" PRId64
+	       " KiB", grew >> 10, charged >> 10);
+	EXPECT_GE(charged + charged / 10 + (512 << 10), grew);
+	EXPECT_GE(2 * grew + (1 << 20), charged);
+	for (i = 0; i < 100; i++)
+		close(fds[i]);
+	close(fd);
+}
+
+T_HARNESS_MAIN

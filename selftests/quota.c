@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What an unprivileged user can pin: the per-user caps (max_user_bytes,
+ * max_user_heaps), the module-wide one (max_total_bytes), the default
+ * per-heap max_bytes, and raising a heap's limits (CAP_SYS_RESOURCE only,
+ * and never so far that an object's kref could saturate).
+ *
+ * The attackers are forked children that drop to uid UNPRIV_UID (see
+ * unpriv.h); the test, as root, sets small caps for the test's length
+ * (restoring them after) and watches the module's users file and
+ * /proc/meminfo.
+ */
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "common.h"
+
+/* The caps the tests set: small, so an attack is over in seconds. */
+#define T_USER_BYTES	(24ULL << 20)
+#define T_USER_HEAPS	32
+/* Forked attackers, and what each tries to pin in payloads at most. */
+#define T_NPROC		4
+#define T_PROC_BUDGET	(64ULL << 20)
+/* A payload that costs twice its size unless rounding is charged. */
+#define T_BIG_PAYLOAD	((512U << 10) + 1)
+/*
+ * The documented floor: MemAvailable drops by at most the user's cap
+ * plus this much for what the attackers' processes take themselves
+ * (page tables, stacks, copied pages, open files).
+ */
+#define T_PROC_SLACK	(16ULL << 20)
+
+struct saved_caps {
+	uint64_t user_bytes, user_heaps, total_bytes;
+	int ok;
+};
+
+static struct saved_caps caps_set(uint64_t user_bytes, uint64_t user_heaps)
+{
+	struct saved_caps s = { 0 };
+
+	s.ok = !param_get("max_user_bytes", &s.user_bytes) &&
+	       !param_get("max_user_heaps", &s.user_heaps) &&
+	       !param_get("max_total_bytes", &s.total_bytes) &&
+	       !param_set("max_user_bytes", user_bytes) &&
+	       !param_set("max_user_heaps", user_heaps);
+	return s;
+}
+
+static void caps_restore(const struct saved_caps *s)
+{
+	if (!s->ok)
+		return;
+	param_set("max_user_bytes", s->user_bytes);
+	param_set("max_user_heaps", s->user_heaps);
+	param_set("max_total_bytes", s->total_bytes);
+}
+
+/* Wait (bounded) until the unprivileged user has no heap left open. */
+static void wait_user_idle(void)
+{
+	uint64_t heaps = 1, bytes;
+	int i;
+
+	for (i = 0; i < 1000 && heaps; i++) {
+		if (user_charge(UNPRIV_UID, &heaps, &bytes))
+			return;
+		if (heaps)
+			usleep(5000);
+	}
+}
+
+/* What one attacker reports: payload bytes it got in, errnos it met. */
+struct report {
+	uint64_t pinned;
+	uint64_t heaps;
+	uint64_t errnos[2];	/* bit e for every errno e < 128 seen */
+	int64_t drop_err;
+};
+
+static void seen(struct report *r, int ret)
+{
+	if (ret < 0 && -ret < 128)
+		r->errnos[-ret / 64] |= 1ULL << (-ret % 64);
+}
+
+/*
+ * One attacker process: as many heaps as it can, each with NOTIFY
+ * objects, weak handles and small objects, then big payloads round robin
+ * until its budget is in or every heap refuses. Reports, then holds on.
+ */
+static void attack(int out)
+{
+	struct report r = { 0 };
+	int fds[64], nfd, i, k, refused = 0;
+	uint32_t h, w;
+
+	r.drop_err = unpriv_drop();
+	if (r.drop_err)
+		goto report;
+	for (nfd = 0; nfd < 64; nfd++) {
+		fds[nfd] = rs_open(0);
+		if (fds[nfd] < 0) {
+			seen(&r, fds[nfd]);
+			break;
+		}
+	}
+	r.heaps = nfd;
+	for (i = 0; i < nfd; i++) {
+		for (k = 0; k < 16; k++)
+			seen(&r, rs_create(fds[i], 0, 0, REFSTORE_CREATE_NOTIFY,
+					   0, k + 1, NULL, NULL));
+		if (!rs_create(fds[i], 0, 0, 0, 0, 0, &h, NULL))
+			for (k = 0; k < 64; k++)
+				seen(&r, rs_weakref(fds[i], h, &w));
+		for (k = 0; k < 64; k++)
+			seen(&r, rs_create(fds[i], 0, 8, 0, 0, 0, NULL, NULL));
+	}
+	for (i = 0; nfd && r.pinned < T_PROC_BUDGET && refused < nfd; i++) {
+		int ret = rs_create(fds[i % nfd], T_BIG_PAYLOAD, 0, 0, 0, 0,
+				    NULL, NULL);
+
+		seen(&r, ret);
+		if (ret) {
+			refused++;
+		} else {
+			refused = 0;
+			r.pinned += T_BIG_PAYLOAD;
+		}
+	}
+report:
+	if (write(out, &r, sizeof(r)) != sizeof(r))
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/*
+ * T_NPROC processes of one user, each trying to pin T_PROC_BUDGET (four
+ * times the user's cap together): the user's charge stays under its cap,
+ * its heaps under theirs, and MemAvailable drops by at most the cap plus
+ * T_PROC_SLACK. Only the caps stop them: no call failed with ENOMEM.
+ */
+TEST_F_TIMEOUT(heap, attacker_stays_under_user_caps, 120)
+{
+	struct saved_caps saved = caps_set(T_USER_BYTES, T_USER_HEAPS);
+	struct report r[T_NPROC];
+	uint64_t avail0, avail1, heaps = 0, bytes = 0, pinned = 0;
+	uint64_t errnos[2] = { 0 };
+	uint64_t total = 0, nheaps = 0;
+	pid_t pid[T_NPROC];
+	int p[2], i, users_ret;
+
+	EXPECT_TRUE(saved.ok) TH_LOG("cannot set max_user_bytes/max_user_heaps");
+	wait_user_idle();
+	ASSERT_EQ(0, pipe(p));
+	avail0 = meminfo("MemAvailable");
+	for (i = 0; i < T_NPROC; i++) {
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (!pid[i]) {
+			close(p[0]);
+			attack(p[1]);
+		}
+	}
+	close(p[1]);
+	for (i = 0; i < T_NPROC; i++)
+		if (read(p[0], &r[i], sizeof(r[i])) != sizeof(r[i]))
+			memset(&r[i], 0xff, sizeof(r[i]));
+	close(p[0]);
+	avail1 = meminfo("MemAvailable");
+	users_ret = user_charge(UNPRIV_UID, &heaps, &bytes);
+	if (!users_ret)
+		rs_debugfs_u64(RS_DEBUGFS_STATS, "bytes", &total);
+	for (i = 0; i < T_NPROC; i++) {
+		kill(pid[i], SIGKILL);
+		waitpid(pid[i], NULL, 0);
+	}
+	caps_restore(&saved);
+
+	for (i = 0; i < T_NPROC; i++) {
+		ASSERT_EQ(0, r[i].drop_err);
+		pinned += r[i].pinned;
+		nheaps += r[i].heaps;
+		errnos[0] |= r[i].errnos[0];
+		errnos[1] |= r[i].errnos[1];
+	}
+	TH_LOG("%d uid-%d processes: %" PRIu64 " heaps, %" PRIu64
+	       " MiB of payload in; user charged %" PRIu64 " KiB in %" PRIu64
+	       " heaps (cap %llu KiB, %d heaps); MemAvailable %" PRIu64
+	       " -> %" PRIu64 " MiB (drop %" PRId64 " KiB); errnos %#" PRIx64
+	       " %#" PRIx64,
+	       T_NPROC, UNPRIV_UID, nheaps, pinned >> 20, bytes >> 10, heaps,
+	       T_USER_BYTES >> 10, T_USER_HEAPS, avail0 >> 20, avail1 >> 20,
+	       ((int64_t)avail0 - (int64_t)avail1) / 1024, errnos[0],
+	       errnos[1]);
+	EXPECT_EQ(0, users_ret) TH_LOG("no %s", RS_DEBUGFS_USERS);
+	EXPECT_GE(T_USER_BYTES, bytes);
+	EXPECT_GE(T_USER_HEAPS, heaps);
+	EXPECT_GE(T_USER_HEAPS, nheaps);
+	EXPECT_LT(0, bytes);
+	EXPECT_GE(T_USER_BYTES, pinned);
+	/* The floor: MemAvailable did not drop by more than cap + slack. */
+	EXPECT_GE((int64_t)(T_USER_BYTES + T_PROC_SLACK),
+		  (int64_t)avail0 - (int64_t)avail1);
+	/* The caps stopped them, not a failed allocation. */
+	EXPECT_EQ(0, errnos[ENOMEM / 64] & (1ULL << (ENOMEM % 64)))
+		TH_LOG("ENOMEM seen");
+	EXPECT_NE(0, errnos[EUSERS / 64] & (1ULL << (EUSERS % 64)))
+		TH_LOG("EUSERS never seen");
+}
+
+/* Fork a child that drops to UNPRIV_UID and runs @fn; its exit status. */
+static int as_user(int (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		if (unpriv_drop())
+			_exit(100);
+		_exit(fn(arg));
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+struct open_count {
+	int n;
+	int err;
+};
+
+/* Open heaps until it fails; report how many and the errno (shared page). */
+static int open_until_fail(void *arg)
+{
+	struct open_count *oc = arg;
+	int fd;
+
+	for (oc->n = 0; oc->n < 1000; oc->n++) {
+		fd = rs_open(0);
+		if (fd < 0) {
+			oc->err = -fd;
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A user gets max_user_heaps heaps, from any number of files and
+ * processes, then EMFILE; root (CAP_SYS_RESOURCE) is not held to it.
+ */
+TEST(user_heaps_capped)
+{
+	struct saved_caps saved = caps_set(T_USER_BYTES, 8);
+	struct open_count *oc = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int fds[9], i, n_root = 0;
+
+	ASSERT_NE(MAP_FAILED, oc);
+	EXPECT_TRUE(saved.ok);
+	wait_user_idle();
+	EXPECT_EQ(0, as_user(open_until_fail, oc));
+	for (i = 0; i < 9; i++) {
+		fds[i] = rs_open(0);
+		if (fds[i] >= 0)
+			n_root++;
+	}
+	for (i = 0; i < 9; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	caps_restore(&saved);
+	TH_LOG("uid %d opened %d heaps, then %s", UNPRIV_UID, oc->n,
+	       strerror(oc->err));
+	EXPECT_EQ(8, oc->n);
+	EXPECT_EQ(EMFILE, oc->err);
+	EXPECT_EQ(9, n_root);
+}
+
+struct fill {
+	uint64_t bytes;
+	int n;
+	int err;
+};
+
+/* Fill one heap with big payloads until it fails. */
+static int fill_heap(void *arg)
+{
+	struct fill *fl = arg;
+	struct refstore_heap_stats s;
+	int fd = rs_open(0), ret = 0;
+
+	if (fd < 0)
+		return 1;
+	for (fl->n = 0; fl->n < 1000; fl->n++) {
+		ret = rs_create(fd, T_BIG_PAYLOAD, 0, 0, 0, 0, NULL, NULL);
+		if (ret)
+			break;
+	}
+	fl->err = -ret;
+	if (rs_heap_stats(fd, &s))
+		return 2;
+	fl->bytes = s.bytes;
+	return 0;
+}
+
+/*
+ * One heap of an unprivileged user is stopped by the user's cap (EUSERS)
+ * when that is below the heap's max_bytes, and by max_bytes (EDQUOT,
+ * 64 MiB by default) otherwise: never by the 1 GiB of old.
+ */
+TEST(user_bytes_capped_edquot_then_eusers)
+{
+	struct saved_caps saved = caps_set(8ULL << 20, T_USER_HEAPS);
+	struct fill *fl = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint64_t heaps = 0, bytes = 0;
+
+	ASSERT_NE(MAP_FAILED, fl);
+	EXPECT_TRUE(saved.ok);
+	wait_user_idle();
+	EXPECT_EQ(0, as_user(fill_heap, fl));
+	TH_LOG("cap 8 MiB: %d payloads of 512 KiB + 1, heap bytes %" PRIu64
+	       ", then %s", fl->n, fl->bytes, strerror(fl->err));
+	EXPECT_EQ(EUSERS, fl->err);
+	EXPECT_GE(8ULL << 20, fl->bytes);
+
+	/* With the cap above the heap's limit, the heap's limit stops it. */
+	param_set("max_user_bytes", 256ULL << 20);
+	memset(fl, 0, sizeof(*fl));
+	EXPECT_EQ(0, as_user(fill_heap, fl));
+	TH_LOG("cap 256 MiB: %d payloads, heap bytes %" PRIu64 ", then %s",
+	       fl->n, fl->bytes, strerror(fl->err));
+	EXPECT_EQ(EDQUOT, fl->err);
+	EXPECT_GE(64ULL << 20, fl->bytes);
+	wait_user_idle();
+	EXPECT_EQ(0, user_charge(UNPRIV_UID, &heaps, &bytes));
+	EXPECT_EQ(0, bytes);
+	caps_restore(&saved);
+}
+
+/* Raise a limit of a fresh heap with REFSTORE_LIMITS_RAISE: -errno. */
+static int try_raise(const struct refstore_limits *want)
+{
+	struct refstore_limits l = *want;
+	int fd = rs_open(0), ret;
+
+	if (fd < 0)
+		return fd;
+	l.flags = REFSTORE_LIMITS_RAISE;
+	ret = rs_set_limits(fd, &l);
+	close(fd);
+	return ret;
+}
+
+static int raise_unpriv(void *arg)
+{
+	struct refstore_limits l = { .max_bytes = 128ULL << 20 };
+	int fd = rs_open(0), ret;
+
+	if (fd < 0)
+		return 10;
+	if (try_raise(&l) != -EPERM)
+		return 11;
+	ret = rs_set_limits(fd, &l);	/* without the flag: lower only */
+	close(fd);
+	return ret == -EPERM ? 0 : 12;
+}
+
+/*
+ * The default max_bytes is 64 MiB; only CAP_SYS_RESOURCE raises it, and
+ * never above 8 GiB (nor slots above 65535): a heap at 8 GiB holds at
+ * most 2^30 references (8 bytes each at least), so no object's kref can
+ * reach INT_MAX, nor the collector's s32 copy of it go negative.
+ */
+TEST(raise_limits_needs_cap_and_is_bounded)
+{
+	struct refstore_limits l = { 0 };
+	int fd = rs_open(0);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, rs_get_limits(fd, &l));
+	close(fd);
+	EXPECT_GE(64ULL << 20, l.max_bytes);
+
+	EXPECT_EQ(0, try_raise(&(struct refstore_limits){
+			.max_bytes = 8ULL << 30 }));
+	EXPECT_EQ(-EINVAL, try_raise(&(struct refstore_limits){
+			.max_bytes = (8ULL << 30) + 1 }));
+	EXPECT_EQ(0, try_raise(&(struct refstore_limits){ .max_slots = 65535 }));
+	EXPECT_EQ(-EINVAL, try_raise(&(struct refstore_limits){
+			.max_slots = 65536 }));
+	EXPECT_GT(INT32_MAX, (8LL << 30) / 8 + 1);
+	EXPECT_EQ(0, as_user(raise_unpriv, NULL));
+}
+
+T_HARNESS_MAIN
