@@ -6,13 +6,16 @@
  * down when its file is released: handles first, then every object that
  * is left (all of it unreachable now, cycles included), then the rest.
  *
- * Open heaps are found by id in refstore_heaps, an allocating xarray (ids
- * from 1, cyclic, so a closed heap's id is not soon reused). An entry
+ * Open heaps are found by id in refstore_heaps, an allocating xarray. Ids
+ * are drawn from a random starting point in 1..INT_MAX, so a heap's id
+ * tells its user nothing about how many heaps others opened, and a closed
+ * heap's id is not soon reused. An entry
  * holds no reference of its own: it is erased before the file's reference
  * is dropped, so a lookup under the xarray's lock always finds a heap with
  * a reference left, and takes its own.
  */
 #include <linux/atomic.h>
+#include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -27,7 +30,6 @@
 
 /* Open heaps by id; its xa_lock is taken only here. */
 static DEFINE_XARRAY_ALLOC1(refstore_heaps);
-static u32 refstore_heaps_next;
 
 /**
  * refstore_heap_create() - a new, empty heap, for open()
@@ -37,7 +39,7 @@ static u32 refstore_heaps_next;
 struct refstore_heap *refstore_heap_create(void)
 {
 	struct refstore_heap *heap;
-	u32 id;
+	u32 id, next;
 	int ret;
 
 	heap = refstore_fault() ? NULL : kzalloc(sizeof(*heap), REFSTORE_GFP);
@@ -62,9 +64,10 @@ struct refstore_heap *refstore_heap_create(void)
 		goto out_free_heap;
 
 	/* Published last: a lookup may find it from here on. */
+	next = get_random_u32() & INT_MAX;
 	ret = refstore_fault() ? -ENOMEM :
 	      xa_alloc_cyclic(&refstore_heaps, &id, heap, xa_limit_31b,
-			      &refstore_heaps_next, REFSTORE_GFP);
+			      &next, REFSTORE_GFP);
 	if (ret < 0)
 		goto out_release_account;
 	heap->id = id;

@@ -273,10 +273,10 @@ TEST_F(gc, stats_count_collections)
 }
 
 /*
- * Make a second heap, opened after @fd, due for automatic collection and
- * wait until the collector thread has collected it: the thread walks the
- * pending heaps in id order, so by then it has passed every heap of a
- * lower id that was pending when its walk began.
+ * Make a second heap due for automatic collection and wait until the
+ * collector thread has collected it: the thread takes pending heaps first
+ * in, first out, so by then it has passed every heap that was pending
+ * before.
  */
 static void collector_passed(struct __test_metadata *_metadata)
 {
