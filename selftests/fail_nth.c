@@ -633,7 +633,7 @@ PREP(GC_GARBAGE)
 	      REFSTORE_GC_DEBUG_SAVEALL);
 	cycle2(_metadata, st->fd);
 	EXPECT_EQ(0, rs(st->fd, REFSTORE_IOC_GC_COLLECT, &c));
-	EXPECT_EQ(2, c.uncollectable);
+	EXPECT_EQ(2, c.unreachable);
 }
 CALL(GC_GARBAGE)
 {
@@ -758,7 +758,7 @@ TEST_F(ro, gc_garbage_no_handle_left)
 	      REFSTORE_GC_DEBUG_SAVEALL);
 	cycle2(_metadata, self->fd);
 	ASSERT_EQ(0, rs(self->fd, REFSTORE_IOC_GC_COLLECT, &c));
-	ASSERT_EQ(2, c.uncollectable);
+	ASSERT_EQ(2, c.unreachable);
 	b = hstats(_metadata, self->fd);
 	*g = (struct refstore_gc_garbage){ .size = sizeof(*g), .capacity = 4,
 					   .handles = (uintptr_t)hs };
