@@ -515,7 +515,11 @@ static void refstore_freeze_list(struct refstore_graph *graph,
 u64 refstore_freeze(struct refstore_graph *graph)
 {
 	struct refstore_collection *c;
+	u32 g;
 
+	/* As gc.freeze() in CPython 3.11: every generation's count restarts. */
+	for (g = 0; g < REFSTORE_NR_GENS; g++)
+		graph->count[g] = 0;
 	list_splice_tail_init(&graph->suspects, &graph->objects);
 	refstore_freeze_list(graph, &graph->objects);
 	refstore_freeze_list(graph, &graph->garbage);

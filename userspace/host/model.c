@@ -772,6 +772,7 @@ bool model_apply(struct model *m, enum model_op op, struct model_src *src)
 			r.want_ret += m->o[i].frozen;
 		}
 		r.ret = refstore_freeze(g);
+		memset(m->count, 0, sizeof(m->count));	/* as gc.freeze() */
 		break;
 	case MOP_UNFREEZE:
 		for (i = 0; i < m->nobj; i++) {
