@@ -161,7 +161,7 @@ struct refstore_graph {
  * brought up to date and restamped, so that no stamp is ever more than
  * 2^31 ticks from the clock (the comparisons below are modulo 2^32).
  */
-#define REFSTORE_CLOCK_RESYNC	(1U << 30)
+#define REFSTORE_CLOCK_RESYNC	BIT(30)
 
 /**
  * refstore_obj_gen() - an object's generation now
