@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * REFSTORE_GC_DEBUG_STATS, which any user may set, must not let a user
- * write to the kernel log: a thousand GC_COLLECTs with it set add no
- * line from refstore to /dev/kmsg (the refstore:gc_end tracepoint carries
- * the numbers instead).
+ * The gc debug flags. REFSTORE_GC_DEBUG_STATS, which any user may set,
+ * must not let a user write to the kernel log: a thousand GC_COLLECTs
+ * with it set add no line from refstore to /dev/kmsg (the refstore:gc_end
+ * tracepoint carries the numbers instead). SAVEALL finalizes what it saves
+ * (weak handles cleared) but keeps it alive: a weak handle made to it
+ * afterwards must still be detached when it is finally freed.
  */
 #include <stdio.h>
 
@@ -53,6 +55,71 @@ TEST(debug_stats_no_printk)
 	close(fd);
 	EXPECT_EQ(0, kmsg_refstore_lines(kmsg));
 	close(kmsg);
+}
+
+static int rs_ioc(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+TEST(saveall_weak_after_finalize)
+{
+	struct refstore_gc_value dbg = {
+		.size = sizeof(dbg), .value = REFSTORE_GC_DEBUG_SAVEALL,
+	};
+	struct refstore_gc_value v = { .size = sizeof(v) };
+	struct refstore_gc_collect c = { .size = sizeof(c), .generation = 2 };
+	struct refstore_gc_garbage g = { .size = sizeof(g), .capacity = 1 };
+	struct refstore_weakref w = { .size = sizeof(w) };
+	struct refstore_weakref w0 = { .size = sizeof(w0) };
+	struct refstore_upgrade u = { .size = sizeof(u) };
+	struct refstore_set_slot ss = { .size = sizeof(ss) };
+	struct refstore_close cl = { .size = sizeof(cl) };
+	uint32_t a, gh = 0;
+	int fd;
+
+	fd = open("/dev/refstore", O_RDWR | O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_GC_DISABLE, &v));
+	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_GC_SET_DEBUG, &dbg));
+	a = CREATE(fd, 0, 1);
+	ss.handle = a;
+	ss.target = a;
+	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_SET_SLOT, &ss));
+	w0.handle = a;
+	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_WEAKREF, &w0));
+	cl.handle = a;
+	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_CLOSE, &cl));
+	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_GC_COLLECT, &c));
+	ASSERT_EQ(1, c.unreachable);
+	/* Saved, and finalized: the old weak handle is dead. */
+	u.weak = w0.weak;
+	ASSERT_EQ(-ENOENT, rs_ioc(fd, REFSTORE_IOC_UPGRADE, &u));
+	/* A new weak handle through gc.garbage lives until the free. */
+	g.handles = (uintptr_t)&gh;
+	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_GC_GARBAGE, &g));
+	ASSERT_EQ(1, g.count);
+	w.handle = gh;
+	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_WEAKREF, &w));
+	cl.handle = gh;
+	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_CLOSE, &cl));
+	u.weak = w.weak;
+	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_UPGRADE, &u));
+	cl.handle = u.handle;
+	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_CLOSE, &cl));
+	dbg.value = 0;
+	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_GC_SET_DEBUG, &dbg));
+	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_GC_CLEAR_GARBAGE, &v));
+	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_GC_COLLECT, &c));
+	ASSERT_EQ(1, c.unreachable);
+	/* Freed: the new weak handle is detached, and closes cleanly. */
+	u.weak = w.weak;
+	ASSERT_EQ(-ENOENT, rs_ioc(fd, REFSTORE_IOC_UPGRADE, &u));
+	cl.handle = w.weak;
+	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_CLOSE, &cl));
+	cl.handle = w0.weak;
+	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_CLOSE, &cl));
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

@@ -277,9 +277,11 @@ void refstore_graph_finalize_obj(struct refstore_graph *graph,
 				 struct refstore_obj *obj, u32 cause);
 /*
  * @obj died (@cause REFSTORE_CAUSE_*): refstore_graph_finalize_obj(),
- * then uncharge it. REFSTORE_CAUSE_NONE: the graph is being destroyed or
- * the object was finalized already; only uncharge. Its memory is freed
- * later, with refstore_graph_free_obj().
+ * then uncharge it. REFSTORE_CAUSE_NONE: the graph is being destroyed, or
+ * the object was finalized already (REFSTORE_OF_FINALIZED): no death
+ * event, but weak handles made to it since (through GC_GARBAGE) must
+ * still be detached. Its memory is freed later, with
+ * refstore_graph_free_obj().
  */
 void refstore_graph_release_obj(struct refstore_graph *graph,
 				struct refstore_obj *obj, u32 cause);
