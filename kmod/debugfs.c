@@ -109,8 +109,9 @@ static bool refstore_objects_show_list(struct seq_file *m,
 		c = refstore_heap_creator_of(heap, obj);
 		seq_printf(m, "%llu %u %u %u %llu %u %d %s\n", obj->id,
 			   refstore_obj_count(obj), obj->payload_size,
-			   obj->nslots, obj->tag, obj->gen, c ? c->pid : 0,
-			   c ? c->comm : "?");
+			   obj->nslots, obj->tag,
+			   refstore_obj_gen(&heap->graph, obj),
+			   c ? c->pid : 0, c ? c->comm : "?");
 	}
 	return true;
 }

@@ -175,13 +175,14 @@ static void refstore_gc_finish_locked(struct refstore_heap *heap,
 		atomic64_inc(&refstore_gc_aborted);
 	}
 
+	/*
+	 * No printk, REFSTORE_GC_DEBUG_STATS or not: any user may set it, and
+	 * a log line per collection would let one flood the kernel log. The
+	 * tracepoint carries the same numbers.
+	 */
 	trace_gc_end(heap->id, res->generation, res->examined,
 		     commit ? res->unreachable - res->uncollectable : 0,
 		     commit ? res->uncollectable : 0, ns, !commit);
-	if (commit && (heap->graph.debug & REFSTORE_GC_DEBUG_STATS))
-		pr_info("heap %llu: generation %u: examined %llu, unreachable %llu, uncollectable %llu, %llu ns\n",
-			heap->id, res->generation, res->examined,
-			res->unreachable, res->uncollectable, ns);
 }
 
 /* One whole collection of a locked heap; the caller frees @run->to_free. */

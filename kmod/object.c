@@ -253,6 +253,20 @@ static void refstore_obj_uncharge(struct refstore_heap *heap,
 	atomic64_dec(&refstore_stats.objects);
 }
 
+/* Graph hook: @obj is dead to its users (saved garbage too). See graph.h. */
+void refstore_graph_finalize_obj(struct refstore_graph *graph,
+				 struct refstore_obj *obj, u32 cause)
+{
+	struct refstore_heap *heap = refstore_graph_heap(graph);
+
+	lockdep_assert_held(&heap->lock);
+	if (obj->flags & REFSTORE_OF_WEAKREFS)
+		refstore_weak_clear(heap, obj);
+	if (obj->flags & REFSTORE_OF_NOTIFY)
+		refstore_event_queue(heap, refstore_obj_cookie(obj), obj->id,
+				     cause);
+}
+
 /* Graph hook: @obj died. See graph.h. */
 void refstore_graph_release_obj(struct refstore_graph *graph,
 				struct refstore_obj *obj, u32 cause)
@@ -261,13 +275,12 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 
 	lockdep_assert_held(&heap->lock);
 	trace_obj_free(heap->id, obj->id, cause);
-	if (cause != REFSTORE_CAUSE_NONE) {
-		if (obj->flags & REFSTORE_OF_WEAKREFS)
-			refstore_weak_clear(heap, obj);
-		if (obj->flags & REFSTORE_OF_NOTIFY)
-			refstore_event_queue(heap, refstore_obj_cookie(obj),
-					     obj->id, cause);
-	}
+	if (cause != REFSTORE_CAUSE_NONE)
+		refstore_graph_finalize_obj(graph, obj, cause);
+	else if ((obj->flags & (REFSTORE_OF_FINALIZED | REFSTORE_OF_WEAKREFS)) ==
+		 (REFSTORE_OF_FINALIZED | REFSTORE_OF_WEAKREFS))
+		/* Saved garbage finalized before: weak handles made since. */
+		refstore_weak_clear(heap, obj);
 	refstore_obj_uncharge(heap, obj);
 	heap->freed++;
 	atomic64_inc(&refstore_stats.freed);

@@ -78,23 +78,39 @@ int refstore_graph_due(const struct refstore_graph *graph)
 	    !graph->threshold[0])
 		return -1;
 	for (g = REFSTORE_GEN_OLDEST; g > 0; g--) {
-		if (graph->count[g] > graph->threshold[g])
-			return g;
+		if (graph->count[g] <= graph->threshold[g])
+			continue;
+		/*
+		 * CPython's long-lived rule: a full collection waits until
+		 * what survived partial collections since the last one is
+		 * at least 25 % of what survived that one, so that the
+		 * full collections of a growing heap cost linear time in
+		 * all.
+		 */
+		if (g == REFSTORE_GEN_OLDEST &&
+		    graph->long_lived_pending < graph->long_lived_total / 4)
+			continue;
+		return g;
 	}
 	return 0;
 }
 
-static bool refstore_scan_eligible(const struct refstore_obj *obj, u32 gen)
+static bool refstore_scan_eligible(const struct refstore_graph *graph,
+				   const struct refstore_obj *obj, u32 gen)
 {
-	return obj->nslots && obj->gen <= gen &&
-	       !(obj->flags & (REFSTORE_OF_SCANNED | REFSTORE_OF_GARBAGE |
-			       REFSTORE_OF_DEAD | REFSTORE_OF_STAGED));
+	/* The flags first: a scanned object's stamp is its gc_refs. */
+	return !(obj->flags & (REFSTORE_OF_SCANNED | REFSTORE_OF_GARBAGE |
+			       REFSTORE_OF_DEAD | REFSTORE_OF_STAGED)) &&
+	       obj->nslots && refstore_obj_gen(graph, obj) <= gen;
 }
 
-static void refstore_scan_add(struct refstore_obj *obj, struct list_head *scan)
+static void refstore_scan_add(struct refstore_graph *graph,
+			      struct refstore_obj *obj, struct list_head *scan)
 {
 	/* A live object has a reference, or it would be on graph->dying. */
 	REFSTORE_ASSERT(kref_read(&obj->kref));
+	/* gc_refs overwrites the stamp: record the generation as of now. */
+	obj->gen = refstore_obj_gen(graph, obj);
 	obj->flags |= REFSTORE_OF_SCANNED;
 	obj->gc_refs = kref_read(&obj->kref);
 	list_move_tail(&obj->node, scan);
@@ -118,8 +134,8 @@ static u64 refstore_scan_build(struct refstore_graph *graph, u32 gen,
 					       REFSTORE_OF_STAGED |
 					       REFSTORE_OF_GARBAGE)) ==
 				REFSTORE_OF_SUSPECT);
-		if (refstore_scan_eligible(obj, gen))
-			refstore_scan_add(obj, scan);
+		if (refstore_scan_eligible(graph, obj, gen))
+			refstore_scan_add(graph, obj, scan);
 	}
 	/* The list grows at its tail while it is walked: breadth first. */
 	list_for_each_entry(obj, scan, node) {
@@ -130,8 +146,8 @@ static u64 refstore_scan_build(struct refstore_graph *graph, u32 gen,
 				continue;
 			/* Only other staged garbage points at staged garbage. */
 			REFSTORE_ASSERT(!refstore_obj_collecting(t));
-			if (refstore_scan_eligible(t, gen))
-				refstore_scan_add(t, scan);
+			if (refstore_scan_eligible(graph, t, gen))
+				refstore_scan_add(graph, t, scan);
 			if (t->flags & REFSTORE_OF_SCANNED)
 				t->gc_refs--;
 		}
@@ -144,9 +160,11 @@ static u64 refstore_scan_build(struct refstore_graph *graph, u32 gen,
 /*
  * Step 3: move what is reachable from outside to @live, parked; return how
  * many. An object is unflagged SCANNED once it is REACHABLE: the walk only
- * asks SCANNED of objects that are not.
+ * asks SCANNED of objects that are not. Parking stamps each object again
+ * (its generation was recorded when it joined the scan).
  */
-static u64 refstore_scan_reachable(struct list_head *scan,
+static u64 refstore_scan_reachable(struct refstore_graph *graph,
+				   struct list_head *scan,
 				   struct list_head *live)
 {
 	struct refstore_obj *obj, *next, *t, **slots;
@@ -173,11 +191,13 @@ static u64 refstore_scan_reachable(struct list_head *scan,
 		}
 		obj->flags &= ~REFSTORE_OF_SCANNED;
 		obj->flags |= REFSTORE_OF_STAGED;
+		obj->stamp = graph->clock;
 		n++;
 	}
 	list_for_each_entry(obj, scan, node) {
 		obj->flags &= ~REFSTORE_OF_SCANNED;
 		obj->flags |= REFSTORE_OF_STAGED;
+		obj->stamp = graph->clock;
 	}
 	return n;
 }
@@ -205,10 +225,11 @@ void refstore_collect_scan(struct refstore_graph *graph, u32 generation,
 
 	res->generation = generation;
 	res->examined = refstore_scan_build(graph, generation, &c->unreachable);
-	n = res->examined - refstore_scan_reachable(&c->unreachable,
+	n = res->examined - refstore_scan_reachable(graph, &c->unreachable,
 						    &c->survivors);
 	res->unreachable = n;
-	res->uncollectable = graph->debug & REFSTORE_GC_DEBUG_SAVEALL ? n : 0;
+	res->uncollectable = 0;
+	res->saved = graph->debug & REFSTORE_GC_DEBUG_SAVEALL ? n : 0;
 }
 
 /* Unpark an object: back on the suspects or the objects list. */
@@ -223,7 +244,68 @@ static void refstore_unpark(struct refstore_graph *graph,
 		list_move_tail(&obj->node, &graph->objects);
 }
 
-/* Step 4: survivors go back, one generation older. */
+/*
+ * Every object's generation up to date and stamped with the clock: after
+ * this, refstore_obj_gen() is right for another 2^31 commits at least.
+ */
+static void refstore_resync_list(struct refstore_graph *graph,
+				 struct list_head *list)
+{
+	struct refstore_obj *obj;
+
+	list_for_each_entry(obj, list, node) {
+		refstore_obj_set_gen(graph, obj, refstore_obj_gen(graph, obj));
+		cond_resched();
+	}
+}
+
+/*
+ * Once every REFSTORE_CLOCK_RESYNC commits (2^30): a walk of every live
+ * object, so that no stamp is more than 2^31 commits behind the clock.
+ */
+static void refstore_clock_resync(struct refstore_graph *graph)
+{
+	struct refstore_collection *c;
+
+	refstore_resync_list(graph, &graph->objects);
+	refstore_resync_list(graph, &graph->suspects);
+	refstore_resync_list(graph, &graph->garbage);
+	list_for_each_entry(c, &graph->staged, link) {
+		refstore_resync_list(graph, &c->survivors);
+		refstore_resync_list(graph, &c->unreachable);
+	}
+	graph->clock_old = graph->clock;
+}
+
+/*
+ * Step 4a: CPython's aging, in O(1): every object of generations 0..@gen
+ * (the survivors, parked or not, and anything created since the scan)
+ * moves to @gen + 1, at most the oldest. Only the counts move; the
+ * objects follow from the clock (refstore_obj_gen()).
+ */
+static void refstore_commit_age(struct refstore_graph *graph, u32 gen)
+{
+	u32 to = gen < REFSTORE_GEN_OLDEST ? gen + 1 : REFSTORE_GEN_OLDEST;
+	u32 g;
+
+	if (gen == REFSTORE_GEN_OLDEST - 1) {
+		graph->long_lived_pending += graph->nr_gen[0] +
+					     graph->nr_gen[1];
+	} else if (gen == REFSTORE_GEN_OLDEST) {
+		graph->long_lived_total = graph->nr_gen[0] + graph->nr_gen[1] +
+					  graph->nr_gen[2];
+		graph->long_lived_pending = 0;
+	}
+	for (g = 0; g <= gen && g < to; g++) {
+		graph->nr_gen[to] += graph->nr_gen[g];
+		graph->nr_gen[g] = 0;
+	}
+	graph->clock++;
+	if (gen > 0)
+		graph->clock_old = graph->clock;
+}
+
+/* Step 4b: survivors go back to their lists. */
 static void refstore_commit_survivors(struct refstore_graph *graph,
 				      u32 gen, struct list_head *live)
 {
@@ -234,8 +316,6 @@ static void refstore_commit_survivors(struct refstore_graph *graph,
 		REFSTORE_ASSERT((obj->flags & (REFSTORE_OF_STAGED |
 					       REFSTORE_OF_REACHABLE)) ==
 				(REFSTORE_OF_STAGED | REFSTORE_OF_REACHABLE));
-		if (obj->gen < REFSTORE_GEN_OLDEST)
-			obj->gen++;
 		/* A full collection judged them all, unless one lost a ref. */
 		if (!partial && !(obj->flags & REFSTORE_OF_RESUSPECT))
 			obj->flags &= ~REFSTORE_OF_SUSPECT;
@@ -243,17 +323,33 @@ static void refstore_commit_survivors(struct refstore_graph *graph,
 	}
 }
 
-/* Step 5, SAVEALL: keep the unreachable objects on the garbage list. */
+/*
+ * Step 5, SAVEALL: as CPython's gc.garbage, the garbage list takes a
+ * strong reference to each unreachable object; their weak handles are
+ * cleared and their death events queued now, once (CPython clears weak
+ * references to all unreachable objects and runs their finalizers before
+ * it saves them). They stay in the generation the commit aged them to.
+ */
 static void refstore_commit_save(struct refstore_graph *graph,
 				 struct list_head *scan)
 {
 	struct refstore_obj *obj, *next;
 
-	list_for_each_entry_safe(obj, next, scan, node) {
+	list_for_each_entry(obj, scan, node) {
+		REFSTORE_ASSERT(refstore_obj_collecting(obj));
 		obj->flags &= ~(REFSTORE_OF_STAGED | REFSTORE_OF_SUSPECT);
 		obj->flags |= REFSTORE_OF_GARBAGE;
-		list_move_tail(&obj->node, &graph->garbage);
+		kref_get(&obj->kref);
+		graph->nr_gen[refstore_obj_gen(graph, obj)]++;
 		graph->nr_garbage++;
+	}
+	list_for_each_entry_safe(obj, next, scan, node) {
+		list_move_tail(&obj->node, &graph->garbage);
+		/* Saved before, cleared, found again: finalized once only. */
+		if (obj->flags & REFSTORE_OF_FINALIZED)
+			continue;
+		obj->flags |= REFSTORE_OF_FINALIZED;
+		refstore_graph_finalize_obj(graph, obj, REFSTORE_CAUSE_CYCLE);
 	}
 }
 
@@ -272,7 +368,10 @@ static void refstore_commit_free(struct refstore_graph *graph,
 	}
 	list_for_each_entry(obj, scan, node) {
 		refstore_graph_count_free(graph);
-		refstore_graph_release_obj(graph, obj, REFSTORE_CAUSE_CYCLE);
+		refstore_graph_release_obj(graph, obj,
+					   obj->flags & REFSTORE_OF_FINALIZED ?
+					   REFSTORE_CAUSE_NONE :
+					   REFSTORE_CAUSE_CYCLE);
 	}
 	list_for_each_entry(obj, scan, node) {
 		slots = refstore_obj_slots(obj);
@@ -294,9 +393,10 @@ static void refstore_commit_free(struct refstore_graph *graph,
  * @to_free: the caller frees these with refstore_free_list() after it
  *	drops its lock
  *
- * Survivors go back one generation older; the unreachable objects are
- * freed (or, if SAVEALL was set at the scan, saved); @c->res is accounted
- * in the graph's statistics and counts.
+ * Every object of generations 0..generation moves one generation up (as
+ * in CPython, survivors of the subgraph or not); the unreachable objects
+ * are freed (or, if SAVEALL was set at the scan, saved); @c->res is
+ * accounted in the graph's statistics and counts.
  */
 void refstore_collect_commit(struct refstore_graph *graph,
 			     struct refstore_collection *c,
@@ -304,6 +404,7 @@ void refstore_collect_commit(struct refstore_graph *graph,
 {
 	const struct refstore_collect_result *res = &c->res;
 	struct refstore_gen_stats *st = &graph->stats[res->generation];
+	struct refstore_obj *obj;
 	u32 g;
 
 	/* Detached by refstore_graph_destroy(): nothing is left to do. */
@@ -311,20 +412,29 @@ void refstore_collect_commit(struct refstore_graph *graph,
 		return;
 	list_del_init(&c->link);
 
+	/* The unreachable objects leave their generations first. */
+	list_for_each_entry(obj, &c->unreachable, node) {
+		g = refstore_obj_gen(graph, obj);
+		REFSTORE_ASSERT(g < REFSTORE_NR_GENS && graph->nr_gen[g]);
+		graph->nr_gen[g]--;
+	}
+	refstore_commit_age(graph, res->generation);
 	refstore_commit_survivors(graph, res->generation, &c->survivors);
-	if (res->uncollectable)
+	if (res->saved)
 		refstore_commit_save(graph, &c->unreachable);
 	else
 		refstore_commit_free(graph, &c->unreachable, to_free);
 
 	st->collections++;
-	st->collected += res->unreachable - res->uncollectable;
+	st->collected += res->unreachable;
 	st->uncollectable += res->uncollectable;
 	graph->examined += res->examined;
 	if (res->generation + 1 < REFSTORE_NR_GENS)
 		graph->count[res->generation + 1]++;
 	for (g = 0; g <= res->generation; g++)
 		graph->count[g] = 0;
+	if (!(graph->clock % REFSTORE_CLOCK_RESYNC))
+		refstore_clock_resync(graph);
 }
 
 /**
@@ -374,11 +484,16 @@ static void refstore_freeze_list(struct refstore_graph *graph,
 				 struct list_head *list)
 {
 	struct refstore_obj *obj;
+	u32 gen;
 
 	list_for_each_entry(obj, list, node) {
 		obj->flags &= ~(REFSTORE_OF_SUSPECT | REFSTORE_OF_RESUSPECT);
-		if (obj->gen != REFSTORE_GEN_PERMANENT) {
-			obj->gen = REFSTORE_GEN_PERMANENT;
+		gen = refstore_obj_gen(graph, obj);
+		if (gen != REFSTORE_GEN_PERMANENT) {
+			if (obj->nslots)
+				graph->nr_gen[gen]--;
+			refstore_obj_set_gen(graph, obj,
+					     REFSTORE_GEN_PERMANENT);
 			graph->nr_frozen++;
 		}
 		cond_resched();
@@ -391,17 +506,23 @@ static void refstore_freeze_list(struct refstore_graph *graph,
  *
  * Frozen objects are never examined, never suspects, never collected:
  * whatever they reference stays alive. New objects start in generation 0.
- * Survivors parked in a staged collection are frozen too; the garbage it
- * found is not.
+ * Saved garbage is frozen too (as CPython's gc.freeze() freezes what
+ * gc.garbage holds; it stays on the garbage list). Survivors parked in a
+ * staged collection are frozen too; the garbage it found is not.
  *
  * Return: objects now frozen.
  */
 u64 refstore_freeze(struct refstore_graph *graph)
 {
 	struct refstore_collection *c;
+	u32 g;
 
+	/* As gc.freeze() in CPython 3.11: every generation's count restarts. */
+	for (g = 0; g < REFSTORE_NR_GENS; g++)
+		graph->count[g] = 0;
 	list_splice_tail_init(&graph->suspects, &graph->objects);
 	refstore_freeze_list(graph, &graph->objects);
+	refstore_freeze_list(graph, &graph->garbage);
 	list_for_each_entry(c, &graph->staged, link)
 		refstore_freeze_list(graph, &c->survivors);
 	return graph->nr_frozen;
@@ -412,7 +533,8 @@ u64 refstore_freeze(struct refstore_graph *graph)
  * @graph: the graph
  *
  * Unfrozen objects with slots become suspects, so that the next full
- * collection judges the cycles freezing hid from it.
+ * collection judges the cycles freezing hid from it; frozen saved garbage
+ * stays on the garbage list, in the oldest generation.
  *
  * Return: objects unfrozen.
  */
@@ -427,17 +549,26 @@ u64 refstore_unfreeze(struct refstore_graph *graph)
 		list_for_each_entry(obj, &c->survivors, node) {
 			if (obj->gen != REFSTORE_GEN_PERMANENT)
 				continue;
-			obj->gen = REFSTORE_GEN_OLDEST;
-			if (obj->nslots)
+			refstore_obj_set_gen(graph, obj, REFSTORE_GEN_OLDEST);
+			if (obj->nslots) {
+				graph->nr_gen[REFSTORE_GEN_OLDEST]++;
 				obj->flags |= REFSTORE_OF_SUSPECT |
 					      REFSTORE_OF_RESUSPECT;
+			}
 		}
+	}
+	list_for_each_entry(obj, &graph->garbage, node) {
+		if (obj->gen != REFSTORE_GEN_PERMANENT)
+			continue;
+		refstore_obj_set_gen(graph, obj, REFSTORE_GEN_OLDEST);
+		graph->nr_gen[REFSTORE_GEN_OLDEST]++;
 	}
 	list_for_each_entry_safe(obj, next, &graph->objects, node) {
 		if (obj->gen != REFSTORE_GEN_PERMANENT)
 			continue;
-		obj->gen = REFSTORE_GEN_OLDEST;
+		refstore_obj_set_gen(graph, obj, REFSTORE_GEN_OLDEST);
 		if (obj->nslots) {
+			graph->nr_gen[REFSTORE_GEN_OLDEST]++;
 			obj->flags |= REFSTORE_OF_SUSPECT;
 			list_move_tail(&obj->node, &graph->suspects);
 		}
@@ -451,19 +582,38 @@ u64 refstore_unfreeze(struct refstore_graph *graph)
  * refstore_garbage_clear() - forget the saved garbage
  * @graph: the graph
  *
- * Like `del gc.garbage[:]`: the objects become suspects again and the next
- * full collection frees them (unless SAVEALL is still set).
+ * Like `del gc.garbage[:]`: the list drops its reference to each object.
+ * One nothing else references dies by counting (it was finalized when it
+ * was saved: no second death event); the others become suspects in the
+ * generation they are in (frozen ones stay frozen), and a collection of
+ * that generation frees what is still unreachable (or saves it again if
+ * SAVEALL is still set). Objects freed here are freed before it returns.
  */
 void refstore_garbage_clear(struct refstore_graph *graph)
 {
 	struct refstore_obj *obj, *next;
+	LIST_HEAD(list);
 
-	list_for_each_entry_safe(obj, next, &graph->garbage, node) {
+	list_splice_tail_init(&graph->garbage, &list);
+	graph->nr_garbage = 0;
+	/*
+	 * Flags first: a put below may reach an object still on @list, which
+	 * must then look like the suspect it is about to be (so that the put
+	 * leaves it where it is). None dies before its own put: the list's
+	 * reference holds it.
+	 */
+	list_for_each_entry(obj, &list, node) {
 		REFSTORE_ASSERT(obj->flags & REFSTORE_OF_GARBAGE);
 		obj->flags &= ~REFSTORE_OF_GARBAGE;
-		obj->flags |= REFSTORE_OF_SUSPECT;
-		obj->gen = REFSTORE_GEN_OLDEST;
-		list_move_tail(&obj->node, &graph->suspects);
+		if (obj->gen != REFSTORE_GEN_PERMANENT)
+			obj->flags |= REFSTORE_OF_SUSPECT;
 	}
-	graph->nr_garbage = 0;
+	list_for_each_entry_safe(obj, next, &list, node) {
+		if (obj->flags & REFSTORE_OF_SUSPECT)
+			list_move_tail(&obj->node, &graph->suspects);
+		else
+			list_move_tail(&obj->node, &graph->objects);
+		refstore_obj_put(graph, obj);
+		refstore_reap(graph, REFSTORE_CAUSE_RELEASED);
+	}
 }

@@ -41,8 +41,35 @@ void refstore_graph_init(struct refstore_graph *graph)
 void refstore_graph_add(struct refstore_graph *graph, struct refstore_obj *obj)
 {
 	list_add_tail(&obj->node, &graph->objects);
-	if (obj->nslots)
+	refstore_obj_set_gen(graph, obj, 0);
+	if (obj->nslots) {
 		graph->count[0]++;
+		graph->nr_gen[0]++;
+	}
+}
+
+/**
+ * refstore_graph_untrack() - take a dying object out of the counts
+ * @graph: the graph
+ * @obj: an object that dies (or was never seen)
+ *
+ * Generation 0's count and the object's generation (or the permanent
+ * one) lose it.
+ */
+void refstore_graph_untrack(struct refstore_graph *graph,
+			    struct refstore_obj *obj)
+{
+	u32 gen = refstore_obj_gen(graph, obj);
+
+	if (obj->nslots)
+		refstore_graph_count_free(graph);
+	if (gen == REFSTORE_GEN_PERMANENT) {
+		REFSTORE_ASSERT(graph->nr_frozen);
+		graph->nr_frozen--;
+	} else if (obj->nslots) {
+		REFSTORE_ASSERT(graph->nr_gen[gen]);
+		graph->nr_gen[gen]--;
+	}
 }
 
 /**
@@ -54,8 +81,7 @@ void refstore_graph_remove_unused(struct refstore_graph *graph,
 				  struct refstore_obj *obj)
 {
 	list_del(&obj->node);
-	if (obj->nslots)
-		refstore_graph_count_free(graph);
+	refstore_graph_untrack(graph, obj);
 }
 
 /**
@@ -90,10 +116,8 @@ void refstore_obj_put(struct refstore_graph *graph, struct refstore_obj *obj)
 	/* Nothing outside a staged collection's garbage references it. */
 	REFSTORE_ASSERT(!refstore_obj_collecting(obj));
 	if (kref_put(&obj->kref, refstore_obj_mark_dead)) {
-		if (obj->flags & REFSTORE_OF_GARBAGE) {
-			REFSTORE_ASSERT(graph->nr_garbage);
-			graph->nr_garbage--;
-		}
+		/* The garbage list holds a reference to each of its objects. */
+		REFSTORE_ASSERT(!(obj->flags & REFSTORE_OF_GARBAGE));
 		obj->flags &= ~(REFSTORE_OF_SUSPECT | REFSTORE_OF_GARBAGE |
 				REFSTORE_OF_STAGED | REFSTORE_OF_REACHABLE |
 				REFSTORE_OF_RESUSPECT);
@@ -136,11 +160,11 @@ void refstore_reap(struct refstore_graph *graph, u32 cause)
 			if (slots[i])
 				refstore_obj_put(graph, slots[i]);
 		}
-		if (obj->nslots)
-			refstore_graph_count_free(graph);
-		if (obj->gen == REFSTORE_GEN_PERMANENT)
-			graph->nr_frozen--;
-		refstore_graph_release_obj(graph, obj, cause);
+		refstore_graph_untrack(graph, obj);
+		/* Saved garbage was finalized when it was saved: no second death. */
+		refstore_graph_release_obj(graph, obj,
+					   obj->flags & REFSTORE_OF_FINALIZED ?
+					   REFSTORE_CAUSE_NONE : cause);
 		refstore_graph_free_obj(graph, obj);
 		cond_resched();
 	}

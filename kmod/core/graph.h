@@ -33,6 +33,7 @@
 #define REFSTORE_OF_GARBAGE	BIT(6)	/* on graph->garbage (SAVEALL) */
 #define REFSTORE_OF_STAGED	BIT(7)	/* parked in a staged collection */
 #define REFSTORE_OF_RESUSPECT	BIT(8)	/* staged survivor lost a reference */
+#define REFSTORE_OF_FINALIZED	BIT(9)	/* finalized as garbage (SAVEALL) */
 
 /**
  * struct refstore_obj - one reference-counted object
@@ -48,9 +49,13 @@
  *	garbage, or a collection's private lists (see collect.c)
  * @nslots: number of slots
  * @flags: REFSTORE_OF_*
- * @gen: generation, 0..REFSTORE_GEN_OLDEST or REFSTORE_GEN_PERMANENT
+ * @gen: generation as of @stamp: 0..REFSTORE_GEN_OLDEST or
+ *	REFSTORE_GEN_PERMANENT; the current one is refstore_obj_gen()
  * @creator: index into the owner's table of creators
- * @gc_refs: during a collection, references from outside the subgraph
+ * @gc_refs: while in a scan (REFSTORE_OF_SCANNED), references from
+ *	outside the subgraph
+ * @stamp: otherwise, the graph's @clock when @gen was recorded (see
+ *	refstore_obj_gen())
  *
  * Everything is protected by the graph owner's lock; @kref only changes
  * under it too, so a zero count is seen by the thread that made it.
@@ -66,7 +71,10 @@ struct refstore_obj {
 	u16 flags;
 	u8 gen;
 	u32 creator;
-	s32 gc_refs;
+	union {
+		s32 gc_refs;
+		u32 stamp;
+	};
 };
 
 /*
@@ -85,8 +93,9 @@ static inline struct refstore_obj **refstore_obj_slots(struct refstore_obj *obj)
 /**
  * struct refstore_gen_stats - what collections of one generation did
  * @collections: collections of this generation
- * @collected: unreachable objects found and freed
- * @uncollectable: unreachable objects kept (SAVEALL)
+ * @collected: unreachable objects found (freed, or saved by SAVEALL)
+ * @uncollectable: always 0: CPython counts objects with legacy
+ *	finalizers here, and refstore objects have none
  */
 struct refstore_gen_stats {
 	u64 collections;
@@ -114,6 +123,17 @@ struct refstore_gen_stats {
  * @examined: objects put through trial deletion, ever
  * @staged: the collections scanned and not yet committed or aborted
  *	(struct refstore_collection.link)
+ * @clock: committed collections, modulo 2^32: a commit ages every object
+ *	of the generations it collected by moving the clock (see
+ *	refstore_obj_gen()), without touching them
+ * @clock_old: @clock after the last commit of a generation >= 1
+ * @nr_gen: objects with slots in each generation (saved garbage and
+ *	parked objects included, frozen ones not), as CPython's generation
+ *	lists' lengths
+ * @long_lived_total: objects that survived the last full collection
+ * @long_lived_pending: objects that survived collections of generation 1
+ *	since then (CPython's rule: a full collection is due only when
+ *	these exceed 25 % of @long_lived_total)
  */
 struct refstore_graph {
 	struct list_head objects;
@@ -129,20 +149,72 @@ struct refstore_graph {
 	struct refstore_gen_stats stats[REFSTORE_NR_GENS];
 	u64 examined;
 	struct list_head staged;
+	u32 clock;
+	u32 clock_old;
+	u64 nr_gen[REFSTORE_NR_GENS];
+	u64 long_lived_total;
+	u64 long_lived_pending;
 };
+
+/*
+ * Every 2^30 commits the clock is resynchronised: every object's @gen is
+ * brought up to date and restamped, so that no stamp is ever more than
+ * 2^31 ticks from the clock (the comparisons below are modulo 2^32).
+ */
+#define REFSTORE_CLOCK_RESYNC	BIT(30)
+
+/**
+ * refstore_obj_gen() - an object's generation now
+ * @graph: its graph
+ * @obj: a live object that is not in a scan (REFSTORE_OF_SCANNED)
+ *
+ * Like CPython, a collection of generation g moves every survivor of
+ * generations 0..g to g + 1 (2 at most). refstore does that lazily: the
+ * commit only moves @graph->clock (and @graph->clock_old if g >= 1), and
+ * an object's generation follows from the generation it was stamped with
+ * and what was committed since. An object of generation 0 moved on at the
+ * first commit after its stamp: to 2 if that or any later commit was of
+ * generation >= 1, else to 1; one of generation 1 moved to 2 at the first
+ * commit of generation >= 1 after its stamp. O(1), no walk.
+ *
+ * Return: 0..REFSTORE_GEN_OLDEST, or REFSTORE_GEN_PERMANENT if frozen.
+ */
+static inline u32 refstore_obj_gen(const struct refstore_graph *graph,
+				   const struct refstore_obj *obj)
+{
+	if (obj->gen >= REFSTORE_GEN_OLDEST)
+		return obj->gen;
+	if ((s32)(graph->clock_old - obj->stamp) > 0)
+		return REFSTORE_GEN_OLDEST;
+	if (obj->gen == 0 && graph->clock != obj->stamp)
+		return 1;
+	return obj->gen;
+}
+
+/* Record an object's generation as of now. */
+static inline void refstore_obj_set_gen(struct refstore_graph *graph,
+					struct refstore_obj *obj, u32 gen)
+{
+	obj->gen = gen;
+	obj->stamp = graph->clock;
+}
 
 /**
  * struct refstore_collect_result - what one collection did
  * @generation: the generation collected (and every younger one)
  * @examined: objects in the subgraph
- * @unreachable: objects found unreachable
- * @uncollectable: of those, the ones kept (SAVEALL)
+ * @unreachable: objects found unreachable (freed, or saved by SAVEALL)
+ * @uncollectable: always 0, as in CPython for objects without legacy
+ *	finalizers (saved objects count in @unreachable, like CPython's
+ *	`collected`)
+ * @saved: of @unreachable, the ones SAVEALL keeps on the garbage list
  */
 struct refstore_collect_result {
 	u32 generation;
 	u64 examined;
 	u64 unreachable;
 	u64 uncollectable;
+	u64 saved;
 };
 
 /**
@@ -188,13 +260,27 @@ static inline bool refstore_obj_collecting(const struct refstore_obj *obj)
  * harness in userspace), called with the graph's lock held.
  */
 
-/* Cause given to refstore_graph_release_obj() when the whole graph goes. */
+/*
+ * Cause given to refstore_graph_release_obj() when the whole graph goes,
+ * or when the object was finalized already.
+ */
 #define REFSTORE_CAUSE_NONE 0
 
 /*
- * @obj died (@cause REFSTORE_CAUSE_*): detach its weak handles, queue its
- * death event, uncharge it. REFSTORE_CAUSE_NONE: the graph is being
- * destroyed, only uncharge. Its memory is freed later, with
+ * @obj is dead to its users (@cause REFSTORE_CAUSE_*): detach its weak
+ * handles and queue its death event. Called once per object, by
+ * refstore_graph_release_obj() or, for garbage SAVEALL keeps alive
+ * (REFSTORE_OF_FINALIZED, as CPython's finalizers and weak reference
+ * clearing run for saved garbage too), by the collection that saves it.
+ */
+void refstore_graph_finalize_obj(struct refstore_graph *graph,
+				 struct refstore_obj *obj, u32 cause);
+/*
+ * @obj died (@cause REFSTORE_CAUSE_*): refstore_graph_finalize_obj(),
+ * then uncharge it. REFSTORE_CAUSE_NONE: the graph is being destroyed, or
+ * the object was finalized already (REFSTORE_OF_FINALIZED): no death
+ * event, but weak handles made to it since (through GC_GARBAGE) must
+ * still be detached. Its memory is freed later, with
  * refstore_graph_free_obj().
  */
 void refstore_graph_release_obj(struct refstore_graph *graph,
@@ -215,6 +301,8 @@ void refstore_graph_init(struct refstore_graph *graph);
 void refstore_graph_add(struct refstore_graph *graph, struct refstore_obj *obj);
 void refstore_graph_remove_unused(struct refstore_graph *graph,
 				  struct refstore_obj *obj);
+void refstore_graph_untrack(struct refstore_graph *graph,
+			    struct refstore_obj *obj);
 void refstore_obj_get(struct refstore_obj *obj);
 void refstore_obj_put(struct refstore_graph *graph, struct refstore_obj *obj);
 void refstore_reap(struct refstore_graph *graph, u32 cause);

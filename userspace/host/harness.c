@@ -34,6 +34,30 @@ static struct host_graph *host_of(struct refstore_graph *graph)
 	return container_of(graph, struct host_graph, graph);
 }
 
+void refstore_graph_finalize_obj(struct refstore_graph *graph,
+				 struct refstore_obj *obj, u32 cause)
+{
+	struct host_graph *hg = host_of(graph);
+	struct host_rec *r;
+
+	if (obj->id >= hg->nrec)
+		host_fail("finalize of unknown object id %llu",
+			  (unsigned long long)obj->id);
+	r = &hg->rec[obj->id];
+	if (r->finalized)
+		host_fail("object %llu finalized twice (causes %u, %u)",
+			  (unsigned long long)obj->id, r->fcause, cause);
+	if (r->released)
+		host_fail("object %llu finalized after its release",
+			  (unsigned long long)obj->id);
+	if (cause != REFSTORE_CAUSE_RELEASED && cause != REFSTORE_CAUSE_CYCLE)
+		host_fail("object %llu finalized with cause %u",
+			  (unsigned long long)obj->id, cause);
+	r->finalized = 1;
+	r->fcause = cause;
+	hg->finalized[cause]++;
+}
+
 void refstore_graph_release_obj(struct refstore_graph *graph,
 				struct refstore_obj *obj, u32 cause)
 {
@@ -58,6 +82,8 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 			  (unsigned long long)obj->id);
 	if (hg->on_release)
 		hg->on_release(hg, obj, cause);
+	if (cause != REFSTORE_CAUSE_NONE)
+		refstore_graph_finalize_obj(graph, obj, cause);
 	r->released = 1;
 	r->cause = cause;
 	hg->released[cause]++;

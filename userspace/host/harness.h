@@ -15,6 +15,8 @@ struct host_rec {
 	u8 freed;	/* refstore_graph_free_obj() calls */
 	u8 cause;	/* the release's REFSTORE_CAUSE_* */
 	u8 nslots;
+	u8 finalized;	/* refstore_graph_finalize_obj() calls (direct or not) */
+	u8 fcause;	/* the finalization's cause: the death users see */
 };
 
 struct host_graph;
@@ -28,6 +30,7 @@ struct host_graph {
 	struct host_rec *rec;
 	size_t nrec, caprec;
 	u64 released[4];	/* by cause */
+	u64 finalized[4];	/* by cause */
 	u64 freed;
 	bool in_collect;	/* inside a commit ("lock held") */
 	host_release_cb on_release;

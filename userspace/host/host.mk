@@ -9,6 +9,7 @@
 #     HOSTCHECK_RESULTS=FILE       also append "host PASSED FAILED" to FILE
 #     HOSTCHECK_GRAPHS=N           random graphs (default 10000)
 #     HOSTCHECK_SEED=S             base seed of the differential test
+#     HOSTCHECK_PROGRAMS=N         programs judged against CPython (2000)
 #   make fuzz                      build/host/fuzz_graph (clang, libFuzzer)
 #   make fuzz-run                  run it FUZZ_SECONDS (default 60)
 #
@@ -33,6 +34,8 @@ HOST_DEPS := $(HOST_CORE) $(TOP)/kmod/core/graph.h \
 
 HOSTCHECK_GRAPHS ?= 10000
 HOSTCHECK_SEED ?= 0x7265667374727e
+# Random programs run by CPython 3.11 and by the core (cpython_diff.py).
+HOSTCHECK_PROGRAMS ?= 2000
 HOSTCHECK_RESULTS ?=
 FUZZ_SECONDS ?= 60
 FUZZ_ARGS ?=
@@ -52,6 +55,11 @@ $(HOST_OUT)/test_diff: $(HOST_DIR)/test_diff.c $(HOST_DIR)/model.c $(HOST_DEPS)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $< $(HOST_DIR)/model.c \
 		$(HOST_DIR)/harness.c $(HOST_CORE)
 
+$(HOST_OUT)/cpython_drive: $(HOST_DIR)/cpython_drive.c $(HOST_DEPS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $< $(HOST_DIR)/harness.c \
+		$(HOST_CORE)
+
 $(HOST_OUT)/fuzz_graph: $(HOST_DIR)/fuzz_graph.c $(HOST_DIR)/model.c $(HOST_DEPS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(HOST_CFLAGS) -fsanitize=fuzzer,address,undefined \
@@ -61,11 +69,13 @@ $(HOST_OUT)/fuzz_graph: $(HOST_DIR)/fuzz_graph.c $(HOST_DIR)/model.c $(HOST_DEPS
 # scripts/results.py numbers both binaries' TAP into one, counts it (a
 # binary that exits non-zero without a "not ok", e.g. a sanitizer report
 # at exit, is one failure) and ends with "N passed, N failed".
-hostcheck: $(HOST_OUT)/test_graph $(HOST_OUT)/test_diff
+hostcheck: $(HOST_OUT)/test_graph $(HOST_OUT)/test_diff $(HOST_OUT)/cpython_drive
 	$(TOP)/scripts/results.py run --part host \
 		$(if $(HOSTCHECK_RESULTS),--results $(HOSTCHECK_RESULTS)) -- \
 		$(HOST_OUT)/test_graph -- \
-		$(HOST_OUT)/test_diff -n $(HOSTCHECK_GRAPHS) -s $(HOSTCHECK_SEED)
+		$(HOST_OUT)/test_diff -n $(HOSTCHECK_GRAPHS) -s $(HOSTCHECK_SEED) -- \
+		python3 $(HOST_DIR)/cpython_diff.py $(HOST_OUT)/cpython_drive \
+			-n $(HOSTCHECK_PROGRAMS)
 
 fuzz: $(HOST_OUT)/fuzz_graph
 

@@ -102,6 +102,14 @@ static void model_on_release(struct host_graph *hg, struct refstore_obj *obj,
 	}
 	if (cause == REFSTORE_CAUSE_RELEASED)
 		return;
+	/* Saved garbage was finalized when it was saved, with its death. */
+	if (cause == REFSTORE_CAUSE_NONE) {
+		if (!(obj->flags & REFSTORE_OF_FINALIZED) ||
+		    !hg->rec[obj->id].finalized)
+			model_fail(m, "object %llu released with no cause, not finalized",
+				   (unsigned long long)obj->id);
+		return;
+	}
 	if (cause != REFSTORE_CAUSE_CYCLE || !collecting) {
 		model_fail(m, "object %llu released with cause %u",
 			   (unsigned long long)obj->id, cause);
@@ -173,13 +181,23 @@ static int model_due(const struct model *m)
 	const struct refstore_graph *g = &m->hg.graph;
 	int gen;
 
-	/* gc_collect_generations() of CPython 3.x, without long_lived. */
+	/*
+	 * gc_collect_generations() of CPython 3.x; the long-lived counts are
+	 * the core's (check_lists() checks the generation sizes they come
+	 * from).
+	 */
 	if (!g->enabled || !g->threshold[0] ||
 	    m->count[0] <= g->threshold[0])
 		return -1;
-	for (gen = REFSTORE_GEN_OLDEST; gen > 0; gen--)
-		if (m->count[gen] > g->threshold[gen])
-			return gen;
+	for (gen = REFSTORE_GEN_OLDEST; gen > 0; gen--) {
+		if (m->count[gen] <= g->threshold[gen])
+			continue;
+		if (gen == REFSTORE_GEN_OLDEST &&
+		    4 * g->long_lived_pending < g->long_lived_total -
+						g->long_lived_total % 4)
+			continue;
+		return gen;
+	}
 	return 0;
 }
 
@@ -193,6 +211,7 @@ struct op_result {
 	u64 ret;	/* freeze/unfreeze return */
 	u64 want_ret;
 	u64 ncycle;	/* deaths with REFSTORE_CAUSE_CYCLE */
+	u64 nfinal;	/* deaths of objects finalized before (saved once) */
 	bool rooted_before[MODEL_MAX_OBJS];	/* collections only */
 	bool root_died;	/* a frozen or saved object died by counting */
 };
@@ -218,13 +237,18 @@ static void check_deaths(struct model *m, struct op_result *r)
 		}
 		EXPECT(m, rec->freed == 1,
 		       "object %d released but not freed after the op", i);
-		if (mo->frozen || mo->garbage)
+		if (mo->frozen)
 			r->root_died = true;
-		/* Only a handle from GC_GARBAGE can unsettle saved garbage. */
-		EXPECT(m, !mo->garbage || m->garbage_exposed,
-		       "saved garbage %d died", i);
-		mo->garbage = false;
-		if (rec->cause == REFSTORE_CAUSE_CYCLE) {
+		/* The garbage list holds a reference to each object. */
+		EXPECT(m, !mo->garbage, "saved garbage %d died", i);
+		EXPECT(m, rec->finalized == 1, "object %d died, finalized %u",
+		       i, rec->finalized);
+		if (rec->cause == REFSTORE_CAUSE_NONE) {
+			EXPECT(m, mo->saved_once,
+			       "object %d released with no cause, never saved",
+			       i);
+			r->nfinal++;
+		} else if (rec->cause == REFSTORE_CAUSE_CYCLE) {
 			EXPECT(m, mo->dead_seen,
 			       "victim %d was not DEAD when the first victim was released",
 			       i);
@@ -255,13 +279,14 @@ static void check_lists(struct model *m, struct op_result *r)
 	u8 seen[MODEL_MAX_OBJS] = { 0 };
 	struct refstore_obj *obj;
 	u64 nr_garbage = 0, nr_frozen = 0, new_garbage = 0;
+	u64 nr_gen[REFSTORE_NR_GENS] = { 0 };
 	int l, i;
 
 	EXPECT(m, list_empty(&g->dying), "objects left on graph->dying");
 	for (l = 0; l < 3; l++) {
 		list_for_each_entry(obj, lists[l], node) {
 			struct model_obj *mo;
-			u8 f = obj->flags;
+			u16 f = obj->flags;
 
 			EXPECT(m, obj->id < (u64)m->nobj &&
 			       m->o[obj->id].obj == obj,
@@ -285,11 +310,20 @@ static void check_lists(struct model *m, struct op_result *r)
 			       i, obj->gen, mo->frozen);
 			if (l == 1)
 				EXPECT(m, obj->nslots, "slotless suspect %d", i);
+			if (obj->nslots && !mo->frozen)
+				nr_gen[refstore_obj_gen(g, obj)]++;
 			if (l == 2) {
 				nr_garbage++;
+				EXPECT(m, (f & REFSTORE_OF_FINALIZED) &&
+				       m->hg.rec[i].finalized == 1 &&
+				       m->hg.rec[i].fcause == REFSTORE_CAUSE_CYCLE &&
+				       !m->hg.rec[i].released,
+				       "saved object %d: flags %#x finalized %u",
+				       i, f, m->hg.rec[i].finalized);
 				if (!mo->garbage) {
 					new_garbage++;
 					mo->garbage = true;
+					mo->saved_once = true;
 				}
 			} else {
 				EXPECT(m, !mo->garbage,
@@ -302,6 +336,11 @@ static void check_lists(struct model *m, struct op_result *r)
 	for (i = 0; i < m->nobj; i++)
 		EXPECT(m, m->o[i].dead || seen[i] == 1,
 		       "live object %d on no list", i);
+	for (i = 0; i < REFSTORE_NR_GENS; i++)
+		EXPECT(m, g->nr_gen[i] == nr_gen[i],
+		       "nr_gen[%d] %llu, objects in it %llu", i,
+		       (unsigned long long)g->nr_gen[i],
+		       (unsigned long long)nr_gen[i]);
 	EXPECT(m, g->nr_garbage == nr_garbage, "nr_garbage %llu, list has %llu",
 	       (unsigned long long)g->nr_garbage,
 	       (unsigned long long)nr_garbage);
@@ -317,14 +356,18 @@ static void check_lists(struct model *m, struct op_result *r)
 	if (r->collected) {
 		u64 ncycle = r->ncycle;
 
-		EXPECT(m, r->res.unreachable == ncycle + new_garbage,
-		       "collect(%u): unreachable %llu, but %llu cycle deaths + %llu saved",
+		/* Victims saved before die without a cause (or as tails). */
+		EXPECT(m, r->res.unreachable >= ncycle + new_garbage &&
+		       r->res.unreachable <= ncycle + new_garbage + r->nfinal,
+		       "collect(%u): unreachable %llu, but %llu cycle deaths + %llu saved (+ %llu saved before)",
 		       r->gen, (unsigned long long)r->res.unreachable,
 		       (unsigned long long)ncycle,
-		       (unsigned long long)new_garbage);
-		EXPECT(m, r->res.uncollectable == new_garbage,
-		       "collect(%u): uncollectable %llu, saved %llu", r->gen,
-		       (unsigned long long)r->res.uncollectable,
+		       (unsigned long long)new_garbage,
+		       (unsigned long long)r->nfinal);
+		EXPECT(m, !r->res.uncollectable && r->res.saved == new_garbage,
+		       "collect(%u): uncollectable %llu, saved %llu, new garbage %llu",
+		       r->gen, (unsigned long long)r->res.uncollectable,
+		       (unsigned long long)r->res.saved,
 		       (unsigned long long)new_garbage);
 		EXPECT(m, !m->saveall || !ncycle,
 		       "SAVEALL collection freed %llu objects",
@@ -350,7 +393,7 @@ static void check_counts(struct model *m)
 	for (i = 0; i < m->nobj; i++) {
 		if (m->o[i].dead)
 			continue;
-		want[i] += m->o[i].handles;
+		want[i] += m->o[i].handles + m->o[i].garbage;
 		for (s = 0; s < m->o[i].nslots; s++)
 			if (m->o[i].slot[s] >= 0)
 				want[m->o[i].slot[s]]++;
@@ -375,8 +418,10 @@ static void check_reach(struct model *m, struct op_result *r)
 	bool all[MODEL_MAX_OBJS];
 	int i;
 
+	/* Only saved objects point at saved objects, unless exposed. */
 	for (i = 0; i < m->nobj; i++)
-		reach[i] = m->o[i].handles > 0 || m->o[i].frozen;
+		reach[i] = !m->o[i].garbage &&
+			   (m->o[i].handles > 0 || m->o[i].frozen);
 	model_close(m, reach);
 	for (i = 0; i < m->nobj; i++) {
 		EXPECT(m, !reach[i] || !m->o[i].dead,
@@ -384,7 +429,7 @@ static void check_reach(struct model *m, struct op_result *r)
 		EXPECT(m, !reach[i] || !m->o[i].garbage || m->garbage_exposed,
 		       "object %d reachable from handles/frozen but saved as garbage",
 		       i);
-		all[i] = reach[i] || m->o[i].garbage;
+		all[i] = reach[i] || m->o[i].garbage || m->o[i].frozen;
 	}
 	model_close(m, all);
 	for (i = 0; i < m->nobj; i++)
@@ -425,8 +470,8 @@ static void check_gc_state(struct model *m, struct op_result *r)
 		struct refstore_gen_stats *st = &m->gstats[r->gen];
 
 		st->collections++;
-		st->collected += r->res.unreachable - r->res.uncollectable;
-		st->uncollectable += r->res.uncollectable;
+		/* As CPython: saved objects count as collected. */
+		st->collected += r->res.unreachable;
 		m->examined += r->res.examined;
 		if (r->gen + 1 < REFSTORE_NR_GENS)
 			m->count[r->gen + 1]++;
@@ -529,7 +574,7 @@ static void snap_take(struct model *m, struct graph_snap *s)
 		list_for_each_entry(obj, lists[l], node) {
 			s->list[obj->id] = l;
 			s->flags[obj->id] = obj->flags;
-			s->gen[obj->id] = obj->gen;
+			s->gen[obj->id] = refstore_obj_gen(g, obj);
 			s->count[obj->id] = kref_read(&obj->kref);
 		}
 	}
@@ -720,12 +765,14 @@ bool model_apply(struct model *m, enum model_op op, struct model_src *src)
 		g->enabled = src->next(src->ctx, 4) != 0;
 		break;
 	case MOP_FREEZE:
+		/* Saved garbage too, as gc.freeze(). */
 		for (i = 0; i < m->nobj; i++) {
-			if (!m->o[i].dead && !m->o[i].garbage)
+			if (!m->o[i].dead)
 				m->o[i].frozen = true;
 			r.want_ret += m->o[i].frozen;
 		}
 		r.ret = refstore_freeze(g);
+		memset(m->count, 0, sizeof(m->count));	/* as gc.freeze() */
 		break;
 	case MOP_UNFREEZE:
 		for (i = 0; i < m->nobj; i++) {

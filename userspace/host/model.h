@@ -57,6 +57,7 @@ struct model_obj {
 	bool frozen;
 	bool garbage;
 	bool dead_seen;			/* DEAD at the first cycle release */
+	bool saved_once;		/* saved by SAVEALL (so finalized) */
 };
 
 struct model_stats {

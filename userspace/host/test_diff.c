@@ -107,6 +107,16 @@ static bool run_graph(u64 seed, bool verbose, struct model_stats *st)
 	model_init(&m, st);
 	cur_model = &m;
 	m.verbose = verbose;
+	/* A quarter of the graphs run their clock through a resync or a wrap. */
+	switch (rng_next(&r, 8)) {
+	case 0:
+		m.hg.graph.clock = REFSTORE_CLOCK_RESYNC - 1 - rng_next(&r, 8);
+		break;
+	case 1:
+		m.hg.graph.clock = 0U - 1 - rng_next(&r, 8);
+		break;
+	}
+	m.hg.graph.clock_old = m.hg.graph.clock;
 	build = pick_profile(&m, &r);
 	nops = 20 + rng_next(&r, 381);
 	for (i = 0; i < nops && ok; i++) {

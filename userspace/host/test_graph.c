@@ -516,11 +516,11 @@ static void t_partial_collection(struct host_graph *hg)
 	host_put(hg, old);
 	host_collect(hg, 0, &res);
 	CHECK_EQ(res.examined, 1);
-	CHECK_EQ(old->gen, 1);
+	CHECK_EQ(refstore_obj_gen(&hg->graph, old), 1);
 	host_get(old);
 	host_put(hg, old);
 	host_collect(hg, 1, &res);
-	CHECK_EQ(old->gen, 2);
+	CHECK_EQ(refstore_obj_gen(&hg->graph, old), 2);
 
 	young = host_new(hg, 2);
 	idyoung = young->id;
@@ -545,11 +545,11 @@ static void t_partial_collection(struct host_graph *hg)
 	CHECK_EQ(hg->freed, 0);
 	/* The surviving young suspect stays a suspect, one generation up. */
 	CHECK(young->flags & REFSTORE_OF_SUSPECT);
-	CHECK_EQ(young->gen, 1);
+	CHECK_EQ(refstore_obj_gen(&hg->graph, young), 1);
 	host_collect(hg, 1, &res);
 	CHECK_EQ(res.unreachable, 0);
 	CHECK(young->flags & REFSTORE_OF_SUSPECT);
-	CHECK_EQ(young->gen, 2);
+	CHECK_EQ(refstore_obj_gen(&hg->graph, young), 2);
 	CHECK_EQ(hg->freed, 0);
 	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
 	CHECK_EQ(res.unreachable, 2);
@@ -657,12 +657,20 @@ static void t_saveall(struct host_graph *hg)
 	host_put(hg, b);
 	hg->graph.debug |= REFSTORE_GC_DEBUG_SAVEALL;
 	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	/* As CPython: saved objects count as collected. */
 	CHECK_EQ(res.unreachable, 2);
-	CHECK_EQ(res.uncollectable, 2);
+	CHECK_EQ(res.uncollectable, 0);
+	CHECK_EQ(res.saved, 2);
 	CHECK_EQ(hg->graph.nr_garbage, 2);
-	CHECK_EQ(hg->graph.stats[2].uncollectable, 2);
-	CHECK_EQ(hg->graph.stats[2].collected, 0);
+	CHECK_EQ(hg->graph.stats[2].uncollectable, 0);
+	CHECK_EQ(hg->graph.stats[2].collected, 2);
 	CHECK_EQ(hg->freed, 0);
+	/* Finalized (death event, weak handles) now, once; still alive. */
+	CHECK_EQ(hg->rec[ida].finalized, 1);
+	CHECK_EQ(hg->rec[ida].fcause, REFSTORE_CAUSE_CYCLE);
+	CHECK(!host_dead(hg, ida));
+	/* The garbage list holds a reference. */
+	CHECK_EQ(kref_read(&a->kref), 2);
 	list_for_each_entry(o, &hg->graph.garbage, node) {
 		CHECK(o->flags & REFSTORE_OF_GARBAGE);
 		CHECK(!(o->flags & REFSTORE_OF_SUSPECT));
@@ -685,7 +693,9 @@ static void t_saveall(struct host_graph *hg)
 	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
 	CHECK_EQ(res.unreachable, 2);
 	CHECK_EQ(res.uncollectable, 0);
-	CHECK_EQ(hg->rec[ida].cause, REFSTORE_CAUSE_CYCLE);
+	/* Finalized when saved: freed now without a second death. */
+	CHECK_EQ(hg->rec[ida].cause, REFSTORE_CAUSE_NONE);
+	CHECK_EQ(hg->rec[ida].finalized, 1);
 	CHECK_EQ(hg->rec[idt].cause, REFSTORE_CAUSE_RELEASED);
 	CHECK_EQ(hg->freed, 3);
 }
@@ -704,8 +714,10 @@ static void t_saveall_clear_resave(struct host_graph *hg)
 	CHECK_EQ(hg->graph.nr_garbage, 1);
 	refstore_garbage_clear(&hg->graph);
 	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
-	CHECK_EQ(res.uncollectable, 1);
+	CHECK_EQ(res.unreachable, 1);
+	CHECK_EQ(res.saved, 1);
 	CHECK_EQ(hg->graph.nr_garbage, 1);
+	CHECK_EQ(hg->rec[a->id].finalized, 1);
 	CHECK_EQ(hg->freed, 0);
 }
 
@@ -733,16 +745,19 @@ static void t_saveall_resurrect(struct host_graph *hg)
 	CHECK_EQ(hg->graph.nr_garbage, 2);
 	hg->graph.debug = 0;
 	host_get(a);			/* GC_GARBAGE: a handle to a */
-	host_set(hg, a, 0, NULL);	/* b's last reference: b dies */
-	CHECK(host_dead(hg, idb));
-	CHECK_EQ(hg->rec[idb].cause, REFSTORE_CAUSE_RELEASED);
-	CHECK_EQ(hg->graph.nr_garbage, 1);
-	CHECK_EQ(kref_read(&a->kref), 1);
+	host_set(hg, a, 0, NULL);	/* the garbage list still holds b */
+	CHECK(!host_dead(hg, idb));
+	CHECK_EQ(hg->graph.nr_garbage, 2);
+	CHECK_EQ(kref_read(&a->kref), 3);	/* handle, list, b's slot */
 	c = host_new(hg, 1);
 	host_set(hg, c, 0, a);
 	host_put(hg, a);		/* saved garbage: no suspect */
 	CHECK(!(a->flags & REFSTORE_OF_SUSPECT));
+	/* b's last reference was the list's: it dies, finalized already. */
 	refstore_garbage_clear(&hg->graph);
+	CHECK(host_dead(hg, idb));
+	CHECK_EQ(hg->rec[idb].cause, REFSTORE_CAUSE_NONE);
+	CHECK_EQ(hg->rec[idb].fcause, REFSTORE_CAUSE_CYCLE);
 	CHECK(a->flags & REFSTORE_OF_SUSPECT);
 	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
 	CHECK_EQ(res.unreachable, 0);	/* c holds a */
@@ -750,6 +765,139 @@ static void t_saveall_resurrect(struct host_graph *hg)
 	host_put(hg, c);
 	CHECK(host_dead(hg, ida));
 	CHECK_EQ(hg->freed, 3);
+}
+
+/*
+ * The issue's first example: a collection of generation 0 moves every
+ * object of generation 0 to generation 1, suspect or not, so a cycle
+ * made of them later is out of a generation-0 collection's reach
+ * (CPython: 0, then 2 by a collection of generation 1).
+ */
+static void t_aging_all_young(struct host_graph *hg)
+{
+	struct refstore_collect_result res;
+	struct refstore_obj *a, *b;
+
+	a = host_new(hg, 1);
+	b = host_new(hg, 1);
+	host_collect(hg, 0, &res);
+	CHECK_EQ(res.examined, 0);
+	CHECK_EQ(refstore_obj_gen(&hg->graph, a), 1);
+	CHECK_EQ(hg->graph.nr_gen[0], 0);
+	CHECK_EQ(hg->graph.nr_gen[1], 2);
+	host_set(hg, a, 0, b);
+	host_set(hg, b, 0, a);
+	host_put(hg, a);
+	host_put(hg, b);
+	host_collect(hg, 0, &res);
+	CHECK_EQ(res.unreachable, 0);
+	CHECK_EQ(res.examined, 0);
+	host_collect(hg, 1, &res);
+	CHECK_EQ(res.unreachable, 2);
+	CHECK_EQ(hg->graph.nr_gen[1] + hg->graph.nr_gen[2], 0);
+}
+
+/*
+ * The issue's second example: survivors of a collection of generation 1
+ * go to generation 2, so the next collection of generation 1 leaves them
+ * (CPython: 0, then 2 by a full collection).
+ */
+static void t_aging_to_oldest(struct host_graph *hg)
+{
+	struct refstore_collect_result res;
+	struct refstore_obj *a, *b;
+
+	a = host_new(hg, 1);
+	b = host_new(hg, 1);
+	host_set(hg, a, 0, b);
+	host_set(hg, b, 0, a);
+	host_get(a);
+	host_put(hg, a);
+	host_collect(hg, 1, &res);
+	CHECK_EQ(res.unreachable, 0);
+	CHECK_EQ(refstore_obj_gen(&hg->graph, a), 2);
+	CHECK_EQ(refstore_obj_gen(&hg->graph, b), 2);
+	host_put(hg, a);
+	host_put(hg, b);
+	host_collect(hg, 1, &res);
+	CHECK_EQ(res.unreachable, 0);
+	host_collect(hg, 2, &res);
+	CHECK_EQ(res.unreachable, 2);
+}
+
+/*
+ * CPython's long-lived rule: generation 2 over its threshold is collected
+ * only once what partial collections moved to it since the last full one
+ * is at least a quarter of what that one left.
+ */
+static void t_long_lived_pending(struct host_graph *hg)
+{
+	struct refstore_graph *g = &hg->graph;
+	struct refstore_collect_result res;
+	int i;
+
+	for (i = 0; i < 100; i++)
+		host_new(hg, 1);		/* held for good */
+	host_collect(hg, 2, &res);
+	CHECK_EQ(g->long_lived_total, 100);
+	CHECK_EQ(g->long_lived_pending, 0);
+	g->count[2] = 11;
+	g->count[0] = 701;
+	/* 0 < 100 / 4: generation 2 is not due, generation 1 is not over. */
+	CHECK_EQ(refstore_graph_due(g), 0);
+	g->count[1] = 11;
+	CHECK_EQ(refstore_graph_due(g), 1);
+	for (i = 0; i < 24; i++)
+		host_new(hg, 1);
+	host_collect(hg, 1, &res);
+	CHECK_EQ(g->long_lived_pending, 24);
+	g->count[0] = 701;
+	g->count[1] = 11;
+	g->count[2] = 11;
+	CHECK_EQ(refstore_graph_due(g), 1);
+	host_new(hg, 1);
+	host_collect(hg, 1, &res);
+	CHECK_EQ(g->long_lived_pending, 25);
+	g->count[0] = 701;
+	g->count[2] = 11;
+	CHECK_EQ(refstore_graph_due(g), 2);
+	host_collect(hg, 2, &res);
+	CHECK_EQ(g->long_lived_total, 125);
+	CHECK_EQ(g->long_lived_pending, 0);
+}
+
+/* The clock wraps and is resynchronised: generations stay right. */
+static void t_clock_wrap(struct host_graph *hg)
+{
+	struct refstore_graph *g = &hg->graph;
+	struct refstore_collect_result res;
+	struct refstore_obj *a, *b, *c;
+	int i;
+
+	g->clock = g->clock_old = REFSTORE_CLOCK_RESYNC - 3;
+	a = host_new(hg, 1);
+	host_collect(hg, 0, &res);		/* a: 1 */
+	b = host_new(hg, 1);
+	for (i = 0; i < 4; i++)			/* through the resync */
+		host_collect(hg, 0, &res);
+	CHECK_EQ(refstore_obj_gen(g, a), 1);
+	CHECK_EQ(refstore_obj_gen(g, b), 1);
+	c = host_new(hg, 1);
+	CHECK_EQ(refstore_obj_gen(g, c), 0);
+	host_graph_destroy(hg);
+	host_graph_init(hg);
+	g->clock = g->clock_old = 0xfffffffeU;
+	a = host_new(hg, 1);
+	host_collect(hg, 0, &res);
+	host_collect(hg, 0, &res);		/* wraps to 0 */
+	b = host_new(hg, 1);
+	CHECK_EQ(g->clock, 0);
+	CHECK_EQ(refstore_obj_gen(g, a), 1);
+	CHECK_EQ(refstore_obj_gen(g, b), 0);
+	host_collect(hg, 1, &res);
+	CHECK_EQ(refstore_obj_gen(g, a), 2);
+	CHECK_EQ(refstore_obj_gen(g, b), 2);
+	CHECK_EQ(g->nr_gen[2], 2);
 }
 
 /* refstore_graph_remove_unused() undoes refstore_graph_add() exactly. */
@@ -970,8 +1118,8 @@ static void t_staged_abort(struct host_graph *hg)
 	CHECK(list_empty(&g->staged));
 	CHECK(on_list(s.a, &g->suspects) && on_list(s.b, &g->suspects));
 	CHECK(on_list(s.c, &g->suspects) && on_list(s.d, &g->objects));
-	CHECK_EQ(s.c->gen, 0);
-	CHECK_EQ(s.d->gen, 0);
+	CHECK_EQ(refstore_obj_gen(&hg->graph, s.c), 0);
+	CHECK_EQ(refstore_obj_gen(&hg->graph, s.d), 0);
 	CHECK_EQ(s.a->flags, REFSTORE_OF_SUSPECT);
 	CHECK_EQ(s.d->flags, 0);
 	CHECK(!memcmp(count, g->count, sizeof(count)));
@@ -983,7 +1131,8 @@ static void t_staged_abort(struct host_graph *hg)
 	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
 	CHECK_EQ(res.unreachable, 2);
 	CHECK_EQ(hg->released[REFSTORE_CAUSE_CYCLE], 2);
-	CHECK_EQ(s.c->gen, 1);
+	/* As CPython: a full collection leaves everything in generation 2. */
+	CHECK_EQ(refstore_obj_gen(&hg->graph, s.c), 2);
 	CHECK(on_list(s.c, &g->objects));
 	host_put(hg, s.c);
 }
@@ -1027,7 +1176,7 @@ static void t_staged_freeze(struct host_graph *hg)
 	host_scan(hg, REFSTORE_GEN_OLDEST, &c);
 	CHECK_EQ(refstore_freeze(g), 2);	/* c and d, not a and b */
 	CHECK_EQ(s.c->gen, REFSTORE_GEN_PERMANENT);
-	CHECK_EQ(s.a->gen, 0);
+	CHECK_EQ(refstore_obj_gen(&hg->graph, s.a), 0);
 	host_commit(hg, &c, NULL);
 	CHECK_EQ(hg->released[REFSTORE_CAUSE_CYCLE], 2);
 	CHECK_EQ(s.c->gen, REFSTORE_GEN_PERMANENT);
@@ -1116,6 +1265,10 @@ static const struct test tests[] = {
 	{ "chain_1m_behind_cycle", t_chain_1m_cycle },
 	{ "partial_collection", t_partial_collection },
 	{ "partial_finds_young_cycle", t_partial_finds_young_cycle },
+	{ "aging_all_young", t_aging_all_young },
+	{ "aging_to_oldest", t_aging_to_oldest },
+	{ "long_lived_pending", t_long_lived_pending },
+	{ "clock_wrap", t_clock_wrap },
 	{ "freeze_unfreeze", t_freeze },
 	{ "freeze_count_death", t_freeze_count_death },
 	{ "saveall_garbage_clear", t_saveall },

@@ -507,8 +507,10 @@ struct refstore_event {
  * @flags: must be 0
  * @generation: 0, 1 or 2 (full)
  * @__reserved: must be 0
- * @unreachable: out: unreachable objects found (gc.collect()'s result)
- * @uncollectable: out: of those, kept on the garbage list (SAVEALL)
+ * @unreachable: out: unreachable objects found (gc.collect()'s result),
+ *	freed or, with SAVEALL, kept on the garbage list
+ * @uncollectable: out: always 0 (CPython counts objects with legacy
+ *	finalizers here; refstore objects have none)
  * @examined: out: objects examined
  *
  * Collects synchronously in the caller, whether automatic collection is
@@ -537,15 +539,18 @@ struct refstore_gc_collect {
  * - REFSTORE_IOC_GC_SET_DEBUG: in: REFSTORE_GC_DEBUG_* (gc.set_debug());
  *   EINVAL for unknown bits.
  * - REFSTORE_IOC_GC_GET_DEBUG: out: the debug flags (gc.get_debug()).
- * - REFSTORE_IOC_GC_FREEZE: moves every tracked object into the permanent
- *   generation (gc.freeze()); nothing is written back.
+ * - REFSTORE_IOC_GC_FREEZE: moves every tracked object, saved garbage
+ *   included, into the permanent generation (gc.freeze()); nothing is
+ *   written back.
  * - REFSTORE_IOC_GC_UNFREEZE: moves the permanent generation back to
  *   generation 2 (gc.unfreeze()); they are examined by the next full
  *   collection. Nothing is written back.
  * - REFSTORE_IOC_GC_GET_FREEZE_COUNT: out: gc.get_freeze_count().
  * - REFSTORE_IOC_GC_CLEAR_GARBAGE: empties the garbage list
- *   (``del gc.garbage[:]``); its objects are examined again by the next full
- *   collection. Nothing is written back.
+ *   (``del gc.garbage[:]``), dropping its reference to each object: one
+ *   nothing else references is freed (with no second death event); the
+ *   others stay in their generation and are examined again by the next
+ *   collection of it. Nothing is written back.
  *
  * For every command but SET_DEBUG, @value must be 0 on input (EINVAL).
  * The state the input-only commands change is read back with GC_ISENABLED,
@@ -557,9 +562,18 @@ struct refstore_gc_value {
 	__u64 value;
 };
 
-/** REFSTORE_GC_DEBUG_STATS - log one line per collection to the kernel log */
+/**
+ * REFSTORE_GC_DEBUG_STATS - accepted and kept, no effect yet: collections
+ * are never logged (the refstore:gc_end tracepoint has their numbers)
+ */
 #define REFSTORE_GC_DEBUG_STATS _BITUL(0)
-/** REFSTORE_GC_DEBUG_SAVEALL - keep unreachable objects on the garbage list */
+/**
+ * REFSTORE_GC_DEBUG_SAVEALL - keep unreachable objects on the garbage list,
+ * as gc.DEBUG_SAVEALL: the list holds a strong reference to each; they
+ * count as collected, and their weak handles are cleared and their death
+ * events (REFSTORE_CAUSE_CYCLE) queued when they are saved, once: their
+ * later free, if any, queues no second event.
+ */
 #define REFSTORE_GC_DEBUG_SAVEALL _BITUL(1)
 /** REFSTORE_GC_DEBUG_FLAGS - every valid debug flag */
 #define REFSTORE_GC_DEBUG_FLAGS (REFSTORE_GC_DEBUG_STATS | REFSTORE_GC_DEBUG_SAVEALL)
@@ -597,8 +611,8 @@ struct refstore_gc_count {
 /**
  * struct refstore_gc_gen_stats - one generation of gc.get_stats()
  * @collections: collections of this generation
- * @collected: unreachable objects freed by them
- * @uncollectable: unreachable objects kept by them (SAVEALL)
+ * @collected: unreachable objects they found (freed, or kept by SAVEALL)
+ * @uncollectable: always 0 (see struct refstore_gc_collect)
  */
 struct refstore_gc_gen_stats {
 	__u64 collections;
