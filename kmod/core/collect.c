@@ -193,6 +193,7 @@ static u64 refstore_scan_reachable(struct refstore_graph *graph,
 		obj->flags |= REFSTORE_OF_STAGED;
 		obj->stamp = graph->clock;
 		n++;
+		cond_resched();
 	}
 	list_for_each_entry(obj, scan, node) {
 		obj->flags &= ~REFSTORE_OF_SCANNED;
@@ -320,6 +321,7 @@ static void refstore_commit_survivors(struct refstore_graph *graph,
 		if (!partial && !(obj->flags & REFSTORE_OF_RESUSPECT))
 			obj->flags &= ~REFSTORE_OF_SUSPECT;
 		refstore_unpark(graph, obj);
+		cond_resched();
 	}
 }
 
@@ -350,6 +352,7 @@ static void refstore_commit_save(struct refstore_graph *graph,
 			continue;
 		obj->flags |= REFSTORE_OF_FINALIZED;
 		refstore_graph_finalize_obj(graph, obj, REFSTORE_CAUSE_CYCLE);
+		cond_resched();
 	}
 }
 
@@ -372,6 +375,7 @@ static void refstore_commit_free(struct refstore_graph *graph,
 					   obj->flags & REFSTORE_OF_FINALIZED ?
 					   REFSTORE_CAUSE_NONE :
 					   REFSTORE_CAUSE_CYCLE);
+		cond_resched();
 	}
 	list_for_each_entry(obj, scan, node) {
 		slots = refstore_obj_slots(obj);
@@ -456,11 +460,14 @@ void refstore_collect_abort(struct refstore_graph *graph,
 		return;
 	list_del_init(&c->link);
 
-	list_for_each_entry_safe(obj, next, &c->survivors, node)
+	list_for_each_entry_safe(obj, next, &c->survivors, node) {
 		refstore_unpark(graph, obj);
+		cond_resched();
+	}
 	list_for_each_entry_safe(obj, next, &c->unreachable, node) {
 		REFSTORE_ASSERT(refstore_obj_collecting(obj));
 		refstore_unpark(graph, obj);
+		cond_resched();
 	}
 }
 
@@ -615,5 +622,6 @@ void refstore_garbage_clear(struct refstore_graph *graph)
 			list_move_tail(&obj->node, &graph->objects);
 		refstore_obj_put(graph, obj);
 		refstore_reap(graph, REFSTORE_CAUSE_RELEASED);
+		cond_resched();
 	}
 }

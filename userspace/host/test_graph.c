@@ -1137,6 +1137,73 @@ static void t_staged_abort(struct host_graph *hg)
 	host_put(hg, s.c);
 }
 
+/*
+ * Every loop bounded only by the heap's size lets others run: a ring of N
+ * kept alive and a garbage ring of N make each phase of a collection (and
+ * its abort, and clearing saved garbage) reschedule at least once per
+ * object it walks.
+ */
+#define RESCHED_N 1000
+
+static struct refstore_obj *resched_ring(struct host_graph *hg, bool keep)
+{
+	struct refstore_obj *first = host_new(hg, 1), *prev = first, *o;
+	int i;
+
+	for (i = 1; i < RESCHED_N; i++) {
+		o = host_new(hg, 1);
+		host_set(hg, prev, 0, o);
+		if (prev != first)
+			host_put(hg, prev);
+		prev = o;
+	}
+	host_set(hg, prev, 0, first);
+	host_put(hg, prev);
+	if (!keep) {
+		host_put(hg, first);
+		return NULL;
+	}
+	return first;
+}
+
+static void t_loops_reschedule(struct host_graph *hg)
+{
+	struct refstore_collection c;
+	struct refstore_obj *kept;
+	unsigned long before;
+
+	kept = resched_ring(hg, true);
+	resched_ring(hg, false);
+
+	before = host_cond_resched_calls;
+	host_scan(hg, REFSTORE_GEN_OLDEST, &c);
+	CHECK_EQ(c.res.unreachable, RESCHED_N);
+	CHECK(host_cond_resched_calls - before >= 2 * RESCHED_N);
+	before = host_cond_resched_calls;
+	host_abort(hg, &c);
+	CHECK(host_cond_resched_calls - before >= 2 * RESCHED_N);
+
+	host_scan(hg, REFSTORE_GEN_OLDEST, &c);
+	before = host_cond_resched_calls;
+	host_commit(hg, &c, NULL);
+	/* Survivors, the release of the garbage, and its free. */
+	CHECK(host_cond_resched_calls - before >= 3 * RESCHED_N);
+
+	/* Saved garbage: saving it and clearing it. */
+	hg->graph.debug |= REFSTORE_GC_DEBUG_SAVEALL;
+	resched_ring(hg, false);
+	host_scan(hg, REFSTORE_GEN_OLDEST, &c);
+	before = host_cond_resched_calls;
+	host_commit(hg, &c, NULL);
+	CHECK(host_cond_resched_calls - before >= RESCHED_N);
+	CHECK_EQ(hg->graph.nr_garbage, RESCHED_N);
+	before = host_cond_resched_calls;
+	refstore_garbage_clear(&hg->graph);
+	CHECK(host_cond_resched_calls - before >= RESCHED_N);
+	hg->graph.debug = 0;
+	host_put(hg, kept);
+}
+
 /* A survivor that loses a reference while staged becomes a suspect. */
 static void t_staged_put_resuspects(struct host_graph *hg)
 {
@@ -1279,6 +1346,7 @@ static const struct test tests[] = {
 	{ "idle_collection", t_idle_collection },
 	{ "graph_destroy", t_destroy },
 	{ "staged_abort", t_staged_abort },
+	{ "loops_reschedule", t_loops_reschedule },
 	{ "staged_put_resuspects", t_staged_put_resuspects },
 	{ "staged_freeze", t_staged_freeze },
 	{ "staged_destroy", t_staged_destroy },
