@@ -57,11 +57,6 @@ TEST(debug_stats_no_printk)
 	close(kmsg);
 }
 
-static int rs_ioc(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
-}
-
 TEST(saveall_weak_after_finalize)
 {
 	struct refstore_gc_value dbg = {
@@ -80,46 +75,73 @@ TEST(saveall_weak_after_finalize)
 
 	fd = open("/dev/refstore", O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_GC_DISABLE, &v));
-	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_GC_SET_DEBUG, &dbg));
+	ASSERT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_GC_DISABLE, &v));
+	ASSERT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_GC_SET_DEBUG, &dbg));
 	a = CREATE(fd, 0, 1);
 	ss.handle = a;
 	ss.target = a;
-	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_SET_SLOT, &ss));
+	ASSERT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_SET_SLOT, &ss));
 	w0.handle = a;
-	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_WEAKREF, &w0));
+	ASSERT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_WEAKREF, &w0));
 	cl.handle = a;
-	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_CLOSE, &cl));
-	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_GC_COLLECT, &c));
+	ASSERT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_CLOSE, &cl));
+	ASSERT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_GC_COLLECT, &c));
 	ASSERT_EQ(1, c.unreachable);
 	/* Saved, and finalized: the old weak handle is dead. */
 	u.weak = w0.weak;
-	ASSERT_EQ(-ENOENT, rs_ioc(fd, REFSTORE_IOC_UPGRADE, &u));
+	ASSERT_EQ(-ENOENT, rs_ioctl(fd, REFSTORE_IOC_UPGRADE, &u));
 	/* A new weak handle through gc.garbage lives until the free. */
 	g.handles = (uintptr_t)&gh;
-	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_GC_GARBAGE, &g));
+	ASSERT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_GC_GARBAGE, &g));
 	ASSERT_EQ(1, g.count);
 	w.handle = gh;
-	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_WEAKREF, &w));
+	ASSERT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_WEAKREF, &w));
 	cl.handle = gh;
-	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_CLOSE, &cl));
+	ASSERT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_CLOSE, &cl));
 	u.weak = w.weak;
-	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_UPGRADE, &u));
+	ASSERT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_UPGRADE, &u));
 	cl.handle = u.handle;
-	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_CLOSE, &cl));
+	ASSERT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_CLOSE, &cl));
 	dbg.value = 0;
-	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_GC_SET_DEBUG, &dbg));
-	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_GC_CLEAR_GARBAGE, &v));
-	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_GC_COLLECT, &c));
+	ASSERT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_GC_SET_DEBUG, &dbg));
+	ASSERT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_GC_CLEAR_GARBAGE, &v));
+	ASSERT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_GC_COLLECT, &c));
 	ASSERT_EQ(1, c.unreachable);
 	/* Freed: the new weak handle is detached, and closes cleanly. */
 	u.weak = w.weak;
-	ASSERT_EQ(-ENOENT, rs_ioc(fd, REFSTORE_IOC_UPGRADE, &u));
+	ASSERT_EQ(-ENOENT, rs_ioctl(fd, REFSTORE_IOC_UPGRADE, &u));
 	cl.handle = w.weak;
-	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_CLOSE, &cl));
+	ASSERT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_CLOSE, &cl));
 	cl.handle = w0.weak;
-	ASSERT_EQ(0, rs_ioc(fd, REFSTORE_IOC_CLOSE, &cl));
+	ASSERT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_CLOSE, &cl));
 	close(fd);
+}
+
+/*
+ * The heap is closed while a weak handle made through gc.garbage names a
+ * saved object (finalized when it was saved): the handle table goes first,
+ * and the object's free must not look for the weak handles again.
+ */
+TEST(heap_closed_with_weak_to_saved_garbage)
+{
+	uint64_t base = OBJECTS_BASELINE(0);
+	struct refstore_gc_garbage g = { .size = sizeof(g), .capacity = 1 };
+	uint32_t a, gh = 0, w;
+	int fd = rs_open(0);
+
+	ASSERT_LE(0, fd);
+	GC_VALUE(fd, GC_DISABLE);
+	GC_SET_DEBUG(fd, REFSTORE_GC_DEBUG_SAVEALL);
+	a = CREATE(fd, 0, 1);
+	ASSERT_EQ(0, rs_set_slot(fd, a, 0, a));
+	CLOSE(fd, a);
+	ASSERT_EQ(1, COLLECT(fd, 2));
+	g.handles = (uintptr_t)&gh;
+	ASSERT_EQ(0, rs_ioctl(fd, REFSTORE_IOC_GC_GARBAGE, &g));
+	ASSERT_EQ(1, g.count);
+	ASSERT_EQ(0, rs_weakref(fd, gh, &w));
+	close(fd);
+	EXPECT_EQ(base, WAIT_GLOBAL("objects", base, 5000));
 }
 
 T_HARNESS_MAIN

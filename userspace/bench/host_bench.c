@@ -39,6 +39,12 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 	bench_released++;
 }
 
+/* Nothing to finalize: the benchmark has no weak handles or events. */
+void refstore_graph_finalize_obj(struct refstore_graph *graph,
+				 struct refstore_obj *obj, u32 cause)
+{
+}
+
 void refstore_graph_free_obj(struct refstore_graph *graph,
 			     struct refstore_obj *obj)
 {
