@@ -277,9 +277,14 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 	trace_obj_free(heap->id, obj->id, cause);
 	if (cause != REFSTORE_CAUSE_NONE)
 		refstore_graph_finalize_obj(graph, obj, cause);
-	else if ((obj->flags & (REFSTORE_OF_FINALIZED | REFSTORE_OF_WEAKREFS)) ==
+	else if (!heap->dead &&
+		 (obj->flags & (REFSTORE_OF_FINALIZED | REFSTORE_OF_WEAKREFS)) ==
 		 (REFSTORE_OF_FINALIZED | REFSTORE_OF_WEAKREFS))
-		/* Saved garbage finalized before: weak handles made since. */
+		/*
+		 * Saved garbage finalized before: weak handles made since.
+		 * Not in a heap's destruction: refstore_handles_destroy()
+		 * freed every weak handle and list already.
+		 */
 		refstore_weak_clear(heap, obj);
 	refstore_obj_uncharge(heap, obj);
 	heap->freed++;
