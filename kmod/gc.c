@@ -28,10 +28,10 @@
  *
  * The time bound: garbage must not wait for a program that stopped
  * allocating. Every put the module makes (refstore_obj_put_reap(): CLOSE,
- * SET_SLOT, DUP's failures, CLEAR_GARBAGE, ...) ends with
- * refstore_gc_note_suspects(), which, if the heap has suspects, a delay and
- * automatic collection on, arms the heap's delayed work (a no-op if it is
- * armed). Its expiry sets REFSTORE_HEAP_GC_TIMED and queues the heap like a
+ * SET_SLOT, a new handle taken back when its answer failed) ends with
+ * refstore_gc_note_suspects(), as do CLEAR_GARBAGE, ENABLE and SET_DELAY:
+ * if the heap has suspects, a delay and automatic collection on, it arms
+ * the heap's delayed work (a no-op if it is armed). Its expiry sets REFSTORE_HEAP_GC_TIMED and queues the heap like a
  * kick; the thread then collects refstore_graph_due_timed()'s generation.
  * Only calls arm the timer, never the thread: a partial collection leaves
  * older suspects in place, and a heap no call touched since its last timed
