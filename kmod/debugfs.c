@@ -12,7 +12,7 @@
  *                          "gc=off" (automatic collection everywhere)
  *   fail_nth               test knob: the module's own fault injection,
  *                          see fault.c
- *   gc_park, gc_idle, gc_delay_ms
+ *   gc_park, gc_idle, gc_stall_ms
  *                          test knobs of the collector thread, see gc.c
  *                          (the test knobs exist only with test_knobs=1)
  *   heaps/<id>/stats       one heap's counters, limits and owner

@@ -26,6 +26,22 @@
  * generation that is due under the heap's lock, and frees the garbage after
  * dropping it. Calls on other heaps never wait for a collection.
  *
+ * The time bound: garbage must not wait for a program that stopped
+ * allocating. Every put the module makes (refstore_obj_put_reap(): CLOSE,
+ * SET_SLOT, a new handle taken back when its answer failed) ends with
+ * refstore_gc_note_suspects(), as do CLEAR_GARBAGE, ENABLE and SET_DELAY:
+ * if the heap has suspects, a delay and automatic collection on, it arms
+ * the heap's delayed work (a no-op if it is armed). Its expiry sets REFSTORE_HEAP_GC_TIMED and queues the heap like a
+ * kick; the thread then collects refstore_graph_due_timed()'s generation.
+ * Only calls arm the timer, never the thread: a partial collection leaves
+ * older suspects in place, and a heap no call touched since its last timed
+ * collection must cost nothing. So a heap gets at most one timed
+ * collection per delay, and only within a delay of a call that left
+ * suspects. The work holds no reference: refstore_gc_heap_release() cancels
+ * it, synchronously, after the heap is marked dead (nothing arms it then)
+ * and before the file's reference goes; module exit comes after every
+ * file's release, so no work outlives the module.
+ *
  * Test knobs (debugfs, with the module parameter test_knobs=1 only):
  *   gc_park      write 1: the thread parks on the next heap it dequeues,
  *                holding its reference, before locking it, until 0 is
@@ -33,7 +49,7 @@
  *                heap it holds while parked, 0 if not parked
  *   gc_idle      read: waits (killable) until no heap is queued or in the
  *                thread's hands, then reads "idle"
- *   gc_delay_ms  the thread sleeps this long (0..1000) in the middle of
+ *   gc_stall_ms  the thread sleeps this long (0..1000) in the middle of
  *                each automatic collection, heap locked
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -43,6 +59,7 @@
 #include <linux/freezer.h>
 #include <linux/kthread.h>
 #include <linux/log2.h>
+#include <linux/moduleparam.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
@@ -57,9 +74,15 @@ bool refstore_gc_auto = true;
 /* How long the thread waits before retrying heaps whose lock was taken. */
 #define REFSTORE_GC_RETRY_MS 10
 
-/* Test knob gc_delay_ms, bounded. */
-static u32 refstore_gc_delay_ms;
-#define REFSTORE_GC_MAX_DELAY_MS 1000
+/* Test knob gc_stall_ms, bounded. */
+static u32 refstore_gc_stall_ms;
+#define REFSTORE_GC_MAX_STALL_MS 1000
+
+/* New heaps' collection delay (GC_SET_DELAY), clamped to the maximum. */
+static unsigned int refstore_gc_delay_ms = 200;
+module_param_named(gc_delay_ms, refstore_gc_delay_ms, uint, 0644);
+MODULE_PARM_DESC(gc_delay_ms,
+		 "New heaps' collection delay, ms: garbage is collected at most this long after the call that made it (0: none, max 60000, default 200)");
 
 static struct task_struct *refstore_gc_task;
 /* The thread waits here for kicks, and for gc_park to be written 0. */
@@ -90,6 +113,75 @@ static atomic64_t refstore_gc_collections = ATOMIC64_INIT(0);
 static atomic64_t refstore_gc_aborted = ATOMIC64_INIT(0);
 static atomic64_t refstore_gc_collected = ATOMIC64_INIT(0);
 
+/* Queue @heap for the thread with a reference, unless it is pending. */
+static void refstore_gc_enqueue(struct refstore_heap *heap)
+{
+	/* Set while queued or in the thread's hands; cleared under the lock. */
+	if (test_and_set_bit(REFSTORE_HEAP_GC_PENDING, &heap->gc_flags))
+		return;
+	kref_get(&heap->ref);
+	spin_lock(&refstore_gc_queue_lock);
+	list_add_tail(&heap->gc_link, &refstore_gc_queue);
+	WRITE_ONCE(refstore_gc_kicks, refstore_gc_kicks + 1);
+	spin_unlock(&refstore_gc_queue_lock);
+	wake_up(&refstore_gc_wait);
+}
+
+/* The heap's delay expired: queue it, time-due. */
+static void refstore_gc_timer_fn(struct work_struct *work)
+{
+	struct refstore_heap *heap = container_of(to_delayed_work(work),
+						  struct refstore_heap,
+						  gc_timer);
+
+	/* Before the queueing: test_and_set_bit() orders it for the thread. */
+	set_bit(REFSTORE_HEAP_GC_TIMED, &heap->gc_flags);
+	refstore_gc_enqueue(heap);
+}
+
+/**
+ * refstore_gc_heap_init() - the collector's part of a new heap
+ * @heap: the heap, not published yet
+ */
+void refstore_gc_heap_init(struct refstore_heap *heap)
+{
+	INIT_LIST_HEAD(&heap->gc_link);
+	INIT_DELAYED_WORK(&heap->gc_timer, refstore_gc_timer_fn);
+	heap->gc_delay_ms = min_t(u32, READ_ONCE(refstore_gc_delay_ms),
+				  REFSTORE_GC_MAX_DELAY_MS);
+}
+
+/**
+ * refstore_gc_note_suspects() - arm the heap's timer if it has suspects
+ * @heap: the heap, locked
+ *
+ * Called after every put the module makes. O(1): nothing is armed without
+ * suspects, a delay, or automatic collection; an armed timer is left as it
+ * is, so the first call that left suspects bounds their wait.
+ */
+void refstore_gc_note_suspects(struct refstore_heap *heap)
+{
+	lockdep_assert_held(&heap->lock);
+	if (!heap->gc_delay_ms || heap->dead || !heap->graph.enabled ||
+	    !READ_ONCE(refstore_gc_auto) ||
+	    list_empty(&heap->graph.suspects) ||
+	    delayed_work_pending(&heap->gc_timer))
+		return;
+	queue_delayed_work(system_power_efficient_wq, &heap->gc_timer,
+			   msecs_to_jiffies(heap->gc_delay_ms));
+}
+
+/**
+ * refstore_gc_heap_release() - cancel the heap's timer, for good
+ * @heap: the heap, dead (nothing arms the timer again); unlocked
+ *
+ * Context: process, may sleep (waits for a running expiry).
+ */
+void refstore_gc_heap_release(struct refstore_heap *heap)
+{
+	cancel_delayed_work_sync(&heap->gc_timer);
+}
+
 /**
  * refstore_gc_maybe_kick() - queue the heap for the collector if it is due
  * @heap: the heap, locked
@@ -100,15 +192,7 @@ void refstore_gc_maybe_kick(struct refstore_heap *heap)
 	if (!READ_ONCE(refstore_gc_auto) || heap->dead ||
 	    refstore_graph_due(&heap->graph) < 0)
 		return;
-	/* Set while queued or in the thread's hands; cleared under the lock. */
-	if (test_and_set_bit(REFSTORE_HEAP_GC_PENDING, &heap->gc_flags))
-		return;
-	kref_get(&heap->ref);
-	spin_lock(&refstore_gc_queue_lock);
-	list_add_tail(&heap->gc_link, &refstore_gc_queue);
-	WRITE_ONCE(refstore_gc_kicks, refstore_gc_kicks + 1);
-	spin_unlock(&refstore_gc_queue_lock);
-	wake_up(&refstore_gc_wait);
+	refstore_gc_enqueue(heap);
 }
 
 /**
@@ -193,8 +277,8 @@ static void refstore_gc_collect_locked(struct refstore_heap *heap,
 	u32 ms;
 
 	refstore_gc_scan_locked(heap, generation, automatic, run);
-	ms = min_t(u32, READ_ONCE(refstore_gc_delay_ms),
-		   REFSTORE_GC_MAX_DELAY_MS);
+	ms = min_t(u32, READ_ONCE(refstore_gc_stall_ms),
+		   REFSTORE_GC_MAX_STALL_MS);
 	if (automatic && ms)
 		msleep(ms);
 	refstore_gc_finish_locked(heap, run, true);
@@ -379,14 +463,20 @@ static void refstore_gc_park(struct refstore_heap *heap)
 static bool refstore_gc_thread_collect(struct refstore_heap *heap)
 {
 	struct refstore_gc_run run;
+	bool timed;
 	int gen;
 
 	if (!mutex_trylock(&heap->lock))
 		return false;
-	/* A kick from here on queues the heap again. */
+	/* A kick or an expiry from here on queues the heap again. */
 	clear_bit(REFSTORE_HEAP_GC_PENDING, &heap->gc_flags);
-	gen = heap->dead || !READ_ONCE(refstore_gc_auto) ? -1 :
-	      refstore_graph_due(&heap->graph);
+	timed = test_and_clear_bit(REFSTORE_HEAP_GC_TIMED, &heap->gc_flags);
+	if (heap->dead || !READ_ONCE(refstore_gc_auto))
+		gen = -1;
+	else if (timed)
+		gen = refstore_graph_due_timed(&heap->graph);
+	else
+		gen = refstore_graph_due(&heap->graph);
 	if (gen >= 0)
 		refstore_gc_collect_locked(heap, gen, true, &run);
 	else
@@ -537,7 +627,7 @@ static const struct file_operations refstore_gc_idle_fops = {
  */
 void refstore_gc_debugfs_init(struct dentry *root)
 {
-	debugfs_create_u32("gc_delay_ms", 0600, root, &refstore_gc_delay_ms);
+	debugfs_create_u32("gc_stall_ms", 0600, root, &refstore_gc_stall_ms);
 	debugfs_create_file_unsafe("gc_park", 0600, root, NULL,
 				   &refstore_gc_park_fops);
 	debugfs_create_file("gc_idle", 0400, root, NULL,

@@ -7,7 +7,8 @@
  * The controls that change state (ENABLE, DISABLE, FREEZE, UNFREEZE,
  * CLEAR_GARBAGE, SET_*) answer nothing, as their gc counterparts return
  * None; the state they change is read with ISENABLED, GET_FREEZE_COUNT,
- * GET_STATS and GET_*. GC_COLLECT and GC_GARBAGE answer with results of a
+ * GET_STATS and GET_*. SET_DELAY and GET_DELAY have no gc counterpart:
+ * the time bound of automatic collection (gc.c). GC_COLLECT and GC_GARBAGE answer with results of a
  * change: they stage it under the lock, respond without it, and commit
  * only once the answer reached the caller (gc.c, handle.c).
  */
@@ -60,6 +61,7 @@ static void refstore_gc_do_enable(struct refstore_heap *heap)
 {
 	heap->graph.enabled = true;
 	refstore_gc_maybe_kick(heap);
+	refstore_gc_note_suspects(heap);
 }
 
 static void refstore_gc_do_disable(struct refstore_heap *heap)
@@ -80,6 +82,8 @@ static void refstore_gc_do_unfreeze(struct refstore_heap *heap)
 static void refstore_gc_do_clear_garbage(struct refstore_heap *heap)
 {
 	refstore_garbage_clear(&heap->graph);
+	/* What CLEAR_GARBAGE left alive is suspect again. */
+	refstore_gc_note_suspects(heap);
 }
 
 int refstore_ioc_gc_enable(struct refstore_ucmd *ucmd)
@@ -165,6 +169,41 @@ int refstore_ioc_gc_set_debug(struct refstore_ucmd *ucmd)
 	heap->graph.debug = cmd->value;
 	mutex_unlock(&heap->lock);
 	return 0;
+}
+
+/* The heap's collection delay: a value in ms; 0 turns the bound off. */
+int refstore_ioc_gc_set_delay(struct refstore_ucmd *ucmd)
+{
+	struct refstore_gc_value *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
+
+	if (cmd->flags || cmd->value > REFSTORE_GC_MAX_DELAY_MS)
+		return -EINVAL;
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	heap->gc_delay_ms = cmd->value;
+	/*
+	 * An armed timer keeps its expiry, even past a shorter delay, and
+	 * fires even after 0: one collection at most, as if the delay had
+	 * changed a moment later. Suspects left waiting get a timer now.
+	 */
+	refstore_gc_note_suspects(heap);
+	mutex_unlock(&heap->lock);
+	return 0;
+}
+
+int refstore_ioc_gc_get_delay(struct refstore_ucmd *ucmd)
+{
+	struct refstore_gc_value *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
+
+	if (cmd->flags || cmd->value)
+		return -EINVAL;
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	cmd->value = heap->gc_delay_ms;
+	mutex_unlock(&heap->lock);
+	return refstore_respond(ucmd, sizeof(*cmd));
 }
 
 int refstore_ioc_gc_set_threshold(struct refstore_ucmd *ucmd)

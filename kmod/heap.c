@@ -55,7 +55,7 @@ struct refstore_heap *refstore_heap_create(void)
 	refstore_event_init(heap);
 
 	kref_init(&heap->ref);
-	INIT_LIST_HEAD(&heap->gc_link);
+	refstore_gc_heap_init(heap);
 	heap->owner_pid = task_tgid_vnr(current);
 	get_task_comm(heap->owner_comm, current);
 
@@ -160,7 +160,9 @@ struct refstore_heap *refstore_heap_get_next(unsigned long *id)
  * @heap: the heap
  *
  * The collector thread may still hold a reference; it sees @heap->dead
- * and leaves. The heap itself goes with the last reference. The caller
+ * and leaves. The heap's collection timer is cancelled once @heap->dead
+ * stops it being armed again. The heap itself goes with the last
+ * reference. The caller
  * has removed the heap's debugfs files (main.c).
  */
 void refstore_heap_destroy(struct refstore_heap *heap)
@@ -175,6 +177,7 @@ void refstore_heap_destroy(struct refstore_heap *heap)
 	WARN_ON(heap->nr_objects || heap->nr_bytes || heap->nr_handles ||
 		heap->nr_weak);
 	mutex_unlock(&heap->lock);
+	refstore_gc_heap_release(heap);
 
 	atomic64_dec(&refstore_stats.heaps);
 	refstore_heap_put(heap);

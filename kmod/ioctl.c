@@ -29,7 +29,8 @@
 #define REFSTORE_FEATURES (REFSTORE_FEAT_OBJECTS | REFSTORE_FEAT_SLOTS | \
 			   REFSTORE_FEAT_PAYLOAD | REFSTORE_FEAT_WEAK | \
 			   REFSTORE_FEAT_EVENTS | REFSTORE_FEAT_LIMITS | \
-			   REFSTORE_FEAT_HEAP_STATS | REFSTORE_FEAT_GC)
+			   REFSTORE_FEAT_HEAP_STATS | REFSTORE_FEAT_GC | \
+			   REFSTORE_FEAT_GC_DELAY)
 
 /* Room for any command's structure: the dispatcher's stack buffer. */
 union refstore_ioctl_buf {
@@ -686,6 +687,10 @@ static const struct refstore_ioctl_op refstore_ioctl_ops[] = {
 			  refstore_gc_garbage, total),
 	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_CLEAR_GARBAGE,
 			  refstore_ioc_gc_clear_garbage,
+			  refstore_gc_value, value),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_SET_DELAY, refstore_ioc_gc_set_delay,
+			  refstore_gc_value, value),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_GET_DELAY, refstore_ioc_gc_get_delay,
 			  refstore_gc_value, value),
 };
 

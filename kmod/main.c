@@ -33,11 +33,11 @@
 
 struct refstore_global_stats refstore_stats;
 
-/* Test knobs in debugfs (fail_nth, gc_park, gc_idle, gc_delay_ms). */
+/* Test knobs in debugfs (fail_nth, gc_park, gc_idle, gc_stall_ms). */
 bool refstore_test_knobs;
 module_param_named(test_knobs, refstore_test_knobs, bool, 0444);
 MODULE_PARM_DESC(test_knobs,
-		 "Create the debugfs test knobs: fail_nth, gc_park, gc_idle, gc_delay_ms (default off)");
+		 "Create the debugfs test knobs: fail_nth, gc_park, gc_idle, gc_stall_ms (default off)");
 
 struct refstore_obj_limits refstore_default_limits = {
 	.max_objects = SZ_4M,

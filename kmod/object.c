@@ -282,7 +282,8 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 		 (REFSTORE_OF_FINALIZED | REFSTORE_OF_WEAKREFS))
 		/*
 		 * Saved garbage finalized before: weak handles made since.
-		 * (A dead heap's weak handles went with its handle table.)
+		 * Not in a heap's destruction: refstore_handles_destroy()
+		 * freed every weak handle and list already.
 		 */
 		refstore_weak_clear(heap, obj);
 	refstore_obj_uncharge(heap, obj);
@@ -335,10 +336,14 @@ void refstore_obj_abort(struct refstore_heap *heap, struct refstore_obj *obj)
  * refstore_obj_put_reap() - drop a strong reference and free what dies
  * @heap: the heap, locked
  * @obj: the object
+ *
+ * A put that leaves @obj alive may make it a suspect: the heap's collection
+ * timer is armed then (gc.c).
  */
 void refstore_obj_put_reap(struct refstore_heap *heap, struct refstore_obj *obj)
 {
 	lockdep_assert_held(&heap->lock);
 	refstore_obj_put(&heap->graph, obj);
 	refstore_reap(&heap->graph, REFSTORE_CAUSE_RELEASED);
+	refstore_gc_note_suspects(heap);
 }

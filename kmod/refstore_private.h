@@ -35,6 +35,7 @@
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "uapi/linux/refstore.h"
@@ -109,6 +110,11 @@ struct refstore_creator {
  * (then heap->gc_link is the collector's, and it holds a reference).
  */
 #define REFSTORE_HEAP_GC_PENDING 0
+/* heap->gc_flags: the heap's timer expired; its next turn is time-due. */
+#define REFSTORE_HEAP_GC_TIMED 1
+
+/* The largest collection delay, ms: GC_SET_DELAY and gc_delay_ms. */
+#define REFSTORE_GC_MAX_DELAY_MS 60000
 
 /**
  * struct refstore_user - what one user's heaps are charged, together
@@ -179,6 +185,10 @@ struct refstore_table_charge {
  * @gc_pause_max: longest collection, ns
  * @gc_automatic: collections started by the collector thread
  * @gc_pause_hist: collections by log2 of their pause in ns
+ * @gc_delay_ms: the time bound, ms, 0 for none (GC_SET_DELAY); under @lock
+ * @gc_timer: armed, while the heap has suspects, by the call that left
+ *	them; its expiry queues the heap, time-due (gc.c). Cancelled, synced,
+ *	by refstore_heap_destroy() once @dead is set, so it needs no reference
  * @id: heap id, from 1, its index in the heap table and the name of its
  *	debugfs directory
  * @owner_pid: tgid of the opener
@@ -228,6 +238,8 @@ struct refstore_heap {
 	u64 gc_pause_max;
 	u64 gc_automatic;
 	u32 gc_pause_hist[REFSTORE_PAUSE_BUCKETS];
+	u32 gc_delay_ms;
+	struct delayed_work gc_timer;
 
 	u64 id;
 	pid_t owner_pid;
@@ -376,6 +388,9 @@ extern bool refstore_gc_auto;
 int refstore_gc_start(void);
 void refstore_gc_stop(void);
 void refstore_gc_maybe_kick(struct refstore_heap *heap);
+void refstore_gc_heap_init(struct refstore_heap *heap);
+void refstore_gc_note_suspects(struct refstore_heap *heap);
+void refstore_gc_heap_release(struct refstore_heap *heap);
 int refstore_gc_collect(struct refstore_heap *heap, u32 generation,
 			struct refstore_collect_result *res);
 int refstore_gc_scan(struct refstore_heap *heap, u32 gen,
@@ -409,6 +424,8 @@ int refstore_ioc_gc_collect(struct refstore_ucmd *ucmd);
 int refstore_ioc_gc_enable(struct refstore_ucmd *ucmd);
 int refstore_ioc_gc_disable(struct refstore_ucmd *ucmd);
 int refstore_ioc_gc_isenabled(struct refstore_ucmd *ucmd);
+int refstore_ioc_gc_set_delay(struct refstore_ucmd *ucmd);
+int refstore_ioc_gc_get_delay(struct refstore_ucmd *ucmd);
 int refstore_ioc_gc_set_threshold(struct refstore_ucmd *ucmd);
 int refstore_ioc_gc_get_threshold(struct refstore_ucmd *ucmd);
 int refstore_ioc_gc_get_count(struct refstore_ucmd *ucmd);

@@ -178,6 +178,11 @@ static int64_t slab_grown(const struct slab_snap *a, const struct slab_snap *b)
  * an idle guest: the test's own files and processes), and the charge must
  * not exceed twice the growth + 1 MiB (it is an upper bound, but not a
  * wild one).
+ *
+ * Not on a KASAN kernel (scripts/check-vm sets REFSTORE_SANITIZER there):
+ * its quarantine keeps freed objects allocated and its debug caches are
+ * not the production layout, so slab growth there is not what the objects
+ * cost (measured: 15,300 KiB of growth for 2,715 KiB of objects).
  */
 TEST_F_TIMEOUT(heap, slab_growth_covered_by_charge, 300)
 {
@@ -186,6 +191,9 @@ TEST_F_TIMEOUT(heap, slab_growth_covered_by_charge, 300)
 	int64_t grew, charged, b0, b1, b2, b3;
 	int fd, fds[100], i;
 
+	if (getenv("REFSTORE_SANITIZER"))
+		SKIP(return, "%s kernel: slab growth is not the objects' footprint",
+		     getenv("REFSTORE_SANITIZER"));
 	fd = rs_open(0);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioctl(fd, REFSTORE_IOC_GC_DISABLE, &v));

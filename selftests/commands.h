@@ -58,7 +58,9 @@
 	X(GC_SET_DEBUG, gc_set_debug, refstore_gc_value, value, 0)	\
 	X(GC_GET_DEBUG, gc_get_debug, refstore_gc_value, value, 1)	\
 	X(GC_GARBAGE, gc_garbage, refstore_gc_garbage, total, 1)	\
-	X(GC_CLEAR_GARBAGE, gc_clear_garbage, refstore_gc_value, value, 0)
+	X(GC_CLEAR_GARBAGE, gc_clear_garbage, refstore_gc_value, value, 0) \
+	X(GC_SET_DELAY, gc_set_delay, refstore_gc_value, value, 0)	\
+	X(GC_GET_DELAY, gc_get_delay, refstore_gc_value, value, 1)
 
 #define T_CMD_INDEX(NAME, tname, type, last, out) T_CMD_##NAME,
 enum t_cmd_index { T_COMMANDS(T_CMD_INDEX) T_NCMDS };
@@ -341,6 +343,19 @@ T_BUILD(GC_GARBAGE)
 T_BUILD(GC_CLEAR_GARBAGE)
 {
 	t_saved_ring(_metadata, c->fd);
+	T_ARG(c, struct refstore_gc_value);
+}
+
+/* A new delay; the suite's heaps start with none (common.h). */
+T_BUILD(GC_SET_DELAY)
+{
+	struct refstore_gc_value *a = T_ARG(c, struct refstore_gc_value);
+
+	a->value = 100;
+}
+
+T_BUILD(GC_GET_DELAY)
+{
 	T_ARG(c, struct refstore_gc_value);
 }
 

@@ -12,6 +12,7 @@
  * - module-wide debugfs counters (through librefstore) and bounded waits
  *   for them;
  * - the collector's test knob gc_park;
+ * - the collector's time bound, off for the suite's heaps (T_HARNESS_MAIN);
  * - the time budget: every harness timeout and every bounded wait is
  *   multiplied by t_slowness, measured once at start (T_HARNESS_MAIN), so
  *   a slow or loaded machine gets proportionally longer, and tests are
@@ -156,18 +157,6 @@ static inline void t_scale_timeouts(void)
 	LOG("time budget: timeouts and waits x%u", t_slowness);
 }
 
-#define T_HARNESS_MAIN							\
-	static void __attribute__((constructor))			\
-	__constructor_order_last(void)					\
-	{								\
-		if (!__constructor_order)				\
-			__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD; \
-	}								\
-	int main(int argc, char **argv)					\
-	{								\
-		t_scale_timeouts();					\
-		return test_harness_run(argc, argv);			\
-	}
 
 /* ---- files ---- */
 
@@ -632,6 +621,57 @@ static inline int param_set(const char *name, uint64_t val)
 		ret = -errno;
 	return ret;
 }
+
+/* ---- the collector's time bound ---- */
+
+/*
+ * A heap's garbage is collected automatically at most GC_SET_DELAY ms
+ * after the call that made it, the default coming from the module
+ * parameter gc_delay_ms. A test that makes garbage and then looks at it
+ * (COLLECT's count, GC_STATS, death events, a fault-injection sweep) must
+ * not race that timer: T_HARNESS_MAIN sets the parameter to 0 before any
+ * test runs, so every heap the suite opens has no time bound, and puts
+ * the old value back at the end. gc_auto.c sets delays per heap.
+ * t_gc_delay_param is the value found, -1 if it could not be read.
+ */
+static int64_t t_gc_delay_param = -1;
+
+static inline void t_gc_delay_off(void)
+{
+	uint64_t v;
+	int ret;
+
+	if (param_get("gc_delay_ms", &v))
+		return;
+	t_gc_delay_param = v;
+	ret = param_set("gc_delay_ms", 0);
+	if (ret)
+		LOG("gc_delay_ms: %s: collection timers stay on", strerror(-ret));
+}
+
+static inline void t_gc_delay_restore(void)
+{
+	if (t_gc_delay_param >= 0)
+		param_set("gc_delay_ms", t_gc_delay_param);
+}
+
+#define T_HARNESS_MAIN							\
+	static void __attribute__((constructor))			\
+	__constructor_order_last(void)					\
+	{								\
+		if (!__constructor_order)				\
+			__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD; \
+	}								\
+	int main(int argc, char **argv)					\
+	{								\
+		int ret;						\
+									\
+		t_gc_delay_off();					\
+		t_scale_timeouts();					\
+		ret = test_harness_run(argc, argv);			\
+		t_gc_delay_restore();					\
+		return ret;						\
+	}
 
 /* A /proc/meminfo figure, in bytes (0 if absent). */
 static inline uint64_t meminfo(const char *key)

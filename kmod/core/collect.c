@@ -63,6 +63,12 @@
  */
 #include "graph.h"
 
+/* CPython's long-lived rule (see refstore_graph_due()): may a full collection run now? */
+static bool refstore_full_allowed(const struct refstore_graph *graph)
+{
+	return graph->long_lived_pending >= graph->long_lived_total / 4;
+}
+
 /**
  * refstore_graph_due() - which generation automatic collection wants now
  * @graph: the graph
@@ -87,12 +93,47 @@ int refstore_graph_due(const struct refstore_graph *graph)
 		 * full collections of a growing heap cost linear time in
 		 * all.
 		 */
-		if (g == REFSTORE_GEN_OLDEST &&
-		    graph->long_lived_pending < graph->long_lived_total / 4)
+		if (g == REFSTORE_GEN_OLDEST && !refstore_full_allowed(graph))
 			continue;
 		return g;
 	}
 	return 0;
+}
+
+/**
+ * refstore_graph_due_timed() - the generation a time-due collection takes
+ * @graph: the graph
+ *
+ * The heap's delay expired with suspects left: the generation due by the
+ * thresholds if one is, else the youngest generation that holds every
+ * suspect, so that a dropped cycle is found whatever its age; but not a
+ * full collection while CPython's long-lived rule holds it back (then 1),
+ * so a timed collection costs no more than the thresholds allow. Linear in
+ * the suspects, which the collection walks anyway.
+ *
+ * Return: the generation; -1 if there are no suspects or collection is
+ * disabled.
+ */
+int refstore_graph_due_timed(const struct refstore_graph *graph)
+{
+	const struct refstore_obj *obj;
+	int due = refstore_graph_due(graph);
+	u32 g = 0;
+
+	if (due >= 0)
+		return due;
+	if (!graph->enabled || list_empty(&graph->suspects))
+		return -1;
+	list_for_each_entry(obj, &graph->suspects, node) {
+		if (refstore_obj_gen(graph, obj) > g)
+			g = refstore_obj_gen(graph, obj);
+		if (g >= REFSTORE_GEN_OLDEST)
+			break;
+	}
+	if (g >= REFSTORE_GEN_OLDEST)
+		g = refstore_full_allowed(graph) ? REFSTORE_GEN_OLDEST :
+		    REFSTORE_GEN_OLDEST - 1;
+	return g;
 }
 
 static bool refstore_scan_eligible(const struct refstore_graph *graph,

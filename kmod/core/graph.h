@@ -310,6 +310,7 @@ void refstore_graph_destroy(struct refstore_graph *graph);
 
 /* collect.c */
 int refstore_graph_due(const struct refstore_graph *graph);
+int refstore_graph_due_timed(const struct refstore_graph *graph);
 void refstore_collect_scan(struct refstore_graph *graph, u32 generation,
 			   struct refstore_collection *c);
 void refstore_collect_commit(struct refstore_graph *graph,

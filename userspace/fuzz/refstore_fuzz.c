@@ -238,6 +238,8 @@ static const struct cmd cmds[] = {
 	C(REFSTORE_IOC_GC_GET_DEBUG, refstore_gc_value),
 	C(REFSTORE_IOC_GC_GARBAGE, refstore_gc_garbage),
 	C(REFSTORE_IOC_GC_CLEAR_GARBAGE, refstore_gc_value),
+	C(REFSTORE_IOC_GC_SET_DELAY, refstore_gc_value),
+	C(REFSTORE_IOC_GC_GET_DELAY, refstore_gc_value),
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 

@@ -866,6 +866,64 @@ static void t_long_lived_pending(struct host_graph *hg)
 	CHECK_EQ(g->long_lived_pending, 0);
 }
 
+/*
+ * A time-due collection: the thresholds' generation if one is due, else
+ * the youngest holding every suspect, generation 2 only under the
+ * long-lived rule; nothing without suspects or with collection disabled.
+ */
+static void t_due_timed(struct host_graph *hg)
+{
+	struct refstore_graph *g = &hg->graph;
+	struct refstore_collect_result res;
+	struct refstore_obj *a, *b, *c;
+	int i;
+
+	CHECK_EQ(refstore_graph_due_timed(g), -1);
+	a = host_new(hg, 1);
+	b = host_new(hg, 1);
+	host_set(hg, a, 0, b);
+	host_set(hg, b, 0, a);
+	CHECK_EQ(refstore_graph_due_timed(g), -1);	/* no suspect yet */
+	host_put(hg, b);				/* b: suspect, gen 0 */
+	CHECK_EQ(refstore_graph_due_timed(g), 0);
+	g->enabled = false;
+	CHECK_EQ(refstore_graph_due_timed(g), -1);
+	g->enabled = true;
+	host_collect(hg, 0, &res);			/* b stays suspect, gen 1 */
+	CHECK_EQ(res.unreachable, 0);
+	CHECK_EQ(refstore_graph_due_timed(g), 1);
+	host_collect(hg, 1, &res);			/* gen 2 now */
+	CHECK_EQ(refstore_graph_due_timed(g), 2);	/* nothing long-lived */
+	host_collect(hg, 2, &res);			/* suspects emptied */
+	CHECK_EQ(refstore_graph_due_timed(g), -1);
+	CHECK_EQ(g->long_lived_total, 2);
+	for (i = 0; i < 8; i++)
+		host_new(hg, 1);			/* held for good */
+	host_collect(hg, 2, &res);
+	CHECK_EQ(g->long_lived_total, 10);
+	host_put(hg, a);				/* a 2-cycle in gen 2 */
+	/* 0 pending < 10 / 4: the rule holds the full collection back. */
+	CHECK_EQ(refstore_graph_due_timed(g), 1);
+	c = host_new(hg, 1);
+	host_get(c);
+	host_put(hg, c);				/* a young suspect too */
+	CHECK_EQ(refstore_graph_due_timed(g), 1);
+	/* The thresholds first. */
+	g->count[0] = 701;
+	CHECK_EQ(refstore_graph_due_timed(g), refstore_graph_due(g));
+	CHECK_EQ(refstore_graph_due_timed(g), 0);
+	g->count[0] = 0;
+	for (i = 0; i < 3; i++) {
+		host_new(hg, 1);
+		host_collect(hg, 1, &res);
+	}
+	CHECK(g->long_lived_pending >= g->long_lived_total / 4);
+	CHECK_EQ(refstore_graph_due_timed(g), 2);
+	host_collect(hg, 2, &res);
+	CHECK_EQ(res.unreachable, 2);
+	CHECK_EQ(refstore_graph_due_timed(g), -1);
+}
+
 /* The clock wraps and is resynchronised: generations stay right. */
 static void t_clock_wrap(struct host_graph *hg)
 {
@@ -1335,6 +1393,7 @@ static const struct test tests[] = {
 	{ "aging_all_young", t_aging_all_young },
 	{ "aging_to_oldest", t_aging_to_oldest },
 	{ "long_lived_pending", t_long_lived_pending },
+	{ "due_timed", t_due_timed },
 	{ "clock_wrap", t_clock_wrap },
 	{ "freeze_unfreeze", t_freeze },
 	{ "freeze_count_death", t_freeze_count_death },

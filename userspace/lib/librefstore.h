@@ -87,10 +87,11 @@ int rs_gc_collect(int heap, uint32_t generation, uint64_t *unreachable);
 
 /*
  * The REFSTORE_IOC_GC_* commands on struct refstore_gc_value: @in is the
- * input value (0 but for SET_DEBUG); *@out (may be NULL) the output of
- * the queries (ISENABLED, GET_FREEZE_COUNT, GET_DEBUG). The controls
- * (ENABLE, DISABLE, FREEZE, UNFREEZE, CLEAR_GARBAGE, SET_DEBUG) return
- * nothing, like their gc counterparts: *@out is then left as @in.
+ * input value (0 but for SET_DEBUG and SET_DELAY); *@out (may be NULL) the
+ * output of the queries (ISENABLED, GET_FREEZE_COUNT, GET_DEBUG,
+ * GET_DELAY). The controls (ENABLE, DISABLE, FREEZE, UNFREEZE,
+ * CLEAR_GARBAGE, SET_DEBUG, SET_DELAY) return nothing, like their gc
+ * counterparts: *@out is then left as @in.
  */
 int rs_gc_value(int heap, unsigned long cmd, uint64_t in, uint64_t *out);
 

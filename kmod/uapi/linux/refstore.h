@@ -131,6 +131,8 @@
 #define REFSTORE_FEAT_HEAP_STATS _BITULL(6)
 /** REFSTORE_FEAT_GC - the cycle collector and its REFSTORE_IOC_GC_* controls */
 #define REFSTORE_FEAT_GC _BITULL(7)
+/** REFSTORE_FEAT_GC_DELAY - GC_SET_DELAY, GC_GET_DELAY: the time bound */
+#define REFSTORE_FEAT_GC_DELAY _BITULL(8)
 
 /**
  * struct refstore_version - REFSTORE_IOC_VERSION
@@ -496,6 +498,17 @@ struct refstore_event {
  * minus freed since the last collection, at least 0) exceeds threshold 0; it collects
  * the oldest generation g whose count (collections of generation g - 1
  * since the last one of g) exceeds threshold g. Defaults: 700, 10, 10.
+ *
+ * Automatic collection also has a time bound, so that garbage does not wait
+ * for a program that stopped allocating: a call that leaves the heap with
+ * suspects (CLOSE, SET_SLOT, ...) arms the heap's timer, unless it is
+ * armed; when it expires, the collector thread collects the youngest
+ * generation that holds every suspect (generation 1 instead of 2 while
+ * CPython's long-lived rule holds the full collection back). A cycle
+ * dropped in generations 0 or 1 is thus freed within the heap's delay
+ * (GC_SET_DELAY; the module parameter gc_delay_ms gives new heaps theirs,
+ * 200 ms unless set), plus the thread's turn. A heap no call touched since
+ * its last timed collection arms nothing and costs no wakeup.
  */
 
 /** REFSTORE_GC_GENERATIONS - collectable generations (0, 1, 2) */
@@ -552,7 +565,15 @@ struct refstore_gc_collect {
  *   others stay in their generation and are examined again by the next
  *   collection of it. Nothing is written back.
  *
- * For every command but SET_DEBUG, @value must be 0 on input (EINVAL).
+ * - REFSTORE_IOC_GC_SET_DELAY: in: the heap's collection delay in
+ *   milliseconds, 0..60000 (EINVAL above): garbage is collected at most
+ *   this long after the call that made it (see the collector's DOC); 0
+ *   turns the time bound off, leaving the thresholds alone to start
+ *   automatic collection, as in CPython. Nothing is written back.
+ * - REFSTORE_IOC_GC_GET_DELAY: out: the heap's delay in milliseconds.
+ *
+ * For every command but SET_DEBUG and SET_DELAY, @value must be 0 on input
+ * (EINVAL).
  * The state the input-only commands change is read back with GC_ISENABLED,
  * GC_GET_FREEZE_COUNT and GC_GET_STATS.garbage.
  */
@@ -724,5 +745,9 @@ struct refstore_gc_garbage {
 	_IOWR(REFSTORE_IOC_MAGIC, 0x2d, struct refstore_gc_garbage)
 #define REFSTORE_IOC_GC_CLEAR_GARBAGE \
 	_IOWR(REFSTORE_IOC_MAGIC, 0x2e, struct refstore_gc_value)
+#define REFSTORE_IOC_GC_SET_DELAY \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x2f, struct refstore_gc_value)
+#define REFSTORE_IOC_GC_GET_DELAY \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x30, struct refstore_gc_value)
 
 #endif /* _UAPI_LINUX_REFSTORE_H */
