@@ -31,8 +31,9 @@
  * SET_SLOT, a new handle taken back when its answer failed) ends with
  * refstore_gc_note_suspects(), as do CLEAR_GARBAGE, ENABLE and SET_DELAY:
  * if the heap has suspects, a delay and automatic collection on, it arms
- * the heap's delayed work (a no-op if it is armed). Its expiry sets REFSTORE_HEAP_GC_TIMED and queues the heap like a
- * kick; the thread then collects refstore_graph_due_timed()'s generation.
+ * the heap's delayed work (a no-op if it is armed). Its expiry sets
+ * REFSTORE_HEAP_GC_TIMED and queues the heap like a kick; the thread then
+ * collects refstore_graph_due_timed()'s generation.
  * Only calls arm the timer, never the thread: a partial collection leaves
  * older suspects in place, and a heap no call touched since its last timed
  * collection must cost nothing. So a heap gets at most one timed
