@@ -237,9 +237,10 @@ class HeapTest(unittest.TestCase):
 
     def test_heap_stats(self):
         heap, _ = fake_heap()
-        a = heap.new()  # noqa: F841
+        a = heap.new()
         s = heap.stats()
         self.assertEqual(s["objects"], 1)
+        a.close()
         self.assertEqual(s["handles"], 1)
         self.assertNotIn("size", s)
         self.assertNotIn("_reserved", s)
@@ -265,8 +266,8 @@ class HeapTest(unittest.TestCase):
         seen = []
         a = heap.new(name="a", on_del=seen.append)
         b = heap.new(notify=True, cookie=5)
-        c = heap.new()  # noqa: F841 (no event)
-        del a, b
+        c = heap.new()  # no event
+        del a, b, c
         self.assertEqual(seen, [])
         evs = heap.poll_events()
         self.assertEqual([(e.name, e.cause) for e in evs],
@@ -483,7 +484,7 @@ class WeakRefTest(unittest.TestCase):
 
     def test_weakref_del(self):
         heap, _ = fake_heap()
-        a = heap.new()  # noqa: F841
+        a = heap.new()
         r = heap.weakref(a)
         del r
         self.assertEqual(heap.stats()["weak_handles"], 0)
@@ -549,9 +550,10 @@ class GCTest(unittest.TestCase):
 
     def test_gc_freeze_unfreeze_get_freeze_count(self):
         heap, _ = fake_heap()
-        a = heap.new()  # noqa: F841
+        a = heap.new()
         heap.gc.freeze()
         self.assertEqual(heap.gc.get_freeze_count(), 1)
+        a.close()
         heap.gc.unfreeze()
         self.assertEqual(heap.gc.get_freeze_count(), 0)
 

@@ -107,11 +107,12 @@ class HeapKernelTest(KernelTest):
         self.assertIsNone(r())
 
     def test_heap_stats(self):
-        a = self.heap.new(payload=100)  # noqa: F841
+        a = self.heap.new(payload=100)
         s = self.heap.stats()
         self.assertEqual((s["objects"], s["handles"], s["created"]),
                          (1, 1, 1))
         self.assertGreater(s["bytes"], 100)
+        a.close()
 
     def test_heap_get_limits(self):
         lim = self.heap.get_limits()
