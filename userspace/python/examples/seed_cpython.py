@@ -119,7 +119,7 @@ def main():
     top_stats = snapshot.statistics('lineno')
 
     print("[ Top 10 ]")
-    for stat in top_stats[:10]:
+    for stat in top_stats[::]:
         print(stat)
 
 
