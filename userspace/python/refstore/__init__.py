@@ -469,7 +469,9 @@ class GC:
     DEBUG_SAVEALL = _uapi.GC_DEBUG_SAVEALL
 
     def __init__(self, heap):
-        self._heap = heap
+        # A proxy: heap.gc must not keep the heap alive (a cycle would
+        # leave closing it to Python's own collector).
+        self._heap = _weakref.proxy(heap)
 
     def _value(self, request, value=0):
         self._heap.require("gc")

@@ -131,6 +131,19 @@ class HeapTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             heap.new()
 
+    def test_heap_del(self):
+        # Dropping the last reference closes the heap at once: nothing in
+        # the binding makes a cycle with it.
+        heap, dev = fake_heap()
+        a = heap.new()
+        gc = heap.gc
+        del heap
+        self.assertFalse(dev.closed)  # a still holds it
+        del a
+        self.assertTrue(dev.closed)
+        with self.assertRaises(ReferenceError):
+            gc.collect()
+
     def test_heap_context(self):
         dev = FakeDevice()
         with refstore.Heap(device=dev) as heap:
