@@ -17,6 +17,8 @@
 #   make bench            benchmarks (ratios measured in one run)
 #   make fuzz-vm          1,000,000 random ioctls on the debug kernel
 #   make vm-stress        100 rounds of insmod/hammer/rmmod (-debug: 20)
+#   make vm-python        the Python binding's suite and examples/seed.py
+#                         in the VM (userspace/python; part of check)
 #   make clean
 
 TOP := $(CURDIR)
@@ -63,7 +65,8 @@ KSFT_DIR = $(shell $(TOP)/scripts/kernel-paths source-files)/tools/testing/selft
 
 .PHONY: all module user selftests check check-debug demo lint clean \
 	install-deps vm-module-% bench hostcheck fuzz fuzz-run fuzz-vm \
-	vm-stress vm-stress-debug check-kcsan vm-trinity vm-trinity-debug
+	vm-stress vm-stress-debug check-kcsan vm-trinity vm-trinity-debug \
+	vm-python
 
 all: user module
 
@@ -135,6 +138,11 @@ vm-trinity-debug: install-deps
 	scripts/build-debug-kernel
 	$(MAKE) user vm-module-debug
 	scripts/vm-trinity --kernel debug --kmemleak
+
+# The Python binding's suite and examples/seed.py in the VM (part of check).
+vm-python: install-deps
+	$(MAKE) user vm-module-6.1
+	scripts/vm-python 6.1
 
 vm-stress: install-deps
 	$(MAKE) user vm-module-6.1

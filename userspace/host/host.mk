@@ -5,7 +5,9 @@
 # naive oracle, and a libFuzzer target. Included by the top-level Makefile;
 # `make -f userspace/host/host.mk hostcheck` works on its own too.
 #
-#   make hostcheck                 unit + differential tests, ASan + UBSan
+#   make hostcheck                 unit + differential tests, ASan + UBSan,
+#                                  and the Python binding's host tests
+#                                  (userspace/python/tests/run.py --host)
 #     HOSTCHECK_RESULTS=FILE       also append "host PASSED FAILED" to FILE
 #     HOSTCHECK_GRAPHS=N           random graphs (default 10000)
 #     HOSTCHECK_SEED=S             base seed of the differential test
@@ -75,7 +77,8 @@ hostcheck: $(HOST_OUT)/test_graph $(HOST_OUT)/test_diff $(HOST_OUT)/cpython_driv
 		$(HOST_OUT)/test_graph -- \
 		$(HOST_OUT)/test_diff -n $(HOSTCHECK_GRAPHS) -s $(HOSTCHECK_SEED) -- \
 		python3 $(HOST_DIR)/cpython_diff.py $(HOST_OUT)/cpython_drive \
-			-n $(HOSTCHECK_PROGRAMS)
+			-n $(HOSTCHECK_PROGRAMS) -- \
+		python3 $(TOP)/userspace/python/tests/run.py --host
 
 fuzz: $(HOST_OUT)/fuzz_graph
 

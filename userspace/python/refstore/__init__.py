@@ -1,0 +1,912 @@
+# SPDX-License-Identifier: GPL-2.0
+"""refstore: the kernel's reference-counted object heap, from Python.
+
+A :class:`Heap` is one open of ``/dev/refstore``. Its objects live in the
+kernel; each :class:`Object` here is one *handle* to one of them, i.e. one
+strong reference the kernel counts. Dropping the Python wrapper closes the
+handle, so the kernel object dies exactly when Python would have freed it,
+unless slots of other objects or other handles still reference it::
+
+    import refstore
+    heap = refstore.Heap()
+    a = heap.new(slots=1, tag="Node")
+    b = heap.new(slots=1, tag="Node")
+    heap.getrefcount(a)          # 2, as sys.getrefcount(a)
+    a[0] = b; b[0] = a           # a cycle, through the kernel's slots
+    del a, b                     # closes both handles: the cycle leaks...
+    heap.gc.collect()            # ...until the kernel's collector frees it: 2
+
+Deaths of objects made with ``on_del=`` (or ``notify=True``) are reported
+by the kernel as events; :meth:`Heap.poll_events` reads them and calls the
+callbacks (``on_del`` and weak reference callbacks), which by default
+(``autopoll=True``) also happens after every call that can free objects.
+
+Errors raise Python exceptions chosen by errno: ENOENT
+:class:`FileNotFoundError`, ENOMEM :class:`MemoryError`, EDQUOT
+:class:`QuotaError`, EPERM :class:`PermissionError`; see :func:`error`.
+
+Everything goes through the uapi (``kmod/uapi/linux/refstore.h``,
+mirrored in :mod:`refstore._uapi`) with :func:`fcntl.ioctl`; only the
+standard library is used.
+"""
+
+import ctypes
+import errno as _errno
+import fcntl
+import os
+import select
+import weakref as _weakref
+
+from . import _uapi
+
+__all__ = [
+    "DEVICE", "Heap", "Object", "WeakRef", "Event", "GC", "ObjectInfo",
+    "RefstoreError", "QuotaError", "UserQuotaError", "GlobalQuotaError",
+    "LimitError", "HandleKindError", "UnsupportedError", "error",
+    "encode_tag", "decode_tag",
+]
+
+#: The device a :class:`Heap` opens by default.
+DEVICE = "/dev/refstore"
+
+
+# ---- errors ----------------------------------------------------------------
+
+class RefstoreError(OSError):
+    """Base of the errors specific to refstore (all are :class:`OSError`)."""
+
+
+class QuotaError(RefstoreError):
+    """EDQUOT: a per-heap limit (objects, bytes, handles) would be exceeded."""
+
+
+class UserQuotaError(QuotaError):
+    """EUSERS: the bytes charged to the heap's user would exceed its cap."""
+
+
+class GlobalQuotaError(QuotaError):
+    """ENOBUFS: all heaps together would exceed the module's cap."""
+
+
+class LimitError(RefstoreError):
+    """ENOSPC: a per-object limit (payload size, slot count) is exceeded."""
+
+
+class HandleKindError(RefstoreError):
+    """EBADSLT: a weak handle where a strong one is needed, or the reverse."""
+
+
+class UnsupportedError(RefstoreError):
+    """The running module lacks the feature a call needs (EOPNOTSUPP)."""
+
+
+_ERRORS = {
+    _errno.EDQUOT: QuotaError,
+    _errno.EUSERS: UserQuotaError,
+    _errno.ENOBUFS: GlobalQuotaError,
+    _errno.ENOSPC: LimitError,
+    _errno.EBADSLT: HandleKindError,
+    _errno.EOPNOTSUPP: UnsupportedError,
+}
+
+
+def error(err, what):
+    """Return the exception for errno ``err`` raised by operation ``what``.
+
+    ENOMEM gives :class:`MemoryError` (with an ``errno`` attribute); the
+    refstore-specific errnos their :class:`RefstoreError` subclasses; any
+    other errno an :class:`OSError`, which Python itself specialises
+    (ENOENT :class:`FileNotFoundError`, EPERM :class:`PermissionError`,
+    EAGAIN :class:`BlockingIOError`, EINTR :class:`InterruptedError`...).
+    """
+    msg = "%s: %s" % (what, os.strerror(err))
+    if err == _errno.ENOMEM:
+        exc = MemoryError(msg)
+        exc.errno = err
+        return exc
+    cls = _ERRORS.get(err, OSError)
+    return cls(err, msg)
+
+
+# ---- tags ------------------------------------------------------------------
+
+def encode_tag(tag):
+    """Return the kernel's 64-bit tag for ``tag``.
+
+    ``None`` is 0, an int is itself (0..2**64-1), a str of up to 8 UTF-8
+    bytes is those bytes read as a little-endian number ("Node" stays
+    readable in the kernel's debugfs dumps as 0x65646f4e).
+    """
+    if tag is None:
+        return 0
+    if isinstance(tag, str):
+        raw = tag.encode("utf-8")
+        if len(raw) > 8 or b"\0" in raw:
+            raise ValueError("a str tag is at most 8 UTF-8 bytes, no NUL: %r"
+                             % tag)
+        return int.from_bytes(raw, "little")
+    if isinstance(tag, int) and 0 <= tag < 1 << 64:
+        return tag
+    raise ValueError("tag must be None, a str of up to 8 bytes or an int "
+                     "0..2**64-1, not %r" % (tag,))
+
+
+def decode_tag(value):
+    """Return ``value`` (a kernel tag) as :func:`encode_tag` made it.
+
+    A value whose bytes are printable ASCII comes back as a str, anything
+    else (0 included) as an int.
+    """
+    raw = value.to_bytes(8, "little").rstrip(b"\0")
+    if raw and all(0x20 <= c < 0x7F for c in raw):
+        return raw.decode("ascii")
+    return value
+
+
+# ---- the file descriptor ---------------------------------------------------
+
+class _Device:
+    """An open /dev/refstore: the only code that touches the descriptor.
+
+    Tests pass an object with the same four methods to :class:`Heap`
+    (``device=``) to check the binding's logic without the kernel.
+    """
+
+    def __init__(self, path):
+        try:
+            self.fd = os.open(path, os.O_RDWR | os.O_CLOEXEC | os.O_NONBLOCK)
+        except OSError as exc:
+            raise error(exc.errno, "open %s" % path) from None
+
+    def ioctl(self, request, arg):
+        """Run one ioctl; ``arg`` (a ctypes structure) is updated in place."""
+        fcntl.ioctl(self.fd, request, arg, True)
+
+    def read(self, size):
+        """read() up to ``size`` bytes of events; BlockingIOError if none."""
+        return os.read(self.fd, size)
+
+    def wait(self, timeout):
+        """Wait up to ``timeout`` seconds (None: forever) for events."""
+        p = select.poll()
+        p.register(self.fd, select.POLLIN)
+        return bool(p.poll(None if timeout is None else int(timeout * 1000)))
+
+    def close(self):
+        """Close the descriptor: the kernel frees the whole heap."""
+        os.close(self.fd)
+
+
+_NAMES = {v: k for k, v in _uapi.IOCTLS.items()}
+
+
+# ---- events ----------------------------------------------------------------
+
+class Event:
+    """One death event read from the heap.
+
+    Attributes: ``id`` (the object's id), ``cookie`` (given at creation),
+    ``cause`` ("released": its last reference went; "cycle": the collector
+    freed it; "overflow": ``count`` events were lost), ``count`` and
+    ``name`` (the ``name=`` given to :meth:`Heap.new`, or None).
+    """
+
+    __slots__ = ("id", "cookie", "cause", "count", "name")
+
+    def __init__(self, id, cookie, cause, count, name=None):
+        self.id = id
+        self.cookie = cookie
+        self.cause = _uapi.CAUSES.get(cause, cause)
+        self.count = count
+        self.name = name
+
+    def __repr__(self):
+        return ("Event(id=%d, cookie=%d, cause=%r, count=%d, name=%r)"
+                % (self.id, self.cookie, self.cause, self.count, self.name))
+
+
+class _Watch:
+    """What the heap does when one watched object dies."""
+
+    __slots__ = ("name", "on_del", "weakrefs")
+
+    def __init__(self, name, on_del):
+        self.name = name
+        self.on_del = on_del
+        self.weakrefs = []
+
+
+# ---- objects ---------------------------------------------------------------
+
+class ObjectInfo:
+    """What REFSTORE_IOC_INFO tells of an object (see :meth:`Object.info`)."""
+
+    __slots__ = ("id", "refcount", "tag", "payload_size", "nslots", "notify",
+                 "weakrefs", "creator_pid")
+
+    def __init__(self, raw):
+        self.id = raw.id
+        self.refcount = raw.refcount
+        self.tag = decode_tag(raw.tag)
+        self.payload_size = raw.payload_size
+        self.nslots = raw.nslots
+        self.notify = bool(raw.obj_flags & _uapi.OBJ_NOTIFY)
+        self.weakrefs = bool(raw.obj_flags & _uapi.OBJ_WEAKREFS)
+        self.creator_pid = raw.creator_pid
+
+    def __repr__(self):
+        return "ObjectInfo(%s)" % ", ".join(
+            "%s=%r" % (k, getattr(self, k)) for k in self.__slots__)
+
+
+class Object:
+    """One strong handle to a kernel object.
+
+    ``obj[i]`` reads slot i (a new :class:`Object`, or None if empty),
+    ``obj[i] = other`` points it at ``other`` (None empties it, as does
+    ``del obj[i]``), ``len(obj)`` is the slot count. Two wrappers compare
+    equal when they name the same kernel object. Dropping the wrapper (or
+    :meth:`close`) closes the handle.
+    """
+
+    __slots__ = ("_heap", "_handle", "id", "__weakref__")
+
+    def __init__(self, heap, handle, id):
+        self._heap = heap
+        self._handle = handle
+        self.id = id
+
+    @property
+    def heap(self):
+        """The :class:`Heap` this object belongs to."""
+        return self._heap
+
+    @property
+    def handle(self):
+        """The handle number (0 once closed)."""
+        return self._handle
+
+    @property
+    def closed(self):
+        """True once :meth:`close` ran (or the heap was closed)."""
+        return self._handle == 0 or self._heap.closed
+
+    def _h(self):
+        if self._handle == 0:
+            raise ValueError("operation on a closed refstore object")
+        return self._handle
+
+    def close(self):
+        """Close the handle now: the kernel object loses one reference.
+
+        Closing twice is harmless, as is closing after the heap was closed.
+        """
+        h, self._handle = self._handle, 0
+        if h and not self._heap.closed:
+            self._heap._close_handle(h)
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            # The heap may be half torn down at interpreter exit.
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def dup(self):
+        """Return a new handle (a new strong reference) to this object."""
+        return self._heap.dup(self)
+
+    def info(self):
+        """Return this object's :class:`ObjectInfo` from the kernel."""
+        return self._heap._info(self._h())
+
+    @property
+    def tag(self):
+        """The tag given at creation, decoded by :func:`decode_tag`."""
+        return self.info().tag
+
+    def __len__(self):
+        return self.info().nslots
+
+    def __getitem__(self, slot):
+        arg = _uapi.GetSlot(handle=self._h(), slot=self._slot(slot))
+        self._heap._ioctl(_uapi.IOC_GET_SLOT, arg)
+        if arg.target == 0:
+            return None
+        return Object(self._heap, arg.target, arg.target_id)
+
+    def __setitem__(self, slot, target):
+        if target is None:
+            th = 0
+        elif isinstance(target, Object) and target._heap is self._heap:
+            th = target._h()
+        else:
+            raise TypeError("a slot holds an Object of the same heap or None, "
+                            "not %r" % (target,))
+        arg = _uapi.SetSlot(handle=self._h(), slot=self._slot(slot),
+                            target=th)
+        self._heap._ioctl(_uapi.IOC_SET_SLOT, arg)
+        self._heap._autopoll()
+
+    def __delitem__(self, slot):
+        self[slot] = None
+
+    @staticmethod
+    def _slot(slot):
+        if not isinstance(slot, int) or slot < 0 or slot >= 1 << 32:
+            raise IndexError("slot index must be an int 0..2**32-1, not %r"
+                             % (slot,))
+        return slot
+
+    def read(self, length=None, offset=0):
+        """Return ``length`` payload bytes from ``offset`` (default: the rest)."""
+        if length is None:
+            length = max(self.info().payload_size - offset, 0)
+        buf = ctypes.create_string_buffer(length)
+        arg = _uapi.Rw(handle=self._h(), offset=offset, length=length,
+                       data=ctypes.addressof(buf))
+        self._heap._ioctl(_uapi.IOC_READ, arg)
+        return buf.raw
+
+    def write(self, data, offset=0):
+        """Write the bytes ``data`` into the payload at ``offset``."""
+        data = bytes(data)
+        buf = ctypes.create_string_buffer(data, len(data))
+        arg = _uapi.Rw(handle=self._h(), offset=offset, length=len(data),
+                       data=ctypes.addressof(buf))
+        self._heap._ioctl(_uapi.IOC_WRITE, arg)
+
+    @property
+    def payload(self):
+        """The whole payload as bytes; assigning writes from offset 0."""
+        return self.read()
+
+    @payload.setter
+    def payload(self, data):
+        self.write(data)
+
+    def __int__(self):
+        """The payload as a little-endian signed integer (see Heap.new)."""
+        return int.from_bytes(self.read(), "little", signed=True)
+
+    def __eq__(self, other):
+        if not isinstance(other, Object):
+            return NotImplemented
+        return self._heap is other._heap and self.id == other.id
+
+    def __hash__(self):
+        return hash((id(self._heap), self.id))
+
+    def __repr__(self):
+        return "<refstore.Object id=%d handle=%d>" % (self.id, self._handle)
+
+
+class WeakRef:
+    """A weak handle: does not keep its object alive.
+
+    Calling it returns a new :class:`Object` (a new strong handle) while the
+    object lives, None after it died, as :class:`weakref.ref` does.
+    ``callback(ref)``, if given, is called when the object's death event is
+    read (see :meth:`Heap.weakref`).
+    """
+
+    __slots__ = ("_heap", "_handle", "id", "callback", "__weakref__")
+
+    def __init__(self, heap, handle, id, callback):
+        self._heap = heap
+        self._handle = handle
+        self.id = id
+        self.callback = callback
+
+    @property
+    def handle(self):
+        """The weak handle number (0 once closed)."""
+        return self._handle
+
+    def __call__(self):
+        if self._handle == 0 or self._heap.closed:
+            return None
+        arg = _uapi.Upgrade(weak=self._handle)
+        try:
+            self._heap._ioctl(_uapi.IOC_UPGRADE, arg)
+        except FileNotFoundError:
+            return None
+        return Object(self._heap, arg.handle, self.id)
+
+    def close(self):
+        """Close the weak handle (never frees anything); idempotent."""
+        h, self._handle = self._handle, 0
+        if h and not self._heap.closed:
+            self._heap._close_handle(h, autopoll=False)
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __repr__(self):
+        return "<refstore.WeakRef id=%d %s>" % (
+            self.id, "dead" if self() is None else "alive")
+
+
+# ---- the collector ---------------------------------------------------------
+
+class _Garbage(list):
+    """A snapshot of the garbage list; ``del g[:]`` or ``g.clear()`` empties
+    the kernel's list too, as ``del gc.garbage[:]`` does in CPython."""
+
+    def __init__(self, gc, items):
+        super().__init__(items)
+        self._gc = gc
+
+    def __delitem__(self, index):
+        if isinstance(index, slice) and index == slice(None):
+            super().clear()
+            self._gc.clear_garbage()
+        else:
+            raise TypeError("only `del garbage[:]` changes the kernel's list")
+
+    def clear(self):
+        """Empty this list and the kernel's garbage list."""
+        del self[:]
+
+
+class GC:
+    """The heap's cycle collector, shaped like Python's :mod:`gc` module.
+
+    Reached as ``heap.gc``. DEBUG_STATS and DEBUG_SAVEALL are the flags of
+    :meth:`set_debug`.
+    """
+
+    DEBUG_STATS = _uapi.GC_DEBUG_STATS
+    DEBUG_SAVEALL = _uapi.GC_DEBUG_SAVEALL
+
+    def __init__(self, heap):
+        # A proxy: heap.gc must not keep the heap alive (a cycle would
+        # leave closing it to Python's own collector).
+        self._heap = _weakref.proxy(heap)
+
+    def _value(self, request, value=0):
+        self._heap.require("gc")
+        arg = _uapi.GcValue(value=value)
+        self._heap._ioctl(request, arg)
+        return arg.value
+
+    def enable(self):
+        """Enable automatic collection (gc.enable())."""
+        self._value(_uapi.IOC_GC_ENABLE)
+
+    def disable(self):
+        """Disable automatic collection (gc.disable())."""
+        self._value(_uapi.IOC_GC_DISABLE)
+
+    def isenabled(self):
+        """True if automatic collection is enabled (gc.isenabled())."""
+        return bool(self._value(_uapi.IOC_GC_ISENABLED))
+
+    def collect(self, generation=2):
+        """Collect generations 0..``generation`` now and return how many
+        unreachable objects were found (gc.collect()). Death callbacks of
+        the objects freed run before it returns (with autopoll)."""
+        self._heap.require("gc")
+        if generation not in (0, 1, 2):
+            raise ValueError("invalid generation")
+        arg = _uapi.GcCollect(generation=generation)
+        self._heap._ioctl(_uapi.IOC_GC_COLLECT, arg)
+        self._heap._autopoll()
+        return arg.unreachable
+
+    def get_stats(self):
+        """Per generation, a dict of collections, collected, uncollectable
+        (gc.get_stats())."""
+        return [{"collections": g["collections"], "collected": g["collected"],
+                 "uncollectable": g["uncollectable"]}
+                for g in self.get_stats_ex()["gen"]]
+
+    def get_stats_ex(self):
+        """Everything GC_GET_STATS reports: ``gen`` (as get_stats()),
+        ``pause_total_ns``, ``pause_max_ns``, ``examined``, ``automatic``
+        and ``garbage``."""
+        self._heap.require("gc")
+        arg = _uapi.GcStats()
+        self._heap._ioctl(_uapi.IOC_GC_GET_STATS, arg)
+        return {
+            "gen": [{"collections": g.collections, "collected": g.collected,
+                     "uncollectable": g.uncollectable} for g in arg.gen],
+            "pause_total_ns": arg.pause_total_ns,
+            "pause_max_ns": arg.pause_max_ns,
+            "examined": arg.examined,
+            "automatic": arg.automatic,
+            "garbage": arg.garbage,
+        }
+
+    def get_count(self):
+        """The three generation counts as a tuple (gc.get_count())."""
+        self._heap.require("gc")
+        arg = _uapi.GcCount()
+        self._heap._ioctl(_uapi.IOC_GC_GET_COUNT, arg)
+        return tuple(arg.count)
+
+    def get_threshold(self):
+        """The three thresholds as a tuple (gc.get_threshold())."""
+        self._heap.require("gc")
+        arg = _uapi.GcThreshold()
+        self._heap._ioctl(_uapi.IOC_GC_GET_THRESHOLD, arg)
+        return tuple(arg.threshold)
+
+    def set_threshold(self, threshold0, threshold1=None, threshold2=None):
+        """Set the thresholds (gc.set_threshold()); those not given stay."""
+        cur = list(self.get_threshold())
+        for i, t in enumerate((threshold0, threshold1, threshold2)):
+            if t is not None:
+                if not isinstance(t, int) or t < 0:
+                    raise ValueError("threshold must be an int >= 0")
+                cur[i] = t
+        arg = _uapi.GcThreshold()
+        arg.threshold[:] = cur
+        self._heap._ioctl(_uapi.IOC_GC_SET_THRESHOLD, arg)
+
+    def freeze(self):
+        """Move every tracked object to the permanent generation
+        (gc.freeze())."""
+        self._value(_uapi.IOC_GC_FREEZE)
+
+    def unfreeze(self):
+        """Move the permanent generation back to generation 2
+        (gc.unfreeze())."""
+        self._value(_uapi.IOC_GC_UNFREEZE)
+
+    def get_freeze_count(self):
+        """Objects in the permanent generation (gc.get_freeze_count())."""
+        return self._value(_uapi.IOC_GC_GET_FREEZE_COUNT)
+
+    def set_debug(self, flags):
+        """Set the debug flags, DEBUG_STATS | DEBUG_SAVEALL (gc.set_debug())."""
+        self._value(_uapi.IOC_GC_SET_DEBUG, flags)
+
+    def get_debug(self):
+        """The debug flags (gc.get_debug())."""
+        return self._value(_uapi.IOC_GC_GET_DEBUG)
+
+    @property
+    def garbage(self):
+        """The objects collections kept under DEBUG_SAVEALL, as a list of
+        new handles (gc.garbage); ``del heap.gc.garbage[:]`` empties it."""
+        self._heap.require("gc")
+        total = None
+        while True:
+            arg = _uapi.GcGarbage()
+            self._heap._ioctl(_uapi.IOC_GC_GARBAGE, arg)
+            total = arg.total
+            handles = (_uapi.u32 * max(total, 1))()
+            arg = _uapi.GcGarbage(capacity=total,
+                                  handles=ctypes.addressof(handles))
+            self._heap._ioctl(_uapi.IOC_GC_GARBAGE, arg)
+            objs = [self._heap._wrap(h) for h in handles[:arg.count]]
+            if arg.total <= total:
+                return _Garbage(self, objs)
+            del objs  # the list grew meanwhile: ask again
+
+    def clear_garbage(self):
+        """Empty the kernel's garbage list (``del gc.garbage[:]``)."""
+        self._value(_uapi.IOC_GC_CLEAR_GARBAGE)
+        self._heap._autopoll()
+
+    def set_delay(self, ms):
+        """Collect garbage at most ``ms`` milliseconds after the call that
+        made it (0..60000; 0: thresholds only, as in CPython)."""
+        self._heap.require("gc_delay")
+        self._value(_uapi.IOC_GC_SET_DELAY, ms)
+
+    def get_delay(self):
+        """The heap's collection delay in milliseconds."""
+        self._heap.require("gc_delay")
+        return self._value(_uapi.IOC_GC_GET_DELAY)
+
+
+# ---- the heap --------------------------------------------------------------
+
+class Heap:
+    """One open of /dev/refstore: a heap of kernel objects.
+
+    ``Heap(path=DEVICE, autopoll=True)``. With ``autopoll``, the death
+    events of watched objects are read, and their callbacks run, after
+    every call that can free objects (a handle closed, a slot changed, a
+    collection); without it only :meth:`poll_events` and :meth:`events`
+    read them. ``device`` replaces the file descriptor layer (tests).
+    Closing the heap (:meth:`close`, ``with``, or dropping it once no
+    :class:`Object` remains) frees every object in it.
+    """
+
+    def __init__(self, path=DEVICE, *, autopoll=True, device=None):
+        self._dev = device if device is not None else _Device(path)
+        self.autopoll = autopoll
+        self._watch = {}
+        self._dispatching = False
+        self._cookie = 0
+        #: Death events the kernel could not queue (overflow reports).
+        self.events_lost = 0
+        arg = _uapi.Version()
+        self._ioctl(_uapi.IOC_VERSION, arg)
+        #: The module's REFSTORE_UAPI_VERSION.
+        self.version = arg.version
+        #: The module's REFSTORE_FEAT_* bits.
+        self.feature_bits = arg.features
+        #: The gc-like interface to this heap's collector (:class:`GC`).
+        self.gc = GC(self)
+
+    # -- features
+
+    @property
+    def features(self):
+        """Names of the features the running module has (see _uapi.FEATURES);
+        bits this binding does not know appear as "bit<N>"."""
+        names = {v: k for k, v in _uapi.FEATURES.items()}
+        return frozenset(names.get(b, "bit%d" % b) for b in range(64)
+                         if self.feature_bits >> b & 1)
+
+    def has_feature(self, name):
+        """True if the running module implements feature ``name``."""
+        bit = _uapi.FEATURES.get(name)
+        if bit is None:
+            raise ValueError("unknown feature %r" % name)
+        return bool(self.feature_bits >> bit & 1)
+
+    def require(self, name):
+        """Raise :class:`UnsupportedError` unless feature ``name`` exists.
+
+        Every call whose ioctl belongs to a feature checks it first, so a
+        binding newer than the module fails with a clear message instead
+        of ENOTTY.
+        """
+        if not self.has_feature(name):
+            raise UnsupportedError(
+                _errno.EOPNOTSUPP,
+                "the refstore module has no %r feature" % name)
+
+    # -- plumbing
+
+    @property
+    def closed(self):
+        """True once the heap was closed."""
+        return self._dev is None
+
+    def _ioctl(self, request, arg):
+        if self._dev is None:
+            raise ValueError("operation on a closed refstore heap")
+        try:
+            self._dev.ioctl(request, arg)
+        except OSError as exc:
+            raise error(exc.errno, _NAMES.get(request, hex(request))) from None
+
+    def _close_handle(self, handle, autopoll=True):
+        self._ioctl(_uapi.IOC_CLOSE, _uapi.Close(handle=handle))
+        if autopoll:
+            self._autopoll()
+
+    def _info(self, handle):
+        arg = _uapi.Info(handle=handle)
+        self._ioctl(_uapi.IOC_INFO, arg)
+        return ObjectInfo(arg)
+
+    def _wrap(self, handle):
+        arg = _uapi.Info(handle=handle)
+        self._ioctl(_uapi.IOC_INFO, arg)
+        return Object(self, handle, arg.id)
+
+    def _autopoll(self):
+        if self.autopoll and self._watch and not self._dispatching:
+            self.poll_events()
+
+    def fileno(self):
+        """The heap's file descriptor (for select/poll: readable when
+        death events are queued)."""
+        if self._dev is None:
+            raise ValueError("operation on a closed refstore heap")
+        return self._dev.fd
+
+    def close(self):
+        """Close the heap: the kernel frees all its objects. Idempotent."""
+        dev, self._dev = self._dev, None
+        if dev is not None:
+            dev.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- objects
+
+    def new(self, slots=0, tag=None, payload=None, *, name=None, on_del=None,
+            notify=False, cookie=None):
+        """Create an object and return its first handle.
+
+        ``slots``: number of reference slots (empty). ``tag``: see
+        :func:`encode_tag`. ``payload``: None (no payload), an int n (n
+        zero bytes), or bytes (copied in). With ``on_del``, ``notify`` or
+        ``cookie``, the kernel reports the object's death:
+        ``on_del(event)`` is then called (see :meth:`poll_events`) with an
+        :class:`Event` whose ``name`` is ``name`` and ``cookie`` is
+        ``cookie`` (default: a number unique in this heap).
+        """
+        if payload is None:
+            data, size = b"", 0
+        elif isinstance(payload, int):
+            data, size = b"", payload
+        else:
+            data = bytes(payload)
+            size = len(data)
+        if size < 0 or size >= 1 << 32 or slots < 0 or slots >= 1 << 32:
+            raise ValueError("payload size and slots must be 0..2**32-1")
+        watch = on_del is not None or notify or cookie is not None
+        if watch and cookie is None:
+            self._cookie += 1
+            cookie = self._cookie
+        arg = _uapi.Create(flags=_uapi.CREATE_NOTIFY if watch else 0,
+                           payload_size=size, nslots=slots,
+                           tag=encode_tag(tag), cookie=cookie or 0)
+        self._ioctl(_uapi.IOC_CREATE, arg)
+        obj = Object(self, arg.handle, arg.id)
+        if watch:
+            self._watch[arg.id] = _Watch(name, on_del)
+        if data:
+            obj.write(data)
+        return obj
+
+    def new_int(self, value, slots=0, tag="int", **kwargs):
+        """Create an object whose payload is ``value`` as 8 little-endian
+        bytes (read back with ``int(obj)``)."""
+        return self.new(slots, tag, value.to_bytes(8, "little", signed=True),
+                        **kwargs)
+
+    def dup(self, obj):
+        """Return a new handle to ``obj``: one more strong reference, as
+        ``another_ref = obj`` is one more in CPython."""
+        arg = _uapi.Dup(handle=obj._h())
+        self._ioctl(_uapi.IOC_DUP, arg)
+        return Object(self, arg.new_handle, obj.id)
+
+    def getrefcount(self, obj):
+        """The kernel's count of strong references to ``obj`` plus one, as
+        sys.getrefcount() counts its own argument: handles plus slots."""
+        return self._info(obj._h()).refcount + 1
+
+    def info(self, obj):
+        """``obj``'s :class:`ObjectInfo`."""
+        return self._info(obj._h())
+
+    def weakref(self, obj, callback=None):
+        """Return a :class:`WeakRef` to ``obj``.
+
+        ``callback(ref)`` is called once the object's death is read, while
+        the WeakRef itself is alive (as in :mod:`weakref`); that needs an
+        object whose death the kernel reports (made with ``on_del``,
+        ``notify`` or ``cookie``), else ValueError.
+        """
+        self.require("weak")
+        if callback is not None and obj.id not in self._watch:
+            raise ValueError("a weakref callback needs an object made with "
+                             "notify=True (or on_del/cookie): the kernel "
+                             "reports only those deaths")
+        arg = _uapi.Weakref(handle=obj._h())
+        self._ioctl(_uapi.IOC_WEAKREF, arg)
+        ref = WeakRef(self, arg.weak, obj.id, callback)
+        if callback is not None:
+            self._watch[obj.id].weakrefs.append(_weakref.ref(ref))
+        return ref
+
+    # -- heap-wide
+
+    def stats(self):
+        """The heap's counters (HEAP_STATS) as a dict: heap_id, objects,
+        bytes, handles, weak_handles, created, freed, events_queued,
+        events_dropped, events_pending."""
+        self.require("heap_stats")
+        arg = _uapi.HeapStats()
+        self._ioctl(_uapi.IOC_HEAP_STATS, arg)
+        return {name: getattr(arg, name) for name, _ in arg._fields_
+                if name not in ("size", "flags", "_reserved")}
+
+    _LIMITS = ("max_objects", "max_bytes", "max_payload", "max_slots",
+               "max_handles", "max_events")
+
+    def get_limits(self):
+        """The heap's limits as a dict (max_objects, max_bytes, max_payload,
+        max_slots, max_handles, max_events)."""
+        self.require("limits")
+        arg = _uapi.Limits()
+        self._ioctl(_uapi.IOC_GET_LIMITS, arg)
+        return {name: getattr(arg, name) for name in self._LIMITS}
+
+    def set_limits(self, *, raise_limits=False, **limits):
+        """Change limits given by keyword (e.g. ``max_objects=10``).
+
+        Lowering is always allowed; raising needs ``raise_limits=True`` and
+        CAP_SYS_RESOURCE (else PermissionError).
+        """
+        self.require("limits")
+        unknown = set(limits) - set(self._LIMITS)
+        if unknown:
+            raise TypeError("unknown limits: %s" % ", ".join(sorted(unknown)))
+        arg = _uapi.Limits(flags=_uapi.LIMITS_RAISE if raise_limits else 0,
+                           **limits)
+        self._ioctl(_uapi.IOC_SET_LIMITS, arg)
+
+    # -- events
+
+    def poll_events(self, timeout=0):
+        """Read the queued death events, run their callbacks, return them.
+
+        Waits up to ``timeout`` seconds (None: forever) for the first one.
+        For each event of a watched object, ``on_del(event)`` runs, then
+        the callbacks of its live :class:`WeakRef`\\ s. An overflow event
+        adds its count to :attr:`events_lost`.
+        """
+        self.require("events")
+        if timeout != 0 and self._dev is not None:
+            if not self._dev.wait(timeout):
+                return []
+        size = ctypes.sizeof(_uapi.Event)
+        out = []
+        dispatching, self._dispatching = self._dispatching, True
+        try:
+            while self._dev is not None:
+                try:
+                    raw = self._dev.read(size * 64)
+                except BlockingIOError:
+                    break
+                except OSError as exc:
+                    raise error(exc.errno, "read events") from None
+                if not raw:
+                    break
+                for off in range(0, len(raw) - size + 1, size):
+                    ev = _uapi.Event.from_buffer_copy(raw, off)
+                    out.append(self._dispatch(ev))
+        finally:
+            self._dispatching = dispatching
+        return out
+
+    def _dispatch(self, raw):
+        if raw.cause == _uapi.CAUSE_OVERFLOW:
+            self.events_lost += raw.count
+            return Event(raw.id, raw.cookie, raw.cause, raw.count)
+        w = self._watch.pop(raw.id, None)
+        ev = Event(raw.id, raw.cookie, raw.cause, raw.count,
+                   w.name if w else None)
+        if w is not None:
+            if w.on_del is not None:
+                w.on_del(ev)
+            for r in w.weakrefs:
+                ref = r()
+                if ref is not None and ref.callback is not None:
+                    ref.callback(ref)
+        return ev
+
+    def events(self, timeout=None):
+        """Iterate over death events as they come (callbacks run as in
+        :meth:`poll_events`); ends after ``timeout`` seconds without one
+        (None: never)."""
+        while True:
+            evs = self.poll_events(timeout)
+            if not evs:
+                return
+            yield from evs
+
+    def __repr__(self):
+        return "<refstore.Heap %s>" % ("closed" if self.closed else
+                                      "fd=%s" % getattr(self._dev, "fd", "?"))
