@@ -27,6 +27,13 @@
  *   sizeof        the object header
  *   stream MB     the machine's streaming bandwidth: a read pass and a
  *                 memcpy over MB MiB (the physical floor of a walk)
+ *   pauses N S    automatic collection's pauses: N live objects (a list
+ *                 held by one handle, each node with a second slot), then
+ *                 S steps, each dropping a garbage 2-ring and pointing a
+ *                 random node's second slot at a new object (the old
+ *                 target becomes a suspect); every collection the
+ *                 thresholds make due (refstore_graph_due()) is timed:
+ *                 p50, p99, max and how many of each generation
  *   mallocfree N  N malloc()+free() pairs of a one-slot object (72 B),
  *                 for the guest's CREATE+CLOSE comparison
  * Output: one line "host shape=... n=... reclaimed=... examined=... ns=..."
@@ -321,6 +328,71 @@ static int bench_mallocfree(u64 n, int reps)
 	return 0;
 }
 
+static struct refstore_obj *build_list(struct refstore_graph *g, u64 n);
+static u64 bench_rand(void);
+
+static int bench_pauses(struct refstore_graph *g, u64 n, u64 steps)
+{
+	struct refstore_obj **live = bench_alloc(n * sizeof(*live)), *root, *o;
+	struct refstore_collect_result res;
+	u64 *ns = bench_alloc((steps + 1) * sizeof(*ns)), i, k = 0, t0;
+	u64 per_gen[REFSTORE_NR_GENS] = { 0 }, max_gen[REFSTORE_NR_GENS] = { 0 };
+	struct refstore_obj **slots;
+	int due;
+
+	/* a list whose nodes have a second slot, held by its root */
+	root = bench_new(g, 2);
+	live[0] = root;
+	for (i = 1; i < n; i++) {
+		live[i] = bench_new(g, 2);
+		bench_set(g, live[i - 1], 0, live[i]);
+		bench_put(g, live[i]);
+	}
+	bench_collect(g, &res);		/* old, off the suspects */
+	g->enabled = true;
+	for (i = 0; i < steps; i++) {
+		build_rings(g, 2, 2);
+		o = bench_new(g, 1);
+		bench_set(g, live[bench_rand() % n], 1, o);
+		bench_put(g, o);
+		due = refstore_graph_due(g);
+		if (due < 0)
+			continue;
+		t0 = bench_now();
+		{
+			struct refstore_collection c;
+			LIST_HEAD(to_free);
+
+			refstore_collect_scan(g, due, &c);
+			refstore_collect_commit(g, &c, &to_free);
+			refstore_free_list(g, &to_free);
+		}
+		ns[k] = bench_now() - t0;
+		per_gen[due]++;
+		if (ns[k] > max_gen[due])
+			max_gen[due] = ns[k];
+		k++;
+	}
+	g->enabled = false;
+	if (!k)
+		ns[k++] = 0;
+	qsort(ns, k, sizeof(*ns), cmp_u64);
+	printf("host shape=pauses n=%llu arg=%llu collections=%llu p50=%llu p99=%llu max=%llu gen0=%llu gen1=%llu gen2=%llu max0=%llu max1=%llu max2=%llu\n",
+	       (unsigned long long)n, (unsigned long long)steps,
+	       (unsigned long long)k, (unsigned long long)ns[k / 2],
+	       (unsigned long long)ns[k * 99 / 100],
+	       (unsigned long long)ns[k - 1],
+	       (unsigned long long)per_gen[0], (unsigned long long)per_gen[1],
+	       (unsigned long long)per_gen[2], (unsigned long long)max_gen[0],
+	       (unsigned long long)max_gen[1], (unsigned long long)max_gen[2]);
+	slots = refstore_obj_slots(root);
+	(void)slots;
+	bench_put(g, root);
+	free(live);
+	free(ns);
+	return 0;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	u64 x = *(const u64 *)a, y = *(const u64 *)b;
@@ -374,6 +446,8 @@ int main(int argc, char **argv)
 
 	refstore_graph_init(&g);
 	g.enabled = false;	/* the harness never collects on its own */
+	if (!strcmp(shape, "pauses"))
+		return bench_pauses(&g, n, arg);
 
 	if (!strcmp(shape, "scaling")) {
 		/* live acyclic objects, old and off the suspects list */
