@@ -63,6 +63,16 @@
  */
 #include "graph.h"
 
+/*
+ * In a walk of a list of objects scattered in memory, start loading the
+ * one after the next: its address is in the next one, loaded one step
+ * ago. Two misses overlap instead of one at a time.
+ */
+static inline void refstore_prefetch_ahead(const struct list_head *pos)
+{
+	prefetch(pos->next->next);
+}
+
 /* CPython's long-lived rule (see refstore_graph_due()): may a full collection run now? */
 static bool refstore_full_allowed(const struct refstore_graph *graph)
 {
@@ -145,8 +155,8 @@ static bool refstore_scan_eligible(const struct refstore_graph *graph,
 	       obj->nslots && refstore_obj_gen(graph, obj) <= gen;
 }
 
-static void refstore_scan_add(struct refstore_graph *graph,
-			      struct refstore_obj *obj, struct list_head *scan)
+static void refstore_scan_join(struct refstore_graph *graph,
+			       struct refstore_obj *obj)
 {
 	/* A live object has a reference, or it would be on graph->dying. */
 	REFSTORE_ASSERT(kref_read(&obj->kref));
@@ -154,43 +164,105 @@ static void refstore_scan_add(struct refstore_graph *graph,
 	obj->gen = refstore_obj_gen(graph, obj);
 	obj->flags |= REFSTORE_OF_SCANNED;
 	obj->gc_refs = kref_read(&obj->kref);
-	list_move_tail(&obj->node, scan);
+}
+
+/*
+ * Edges whose target's flags a walk reads later: the target is prefetched
+ * when the edge is met and judged REFSTORE_SCAN_AHEAD edges on, so that
+ * the cache misses of a pointer-chasing walk overlap (the order in which
+ * edges are judged does not change what the walk computes).
+ */
+#define REFSTORE_SCAN_AHEAD	8
+
+struct refstore_edge_queue {
+	struct refstore_obj *t[REFSTORE_SCAN_AHEAD];
+	u32 head;
+	u32 len;
+};
+
+/* One edge of the subgraph's walk: @t joins, or loses a reference. */
+static void refstore_scan_edge(struct refstore_graph *graph, u32 gen,
+			       struct refstore_obj *t, struct list_head *scan)
+{
+	/* Only other staged garbage points at staged garbage. */
+	REFSTORE_ASSERT(!refstore_obj_collecting(t));
+	if (refstore_scan_eligible(graph, t, gen)) {
+		refstore_scan_join(graph, t);
+		if (!(t->flags & REFSTORE_OF_SUSPECT))
+			list_move_tail(&t->node, scan);
+	}
+	if (t->flags & REFSTORE_OF_SCANNED)
+		t->gc_refs--;
+}
+
+static struct refstore_obj *refstore_edge_pop(struct refstore_edge_queue *q)
+{
+	struct refstore_obj *t = q->t[q->head];
+
+	q->head = (q->head + 1) % REFSTORE_SCAN_AHEAD;
+	q->len--;
+	return t;
 }
 
 /*
  * Steps 1 and 2, in one walk: the subgraph reachable from suspects within
  * the generations, and the references from inside it subtracted. Each
  * object of the subgraph is walked once, so each edge inside it is
- * subtracted once, from a target whose gc_refs was set when it joined.
+ * subtracted once, from a target whose gc_refs was set when it joined
+ * (or, if it joins later, is set then and the edge subtracted after).
+ *
+ * The suspects are taken onto @scan all at once and judged as the walk
+ * reaches them: an ineligible one goes back to graph->suspects, in order.
+ * A target that is a suspect not reached yet joins where it is (it is
+ * ahead of the walk: every SUSPECT object not parked or saved was on
+ * graph->suspects); any other target joins at the tail. One pass over the
+ * subgraph, breadth first.
  */
 static u64 refstore_scan_build(struct refstore_graph *graph, u32 gen,
 			       struct list_head *scan)
 {
-	struct refstore_obj *obj, *next, *t, **slots;
+	struct refstore_edge_queue q = { .len = 0 };
+	struct refstore_obj *obj, *t, **slots;
+	struct list_head *pos = scan, *next;
 	u64 n = 0;
 	u32 i;
 
-	list_for_each_entry_safe(obj, next, &graph->suspects, node) {
-		REFSTORE_ASSERT((obj->flags & (REFSTORE_OF_SUSPECT |
-					       REFSTORE_OF_STAGED |
-					       REFSTORE_OF_GARBAGE)) ==
-				REFSTORE_OF_SUSPECT);
-		if (refstore_scan_eligible(graph, obj, gen))
-			refstore_scan_add(graph, obj, scan);
-	}
-	/* The list grows at its tail while it is walked: breadth first. */
-	list_for_each_entry(obj, scan, node) {
+	list_splice_tail_init(&graph->suspects, scan);
+	for (;;) {
+		next = pos->next;
+		if (next == scan) {
+			/* The queued edges may add objects at the tail. */
+			if (!q.len)
+				break;
+			refstore_scan_edge(graph, gen, refstore_edge_pop(&q),
+					   scan);
+			continue;
+		}
+		pos = next;
+		refstore_prefetch_ahead(pos);
+		obj = list_entry(pos, struct refstore_obj, node);
+		if (!(obj->flags & REFSTORE_OF_SCANNED)) {
+			REFSTORE_ASSERT((obj->flags & (REFSTORE_OF_SUSPECT |
+						       REFSTORE_OF_STAGED |
+						       REFSTORE_OF_GARBAGE)) ==
+					REFSTORE_OF_SUSPECT);
+			if (!refstore_scan_eligible(graph, obj, gen)) {
+				pos = pos->prev;
+				list_move_tail(next, &graph->suspects);
+				continue;
+			}
+			refstore_scan_join(graph, obj);
+		}
 		slots = refstore_obj_slots(obj);
 		for (i = 0; i < obj->nslots; i++) {
 			t = slots[i];
 			if (!t)
 				continue;
-			/* Only other staged garbage points at staged garbage. */
-			REFSTORE_ASSERT(!refstore_obj_collecting(t));
-			if (refstore_scan_eligible(graph, t, gen))
-				refstore_scan_add(graph, t, scan);
-			if (t->flags & REFSTORE_OF_SCANNED)
-				t->gc_refs--;
+			prefetchw(t);
+			if (q.len == REFSTORE_SCAN_AHEAD)
+				refstore_scan_edge(graph, gen,
+						   refstore_edge_pop(&q), scan);
+			q.t[(q.head + q.len++) % REFSTORE_SCAN_AHEAD] = t;
 		}
 		n++;
 		cond_resched();
@@ -199,47 +271,63 @@ static u64 refstore_scan_build(struct refstore_graph *graph, u32 gen,
 }
 
 /*
- * Step 3: move what is reachable from outside to @live, parked; return how
- * many. An object is unflagged SCANNED once it is REACHABLE: the walk only
- * asks SCANNED of objects that are not. Parking stamps each object again
- * (its generation was recorded when it joined the scan).
+ * Step 3, in one pass as CPython's move_unreachable(): each object of
+ * @scan in turn is reachable if references from outside hold it (gc_refs
+ * > 0) or a reachable object reached it (REFSTORE_OF_REACHABLE); it then
+ * moves to @live, and the objects of the subgraph it points at are flagged
+ * reachable (one already judged unreachable goes back to the tail of
+ * @scan to be walked again). Otherwise it moves to @unreachable, for now.
+ * Either way it is parked (REFSTORE_OF_STAGED, stamped again: its
+ * generation was recorded when it joined; gc_refs is not read again).
+ * Within the walk, an object of this subgraph not yet judged reachable is
+ * flagged SCANNED (not walked yet) or STAGED alone (judged unreachable);
+ * no other object a reachable one points at is flagged STAGED without
+ * REACHABLE (only staged garbage points at staged garbage). Returns how
+ * many are reachable.
  */
 static u64 refstore_scan_reachable(struct refstore_graph *graph,
 				   struct list_head *scan,
-				   struct list_head *live)
+				   struct list_head *live,
+				   struct list_head *unreachable)
 {
-	struct refstore_obj *obj, *next, *t, **slots;
+	struct refstore_obj *obj, *t, **slots;
 	u64 n = 0;
-	u32 i;
+	u32 i, f;
 
-	list_for_each_entry_safe(obj, next, scan, node) {
-		/* Internal references never outnumber the count. */
-		REFSTORE_ASSERT(obj->gc_refs >= 0);
-		if (obj->gc_refs > 0) {
-			obj->flags |= REFSTORE_OF_REACHABLE;
-			list_move_tail(&obj->node, live);
+	while (!list_empty(scan)) {
+		obj = list_first_entry(scan, struct refstore_obj, node);
+		refstore_prefetch_ahead(&obj->node);
+		if (!(obj->flags & REFSTORE_OF_REACHABLE)) {
+			/* Internal references never outnumber the count. */
+			REFSTORE_ASSERT(obj->gc_refs >= 0);
+			if (!obj->gc_refs) {
+				obj->flags &= ~REFSTORE_OF_SCANNED;
+				obj->flags |= REFSTORE_OF_STAGED;
+				obj->stamp = graph->clock;
+				list_move_tail(&obj->node, unreachable);
+				continue;
+			}
 		}
-	}
-	list_for_each_entry(obj, live, node) {
 		slots = refstore_obj_slots(obj);
 		for (i = 0; i < obj->nslots; i++) {
 			t = slots[i];
-			if (t && (t->flags & REFSTORE_OF_SCANNED) &&
-			    !(t->flags & REFSTORE_OF_REACHABLE)) {
+			if (!t)
+				continue;
+			f = t->flags & (REFSTORE_OF_SCANNED | REFSTORE_OF_STAGED |
+					REFSTORE_OF_REACHABLE);
+			if (f == REFSTORE_OF_SCANNED) {
 				t->flags |= REFSTORE_OF_REACHABLE;
-				list_move_tail(&t->node, live);
+			} else if (f == REFSTORE_OF_STAGED) {
+				t->flags |= REFSTORE_OF_REACHABLE;
+				list_move_tail(&t->node, scan);
 			}
 		}
 		obj->flags &= ~REFSTORE_OF_SCANNED;
-		obj->flags |= REFSTORE_OF_STAGED;
+		obj->flags |= REFSTORE_OF_STAGED | REFSTORE_OF_REACHABLE;
 		obj->stamp = graph->clock;
+		list_move_tail(&obj->node, live);
 		n++;
 		cond_resched();
-	}
-	list_for_each_entry(obj, scan, node) {
-		obj->flags &= ~REFSTORE_OF_SCANNED;
-		obj->flags |= REFSTORE_OF_STAGED;
-		obj->stamp = graph->clock;
 	}
 	return n;
 }
@@ -259,6 +347,7 @@ void refstore_collect_scan(struct refstore_graph *graph, u32 generation,
 			   struct refstore_collection *c)
 {
 	struct refstore_collect_result *res = &c->res;
+	LIST_HEAD(scan);
 	u64 n;
 
 	INIT_LIST_HEAD(&c->unreachable);
@@ -266,9 +355,9 @@ void refstore_collect_scan(struct refstore_graph *graph, u32 generation,
 	list_add_tail(&c->link, &graph->staged);
 
 	res->generation = generation;
-	res->examined = refstore_scan_build(graph, generation, &c->unreachable);
-	n = res->examined - refstore_scan_reachable(graph, &c->unreachable,
-						    &c->survivors);
+	res->examined = refstore_scan_build(graph, generation, &scan);
+	n = res->examined - refstore_scan_reachable(graph, &scan, &c->survivors,
+						    &c->unreachable);
 	res->unreachable = n;
 	res->uncollectable = 0;
 	res->saved = graph->debug & REFSTORE_GC_DEBUG_SAVEALL ? n : 0;
@@ -397,7 +486,10 @@ static void refstore_commit_save(struct refstore_graph *graph,
 	}
 }
 
-/* Step 5: free the unreachable objects. */
+/*
+ * Step 5: free the unreachable objects. refstore_collect_commit() marked
+ * them all dead already; all are released before any slot is broken.
+ */
 static void refstore_commit_free(struct refstore_graph *graph,
 				 struct list_head *scan,
 				 struct list_head *to_free)
@@ -406,11 +498,7 @@ static void refstore_commit_free(struct refstore_graph *graph,
 	u32 i;
 
 	list_for_each_entry(obj, scan, node) {
-		REFSTORE_ASSERT(refstore_obj_collecting(obj));
-		obj->flags &= ~(REFSTORE_OF_STAGED | REFSTORE_OF_SUSPECT);
-		obj->flags |= REFSTORE_OF_DEAD;
-	}
-	list_for_each_entry(obj, scan, node) {
+		refstore_prefetch_ahead(&obj->node);
 		refstore_graph_count_free(graph);
 		refstore_graph_release_obj(graph, obj,
 					   obj->flags & REFSTORE_OF_FINALIZED ?
@@ -419,6 +507,7 @@ static void refstore_commit_free(struct refstore_graph *graph,
 		cond_resched();
 	}
 	list_for_each_entry(obj, scan, node) {
+		refstore_prefetch_ahead(&obj->node);
 		slots = refstore_obj_slots(obj);
 		for (i = 0; i < obj->nslots; i++) {
 			t = slots[i];
@@ -457,11 +546,20 @@ void refstore_collect_commit(struct refstore_graph *graph,
 		return;
 	list_del_init(&c->link);
 
-	/* The unreachable objects leave their generations first. */
+	/*
+	 * The unreachable objects leave their generations first; unless they
+	 * are saved, they are all marked dead here, before any is released.
+	 */
 	list_for_each_entry(obj, &c->unreachable, node) {
+		refstore_prefetch_ahead(&obj->node);
+		REFSTORE_ASSERT(refstore_obj_collecting(obj));
 		g = refstore_obj_gen(graph, obj);
 		REFSTORE_ASSERT(g < REFSTORE_NR_GENS && graph->nr_gen[g]);
 		graph->nr_gen[g]--;
+		if (res->saved)
+			continue;
+		obj->flags &= ~(REFSTORE_OF_STAGED | REFSTORE_OF_SUSPECT);
+		obj->flags |= REFSTORE_OF_DEAD;
 	}
 	refstore_commit_age(graph, res->generation);
 	refstore_commit_survivors(graph, res->generation, &c->survivors);
@@ -522,6 +620,7 @@ void refstore_free_list(struct refstore_graph *graph, struct list_head *to_free)
 	struct refstore_obj *obj, *next;
 
 	list_for_each_entry_safe(obj, next, to_free, node) {
+		refstore_prefetch_ahead(&obj->node);
 		list_del(&obj->node);
 		refstore_graph_free_obj(graph, obj);
 		cond_resched();

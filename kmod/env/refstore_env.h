@@ -6,8 +6,8 @@
  * surroundings; the build picks the environment through the include path:
  * this file for the module (kmod/Kbuild), userspace/host/refstore_env.h
  * for the host builds (userspace/host/host.mk). Both provide the same few
- * facilities: fixed-width types, BIT(), lists, krefs, cond_resched() and
- * REFSTORE_ASSERT().
+ * facilities: fixed-width types, BIT(), lists, krefs, prefetch(),
+ * cond_resched() and REFSTORE_ASSERT().
  */
 #ifndef _REFSTORE_ENV_H
 #define _REFSTORE_ENV_H
@@ -16,6 +16,7 @@
 #include <linux/bug.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/prefetch.h>
 #include <linux/sched.h>
 #include <linux/types.h>
 

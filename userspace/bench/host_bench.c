@@ -5,9 +5,14 @@
  * scripts/bench also gives CPython (userspace/bench/py_bench.py) and the
  * module (refstore_bench.c).
  *
- * This file is the graph's owner: it implements the two hooks with
- * malloc()/free(), as cheaply as the module's kmem_caches and kvzalloc,
- * and lays objects out as the module does (small slot arrays inline).
+ * This file is the graph's owner: it implements the hooks as the module
+ * does, and lays objects out as the module does (small slot arrays
+ * inline, in one allocation of exactly 64 + 8 * slots bytes). The module
+ * allocates those from exact-fit kmem_caches, whose fast path is a
+ * per-CPU free list; here each size has a free list too, carved from
+ * 2 MiB chunks (CPython's pymalloc and PHP's zend_mm, the anchors, are
+ * such allocators as well). Larger slot arrays use malloc()/free(), as
+ * the module uses kvzalloc.
  * Each figure builds its garbage untimed, then times only what the brief
  * says: a collection's scan and commit plus refstore_free_list()
  * (bench_collect(), kept out of line so callgrind can count exactly it),
@@ -20,6 +25,17 @@
  *   list N        a list of N, dropped at its root (no collection)
  *   scaling L     1000 garbage 2-cycles beside a live list of L objects
  *   sizeof        the object header
+ *   stream MB     the machine's streaming bandwidth: a read pass and a
+ *                 memcpy over MB MiB (the physical floor of a walk)
+ *   pauses N S    automatic collection's pauses: N live objects (a list
+ *                 held by one handle, each node with a second slot), then
+ *                 S steps, each dropping a garbage 2-ring and pointing a
+ *                 random node's second slot at a new object (the old
+ *                 target becomes a suspect); every collection the
+ *                 thresholds make due (refstore_graph_due()) is timed:
+ *                 p50, p99, max and how many of each generation
+ *   mallocfree N  N malloc()+free() pairs of a one-slot object (72 B),
+ *                 for the guest's CREATE+CLOSE comparison
  * Output: one line "host shape=... n=... reclaimed=... examined=... ns=..."
  * per figure, ns the median of R repetitions.
  */
@@ -45,12 +61,59 @@ void refstore_graph_finalize_obj(struct refstore_graph *graph,
 {
 }
 
+/* Free lists of objects of 64 + 8 * k bytes, k = 0..8: the kmem_caches. */
+#define BENCH_CACHES	(REFSTORE_OBJ_INLINE_MAX / 8 + 1)
+#define BENCH_CHUNK	(2UL << 20)
+
+static void *bench_cache_free[BENCH_CACHES];
+static char *bench_chunk_next[BENCH_CACHES], *bench_chunk_end[BENCH_CACHES];
+
+static void *bench_cache_alloc(size_t size)
+{
+	size_t k = (size - sizeof(struct refstore_obj)) / 8;
+	void *p = bench_cache_free[k];
+
+	if (p) {
+		bench_cache_free[k] = *(void **)p;
+		memset(p, 0, size);
+		return p;
+	}
+	if (bench_chunk_next[k] + size > bench_chunk_end[k]) {
+		bench_chunk_next[k] = aligned_alloc(64, BENCH_CHUNK);
+		if (!bench_chunk_next[k]) {
+			perror("aligned_alloc");
+			exit(1);
+		}
+		memset(bench_chunk_next[k], 0, BENCH_CHUNK);
+		bench_chunk_end[k] = bench_chunk_next[k] + BENCH_CHUNK;
+	}
+	p = bench_chunk_next[k];
+	bench_chunk_next[k] += size;
+	return p;
+}
+
+static void bench_cache_free_obj(struct refstore_obj *obj, size_t size)
+{
+	size_t k = (size - sizeof(struct refstore_obj)) / 8;
+
+	*(void **)obj = bench_cache_free[k];
+	bench_cache_free[k] = obj;
+}
+
+static size_t bench_obj_size(u16 nslots)
+{
+	size_t ext = nslots * sizeof(struct refstore_obj *);
+
+	return sizeof(struct refstore_obj) +
+	       (ext <= REFSTORE_OBJ_INLINE_MAX ? ext : 0);
+}
+
 void refstore_graph_free_obj(struct refstore_graph *graph,
 			     struct refstore_obj *obj)
 {
 	if (obj->ext != (void *)(obj + 1))
 		free(obj->ext);
-	free(obj);
+	bench_cache_free_obj(obj, bench_obj_size(obj->nslots));
 }
 
 static void *bench_alloc(size_t n)
@@ -72,7 +135,7 @@ static struct refstore_obj *bench_new(struct refstore_graph *g, u16 nslots)
 	bool inline_ext = ext <= REFSTORE_OBJ_INLINE_MAX;
 	struct refstore_obj *obj;
 
-	obj = bench_alloc(sizeof(*obj) + (inline_ext ? ext : 0));
+	obj = bench_cache_alloc(bench_obj_size(nslots));
 	kref_init(&obj->kref);
 	obj->nslots = nslots;
 	obj->id = ++bench_next_id;
@@ -107,7 +170,7 @@ static u64 bench_now(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
@@ -192,6 +255,144 @@ static struct refstore_obj *build_list(struct refstore_graph *g, u64 n)
 	return root;
 }
 
+static u64 bench_wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b);
+static u64 median(u64 *v, int n);
+
+/* Read and copy bandwidth over @mb MiB, best of @reps passes each. */
+static int bench_stream(u64 mb, int reps)
+{
+	size_t len = mb << 20, i;
+	u64 *a = aligned_alloc(64, len), *b = aligned_alloc(64, len);
+	volatile u64 sink;
+	u64 t0, best_rd = ~0ULL, best_cp = ~0ULL, sum;
+	int r;
+
+	if (!a || !b) {
+		perror("aligned_alloc");
+		return 1;
+	}
+	memset(a, 1, len);
+	memset(b, 2, len);
+	for (r = 0; r < reps; r++) {
+		t0 = bench_now();
+		sum = 0;
+		for (i = 0; i < len / 8; i += 8)	/* one word per line */
+			sum += a[i];
+		sink = sum;
+		t0 = bench_now() - t0;
+		if (t0 < best_rd)
+			best_rd = t0;
+		t0 = bench_now();
+		memcpy(b, a, len);
+		t0 = bench_now() - t0;
+		if (t0 < best_cp)
+			best_cp = t0;
+	}
+	(void)sink;
+	printf("host shape=stream mb=%llu read_ns=%llu copy_ns=%llu read_gbs=%.2f copy_gbs=%.2f reps=%d\n",
+	       (unsigned long long)mb, (unsigned long long)best_rd,
+	       (unsigned long long)best_cp, (double)len / best_rd,
+	       2.0 * len / best_cp, reps);
+	free(a);
+	free(b);
+	return 0;
+}
+
+/* @n malloc()+free() of a one-slot object; ns per pair, median of @reps. */
+static int bench_mallocfree(u64 n, int reps)
+{
+	u64 ns[64], t0, i;
+	void *p;
+	int r;
+
+	for (r = 0; r < reps; r++) {
+		t0 = bench_wall();
+		for (i = 0; i < n; i++) {
+			p = malloc(sizeof(struct refstore_obj) + 8);
+			__asm__ volatile("" : : "r"(p) : "memory");
+			free(p);
+		}
+		ns[r] = bench_wall() - t0;
+	}
+	printf("host shape=mallocfree n=%llu ns=%llu per_op_ns=%.1f reps=%d\n",
+	       (unsigned long long)n, (unsigned long long)median(ns, reps),
+	       (double)median(ns, reps) / n, reps);
+	return 0;
+}
+
+static struct refstore_obj *build_list(struct refstore_graph *g, u64 n);
+static u64 bench_rand(void);
+
+static int bench_pauses(struct refstore_graph *g, u64 n, u64 steps)
+{
+	struct refstore_obj **live = bench_alloc(n * sizeof(*live)), *root, *o;
+	struct refstore_collect_result res;
+	u64 *ns = bench_alloc((steps + 1) * sizeof(*ns)), i, k = 0, t0;
+	u64 per_gen[REFSTORE_NR_GENS] = { 0 }, max_gen[REFSTORE_NR_GENS] = { 0 };
+	struct refstore_obj **slots;
+	int due;
+
+	/* a list whose nodes have a second slot, held by its root */
+	root = bench_new(g, 2);
+	live[0] = root;
+	for (i = 1; i < n; i++) {
+		live[i] = bench_new(g, 2);
+		bench_set(g, live[i - 1], 0, live[i]);
+		bench_put(g, live[i]);
+	}
+	bench_collect(g, &res);		/* old, off the suspects */
+	g->enabled = true;
+	for (i = 0; i < steps; i++) {
+		build_rings(g, 2, 2);
+		o = bench_new(g, 1);
+		bench_set(g, live[bench_rand() % n], 1, o);
+		bench_put(g, o);
+		due = refstore_graph_due(g);
+		if (due < 0)
+			continue;
+		t0 = bench_now();
+		{
+			struct refstore_collection c;
+			LIST_HEAD(to_free);
+
+			refstore_collect_scan(g, due, &c);
+			refstore_collect_commit(g, &c, &to_free);
+			refstore_free_list(g, &to_free);
+		}
+		ns[k] = bench_now() - t0;
+		per_gen[due]++;
+		if (ns[k] > max_gen[due])
+			max_gen[due] = ns[k];
+		k++;
+	}
+	g->enabled = false;
+	if (!k)
+		ns[k++] = 0;
+	qsort(ns, k, sizeof(*ns), cmp_u64);
+	printf("host shape=pauses n=%llu arg=%llu collections=%llu p50=%llu p99=%llu max=%llu gen0=%llu gen1=%llu gen2=%llu max0=%llu max1=%llu max2=%llu\n",
+	       (unsigned long long)n, (unsigned long long)steps,
+	       (unsigned long long)k, (unsigned long long)ns[k / 2],
+	       (unsigned long long)ns[k * 99 / 100],
+	       (unsigned long long)ns[k - 1],
+	       (unsigned long long)per_gen[0], (unsigned long long)per_gen[1],
+	       (unsigned long long)per_gen[2], (unsigned long long)max_gen[0],
+	       (unsigned long long)max_gen[1], (unsigned long long)max_gen[2]);
+	slots = refstore_obj_slots(root);
+	(void)slots;
+	bench_put(g, root);
+	free(live);
+	free(ns);
+	return 0;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	u64 x = *(const u64 *)a, y = *(const u64 *)b;
@@ -236,11 +437,17 @@ int main(int argc, char **argv)
 	}
 	if (argc > 2)
 		n = strtoull(argv[2], NULL, 0);
+	if (!strcmp(shape, "stream"))
+		return bench_stream(n ? n : 256, reps);
+	if (!strcmp(shape, "mallocfree"))
+		return bench_mallocfree(n ? n : 1000000, reps);
 	if (argc > 3)
 		arg = strtoull(argv[3], NULL, 0);
 
 	refstore_graph_init(&g);
 	g.enabled = false;	/* the harness never collects on its own */
+	if (!strcmp(shape, "pauses"))
+		return bench_pauses(&g, n, arg);
 
 	if (!strcmp(shape, "scaling")) {
 		/* live acyclic objects, old and off the suspects list */

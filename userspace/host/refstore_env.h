@@ -63,6 +63,10 @@ static inline void cond_resched(void)
 	host_cond_resched_calls++;
 }
 
+/* include/linux/prefetch.h: a hint, never a fault. */
+#define prefetch(x)		__builtin_prefetch(x)
+#define prefetchw(x)		__builtin_prefetch(x, 1)
+
 /* ---- lists (include/linux/list.h semantics) ---- */
 
 struct list_head {
