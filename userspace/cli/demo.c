@@ -279,14 +279,17 @@ int cmd_demo(int argc, char **argv)
 		demo_manual_gc,
 	};
 	unsigned int i;
-	int heap;
+	int heap, st;
 
+	cli_getopt_reset();
+	if (cli_getopt(argc, argv, "", NULL, &st) != -1)
+		return st;
+	if (optind < argc)
+		return cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		heap = rs_open(O_NONBLOCK);
-		if (heap < 0) {
-			print_err(RS_DEVICE, heap);
-			return 1;
-		}
+		heap = cli_open_heap(O_NONBLOCK);
+		if (heap < 0)
+			return CLI_FAIL;
 		steps[i](heap);
 		close(heap);
 	}

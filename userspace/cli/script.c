@@ -458,23 +458,21 @@ int cmd_run(int argc, char **argv)
 	static struct script sc;
 	char line[1024];
 	FILE *in = stdin;
+	int st;
 
-	if (argc > 2) {
-		fprintf(stderr, "usage: refstore run [FILE|-]\n");
-		return 2;
+	cli_getopt_reset();
+	if (cli_getopt(argc, argv, "", NULL, &st) != -1)
+		return st;
+	if (argc - optind > 1)
+		return cli_usage(argv[0], "one script at most");
+	if (optind < argc && strcmp(argv[optind], "-")) {
+		in = fopen(argv[optind], "re");
+		if (!in)
+			return cli_fail("%s: %s", argv[optind], strerror(errno));
 	}
-	if (argc == 2 && strcmp(argv[1], "-")) {
-		in = fopen(argv[1], "re");
-		if (!in) {
-			print_err(argv[1], -errno);
-			return 1;
-		}
-	}
-	sc.heap = rs_open(O_NONBLOCK);
-	if (sc.heap < 0) {
-		print_err(RS_DEVICE, sc.heap);
-		return 1;
-	}
+	sc.heap = cli_open_heap(O_NONBLOCK);
+	if (sc.heap < 0)
+		return CLI_FAIL;
 	while (fgets(line, sizeof(line), in)) {
 		sc.line++;
 		run_line(&sc, line);
