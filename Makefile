@@ -261,8 +261,8 @@ check-cli: install-deps
 
 # ---- the README's two commands ----
 demo: install-deps
-	$(MAKE) vm-module-6.1 user
-	scripts/vm-run --kernel 6.1 -- refstore demo
+	$(MAKE) -s vm-module-6.1 user >/dev/null
+	scripts/demo --kernel 6.1
 
 check: install-deps
 	$(MAKE) user $(addprefix vm-module-,$(CHECK_KERNELS))

@@ -375,6 +375,9 @@ int cmd_demo(int argc, char **argv)
 	cli_getopt_reset();
 	if (cli_getopt(argc, argv, "", NULL, &st) != -1)
 		return st;
+	if (cli.json)
+		return cli_usage(argv[0], "no JSON output: %s prints text",
+				 argv[0]);
 	if (optind < argc)
 		return cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {

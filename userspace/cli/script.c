@@ -764,6 +764,9 @@ int cmd_run(int argc, char **argv)
 	cli_getopt_reset();
 	if (cli_getopt(argc, argv, "", NULL, &st) != -1)
 		return st;
+	if (cli.json)
+		return cli_usage(argv[0], "no JSON output: %s prints text",
+				 argv[0]);
 	if (argc - optind > 1)
 		return cli_usage(argv[0], "one script at most");
 	if (optind < argc && strcmp(argv[optind], "-")) {

@@ -128,7 +128,7 @@ int cmd_heaps(int argc, char **argv)
 	if (cli.json)
 		json_arr_open(NULL);
 	else
-		printf("%8s %8s %-16s %6s %10s %12s %8s %8s\n", "ID", "PID",
+		printf("%10s %8s %-16s %6s %10s %12s %8s %8s\n", "ID", "PID",
 		       "COMM", "UID", "OBJECTS", "BYTES", "HANDLES", "WEAK");
 	for (k = 0; k < n; k++) {
 		snprintf(rel, sizeof(rel), "heaps/%s/stats", ents[k]->d_name);
@@ -146,7 +146,7 @@ int cmd_heaps(int argc, char **argv)
 				json_keyval(heap_cols[i], row.val[i]);
 			json_obj_close();
 		} else {
-			printf("%8s %8s %-16s %6s %10s %12s %8s %8s\n",
+			printf("%10s %8s %-16s %6s %10s %12s %8s %8s\n",
 			       row.val[0], row.val[1], row.val[2], row.val[3],
 			       row.val[4], row.val[5], row.val[6], row.val[7]);
 		}
