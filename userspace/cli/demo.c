@@ -310,6 +310,10 @@ static void demo_thread(int heap)
 			return;
 		}
 		ret = rs_read_events(heap, &ev, 1);
+		if (ret == 1) {
+			printf("    ");
+			print_event(&ev);
+		}
 		if (ret == 1 && ev.cause == REFSTORE_CAUSE_CYCLE && ev.cookie == 2)
 			break;
 		if (ret < 0 && ret != -EAGAIN) {
