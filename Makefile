@@ -19,6 +19,13 @@
 #   make vm-stress        100 rounds of insmod/hammer/rmmod (-debug: 20)
 #   make vm-python        the Python binding's suite and examples/seed.py
 #                         in the VM (userspace/python; part of check)
+#   make install          module (kernel's modules_install), librefstore
+#                         (.so with soname, .a, headers, .pc), CLI, man pages,
+#                         bash completion, udev rule; DESTDIR= PREFIX=
+#                         (default /usr/local) KVER= as for make
+#   make uninstall        remove what install laid out (same variables)
+#   make dkms-check       dkms builds the module for 6.1 and 6.12 in a
+#                         throwaway tree (nothing of the system touched)
 #   make clean
 
 TOP := $(CURDIR)
@@ -30,6 +37,11 @@ SHELL := /bin/bash
 # kcsan -> build/$(KVER)/ (the tree `make vm-module-$(KVER)` uses too);
 # KDIR=/path -> build/kdir-<dir name>/; neither: the running kernel's
 # headers if installed, else 6.1.
+ifneq ($(KVER),)
+ifeq ($(shell $(CURDIR)/scripts/kernel-paths kdir $(KVER) 2>/dev/null),)
+$(error KVER=$(KVER): no such kernel: want 6.1, 6.12, debug, kcsan (built) or an installed kernel's `uname -r` name with headers in /usr/src/linux-headers-NAME)
+endif
+endif
 ifneq ($(KDIR),)
 MODULE_KERNEL := $(abspath $(KDIR))
 MODULE_NAME := kdir-$(notdir $(MODULE_KERNEL))
@@ -48,22 +60,30 @@ MODULE_DIR := build/$(MODULE_NAME)
 # Kernels `make check` runs the suite on.
 CHECK_KERNELS ?= 6.1 6.12
 
+# The release version, from kmod/version.h (MODULE_VERSION too).
+VERSION := $(shell sed -n 's/^\#define REFSTORE_VERSION "\(.*\)"/\1/p' $(TOP)/kmod/version.h)
+# librefstore's ABI version: the soname is librefstore.so.$(LIB_ABI).
+LIB_ABI := 1
+
 # ---- userspace: library, CLI, selftests (static: the VM has no libc) ----
 CC ?= gcc
 USER_CFLAGS := -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-	-Wno-unused-parameter -I$(TOP)/kmod/uapi -I$(TOP)/userspace/lib
+	-Wno-unused-parameter -I$(TOP)/kmod/uapi -I$(TOP)/userspace/lib \
+	-DREFSTORE_VERSION='"$(VERSION)"'
 USER_LDFLAGS := -static -pthread
 UBIN := build/user/bin
 ULIB := build/user/lib/librefstore.a
 LIB_SRCS := $(wildcard userspace/lib/*.c)
 LIB_OBJS := $(patsubst userspace/lib/%.c,build/user/lib/%.o,$(LIB_SRCS))
+LIB_PIC_OBJS := $(patsubst userspace/lib/%.c,build/user/lib/pic/%.o,$(LIB_SRCS))
+ULIB_SO := build/user/lib/librefstore.so.$(VERSION)
 CLI_SRCS := $(wildcard userspace/cli/*.c)
 SELFTEST_SRCS := $(wildcard selftests/*.c)
 SELFTEST_BINS := $(patsubst selftests/%.c,$(UBIN)/refstore_test_%,$(SELFTEST_SRCS))
 # kselftest_harness.h comes out of the linux-source tarball, extracted once.
 KSFT_DIR = $(shell $(TOP)/scripts/kernel-paths source-files)/tools/testing/selftests
 
-.PHONY: all module user selftests check check-debug demo lint clean \
+.PHONY: all module user lib selftests install uninstall dkms-check check-cli check check-debug demo lint clean \
 	install-deps vm-module-% bench hostcheck fuzz fuzz-run fuzz-vm \
 	vm-stress vm-stress-debug check-kcsan vm-trinity vm-trinity-debug \
 	vm-python
@@ -75,7 +95,7 @@ module:
 	scripts/kbuild-tree $(MODULE_KERNEL) $(TOP)/$(MODULE_DIR)
 	@echo "module: $(MODULE_DIR)/kmod/refstore.ko"
 
-user: $(UBIN)/refstore $(UBIN)/refstore-fuzz selftests
+user: lib $(UBIN)/refstore $(UBIN)/refstore-fuzz $(UBIN)/refstore-runas selftests
 
 selftests: $(SELFTEST_BINS)
 
@@ -87,13 +107,29 @@ $(ULIB): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	ar rcs $@ $^
 
-$(UBIN)/refstore: $(CLI_SRCS) $(ULIB) $(wildcard userspace/cli/*.h)
+build/user/lib/pic/%.o: userspace/lib/%.c $(wildcard userspace/lib/*.h) kmod/uapi/linux/refstore.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -fPIC -c -o $@ $<
+
+# The shared library: librefstore.so.VERSION, soname librefstore.so.LIB_ABI.
+$(ULIB_SO): $(LIB_PIC_OBJS)
+	$(CC) -shared -Wl,-soname,librefstore.so.$(LIB_ABI) -o $@ $^
+	ln -sf $(@F) $(@D)/librefstore.so.$(LIB_ABI)
+	ln -sf librefstore.so.$(LIB_ABI) $(@D)/librefstore.so
+
+lib: $(ULIB) $(ULIB_SO)
+
+$(UBIN)/refstore: $(CLI_SRCS) $(ULIB) $(wildcard userspace/cli/*.h) kmod/version.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $(CLI_SRCS) $(ULIB) $(USER_LDFLAGS)
 
 $(UBIN)/refstore-fuzz: $(wildcard userspace/fuzz/*.c) $(ULIB) kmod/uapi/linux/refstore.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $(wildcard userspace/fuzz/*.c) $(ULIB) $(USER_LDFLAGS)
+
+$(UBIN)/refstore-runas: userspace/tools/runas.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< $(USER_LDFLAGS)
 
 $(UBIN)/refstore_test_%: selftests/%.c $(ULIB) $(wildcard selftests/*.h) kmod/uapi/linux/refstore.h
 	@mkdir -p $(@D)
@@ -153,10 +189,88 @@ vm-stress-debug: install-deps
 	$(MAKE) user vm-module-debug
 	scripts/vm-stress --kernel debug --rounds 20 --kmemleak
 
+# ---- install (DESTDIR, PREFIX), dkms ----
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+# udev and sysusers read only /usr/lib and /etc, whatever PREFIX is.
+UDEVRULESDIR ?= /usr/lib/udev/rules.d
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+# The CLI installed is linked dynamically against the installed library.
+INSTALL_CLI := build/user/install/refstore
+DIST_COMMANDS = $(shell grep -o '^CLI_CMD.[a-z_]*' userspace/cli/commands.h | cut -c9-)
+
+$(INSTALL_CLI): $(CLI_SRCS) $(ULIB_SO) $(wildcard userspace/cli/*.h) kmod/version.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $(CLI_SRCS) -Lbuild/user/lib -lrefstore
+
+build/user/install/refstore.bash: dist/refstore.bash userspace/cli/commands.h
+	@mkdir -p $(@D)
+	sed 's|@COMMANDS@|$(DIST_COMMANDS)|' $< >$@
+
+# The kernel's release as the module's vermagic has it (Debian's headers
+# say 6.1.192 in kernel.release, 6.1.0-57-amd64 in utsrelease.h).
+MODULE_KDIR = $(if $(findstring /,$(MODULE_KERNEL)),$(MODULE_KERNEL),$(shell scripts/kernel-paths kdir $(MODULE_KERNEL)))
+MODULE_RELEASE = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(MODULE_KDIR)/include/generated/utsrelease.h)
+# modules_install signs modules on kernels built with MODULE_SIG_ALL when
+# MODULE_SIGN=1 (with the kernel's signing key in place); not by default.
+MODULE_SIGN ?=
+
+install: module lib $(INSTALL_CLI) build/user/install/refstore.bash
+	scripts/kbuild-tree $(MODULE_KERNEL) $(TOP)/$(MODULE_DIR) modules_install \
+		INSTALL_MOD_PATH=$(abspath $(DESTDIR)/) INSTALL_MOD_DIR=updates \
+		KERNELRELEASE=$(MODULE_RELEASE) $(if $(MODULE_SIGN),,CONFIG_MODULE_SIG_ALL=)
+	@mkdir -p build/user/install
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		dist/librefstore.pc.in >build/user/install/librefstore.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/refstore/linux $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man4 $(DESTDIR)$(COMPLETIONDIR) \
+		$(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0755 $(INSTALL_CLI) $(DESTDIR)$(BINDIR)/refstore
+	install -m 0755 $(ULIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(ULIB_SO)) $(DESTDIR)$(LIBDIR)/librefstore.so.$(LIB_ABI)
+	ln -sf librefstore.so.$(LIB_ABI) $(DESTDIR)$(LIBDIR)/librefstore.so
+	install -m 0644 $(ULIB) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 userspace/lib/librefstore.h $(DESTDIR)$(INCLUDEDIR)/refstore/
+	install -m 0644 kmod/uapi/linux/refstore.h $(DESTDIR)$(INCLUDEDIR)/refstore/linux/
+	install -m 0644 build/user/install/librefstore.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 0644 docs/man/refstore.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/man/refstore.4 $(DESTDIR)$(MANDIR)/man4/
+	install -m 0644 build/user/install/refstore.bash $(DESTDIR)$(COMPLETIONDIR)/refstore
+	install -m 0644 dist/60-refstore.rules $(DESTDIR)$(UDEVRULESDIR)/
+	install -m 0644 dist/refstore.sysusers $(DESTDIR)$(SYSUSERSDIR)/refstore.conf
+	@echo "installed; as root: systemd-sysusers (creates group refstore)," \
+		"depmod -a, udevadm control --reload; see README, Install"
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/refstore $(DESTDIR)$(LIBDIR)/librefstore.so* \
+		$(DESTDIR)$(LIBDIR)/librefstore.a $(DESTDIR)$(PKGCONFIGDIR)/librefstore.pc \
+		$(DESTDIR)$(MANDIR)/man1/refstore.1 $(DESTDIR)$(MANDIR)/man4/refstore.4 \
+		$(DESTDIR)$(COMPLETIONDIR)/refstore $(DESTDIR)$(UDEVRULESDIR)/60-refstore.rules \
+		$(DESTDIR)$(SYSUSERSDIR)/refstore.conf
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/refstore
+	rm -f $(DESTDIR)/lib/modules/$(MODULE_RELEASE)/updates/kmod/refstore.ko*
+
+# Proves dkms.conf: dkms builds the module for Debian's 6.1 and 6.12 in a
+# throwaway tree; the system's /var/lib/dkms and /lib/modules are untouched.
+dkms-check:
+	scripts/dkms-check
+
+# The CLI's tests in a VM (also part of make check).
+check-cli: install-deps
+	$(MAKE) user vm-module-6.1
+	scripts/check-cli --kernel 6.1
+
 # ---- the README's two commands ----
 demo: install-deps
-	$(MAKE) vm-module-6.1 user
-	scripts/vm-run --kernel 6.1 -- refstore demo
+	$(MAKE) -s vm-module-6.1 user >/dev/null
+	scripts/demo --kernel 6.1
 
 check: install-deps
 	$(MAKE) user $(addprefix vm-module-,$(CHECK_KERNELS))

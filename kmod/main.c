@@ -30,6 +30,7 @@
 #include <linux/sizes.h>
 
 #include "refstore_private.h"
+#include "version.h"
 
 struct refstore_global_stats refstore_stats;
 
@@ -140,9 +141,18 @@ static const struct file_operations refstore_fops = {
  * 0666: any local user may make heaps; what each user can pin is capped
  * (account.c, README "Reliability"). A site that wants fewer users can
  * restrict the node with a udev rule (mode 0660 and a group).
+ *
+ * The minor is fixed (from 243-254, "reserved for local use" in
+ * Documentation/admin-guide/devices.txt) so that depmod can list the node
+ * in modules.devname: systemd-tmpfiles creates /dev/refstore at boot and
+ * its first open loads the module (MODULE_ALIAS_MISCDEV and "devname:"
+ * below). If another local driver holds that minor, refstore_init() falls
+ * back to a dynamic one and the module must be loaded by hand.
  */
+#define REFSTORE_MINOR 248
+
 static struct miscdevice refstore_misc = {
-	.minor = MISC_DYNAMIC_MINOR,
+	.minor = REFSTORE_MINOR,
 	.name = "refstore",
 	.fops = &refstore_fops,
 	.mode = 0666,
@@ -177,6 +187,12 @@ static int __init refstore_init(void)
 		goto out_remove_debugfs;
 
 	ret = misc_register(&refstore_misc);
+	if (ret == -EBUSY) {
+		pr_info("misc minor %d busy, using a dynamic one: no loading on demand\n",
+			REFSTORE_MINOR);
+		refstore_misc.minor = MISC_DYNAMIC_MINOR;
+		ret = misc_register(&refstore_misc);
+	}
 	if (ret)
 		goto out_stop_gc;
 
@@ -209,3 +225,6 @@ module_exit(refstore_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Reference-counted object store with a cycle collector");
 MODULE_AUTHOR("refstore developers");
+MODULE_VERSION(REFSTORE_VERSION);
+MODULE_ALIAS_MISCDEV(REFSTORE_MINOR);
+MODULE_ALIAS("devname:refstore");

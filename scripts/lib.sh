@@ -10,7 +10,8 @@
 #   rs_cache_dir                ${XDG_CACHE_HOME:-$HOME/.cache}/refstore (created)
 #   rs_kernel_image K           bzImage/vmlinuz for K in 6.1, 6.12, debug, or a
 #                               debug kernel variant (kcsan)
-#   rs_kernel_kdir K            build tree usable as KDIR for K
+#   rs_kernel_kdir K            build tree usable as KDIR for K (also a
+#                               full uname -r name with installed headers)
 #   rs_kernel_source_tarball    Debian's linux-source-6.1 tarball
 #   rs_kernel_source_version    Debian package version of that tarball
 #   rs_extract_from_source P... extract paths P (relative to the kernel tree)
@@ -209,8 +210,19 @@ rs_kernel_kdir() {
 		rs__newest "6.12 kernel headers" /usr/src/linux-headers-6.12.*-amd64
 		;;
 	*)
+		# A full `uname -r` name (6.12.117+deb12-amd64): its headers.
+		if [ -n "${1:-}" ] && [ "${1#*/}" = "${1:-}" ]; then
+			if [ -d "/usr/src/linux-headers-$1" ]; then
+				printf '%s\n' "/usr/src/linux-headers-$1"
+				return
+			fi
+			if [ -d "/lib/modules/$1/build" ]; then
+				realpath "/lib/modules/$1/build"
+				return
+			fi
+		fi
 		[ "${1:-}" = debug ] || [ -f "$RS_LIB_DIR/debug-kernel-${1:-}.config" ] ||
-			rs_die "unknown kernel '${1:-}' (want 6.1, 6.12, debug or kcsan)"
+			rs_die "unknown kernel '${1:-}' (want 6.1, 6.12, debug, kcsan or an installed kernel's uname -r name with headers in /usr/src/linux-headers-NAME)"
 		rs__debug_built "$1"
 		;;
 	esac

@@ -9,8 +9,13 @@
  *   (c) obj1.ref = obj2; obj2.ref = obj1: a cycle counting cannot free
  *   (d) a weak reference: alive, then dead
  *   (e) manual collection: gc.disable(), gc.collect(), gc.get_stats(), gc.garbage
- *   (f) the module's global counters and the collector thread
+ *   (g) the collector thread reclaims a dropped cycle by itself,
+ *       gc.get_stats() before and after
+ *   (h) streaming: many objects made and dropped one by one, the live
+ *       count flat (Python's generators lesson)
+ *   (i) the module's global counters and the collector thread
  */
+#include <poll.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -272,26 +277,122 @@ static void demo_manual_gc(int heap)
 	printf("\n");
 }
 
+/* A cycle dropped with the collector enabled: the thread frees it alone. */
+static void demo_thread(int heap)
+{
+	struct refstore_event ev;
+	struct pollfd pfd = { .fd = heap, .events = POLLIN };
+	uint32_t obj1, obj2;
+	uint64_t delay = 0;
+	int ret;
+
+	printf("== (g) the collector thread reclaims a dropped cycle by itself ==\n");
+	bad(rs_gc_value(heap, REFSTORE_IOC_GC_GET_DELAY, 0, &delay), "GC_GET_DELAY");
+	printf("gc.get_stats() before:\n");
+	print_gc_stats(heap);
+	if (bad(rs_create(heap, 0, 1, REFSTORE_CREATE_NOTIFY, 0, 1, &obj1,
+			  NULL), "CREATE") ||
+	    bad(rs_create(heap, 0, 1, REFSTORE_CREATE_NOTIFY, 0, 2, &obj2,
+			  NULL), "CREATE"))
+		return;
+	bad(rs_set_slot(heap, obj1, 0, obj2), "SET_SLOT");
+	bad(rs_set_slot(heap, obj2, 0, obj1), "SET_SLOT");
+	bad(rs_close(heap, obj1), "CLOSE");
+	bad(rs_close(heap, obj2), "CLOSE");
+	printf(">>> obj1.ref = obj2; obj2.ref = obj1; del obj1, obj2   (no gc.collect())\n");
+	printf("    waiting for the death events: the heap's delay is %llu ms\n",
+	       (unsigned long long)delay);
+	/* Blocks until the thread has run: no timing window, a 60 s bound. */
+	for (;;) {
+		ret = poll(&pfd, 1, 60000);
+		if (ret <= 0) {
+			bad(ret ? -errno : -ETIMEDOUT, "poll for the collector thread");
+			return;
+		}
+		ret = rs_read_events(heap, &ev, 1);
+		if (ret == 1) {
+			printf("    ");
+			print_event(&ev);
+		}
+		if (ret == 1 && ev.cause == REFSTORE_CAUSE_CYCLE && ev.cookie == 2)
+			break;
+		if (ret < 0 && ret != -EAGAIN) {
+			bad(ret, "read events");
+			return;
+		}
+	}
+	drain_events(heap);
+	printf("    both objects collected by the collector thread\n");
+	printf("gc.get_stats() after:\n");
+	print_gc_stats(heap);
+	heap_stats(heap);
+	printf("\n");
+}
+
+#define STREAM_N 50000
+
+/* Objects made and dropped one at a time: the live count stays flat. */
+static void demo_streaming(int heap)
+{
+	struct refstore_heap_stats s;
+	uint64_t most = 0;
+	uint32_t h;
+	int i;
+
+	printf("== (h) streaming: %d objects, one alive at a time ==\n", STREAM_N);
+	printf(">>> def produce():\n...     for i in range(%d): yield Record(i)\n"
+	       ">>> for r in produce(): consume(r)\n", STREAM_N);
+	for (i = 1; i <= STREAM_N; i++) {
+		if (bad(rs_create(heap, 64, 0, 0, i, 0, &h, NULL), "CREATE") ||
+		    bad(rs_close(heap, h), "CLOSE"))
+			return;
+		if (i % (STREAM_N / 5))
+			continue;
+		if (bad(rs_heap_stats(heap, &s), "HEAP_STATS"))
+			return;
+		if (s.objects > most)
+			most = s.objects;
+		printf("    produced %6d: live objects %llu, bytes %llu\n", i,
+		       (unsigned long long)s.objects, (unsigned long long)s.bytes);
+	}
+	if (most > 1) {
+		printf("    live objects grew to %llu\n", (unsigned long long)most);
+		demo_failed = 1;
+		return;
+	}
+	printf("    live objects stayed flat (at most %llu) while %d were made:"
+	       " a list of them all would hold %d\n", (unsigned long long)most,
+	       STREAM_N, STREAM_N);
+	heap_stats(heap);
+	printf("\n");
+}
+
 int cmd_demo(int argc, char **argv)
 {
 	void (*const steps[])(int) = {
 		demo_linked_list, demo_getrefcount, demo_cycle, demo_weakref,
-		demo_manual_gc,
+		demo_manual_gc, demo_thread, demo_streaming,
 	};
 	unsigned int i;
-	int heap;
+	int heap, st;
 
+	cli_getopt_reset();
+	if (cli_getopt(argc, argv, "", NULL, &st) != -1)
+		return st;
+	if (cli.json)
+		return cli_usage(argv[0], "no JSON output: %s prints text",
+				 argv[0]);
+	if (optind < argc)
+		return cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		heap = rs_open(O_NONBLOCK);
-		if (heap < 0) {
-			print_err(RS_DEVICE, heap);
-			return 1;
-		}
+		heap = cli_open_heap(O_NONBLOCK);
+		if (heap < 0)
+			return CLI_FAIL;
 		steps[i](heap);
 		close(heap);
 	}
 
-	printf("== (f) the module's counters (%s) ==\n", RS_DEBUGFS_STATS);
+	printf("== (i) the module's counters (%s) ==\n", RS_DEBUGFS_STATS);
 	if (bad(print_file(RS_DEBUGFS_STATS), RS_DEBUGFS_STATS))
 		return 1;
 	printf("\n== the collector thread (/sys/kernel/debug/refstore/gc) ==\n");

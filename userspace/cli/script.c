@@ -4,14 +4,25 @@
  * as long as its file, so one process run is one heap).  Handles get
  * names; each command prints what it did.  A failing command prints its
  * errno name on stderr and the script goes on; the exit status is 1 if
- * any command failed.
+ * any command failed.  Every ioctl has a command:
  *
  *   create NAME [payload=N] [slots=N] [tag=N] [notify=COOKIE]
  *   dup NAME NEW            close NAME           info NAME
  *   link NAME SLOT TARGET   link NAME SLOT none  get NAME SLOT NEW
  *   write NAME OFF TEXT     read NAME OFF LEN
  *   weak NAME NEW           upgrade WEAK NEW
- *   events  heap  limits  stats  collect [GEN]  echo TEXT  # comment
+ *   events  heap  limits  stats  version  echo TEXT  # comment
+ *   set_limits [objects=N] [bytes=N] [payload=N] [slots=N] [handles=N]
+ *              [events=N] [raise]
+ *   collect [GEN]  enable  disable  isenabled  threshold [T0 [T1 [T2]]]
+ *   count  gcstats  freeze  unfreeze  freeze_count  set_debug FLAGS
+ *   get_debug  garbage [NAME]  clear_garbage  delay [MS]
+ *   (each collector command also as "gc VERB ...", and "debug" for
+ *   set_debug/get_debug)
+ *
+ * A command may assert its own failure: "expect ENOENT close x" passes
+ * when close fails with ENOENT (and fails the script otherwise), "! CMD"
+ * when CMD fails with any errno.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -40,18 +51,37 @@ struct script {
 	int heap;
 	unsigned int line;
 	unsigned int errors;
+	/* The running command's expectation: 0 none, -1 any errno, else it. */
+	int expect;
+	/* Set when the running command failed as expected. */
+	int expect_met;
 	unsigned int nnames;
 	struct binding names[MAX_NAMES];
 };
 
-/* Report a failed command; @err is a negative errno. */
-static int fail(struct script *sc, const char *cmd, int err)
+/*
+ * Report a failed command; @err is a negative errno, @why NULL or what
+ * caused it.  A failure the line expected ("expect ERRNO", "!") is printed
+ * on stdout and not counted.
+ */
+static int fail_why(struct script *sc, const char *cmd, int err,
+		    const char *why)
 {
+	if (sc->expect && (sc->expect == -1 || sc->expect == -err)) {
+		printf("%s: %s, as expected\n", cmd, rs_errno_name(err));
+		sc->expect_met = 1;
+		return err;
+	}
 	fflush(stdout);
 	fprintf(stderr, "line %u: %s: %s (%s)\n", sc->line, cmd,
-		rs_errno_name(err), strerror(-err));
+		rs_errno_name(err), why ? why : strerror(-err));
 	sc->errors++;
 	return err;
+}
+
+static int fail(struct script *sc, const char *cmd, int err)
+{
+	return fail_why(sc, cmd, err, NULL);
 }
 
 static struct binding *lookup(struct script *sc, const char *name)
@@ -71,10 +101,10 @@ static uint32_t handle_of(struct script *sc, const char *cmd,
 	struct binding *b = lookup(sc, name);
 
 	if (!b) {
-		fflush(stdout);
-		fprintf(stderr, "line %u: %s: ENOENT (no handle named '%s')\n",
-			sc->line, cmd, name);
-		sc->errors++;
+		char why[64];
+
+		snprintf(why, sizeof(why), "no handle named '%.32s'", name);
+		fail_why(sc, cmd, -ENOENT, why);
 		return 0;
 	}
 	return b->handle;
@@ -131,6 +161,28 @@ static int parse_u32(const char *s, uint32_t *v)
 	return 0;
 }
 
+/* Names the limit a failed CREATE ran into, from GET_LIMITS, or NULL. */
+static const char *create_why(struct script *sc, int err, uint32_t payload,
+			      uint32_t nslots)
+{
+	static char why[128];
+	struct refstore_limits l;
+
+	if (err == -EINVAL || rs_get_limits(sc->heap, &l))
+		return NULL;
+	if (payload > l.max_payload)
+		snprintf(why, sizeof(why),
+			 "payload %u exceeds this heap's max_payload %u", payload,
+			 l.max_payload);
+	else if (nslots > l.max_slots)
+		snprintf(why, sizeof(why),
+			 "slots %u exceeds this heap's max_slots %u", nslots,
+			 l.max_slots);
+	else
+		return NULL;
+	return why;
+}
+
 static void do_create(struct script *sc, int argc, char **argv)
 {
 	uint32_t payload = 0, nslots = 0, flags = 0, h;
@@ -166,7 +218,8 @@ static void do_create(struct script *sc, int argc, char **argv)
 		ret = rs_create(sc->heap, payload, nslots, flags, tag, cookie,
 				&h, &id);
 	if (ret)
-		return (void)fail(sc, "create", ret);
+		return (void)fail_why(sc, "create", ret,
+				      create_why(sc, ret, payload, nslots));
 	bind(sc, argv[1], h, 0);
 	printf("%s = handle %u (id %" PRIu64 ")\n", argv[1], h, id);
 }
@@ -385,6 +438,207 @@ static void do_collect(struct script *sc, int argc, char **argv)
 	printf("gc.collect(%u) = %" PRIu64 "\n", gen, n);
 }
 
+
+/* set_limits [objects=N] [bytes=N] [payload=N] [slots=N] [handles=N] [events=N] [raise] */
+static void do_set_limits(struct script *sc, int argc, char **argv)
+{
+	struct refstore_limits l = { 0 };
+	uint64_t v;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+
+		if (!strcmp(argv[i], "raise")) {
+			l.flags |= REFSTORE_LIMITS_RAISE;
+			continue;
+		}
+		if (!eq || parse_u64(eq + 1, &v))
+			return (void)fail(sc, "set_limits", -EINVAL);
+		*eq = 0;
+		if (!strcmp(argv[i], "objects"))
+			l.max_objects = v;
+		else if (!strcmp(argv[i], "bytes"))
+			l.max_bytes = v;
+		else if (!strcmp(argv[i], "payload") && v <= UINT32_MAX)
+			l.max_payload = v;
+		else if (!strcmp(argv[i], "slots") && v <= UINT32_MAX)
+			l.max_slots = v;
+		else if (!strcmp(argv[i], "handles") && v <= UINT32_MAX)
+			l.max_handles = v;
+		else if (!strcmp(argv[i], "events") && v <= UINT32_MAX)
+			l.max_events = v;
+		else
+			return (void)fail(sc, "set_limits", -EINVAL);
+	}
+	i = rs_set_limits(sc->heap, &l);
+	if (i)
+		return (void)fail(sc, "set_limits", i);
+	do_limits(sc);
+}
+
+static void do_version(struct script *sc)
+{
+	uint64_t features;
+	uint32_t version;
+	int ret = rs_version(sc->heap, &version, &features);
+
+	if (ret)
+		return (void)fail(sc, "version", ret);
+	printf("version %u features %#" PRIx64 "\n", version, features);
+}
+
+/* The GC_* commands taking or giving one struct refstore_gc_value. */
+static const struct {
+	const char *name;
+	unsigned long cmd;
+	int takes;	/* 1: one value in (a number, or debug flag names) */
+	const char *shows;	/* printf format of the value out, or NULL */
+} gc_values[] = {
+	{ "enable", REFSTORE_IOC_GC_ENABLE, 0, NULL },
+	{ "disable", REFSTORE_IOC_GC_DISABLE, 0, NULL },
+	{ "isenabled", REFSTORE_IOC_GC_ISENABLED, 0, "gc.isenabled() = %" PRIu64 "\n" },
+	{ "freeze", REFSTORE_IOC_GC_FREEZE, 0, NULL },
+	{ "unfreeze", REFSTORE_IOC_GC_UNFREEZE, 0, NULL },
+	{ "freeze_count", REFSTORE_IOC_GC_GET_FREEZE_COUNT, 0,
+	  "gc.get_freeze_count() = %" PRIu64 "\n" },
+	{ "set_debug", REFSTORE_IOC_GC_SET_DEBUG, 1, NULL },
+	{ "get_debug", REFSTORE_IOC_GC_GET_DEBUG, 0, "gc.get_debug() = %#" PRIx64 "\n" },
+	{ "clear_garbage", REFSTORE_IOC_GC_CLEAR_GARBAGE, 0, NULL },
+	{ "set_delay", REFSTORE_IOC_GC_SET_DELAY, 1, NULL },
+	{ "get_delay", REFSTORE_IOC_GC_GET_DELAY, 0, "delay = %" PRIu64 " ms\n" },
+};
+
+#define N_GC_VALUES (sizeof(gc_values) / sizeof(gc_values[0]))
+
+static void do_gc_value(struct script *sc, unsigned int k, int argc,
+			char **argv)
+{
+	uint64_t in = 0, out;
+	int ret;
+
+	if (argc != 1 + gc_values[k].takes)
+		return (void)fail(sc, gc_values[k].name, -EINVAL);
+	if (gc_values[k].takes &&
+	    (k == 6 ? cli_parse_gc_debug(argv[1], &in) : parse_u64(argv[1], &in)))
+		return (void)fail(sc, gc_values[k].name, -EINVAL);
+	ret = rs_gc_value(sc->heap, gc_values[k].cmd, in, &out);
+	if (ret)
+		return (void)fail(sc, gc_values[k].name, ret);
+	if (gc_values[k].shows)
+		printf(gc_values[k].shows, out);
+	else if (gc_values[k].takes)
+		printf("gc.%s(%s)\n", gc_values[k].name, argv[1]);
+	else
+		printf("gc.%s()\n", gc_values[k].name);
+}
+
+/* threshold: gc.get_threshold(); threshold T0 [T1 [T2]]: set, then get. */
+static void do_threshold(struct script *sc, int argc, char **argv)
+{
+	uint32_t t[REFSTORE_GC_GENERATIONS];
+	int i, ret;
+
+	if (argc > 1 + REFSTORE_GC_GENERATIONS)
+		return (void)fail(sc, "threshold", -EINVAL);
+	ret = rs_gc_get_threshold(sc->heap, t);
+	if (ret)
+		return (void)fail(sc, "threshold", ret);
+	for (i = 1; i < argc; i++)
+		if (parse_u32(argv[i], &t[i - 1]))
+			return (void)fail(sc, "threshold", -EINVAL);
+	if (argc > 1) {
+		ret = rs_gc_set_threshold(sc->heap, t[0], t[1], t[2]);
+		if (ret)
+			return (void)fail(sc, "threshold", ret);
+	}
+	printf("gc.get_threshold() = (%u, %u, %u)\n", t[0], t[1], t[2]);
+}
+
+static void do_count(struct script *sc)
+{
+	int64_t c[REFSTORE_GC_GENERATIONS];
+	int ret = rs_gc_get_count(sc->heap, c);
+
+	if (ret)
+		return (void)fail(sc, "count", ret);
+	printf("gc.get_count() = (%" PRId64 ", %" PRId64 ", %" PRId64 ")\n",
+	       c[0], c[1], c[2]);
+}
+
+static void do_gcstats(struct script *sc)
+{
+	struct refstore_gc_stats st;
+	int i, ret = rs_gc_get_stats(sc->heap, &st);
+
+	if (ret)
+		return (void)fail(sc, "gcstats", ret);
+	printf("gc.get_stats() = [");
+	for (i = 0; i < REFSTORE_GC_GENERATIONS; i++)
+		printf("%s{'collections': %llu, 'collected': %llu, 'uncollectable': %llu}",
+		       i ? ", " : "", (unsigned long long)st.gen[i].collections,
+		       (unsigned long long)st.gen[i].collected,
+		       (unsigned long long)st.gen[i].uncollectable);
+	printf("] garbage=%llu\n", (unsigned long long)st.garbage);
+}
+
+/* garbage: len(gc.garbage); garbage NAME: NAME0, NAME1... bound to its objects. */
+static void do_garbage(struct script *sc, int argc, char **argv)
+{
+	uint32_t handles[64], count, i;
+	uint64_t total;
+	char name[MAX_NAME_LEN + 1];
+	int ret;
+
+	if (argc > 2 || (argc == 2 && strlen(argv[1]) > MAX_NAME_LEN - 3))
+		return (void)fail(sc, "garbage", -EINVAL);
+	ret = rs_gc_garbage(sc->heap, argc == 2 ? handles : NULL,
+			    argc == 2 ? 64 : 0, &count, &total);
+	if (ret)
+		return (void)fail(sc, "garbage", ret);
+	printf("len(gc.garbage) = %" PRIu64 "\n", total);
+	for (i = 0; argc == 2 && i < count; i++) {
+		snprintf(name, sizeof(name), "%s%u", argv[1], i);
+		if (check_new(sc, "garbage", name)) {
+			rs_close(sc->heap, handles[i]);
+			continue;
+		}
+		bind(sc, name, handles[i], 0);
+		printf("%s = gc.garbage[%u]: handle %u\n", name, i, handles[i]);
+	}
+}
+
+/* The collector verbs, as "VERB ..." or "gc VERB ...". */
+static int run_gc(struct script *sc, int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	unsigned int k;
+
+	if (!strcmp(cmd, "collect"))
+		do_collect(sc, argc, argv);
+	else if (!strcmp(cmd, "threshold"))
+		do_threshold(sc, argc, argv);
+	else if (!strcmp(cmd, "count"))
+		do_count(sc);
+	else if (!strcmp(cmd, "gcstats") || !strcmp(cmd, "stats"))
+		do_gcstats(sc);
+	else if (!strcmp(cmd, "garbage"))
+		do_garbage(sc, argc, argv);
+	else if (!strcmp(cmd, "debug"))
+		do_gc_value(sc, argc > 1 ? 6 : 7, argc, argv);
+	else if (!strcmp(cmd, "delay"))
+		do_gc_value(sc, argc > 1 ? 9 : 10, argc, argv);
+	else {
+		for (k = 0; k < N_GC_VALUES; k++)
+			if (!strcmp(cmd, gc_values[k].name))
+				break;
+		if (k == N_GC_VALUES)
+			return -1;
+		do_gc_value(sc, k, argc, argv);
+	}
+	return 0;
+}
+
 /* Skip spaces; return the rest of the line after @n words (for TEXT). */
 static const char *after_words(const char *s, int n)
 {
@@ -402,20 +656,12 @@ static const char *after_words(const char *s, int n)
 	return s;
 }
 
-static void run_line(struct script *sc, char *line)
+/* Runs one command: @argv[0] is its name, @line the whole line (for TEXT). */
+static void run_cmd(struct script *sc, int argc, char **argv,
+		    const char *line, int skip)
 {
-	char copy[1024], *argv[MAX_ARGS], *tok, *save;
-	const char *cmd;
-	int argc = 0;
+	const char *cmd = argv[0];
 
-	line[strcspn(line, "\r\n")] = 0;
-	snprintf(copy, sizeof(copy), "%s", line);
-	for (tok = strtok_r(copy, " \t", &save); tok && argc < MAX_ARGS;
-	     tok = strtok_r(NULL, " \t", &save))
-		argv[argc++] = tok;
-	if (!argc || argv[0][0] == '#')
-		return;
-	cmd = argv[0];
 	if (!strcmp(cmd, "create"))
 		do_create(sc, argc, argv);
 	else if (!strcmp(cmd, "dup") || !strcmp(cmd, "weak") ||
@@ -428,7 +674,7 @@ static void run_line(struct script *sc, char *line)
 	else if (!strcmp(cmd, "get"))
 		do_get(sc, argc, argv);
 	else if (!strcmp(cmd, "write"))
-		do_write(sc, argc, argv, after_words(line, 3));
+		do_write(sc, argc, argv, after_words(line, skip + 3));
 	else if (!strcmp(cmd, "read"))
 		do_read(sc, argc, argv);
 	else if (!strcmp(cmd, "info"))
@@ -439,12 +685,18 @@ static void run_line(struct script *sc, char *line)
 		do_heap(sc);
 	else if (!strcmp(cmd, "limits"))
 		do_limits(sc);
+	else if (!strcmp(cmd, "set_limits"))
+		do_set_limits(sc, argc, argv);
 	else if (!strcmp(cmd, "stats"))
 		do_stats(sc);
-	else if (!strcmp(cmd, "collect"))
-		do_collect(sc, argc, argv);
+	else if (!strcmp(cmd, "version"))
+		do_version(sc);
+	else if (!strcmp(cmd, "gc") && argc > 1 && run_gc(sc, argc - 1, argv + 1) == 0)
+		;
+	else if (strcmp(cmd, "gc") && run_gc(sc, argc, argv) == 0)
+		;
 	else if (!strcmp(cmd, "echo"))
-		printf("%s\n", after_words(line, 1));
+		printf("%s\n", after_words(line, skip + 1));
 	else {
 		fflush(stdout);
 		fprintf(stderr, "line %u: %s: EINVAL (unknown command)\n",
@@ -453,31 +705,83 @@ static void run_line(struct script *sc, char *line)
 	}
 }
 
+static void run_line(struct script *sc, char *line)
+{
+	char copy[1024], *argv[MAX_ARGS], *tok, *save;
+	int argc = 0, skip = 0, err;
+
+	line[strcspn(line, "\r\n")] = 0;
+	snprintf(copy, sizeof(copy), "%s", line);
+	for (tok = strtok_r(copy, " \t", &save); tok && argc < MAX_ARGS;
+	     tok = strtok_r(NULL, " \t", &save))
+		argv[argc++] = tok;
+	if (!argc || argv[0][0] == '#')
+		return;
+	sc->expect = 0;
+	sc->expect_met = 0;
+	if (!strcmp(argv[0], "!")) {
+		sc->expect = -1;
+		skip = 1;
+	} else if (!strcmp(argv[0], "expect") && argc > 1) {
+		for (err = 1; err < 4096; err++)
+			if (!strcmp(argv[1], rs_errno_name(err)))
+				break;
+		if (err == 4096) {
+			fflush(stdout);
+			fprintf(stderr, "line %u: expect: EINVAL (unknown errno name '%s')\n",
+				sc->line, argv[1]);
+			sc->errors++;
+			return;
+		}
+		sc->expect = err;
+		skip = 2;
+	}
+	if (argc <= skip) {
+		fflush(stdout);
+		fprintf(stderr, "line %u: EINVAL (no command after '%s')\n",
+			sc->line, argv[0]);
+		sc->errors++;
+		return;
+	}
+	run_cmd(sc, argc - skip, argv + skip, line, skip);
+	if (sc->expect && !sc->expect_met) {
+		fflush(stdout);
+		fprintf(stderr, "line %u: %s: expected %s, but it succeeded\n",
+			sc->line, argv[skip],
+			sc->expect == -1 ? "a failure" : rs_errno_name(sc->expect));
+		sc->errors++;
+	}
+	sc->expect = 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static struct script sc;
 	char line[1024];
 	FILE *in = stdin;
+	int st;
 
-	if (argc > 2) {
-		fprintf(stderr, "usage: refstore run [FILE|-]\n");
-		return 2;
+	cli_getopt_reset();
+	if (cli_getopt(argc, argv, "", NULL, &st) != -1)
+		return st;
+	if (cli.json)
+		return cli_usage(argv[0], "no JSON output: %s prints text",
+				 argv[0]);
+	if (argc - optind > 1)
+		return cli_usage(argv[0], "one script at most");
+	if (optind < argc && strcmp(argv[optind], "-")) {
+		in = fopen(argv[optind], "re");
+		if (!in)
+			return cli_fail("%s: %s", argv[optind], strerror(errno));
 	}
-	if (argc == 2 && strcmp(argv[1], "-")) {
-		in = fopen(argv[1], "re");
-		if (!in) {
-			print_err(argv[1], -errno);
-			return 1;
-		}
-	}
-	sc.heap = rs_open(O_NONBLOCK);
-	if (sc.heap < 0) {
-		print_err(RS_DEVICE, sc.heap);
-		return 1;
-	}
+	sc.heap = cli_open_heap(O_NONBLOCK);
+	if (sc.heap < 0)
+		return CLI_FAIL;
 	while (fgets(line, sizeof(line), in)) {
 		sc.line++;
 		run_line(&sc, line);
+		/* Each line's output when it ran, even into a pipe or file. */
+		fflush(stdout);
 	}
 	fflush(stdout);
 	close(sc.heap);

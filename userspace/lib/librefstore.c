@@ -234,6 +234,32 @@ int rs_gc_set_threshold(int heap, uint32_t t0, uint32_t t1, uint32_t t2)
 	return rs_ioctl(heap, REFSTORE_IOC_GC_SET_THRESHOLD, &t);
 }
 
+int rs_gc_get_threshold(int heap, uint32_t threshold[REFSTORE_GC_GENERATIONS])
+{
+	struct refstore_gc_threshold t = { .size = sizeof(t) };
+	int ret, i;
+
+	ret = rs_ioctl(heap, REFSTORE_IOC_GC_GET_THRESHOLD, &t);
+	if (ret)
+		return ret;
+	for (i = 0; i < REFSTORE_GC_GENERATIONS; i++)
+		threshold[i] = t.threshold[i];
+	return 0;
+}
+
+int rs_gc_get_count(int heap, int64_t count[REFSTORE_GC_GENERATIONS])
+{
+	struct refstore_gc_count c = { .size = sizeof(c) };
+	int ret, i;
+
+	ret = rs_ioctl(heap, REFSTORE_IOC_GC_GET_COUNT, &c);
+	if (ret)
+		return ret;
+	for (i = 0; i < REFSTORE_GC_GENERATIONS; i++)
+		count[i] = c.count[i];
+	return 0;
+}
+
 int rs_gc_garbage(int heap, uint32_t *handles, uint32_t capacity,
 		  uint32_t *count, uint64_t *total)
 {

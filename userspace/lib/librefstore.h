@@ -101,6 +101,12 @@ int rs_gc_get_stats(int heap, struct refstore_gc_stats *st);
 /* REFSTORE_IOC_GC_SET_THRESHOLD, as gc.set_threshold(). */
 int rs_gc_set_threshold(int heap, uint32_t t0, uint32_t t1, uint32_t t2);
 
+/* REFSTORE_IOC_GC_GET_THRESHOLD, as gc.get_threshold(). */
+int rs_gc_get_threshold(int heap, uint32_t threshold[REFSTORE_GC_GENERATIONS]);
+
+/* REFSTORE_IOC_GC_GET_COUNT, as gc.get_count(). */
+int rs_gc_get_count(int heap, int64_t count[REFSTORE_GC_GENERATIONS]);
+
 /*
  * REFSTORE_IOC_GC_GARBAGE, as gc.garbage: a new strong handle for each of
  * the first @capacity saved objects; *@count written, *@total saved.
