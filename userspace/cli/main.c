@@ -37,6 +37,8 @@ static int usage(FILE *out, int status)
 		"  create NAME [payload=N] [slots=N] [tag=N] [notify=COOKIE]\n"
 		"  dup NAME NEW | close NAME | weak NAME NEW | upgrade WEAK NEW\n"
 		"  link NAME SLOT TARGET|none | get NAME SLOT NEW\n"
+		"  weak NAME NEW callback=COOKIE | wlink NAME SLOT TARGET|none\n"
+		"  weakcount NAME | weakrefs NAME\n"
 		"  write NAME OFF TEXT | read NAME OFF LEN | info NAME\n"
 		"  events | heap | limits | stats | collect [GEN] | echo TEXT\n");
 	return status;
