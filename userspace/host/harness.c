@@ -150,6 +150,9 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 	}
 	if (cause != REFSTORE_CAUSE_NONE)
 		refstore_graph_finalize_obj(graph, obj, cause);
+	else
+		/* Finalized before (saved): weak slots made to it since. */
+		host_weak_clear(hg, obj);
 	r->released = 1;
 	r->cause = cause;
 	hg->released[cause]++;
