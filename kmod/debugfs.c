@@ -76,6 +76,7 @@ static int refstore_heap_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "uid: %u\n", __kuid_val(heap->user->uid));
 	seq_printf(m, "handles: %llu\n", heap->nr_handles);
 	seq_printf(m, "weak_handles: %llu\n", heap->nr_weak);
+	seq_printf(m, "weak_slots: %llu\n", heap->nr_weak_slots);
 	seq_printf(m, "created: %llu\n", heap->created);
 	seq_printf(m, "freed: %llu\n", heap->freed);
 	seq_printf(m, "events_queued: %llu\n", ev.queued);

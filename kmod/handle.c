@@ -17,9 +17,12 @@
  * weak list at their kmalloc size, and both tables for the nodes their
  * entries can need, so sparse handles or object ids cost what they take.
  *
- * The weak handles of one object are linked on a list found through
- * heap->weak_lists, keyed by object id. When the object is freed the list
- * is emptied and every weak entry's object pointer cleared.
+ * The weak references of one object, weak handles and weak slots (see
+ * the uapi's "Weak slots"), are linked on a list found through
+ * heap->weak_lists, keyed by object id, newest first. When the object
+ * dies the list is emptied, every entry's object pointer cleared and the
+ * armed callbacks fire. A weak slot holds its entry, tagged, in the slot
+ * itself; the entry goes when the slot is overwritten or its object dies.
  */
 #include <linux/slab.h>
 
@@ -137,6 +140,72 @@ void refstore_handle_unreserve(struct refstore_heap *heap, u32 handle)
 	refstore_handles_recharge(heap);
 }
 
+/* A new weak entry, charged to the heap, on no list yet. */
+static struct refstore_weak *refstore_weak_alloc(struct refstore_heap *heap)
+{
+	struct refstore_weak *weak;
+	int ret;
+
+	ret = refstore_charge(heap, refstore_weak_size());
+	if (ret)
+		return ERR_PTR(ret);
+	weak = refstore_fault() ? NULL : kzalloc(sizeof(*weak), REFSTORE_GFP);
+	if (!weak) {
+		refstore_uncharge(heap, refstore_weak_size());
+		return ERR_PTR(-ENOMEM);
+	}
+	return weak;
+}
+
+/*
+ * Put @weak at the head of @obj's list of weak references (newest first,
+ * the order CPython calls callbacks in), making the list if @obj has none.
+ * On error nothing changed.
+ */
+static int refstore_weak_attach(struct refstore_heap *heap,
+				struct refstore_obj *obj,
+				struct refstore_weak *weak)
+{
+	struct list_head *list;
+	int ret;
+
+	if (obj->flags & REFSTORE_OF_WEAKREFS) {
+		list = xa_load(&heap->weak_lists, obj->id);
+		goto out_link;
+	}
+	ret = refstore_charge(heap, refstore_weak_list_size());
+	if (ret)
+		return ret;
+	ret = refstore_table_recharge(heap, &heap->weak_lists_charge,
+				      heap->nr_weak_lists + 1, obj->id);
+	if (ret)
+		goto out_uncharge_list;
+	list = refstore_fault() ? NULL : kmalloc(sizeof(*list), REFSTORE_GFP);
+	if (!list) {
+		ret = -ENOMEM;
+		goto out_recharge_lists;
+	}
+	INIT_LIST_HEAD(list);
+	ret = xa_insert(&heap->weak_lists, obj->id, list, REFSTORE_GFP);
+	if (ret)
+		goto out_free_list;
+	obj->flags |= REFSTORE_OF_WEAKREFS;
+	heap->nr_weak_lists++;
+out_link:
+	weak->obj = obj;
+	weak->obj_id = obj->id;
+	list_add(&weak->node, list);
+	return 0;
+
+out_free_list:
+	kfree(list);
+out_recharge_lists:
+	refstore_weak_lists_recharge(heap);
+out_uncharge_list:
+	refstore_uncharge(heap, refstore_weak_list_size());
+	return ret;
+}
+
 /**
  * refstore_weak_reserve() - reserve a new weak handle to a live object
  * @heap: the heap, locked
@@ -152,69 +221,71 @@ struct refstore_weak *refstore_weak_reserve(struct refstore_heap *heap,
 					    struct refstore_obj *obj,
 					    u32 *handle)
 {
-	struct list_head *list = NULL;
 	struct refstore_weak *weak;
 	int ret;
 
 	lockdep_assert_held(&heap->lock);
 
-	ret = refstore_charge(heap, refstore_weak_size());
-	if (ret)
-		return ERR_PTR(ret);
-	weak = refstore_fault() ? NULL : kzalloc(sizeof(*weak), REFSTORE_GFP);
-	if (!weak) {
-		ret = -ENOMEM;
-		goto out_uncharge_weak;
-	}
-
+	weak = refstore_weak_alloc(heap);
+	if (IS_ERR(weak))
+		return weak;
 	ret = refstore_handle_alloc(heap, handle);
 	if (ret)
 		goto out_free_weak;
-
-	if (!(obj->flags & REFSTORE_OF_WEAKREFS)) {
-		ret = refstore_charge(heap, refstore_weak_list_size());
-		if (ret)
-			goto out_release_handle;
-		ret = refstore_table_recharge(heap, &heap->weak_lists_charge,
-					      heap->nr_weak_lists + 1, obj->id);
-		if (ret)
-			goto out_uncharge_list;
-		list = refstore_fault() ? NULL :
-		       kmalloc(sizeof(*list), REFSTORE_GFP);
-		if (!list) {
-			ret = -ENOMEM;
-			goto out_recharge_lists;
-		}
-		INIT_LIST_HEAD(list);
-		ret = xa_insert(&heap->weak_lists, obj->id, list,
-				REFSTORE_GFP);
-		if (ret)
-			goto out_free_list;
-		obj->flags |= REFSTORE_OF_WEAKREFS;
-		heap->nr_weak_lists++;
-	} else {
-		list = xa_load(&heap->weak_lists, obj->id);
-	}
-
-	weak->obj = obj;
-	list_add_tail(&weak->node, list);
+	ret = refstore_weak_attach(heap, obj, weak);
+	if (ret)
+		goto out_release_handle;
+	weak->handle = *handle;
 	heap->nr_weak++;
 	return weak;
 
-out_free_list:
-	kfree(list);
-out_recharge_lists:
-	refstore_weak_lists_recharge(heap);
-out_uncharge_list:
-	refstore_uncharge(heap, refstore_weak_list_size());
 out_release_handle:
 	xa_release(&heap->handles, *handle);
 	refstore_handles_recharge(heap);
 out_free_weak:
 	kfree(weak);
-out_uncharge_weak:
 	refstore_uncharge(heap, refstore_weak_size());
 	return ERR_PTR(ret);
+}
+
+/**
+ * refstore_weak_arm() - give a reserved weak handle a callback
+ * @heap: the heap, locked
+ * @weak: from refstore_weak_reserve(), not published
+ * @cookie: what its event carries
+ *
+ * The event ring grows for the event it may queue (it counts in
+ * heap->nr_notify until it fires or the handle goes). On error nothing
+ * changed; the caller unreserves the handle.
+ *
+ * Return: 0 or the error of refstore_event_ring_alloc().
+ */
+int refstore_weak_arm(struct refstore_heap *heap, struct refstore_weak *weak,
+		      u64 cookie)
+{
+	int ret;
+
+	lockdep_assert_held(&heap->lock);
+	ret = refstore_event_ring_alloc(heap);
+	if (ret)
+		return ret;
+	weak->wflags |= REFSTORE_WEAK_CALLBACK;
+	weak->cookie = cookie;
+	heap->nr_notify++;
+	return 0;
+}
+
+/* An armed callback fires: its event, once. */
+static void refstore_weak_fire(struct refstore_heap *heap,
+			       struct refstore_weak *weak)
+{
+	u32 cause = weak->wflags & REFSTORE_WEAK_FIRED_CYCLE ?
+		    REFSTORE_CAUSE_WEAKREF_CYCLE : REFSTORE_CAUSE_WEAKREF;
+
+	weak->wflags &= ~(REFSTORE_WEAK_CALLBACK | REFSTORE_WEAK_DIED |
+			  REFSTORE_WEAK_FIRED_CYCLE);
+	heap->nr_notify--;
+	refstore_event_queue(heap, weak->cookie, weak->obj_id, cause);
 }
 
 /**
@@ -228,6 +299,10 @@ void refstore_weak_publish(struct refstore_heap *heap, u32 handle,
 {
 	refstore_handle_store(heap, handle,
 			      xa_tag_pointer(weak, REFSTORE_WEAK_TAG));
+	weak->wflags |= REFSTORE_WEAK_PUBLISHED;
+	/* The object died while the answer was on its way: fire now. */
+	if (weak->wflags & REFSTORE_WEAK_DIED)
+		refstore_weak_fire(heap, weak);
 }
 
 /* An object's weak list is gone from the table: uncharge it. */
@@ -262,6 +337,9 @@ static void refstore_weak_unlink(struct refstore_heap *heap,
 static void refstore_weak_free(struct refstore_heap *heap,
 			       struct refstore_weak *weak)
 {
+	/* Closed before its object died: the callback never fires. */
+	if (weak->wflags & REFSTORE_WEAK_CALLBACK)
+		heap->nr_notify--;
 	kfree(weak);
 	heap->nr_weak--;
 	refstore_uncharge(heap, refstore_weak_size());
@@ -366,11 +444,20 @@ int refstore_handle_close(struct refstore_heap *heap, u32 handle)
 }
 
 /**
- * refstore_weak_clear() - an object is being freed: detach its weak handles
+ * refstore_weak_clear() - an object dies: detach its weak references
  * @heap: the heap, locked
  * @obj: the object, flagged REFSTORE_OF_WEAKREFS
+ * @cause: how it died, REFSTORE_CAUSE_*: the callbacks' events say
+ *	REFSTORE_CAUSE_WEAKREF_CYCLE for REFSTORE_CAUSE_CYCLE, else
+ *	REFSTORE_CAUSE_WEAKREF
+ *
+ * Weak handles and weak slots read as dead from now on. Armed callbacks
+ * fire, newest weak reference first; one whose handle is not published
+ * yet fires when it is (refstore_weak_publish()), so a WEAKREF that fails
+ * leaves no event behind.
  */
-void refstore_weak_clear(struct refstore_heap *heap, struct refstore_obj *obj)
+void refstore_weak_clear(struct refstore_heap *heap, struct refstore_obj *obj,
+			 u32 cause)
 {
 	struct refstore_weak *weak, *next;
 	struct list_head *list;
@@ -382,10 +469,166 @@ void refstore_weak_clear(struct refstore_heap *heap, struct refstore_obj *obj)
 	list_for_each_entry_safe(weak, next, list, node) {
 		list_del(&weak->node);
 		weak->obj = NULL;
+		if (!(weak->wflags & REFSTORE_WEAK_CALLBACK))
+			continue;
+		weak->wflags |= REFSTORE_WEAK_DIED;
+		if (cause == REFSTORE_CAUSE_CYCLE)
+			weak->wflags |= REFSTORE_WEAK_FIRED_CYCLE;
+		if (weak->wflags & REFSTORE_WEAK_PUBLISHED)
+			refstore_weak_fire(heap, weak);
 	}
 	kfree(list);
 	obj->flags &= ~REFSTORE_OF_WEAKREFS;
 	refstore_weak_list_gone(heap);
+}
+
+/**
+ * refstore_weak_slot_new() - a weak reference for a slot
+ * @heap: the heap, locked
+ * @owner: the object whose slot will hold it
+ * @slot: the slot's index
+ * @obj: the target, alive
+ *
+ * The caller stores it in the slot with refstore_weak_slot_ptr().
+ *
+ * Return: the entry, or an ERR_PTR: -EDQUOT, -EUSERS, -ENOBUFS, -ENOMEM.
+ */
+struct refstore_weak *refstore_weak_slot_new(struct refstore_heap *heap,
+					     struct refstore_obj *owner,
+					     u32 slot, struct refstore_obj *obj)
+{
+	struct refstore_weak *weak;
+	int ret;
+
+	lockdep_assert_held(&heap->lock);
+	weak = refstore_weak_alloc(heap);
+	if (IS_ERR(weak))
+		return weak;
+	ret = refstore_weak_attach(heap, obj, weak);
+	if (ret) {
+		kfree(weak);
+		refstore_uncharge(heap, refstore_weak_size());
+		return ERR_PTR(ret);
+	}
+	weak->owner = owner;
+	weak->handle = slot;
+	weak->wflags = REFSTORE_WEAK_SLOT | REFSTORE_WEAK_PUBLISHED;
+	owner->flags |= REFSTORE_OF_WEAKSLOTS;
+	heap->nr_weak_slots++;
+	return weak;
+}
+
+/**
+ * refstore_weak_slot_free() - drop a weak slot's reference
+ * @heap: the heap, locked (or dead: its weak lists are gone already)
+ * @weak: what the slot held; the caller empties the slot
+ */
+void refstore_weak_slot_free(struct refstore_heap *heap,
+			     struct refstore_weak *weak)
+{
+	if (!heap->dead)
+		refstore_weak_unlink(heap, weak);
+	kfree(weak);
+	heap->nr_weak_slots--;
+	refstore_uncharge(heap, refstore_weak_size());
+}
+
+/**
+ * refstore_weak_slots_release() - an object is released: drop its weak slots
+ * @heap: the heap, locked
+ * @obj: the object, flagged REFSTORE_OF_WEAKSLOTS
+ */
+void refstore_weak_slots_release(struct refstore_heap *heap,
+				 struct refstore_obj *obj)
+{
+	struct refstore_obj **slots = refstore_obj_slots(obj);
+	u32 i;
+
+	for (i = 0; i < obj->nslots; i++) {
+		if (!refstore_slot_is_weak(slots[i]))
+			continue;
+		refstore_weak_slot_free(heap, refstore_slot_weak(slots[i]));
+		slots[i] = NULL;
+	}
+	obj->flags &= ~REFSTORE_OF_WEAKSLOTS;
+}
+
+/* The published weak references of @obj's list (it has one). */
+static struct list_head *refstore_weak_list_of(struct refstore_heap *heap,
+					       struct refstore_obj *obj)
+{
+	if (!(obj->flags & REFSTORE_OF_WEAKREFS))
+		return NULL;
+	return xa_load(&heap->weak_lists, obj->id);
+}
+
+/**
+ * refstore_weak_count() - weakref.getweakrefcount(), split by kind
+ * @heap: the heap, locked
+ * @obj: a live object
+ * @handles: out: published weak handles naming it
+ * @slots: out: weak slots pointing at it
+ */
+void refstore_weak_count(struct refstore_heap *heap, struct refstore_obj *obj,
+			 u64 *handles, u64 *slots)
+{
+	struct list_head *list = refstore_weak_list_of(heap, obj);
+	struct refstore_weak *weak;
+
+	lockdep_assert_held(&heap->lock);
+	*handles = 0;
+	*slots = 0;
+	if (!list)
+		return;
+	list_for_each_entry(weak, list, node) {
+		if (weak->wflags & REFSTORE_WEAK_SLOT)
+			(*slots)++;
+		else if (weak->wflags & REFSTORE_WEAK_PUBLISHED)
+			(*handles)++;
+	}
+}
+
+/**
+ * refstore_weak_list() - weakref.getweakrefs(), a page of it
+ * @heap: the heap, locked
+ * @obj: a live object
+ * @start: position of the first entry wanted (newest is 0)
+ * @out: room for @max entries
+ * @max: entries wanted
+ *
+ * Return: entries written.
+ */
+u32 refstore_weak_list(struct refstore_heap *heap, struct refstore_obj *obj,
+		       u64 start, struct refstore_weakref_entry *out, u32 max)
+{
+	struct list_head *list = refstore_weak_list_of(heap, obj);
+	struct refstore_weak *weak;
+	u64 pos = 0;
+	u32 n = 0;
+
+	lockdep_assert_held(&heap->lock);
+	if (!list)
+		return 0;
+	list_for_each_entry(weak, list, node) {
+		if (n >= max)
+			break;
+		if (!(weak->wflags & REFSTORE_WEAK_PUBLISHED) || pos++ < start)
+			continue;
+		out[n] = (struct refstore_weakref_entry){ 0 };
+		if (weak->wflags & REFSTORE_WEAK_SLOT) {
+			out[n].owner_id = weak->owner->id;
+			out[n].slot = weak->handle;
+			out[n].entry_flags = REFSTORE_WEAKREF_ENTRY_SLOT;
+		} else {
+			out[n].handle = weak->handle;
+		}
+		if (weak->wflags & REFSTORE_WEAK_CALLBACK) {
+			out[n].cookie = weak->cookie;
+			out[n].entry_flags |= REFSTORE_WEAKREF_ENTRY_CALLBACK;
+		}
+		n++;
+	}
+	return n;
 }
 
 /**

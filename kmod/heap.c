@@ -175,7 +175,7 @@ void refstore_heap_destroy(struct refstore_heap *heap)
 	refstore_handles_destroy(heap);
 	refstore_graph_destroy(&heap->graph);
 	WARN_ON(heap->nr_objects || heap->nr_bytes || heap->nr_handles ||
-		heap->nr_weak);
+		heap->nr_weak || heap->nr_weak_slots);
 	mutex_unlock(&heap->lock);
 	refstore_gc_heap_release(heap);
 

@@ -30,7 +30,8 @@
 			   REFSTORE_FEAT_PAYLOAD | REFSTORE_FEAT_WEAK | \
 			   REFSTORE_FEAT_EVENTS | REFSTORE_FEAT_LIMITS | \
 			   REFSTORE_FEAT_HEAP_STATS | REFSTORE_FEAT_GC | \
-			   REFSTORE_FEAT_GC_DELAY)
+			   REFSTORE_FEAT_GC_DELAY | REFSTORE_FEAT_WEAK_GRAPH | \
+			   REFSTORE_FEAT_WEAK_QUERY)
 
 /* Room for any command's structure: the dispatcher's stack buffer. */
 union refstore_ioctl_buf {
@@ -44,6 +45,8 @@ union refstore_ioctl_buf {
 	struct refstore_info info;
 	struct refstore_weakref weakref;
 	struct refstore_upgrade upgrade;
+	struct refstore_weakref_count weakref_count;
+	struct refstore_weakrefs weakrefs;
 	struct refstore_limits limits;
 	struct refstore_heap_stats heap_stats;
 	struct refstore_gc_collect gc_collect;
@@ -211,14 +214,42 @@ static int refstore_ioc_close(struct refstore_ucmd *ucmd)
 	return ret;
 }
 
+/*
+ * The target of a weak slot: a strong handle's object, or a weak handle's
+ * if it is alive (not dead, not garbage a pending collection found).
+ */
+static struct refstore_obj *refstore_weak_target(struct refstore_heap *heap,
+						 u32 handle)
+{
+	struct refstore_obj *obj = refstore_handle_obj(heap, handle);
+	struct refstore_weak *weak;
+
+	if (obj != ERR_PTR(-EBADSLT))
+		return obj;
+	weak = refstore_handle_weak(heap, handle);
+	if (IS_ERR(weak))
+		return ERR_CAST(weak);
+	if (!weak->obj || refstore_obj_collecting(weak->obj))
+		return ERR_PTR(-ENOENT);
+	return weak->obj;
+}
+
+/*
+ * SET_SLOT: the new content is made first (a strong reference taken, or a
+ * weak slot's entry allocated, the only step that can fail), then stored,
+ * then the old content dropped: a strong target put (which may free it
+ * and, through it, anything), a weak entry freed.
+ */
 static int refstore_ioc_set_slot(struct refstore_ucmd *ucmd)
 {
 	struct refstore_set_slot *cmd = ucmd->cmd;
 	struct refstore_heap *heap = ucmd->heap;
-	struct refstore_obj *obj, *target = NULL, *old, **slot;
+	struct refstore_obj *obj, *target = NULL, *old, **slot, *new = NULL;
+	bool weak = cmd->flags & REFSTORE_SLOT_WEAK;
+	struct refstore_weak *wslot;
 	int ret = 0;
 
-	if (cmd->flags || cmd->__reserved)
+	if (cmd->flags & ~REFSTORE_SET_SLOT_FLAGS || cmd->__reserved)
 		return -EINVAL;
 
 	if (mutex_lock_killable(&heap->lock))
@@ -229,7 +260,8 @@ static int refstore_ioc_set_slot(struct refstore_ucmd *ucmd)
 		goto out_unlock;
 	}
 	if (cmd->target) {
-		target = refstore_handle_obj(heap, cmd->target);
+		target = weak ? refstore_weak_target(heap, cmd->target) :
+			 refstore_handle_obj(heap, cmd->target);
 		if (IS_ERR(target)) {
 			ret = PTR_ERR(target);
 			goto out_unlock;
@@ -242,11 +274,22 @@ static int refstore_ioc_set_slot(struct refstore_ucmd *ucmd)
 
 	slot = &refstore_obj_slots(obj)[array_index_nospec(cmd->slot,
 							   obj->nslots)];
-	if (target)
+	if (target && weak) {
+		wslot = refstore_weak_slot_new(heap, obj, cmd->slot, target);
+		if (IS_ERR(wslot)) {
+			ret = PTR_ERR(wslot);
+			goto out_unlock;
+		}
+		new = refstore_weak_slot_ptr(wslot);
+	} else if (target) {
 		refstore_obj_get(target);
+		new = target;
+	}
 	old = *slot;
-	*slot = target;
-	if (old)
+	*slot = new;
+	if (refstore_slot_is_weak(old))
+		refstore_weak_slot_free(heap, refstore_slot_weak(old));
+	else if (old)
 		refstore_obj_put_reap(heap, old);
 out_unlock:
 	mutex_unlock(&heap->lock);
@@ -260,10 +303,11 @@ static int refstore_ioc_get_slot(struct refstore_ucmd *ucmd)
 	struct refstore_obj *obj, *target;
 	int ret;
 
-	if (cmd->flags || cmd->__reserved)
+	if (cmd->flags || cmd->__reserved || cmd->__reserved2)
 		return -EINVAL;
 	cmd->target = 0;
 	cmd->target_id = 0;
+	cmd->slot_flags = 0;
 
 	if (mutex_lock_killable(&heap->lock))
 		return -EINTR;
@@ -278,6 +322,15 @@ static int refstore_ioc_get_slot(struct refstore_ucmd *ucmd)
 	}
 	target = refstore_obj_slots(obj)[array_index_nospec(cmd->slot,
 							    obj->nslots)];
+	if (refstore_slot_is_weak(target)) {
+		cmd->slot_flags = REFSTORE_SLOT_WEAK;
+		target = refstore_slot_weak(target)->obj;
+		/* Dead, or garbage a pending GC_COLLECT found: as UPGRADE. */
+		if (!target || refstore_obj_collecting(target)) {
+			cmd->slot_flags |= REFSTORE_SLOT_DEAD;
+			target = NULL;
+		}
+	}
 	if (!target) {
 		mutex_unlock(&heap->lock);
 		return refstore_respond(ucmd, sizeof(*cmd));
@@ -420,18 +473,35 @@ static int refstore_ioc_weakref(struct refstore_ucmd *ucmd)
 {
 	struct refstore_weakref *cmd = ucmd->cmd;
 	struct refstore_heap *heap = ucmd->heap;
-	struct refstore_weak *weak;
+	struct refstore_weak *weak, *from;
 	struct refstore_obj *obj;
 	int ret;
 
-	if (cmd->flags)
+	if (cmd->flags & ~REFSTORE_WEAKREF_FLAGS)
+		return -EINVAL;
+	if (cmd->cookie && !(cmd->flags & REFSTORE_WEAKREF_CALLBACK))
 		return -EINVAL;
 
 	if (mutex_lock_killable(&heap->lock))
 		return -EINTR;
-	obj = refstore_handle_obj(heap, cmd->handle);
+	if (cmd->flags & REFSTORE_WEAKREF_FROM_WEAK) {
+		from = refstore_handle_weak(heap, cmd->handle);
+		obj = IS_ERR(from) ? ERR_CAST(from) : from->obj;
+		/* No weak reference, nor callback, to a dead object. */
+		if (!obj || (!IS_ERR(obj) && refstore_obj_collecting(obj)))
+			obj = ERR_PTR(-ENOENT);
+	} else {
+		obj = refstore_handle_obj(heap, cmd->handle);
+	}
 	weak = IS_ERR(obj) ? ERR_CAST(obj) :
 	       refstore_weak_reserve(heap, obj, &cmd->weak);
+	if (!IS_ERR(weak) && (cmd->flags & REFSTORE_WEAKREF_CALLBACK)) {
+		ret = refstore_weak_arm(heap, weak, cmd->cookie);
+		if (ret) {
+			refstore_weak_unreserve(heap, cmd->weak, weak);
+			weak = ERR_PTR(ret);
+		}
+	}
 	mutex_unlock(&heap->lock);
 	if (IS_ERR(weak))
 		return PTR_ERR(weak);
@@ -444,6 +514,81 @@ static int refstore_ioc_weakref(struct refstore_ucmd *ucmd)
 	else
 		refstore_weak_publish(heap, cmd->weak, weak);
 	mutex_unlock(&heap->lock);
+	return ret;
+}
+
+static int refstore_ioc_weakref_count(struct refstore_ucmd *ucmd)
+{
+	struct refstore_weakref_count *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
+	struct refstore_obj *obj;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	obj = refstore_handle_obj(heap, cmd->handle);
+	if (IS_ERR(obj)) {
+		mutex_unlock(&heap->lock);
+		return PTR_ERR(obj);
+	}
+	refstore_weak_count(heap, obj, &cmd->weak_handles, &cmd->weak_slots);
+	cmd->count = cmd->weak_handles + cmd->weak_slots;
+	mutex_unlock(&heap->lock);
+
+	return refstore_respond(ucmd, sizeof(*cmd));
+}
+
+/*
+ * WEAKREFS: the page is gathered under the lock into a kernel buffer,
+ * allocated before it (at most REFSTORE_WEAKREFS_PAGE entries), and copied
+ * out after.
+ */
+static int refstore_ioc_weakrefs(struct refstore_ucmd *ucmd)
+{
+	struct refstore_weakrefs *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
+	struct refstore_weakref_entry *buf = NULL;
+	u32 max = min_t(u32, cmd->capacity, REFSTORE_WEAKREFS_PAGE);
+	struct refstore_obj *obj;
+	u64 handles, slots;
+	int ret = 0;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	if (max) {
+		buf = refstore_fault() ? NULL :
+		      kvcalloc(max, sizeof(*buf), REFSTORE_GFP);
+		if (!buf)
+			return -ENOMEM;
+	}
+
+	if (mutex_lock_killable(&heap->lock)) {
+		ret = -EINTR;
+		goto out_free_buf;
+	}
+	obj = refstore_handle_obj(heap, cmd->handle);
+	if (IS_ERR(obj)) {
+		mutex_unlock(&heap->lock);
+		ret = PTR_ERR(obj);
+		goto out_free_buf;
+	}
+	refstore_weak_count(heap, obj, &handles, &slots);
+	cmd->total = handles + slots;
+	cmd->count = max ? refstore_weak_list(heap, obj, cmd->start, buf, max) : 0;
+	mutex_unlock(&heap->lock);
+
+	if (cmd->count &&
+	    (refstore_fault() ||
+	     copy_to_user(u64_to_user_ptr(cmd->entries), buf,
+			  (size_t)cmd->count * sizeof(*buf)))) {
+		ret = -EFAULT;
+		goto out_free_buf;
+	}
+	ret = refstore_respond(ucmd, sizeof(*cmd));
+out_free_buf:
+	kvfree(buf);
 	return ret;
 }
 
@@ -654,6 +799,10 @@ static const struct refstore_ioctl_op refstore_ioctl_ops[] = {
 			  refstore_limits, __reserved),
 	REFSTORE_IOCTL_OP(REFSTORE_IOC_HEAP_STATS, refstore_ioc_heap_stats,
 			  refstore_heap_stats, __reserved),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_WEAKREF_COUNT, refstore_ioc_weakref_count,
+			  refstore_weakref_count, weak_slots),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_WEAKREFS, refstore_ioc_weakrefs,
+			  refstore_weakrefs, total),
 	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_COLLECT, refstore_ioc_gc_collect,
 			  refstore_gc_collect, examined),
 	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_ENABLE, refstore_ioc_gc_enable,

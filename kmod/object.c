@@ -253,18 +253,37 @@ static void refstore_obj_uncharge(struct refstore_heap *heap,
 	atomic64_dec(&refstore_stats.objects);
 }
 
-/* Graph hook: @obj is dead to its users (saved garbage too). See graph.h. */
+/* Graph hook: a collection found @obj unreachable. See graph.h. */
+void refstore_graph_clear_weak(struct refstore_graph *graph,
+			       struct refstore_obj *obj, u32 cause)
+{
+	struct refstore_heap *heap = refstore_graph_heap(graph);
+
+	lockdep_assert_held(&heap->lock);
+	if (obj->flags & REFSTORE_OF_WEAKREFS)
+		refstore_weak_clear(heap, obj, cause);
+}
+
+/*
+ * Graph hook: @obj is dead to its users (saved garbage too). See graph.h.
+ * Its own death event first, then its weak references' callbacks, as
+ * CPython's subtype_dealloc() runs __del__ before PyObject_ClearWeakRefs().
+ * A collection cleared the weak references of all its garbage before
+ * (refstore_graph_clear_weak()), so there the callbacks came first, as
+ * in CPython's gc. Nothing is read before the heap's lock is dropped, so
+ * no one sees a weak reference to a dead object either way.
+ */
 void refstore_graph_finalize_obj(struct refstore_graph *graph,
 				 struct refstore_obj *obj, u32 cause)
 {
 	struct refstore_heap *heap = refstore_graph_heap(graph);
 
 	lockdep_assert_held(&heap->lock);
-	if (obj->flags & REFSTORE_OF_WEAKREFS)
-		refstore_weak_clear(heap, obj);
 	if (obj->flags & REFSTORE_OF_NOTIFY)
 		refstore_event_queue(heap, refstore_obj_cookie(obj), obj->id,
 				     cause);
+	if (obj->flags & REFSTORE_OF_WEAKREFS)
+		refstore_weak_clear(heap, obj, cause);
 }
 
 /* Graph hook: @obj died. See graph.h. */
@@ -285,7 +304,9 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 		 * Not in a heap's destruction: refstore_handles_destroy()
 		 * freed every weak handle and list already.
 		 */
-		refstore_weak_clear(heap, obj);
+		refstore_weak_clear(heap, obj, REFSTORE_CAUSE_RELEASED);
+	if (obj->flags & REFSTORE_OF_WEAKSLOTS)
+		refstore_weak_slots_release(heap, obj);
 	refstore_obj_uncharge(heap, obj);
 	heap->freed++;
 	atomic64_inc(&refstore_stats.freed);

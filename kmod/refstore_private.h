@@ -201,7 +201,9 @@ struct refstore_table_charge {
  * @handles_charge: what @handles is charged; under @lock
  * @weak_lists_charge: what @weak_lists is charged; under @lock
  * @nr_weak_lists: entries of @weak_lists; under @lock
- * @nr_notify: live (or allocated) NOTIFY objects; under @lock
+ * @nr_notify: live (or allocated) NOTIFY objects, plus weak handles
+ *	whose callback is armed: the events that may still come; under @lock
+ * @nr_weak_slots: weak slots; under @lock
  */
 struct refstore_heap {
 	struct mutex lock; /* the object graph: see @lock above */
@@ -253,19 +255,52 @@ struct refstore_heap {
 	struct refstore_table_charge weak_lists_charge;
 	u64 nr_weak_lists;
 	u64 nr_notify;
+	u64 nr_weak_slots;
 };
 
+/* struct refstore_weak.wflags */
+#define REFSTORE_WEAK_SLOT	BIT(0)	/* a weak slot, not a handle */
+#define REFSTORE_WEAK_CALLBACK	BIT(1)	/* callback armed: fires once */
+#define REFSTORE_WEAK_PUBLISHED	BIT(2)	/* the handle is visible */
+#define REFSTORE_WEAK_DIED	BIT(3)	/* died before the publish: fire then */
+#define REFSTORE_WEAK_FIRED_CYCLE BIT(4) /* the callback's cause: collector */
+
 /**
- * struct refstore_weak - a weak handle
+ * struct refstore_weak - a weak reference: a weak handle or a weak slot
  * @obj: the object, or NULL once it has been freed
- * @node: on the object's list in heap->weak_lists while @obj is set
+ * @node: on the object's list in heap->weak_lists while @obj is set,
+ *	newest first
+ * @obj_id: the id of the object it was made to (the callback's event)
+ * @owner: a weak slot's object (the slot holds this entry, tagged
+ *	REFSTORE_SLOT_WEAK_TAG); NULL for a handle
+ * @cookie: the callback's cookie (REFSTORE_WEAK_CALLBACK)
+ * @handle: a weak handle's number; a weak slot's index
+ * @wflags: REFSTORE_WEAK_* bits
  *
  * Protected by the heap's lock.
  */
 struct refstore_weak {
 	struct refstore_obj *obj;
 	struct list_head node;
+	u64 obj_id;
+	struct refstore_obj *owner;
+	u64 cookie;
+	u32 handle;
+	u32 wflags;
 };
+
+/* What a weak slot holds: its entry, tagged (see core/graph.h). */
+static inline struct refstore_obj *refstore_weak_slot_ptr(struct refstore_weak *weak)
+{
+	return (struct refstore_obj *)((unsigned long)weak |
+				       REFSTORE_SLOT_WEAK_TAG);
+}
+
+static inline struct refstore_weak *refstore_slot_weak(struct refstore_obj *slot)
+{
+	return (struct refstore_weak *)((unsigned long)slot &
+					~REFSTORE_SLOT_WEAK_TAG);
+}
 
 /**
  * struct refstore_global_stats - module-wide counters, shown in debugfs
@@ -325,6 +360,19 @@ void refstore_handle_unreserve(struct refstore_heap *heap, u32 handle);
 struct refstore_weak *refstore_weak_reserve(struct refstore_heap *heap,
 					    struct refstore_obj *obj,
 					    u32 *handle);
+int refstore_weak_arm(struct refstore_heap *heap, struct refstore_weak *weak,
+		      u64 cookie);
+struct refstore_weak *refstore_weak_slot_new(struct refstore_heap *heap,
+					     struct refstore_obj *owner,
+					     u32 slot, struct refstore_obj *obj);
+void refstore_weak_slot_free(struct refstore_heap *heap,
+			     struct refstore_weak *weak);
+void refstore_weak_slots_release(struct refstore_heap *heap,
+				 struct refstore_obj *obj);
+void refstore_weak_count(struct refstore_heap *heap, struct refstore_obj *obj,
+			 u64 *handles, u64 *slots);
+u32 refstore_weak_list(struct refstore_heap *heap, struct refstore_obj *obj,
+		       u64 start, struct refstore_weakref_entry *out, u32 max);
 void refstore_weak_publish(struct refstore_heap *heap, u32 handle,
 			   struct refstore_weak *weak);
 void refstore_weak_unreserve(struct refstore_heap *heap, u32 handle,
@@ -334,7 +382,8 @@ struct refstore_obj *refstore_handle_obj(struct refstore_heap *heap,
 struct refstore_weak *refstore_handle_weak(struct refstore_heap *heap,
 					   u32 handle);
 int refstore_handle_close(struct refstore_heap *heap, u32 handle);
-void refstore_weak_clear(struct refstore_heap *heap, struct refstore_obj *obj);
+void refstore_weak_clear(struct refstore_heap *heap, struct refstore_obj *obj,
+			 u32 cause);
 void refstore_handles_destroy(struct refstore_heap *heap);
 
 /* event.c */

@@ -60,7 +60,10 @@
 	X(GC_GARBAGE, gc_garbage, refstore_gc_garbage, total, 1)	\
 	X(GC_CLEAR_GARBAGE, gc_clear_garbage, refstore_gc_value, value, 0) \
 	X(GC_SET_DELAY, gc_set_delay, refstore_gc_value, value, 0)	\
-	X(GC_GET_DELAY, gc_get_delay, refstore_gc_value, value, 1)
+	X(GC_GET_DELAY, gc_get_delay, refstore_gc_value, value, 1)	\
+	X(WEAKREF_COUNT, weakref_count, refstore_weakref_count,		\
+	  weak_slots, 1)						\
+	X(WEAKREFS, weakrefs, refstore_weakrefs, total, 1)
 
 #define T_CMD_INDEX(NAME, tname, type, last, out) T_CMD_##NAME,
 enum t_cmd_index { T_COMMANDS(T_CMD_INDEX) T_NCMDS };
@@ -357,6 +360,36 @@ T_BUILD(GC_SET_DELAY)
 T_BUILD(GC_GET_DELAY)
 {
 	T_ARG(c, struct refstore_gc_value);
+}
+
+/* An object with a weak handle and a weak slot to it. */
+static inline void t_weak_both(struct __test_metadata *_metadata,
+			       struct t_call *c)
+{
+	c->h[0] = CREATE(c->fd, 8, 0);
+	c->h[1] = CREATE(c->fd, 0, 1);
+	c->w = WEAKREF(c->fd, c->h[0]);
+	ASSERT_EQ(0, rs_set_slot_weak(c->fd, c->h[1], 0, c->h[0]));
+}
+
+T_BUILD(WEAKREF_COUNT)
+{
+	struct refstore_weakref_count *a =
+		T_ARG(c, struct refstore_weakref_count);
+
+	t_weak_both(_metadata, c);
+	a->handle = c->h[0];
+}
+
+/* Both entries, into c->buf. */
+T_BUILD(WEAKREFS)
+{
+	struct refstore_weakrefs *a = T_ARG(c, struct refstore_weakrefs);
+
+	t_weak_both(_metadata, c);
+	a->handle = c->h[0];
+	a->capacity = sizeof(c->buf) / sizeof(struct refstore_weakref_entry);
+	a->entries = (uintptr_t)c->buf;
 }
 
 #define T_CMD_ENTRY(NAME, tname, type, last, out)			\

@@ -436,7 +436,58 @@ CALL(OPEN)
 	return st->newfd < 0 ? -errno : 0;
 }
 
+/* A's first weak slot to B: B's weak list is made too. */
+PREP(SET_SLOT_WEAK)
+{
+	st->c.h[0] = CREATE(st->c.fd, 0, 1);
+	st->c.h[1] = CREATE(st->c.fd, 0, 0);
+}
+CALL(SET_SLOT_WEAK)
+{
+	return rs_set_slot_weak(st->c.fd, st->c.h[0], 0, st->c.h[1]);
+}
+
+/* A failed weak SET_SLOT left the slot empty. */
+static void check_SET_SLOT_WEAK(struct __test_metadata *_metadata,
+				struct st *st)
+{
+	uint32_t t = 1;
+	uint64_t n = 1;
+
+	EXPECT_EQ(0, rs_get_slot(st->c.fd, st->c.h[0], 0, &t, NULL));
+	EXPECT_EQ(0, t) TH_LOG("weak SET_SLOT failed but stored");
+	EXPECT_EQ(0, rs_weakref_count(st->c.fd, st->c.h[1], &n, NULL, NULL));
+	EXPECT_EQ(0, n);
+}
+
+/* A weak handle with a callback: the event ring grows for it. */
+PREP(WEAKREF_CALLBACK)
+{
+	st->c.h[0] = CREATE(st->c.fd, 8, 0);
+}
+CALL(WEAKREF_CALLBACK)
+{
+	return rs_weakref_ex(st->c.fd, st->c.h[0], REFSTORE_WEAKREF_CALLBACK,
+			     0xca11, NULL);
+}
+
+/* Its object's death: no callback from a failed WEAKREF. */
+static void check_WEAKREF_CALLBACK(struct __test_metadata *_metadata,
+				   struct st *st)
+{
+	uint64_t n = 1;
+
+	EXPECT_EQ(0, rs_weakref_count(st->c.fd, st->c.h[0], &n, NULL, NULL));
+	EXPECT_EQ(0, n);
+	CLOSE(st->c.fd, st->c.h[0]);
+	EXPECT_EQ(0, STATS(st->c.fd).events_pending)
+		TH_LOG("a failed WEAKREF left a callback");
+	st->c.h[0] = CREATE(st->c.fd, 8, 0);
+}
+
 SWEEP_EXTRA(CREATE_NOTIFY, create_notify, NULL)
+SWEEP_EXTRA(SET_SLOT_WEAK, set_slot_weak, check_SET_SLOT_WEAK)
+SWEEP_EXTRA(WEAKREF_CALLBACK, weakref_callback, check_WEAKREF_CALLBACK)
 SWEEP_EXTRA(WEAKREF_2ND, weakref_2nd, NULL)
 SWEEP_EXTRA(READ_EVENTS, read_events, NULL)
 SWEEP_EXTRA(OPEN, open, NULL)

@@ -26,8 +26,9 @@
  *     their cycle may run through an older object, which only a collection
  *     of an older generation can judge.
  *  5. marks the unreachable objects dead, all of them, before any is
- *     released; then releases them (weak handles cleared, death events
- *     queued); then breaks their slots without recursion; the memory is
+ *     released; then clears every weak reference to any of them (weak
+ *     handles and weak slots; callbacks queued); then releases them
+ *     (death events queued); then breaks their slots without recursion; the memory is
  *     handed to the caller to free after it drops its lock. With SAVEALL
  *     (as it was at the scan) they are moved to the garbage list instead.
  *     The statistics and counts account the scan's result.
@@ -255,7 +256,8 @@ static u64 refstore_scan_build(struct refstore_graph *graph, u32 gen,
 		}
 		slots = refstore_obj_slots(obj);
 		for (i = 0; i < obj->nslots; i++) {
-			t = slots[i];
+			/* A weak slot is no edge: it keeps nothing alive. */
+			t = refstore_slot_strong(slots[i]);
 			if (!t)
 				continue;
 			prefetchw(t);
@@ -310,7 +312,8 @@ static u64 refstore_scan_reachable(struct refstore_graph *graph,
 		}
 		slots = refstore_obj_slots(obj);
 		for (i = 0; i < obj->nslots; i++) {
-			t = slots[i];
+			/* A weak slot is no edge: it keeps nothing alive. */
+			t = refstore_slot_strong(slots[i]);
 			if (!t)
 				continue;
 			f = t->flags & (REFSTORE_OF_SCANNED | REFSTORE_OF_STAGED |
@@ -456,6 +459,22 @@ static void refstore_commit_survivors(struct refstore_graph *graph,
 }
 
 /*
+ * Step 5, first: every weak reference to the unreachable objects is
+ * cleared, and its callback queued, before any of them is finalized
+ * (CPython's handle_weakrefs() before finalize_garbage()).
+ */
+static void refstore_commit_clear_weak(struct refstore_graph *graph,
+				       struct list_head *scan)
+{
+	struct refstore_obj *obj;
+
+	list_for_each_entry(obj, scan, node) {
+		refstore_graph_clear_weak(graph, obj, REFSTORE_CAUSE_CYCLE);
+		cond_resched();
+	}
+}
+
+/*
  * Step 5, SAVEALL: as CPython's gc.garbage, the garbage list takes a
  * strong reference to each unreachable object; their weak handles are
  * cleared and their death events queued now, once (CPython clears weak
@@ -467,6 +486,7 @@ static void refstore_commit_save(struct refstore_graph *graph,
 {
 	struct refstore_obj *obj, *next;
 
+	refstore_commit_clear_weak(graph, scan);
 	list_for_each_entry(obj, scan, node) {
 		REFSTORE_ASSERT(refstore_obj_collecting(obj));
 		obj->flags &= ~(REFSTORE_OF_STAGED | REFSTORE_OF_SUSPECT);
@@ -497,6 +517,7 @@ static void refstore_commit_free(struct refstore_graph *graph,
 	struct refstore_obj *obj, *t, **slots;
 	u32 i;
 
+	refstore_commit_clear_weak(graph, scan);
 	list_for_each_entry(obj, scan, node) {
 		refstore_prefetch_ahead(&obj->node);
 		refstore_graph_count_free(graph);
@@ -510,7 +531,8 @@ static void refstore_commit_free(struct refstore_graph *graph,
 		refstore_prefetch_ahead(&obj->node);
 		slots = refstore_obj_slots(obj);
 		for (i = 0; i < obj->nslots; i++) {
-			t = slots[i];
+			/* The release dropped the weak ones (the owner's). */
+			t = refstore_slot_strong(slots[i]);
 			slots[i] = NULL;
 			if (t && !(t->flags & REFSTORE_OF_DEAD))
 				refstore_obj_put(graph, t);

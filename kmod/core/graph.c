@@ -147,7 +147,7 @@ void refstore_obj_put(struct refstore_graph *graph, struct refstore_obj *obj)
  */
 void refstore_reap(struct refstore_graph *graph, u32 cause)
 {
-	struct refstore_obj *obj, **slots;
+	struct refstore_obj *obj, *t, **slots;
 	unsigned int i;
 
 	while (!list_empty(&graph->dying)) {
@@ -157,8 +157,10 @@ void refstore_reap(struct refstore_graph *graph, u32 cause)
 
 		slots = refstore_obj_slots(obj);
 		for (i = 0; i < obj->nslots; i++) {
-			if (slots[i])
-				refstore_obj_put(graph, slots[i]);
+			/* Weak slots hold no count: the release drops them. */
+			t = refstore_slot_strong(slots[i]);
+			if (t)
+				refstore_obj_put(graph, t);
 		}
 		refstore_graph_untrack(graph, obj);
 		/* Saved garbage was finalized when it was saved: no second death. */

@@ -34,6 +34,7 @@
 #define REFSTORE_OF_STAGED	BIT(7)	/* parked in a staged collection */
 #define REFSTORE_OF_RESUSPECT	BIT(8)	/* staged survivor lost a reference */
 #define REFSTORE_OF_FINALIZED	BIT(9)	/* finalized as garbage (SAVEALL) */
+#define REFSTORE_OF_WEAKSLOTS	BIT(10)	/* slots may hold weak references */
 
 /**
  * struct refstore_obj - one reference-counted object
@@ -88,6 +89,28 @@ struct refstore_obj {
 static inline struct refstore_obj **refstore_obj_slots(struct refstore_obj *obj)
 {
 	return obj->ext;
+}
+
+/*
+ * A slot holds NULL, a strong reference (the target, counted in its kref),
+ * or a weak reference: a pointer of the owner's (the module's struct
+ * refstore_weak) with REFSTORE_SLOT_WEAK_TAG set. The core never follows
+ * a weak slot: it is not counted and is no edge of the graph, so the
+ * collector's walks and the slot drops of a dying object skip it
+ * (refstore_slot_strong()). The owner frees what a weak slot holds when
+ * the object is released (REFSTORE_OF_WEAKSLOTS tells it to look).
+ */
+#define REFSTORE_SLOT_WEAK_TAG	1UL
+
+static inline bool refstore_slot_is_weak(const struct refstore_obj *slot)
+{
+	return (unsigned long)slot & REFSTORE_SLOT_WEAK_TAG;
+}
+
+/* The target of a strong slot; NULL for an empty or a weak one. */
+static inline struct refstore_obj *refstore_slot_strong(struct refstore_obj *slot)
+{
+	return refstore_slot_is_weak(slot) ? NULL : slot;
 }
 
 /**
@@ -275,6 +298,15 @@ static inline bool refstore_obj_collecting(const struct refstore_obj *obj)
  */
 void refstore_graph_finalize_obj(struct refstore_graph *graph,
 				 struct refstore_obj *obj, u32 cause);
+/*
+ * A collection found @obj unreachable (@cause REFSTORE_CAUSE_CYCLE): clear
+ * every weak reference to it (and queue their callbacks) now. The commit
+ * calls it for every unreachable object before it finalizes any, as
+ * CPython's handle_weakrefs() runs before finalize_garbage(): no weak
+ * reference reaches garbage once a death of that collection is known.
+ */
+void refstore_graph_clear_weak(struct refstore_graph *graph,
+			       struct refstore_obj *obj, u32 cause);
 /*
  * @obj died (@cause REFSTORE_CAUSE_*): refstore_graph_finalize_obj(),
  * then uncharge it. REFSTORE_CAUSE_NONE: the graph is being destroyed, or

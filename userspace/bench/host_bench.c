@@ -55,6 +55,12 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 	bench_released++;
 }
 
+/* No weak references in the benchmark: nothing to clear. */
+void refstore_graph_clear_weak(struct refstore_graph *graph,
+			       struct refstore_obj *obj, u32 cause)
+{
+}
+
 /* Nothing to finalize: the benchmark has no weak handles or events. */
 void refstore_graph_finalize_obj(struct refstore_graph *graph,
 				 struct refstore_obj *obj, u32 cause)

@@ -7,7 +7,8 @@
  *   (a) a linked list head -> second -> third, freed by linked_list = None
  *   (b) sys.getrefcount(): 2, 3, 2
  *   (c) obj1.ref = obj2; obj2.ref = obj1: a cycle counting cannot free
- *   (d) a weak reference: alive, then dead
+ *   (d) a weak reference: alive, then dead; the tutorial's advice, a
+ *       child's parent pointer as a weak slot: no cycle, freed by counting
  *   (e) manual collection: gc.disable(), gc.collect(), gc.get_stats(), gc.garbage
  *   (g) the collector thread reclaims a dropped cycle by itself,
  *       gc.get_stats() before and after
@@ -170,6 +171,46 @@ static void demo_cycle(int heap)
 	printf("\n");
 }
 
+/*
+ * Best practice 8: a child points back at its parent weakly, so parent and
+ * child make no cycle; dropping the parent frees both by counting, and a
+ * weakref.finalize() on the parent reports it.
+ */
+static void demo_weak_parent(int heap)
+{
+	struct refstore_gc_stats gs = { 0 };
+	uint32_t parent, child, fin;
+	uint64_t nweak = 0;
+
+	printf(">>> parent = Node(); child = Node(); parent.children = [child]\n");
+	printf(">>> child.parent = weakref.ref(parent)   # not a cycle\n");
+	if (bad(rs_create(heap, 0, 1, REFSTORE_CREATE_NOTIFY, 0, 10, &parent,
+			  NULL), "CREATE") ||
+	    bad(rs_create(heap, 0, 1, REFSTORE_CREATE_NOTIFY, 0, 20, &child,
+			  NULL), "CREATE") ||
+	    bad(rs_set_slot(heap, parent, 0, child), "SET_SLOT") ||
+	    bad(rs_set_slot_weak(heap, child, 0, parent), "SET_SLOT (weak)") ||
+	    bad(rs_close(heap, child), "CLOSE"))
+		return;
+	bad(rs_weakref_count(heap, parent, &nweak, NULL, NULL),
+	    "WEAKREF_COUNT");
+	printf("    parent refcount %u, weakref.getweakrefcount(parent) = %"
+	       PRIu64 "\n", refcount(heap, parent), nweak);
+	printf(">>> weakref.finalize(parent, print, \"parent gone\")\n");
+	if (bad(rs_weakref_ex(heap, parent, REFSTORE_WEAKREF_CALLBACK, 30,
+			      &fin), "WEAKREF (callback)"))
+		return;
+	printf(">>> del parent   # counting alone frees both, no collection\n");
+	if (bad(rs_close(heap, parent), "CLOSE"))
+		return;
+	drain_events(heap);
+	bad(rs_gc_get_stats(heap, &gs), "GC_GET_STATS");
+	printf("    collections: %" PRIu64 "\n",
+	       (uint64_t)(gs.gen[0].collections + gs.gen[1].collections +
+			  gs.gen[2].collections));
+	bad(rs_close(heap, fin), "CLOSE");
+}
+
 static void demo_weakref(int heap)
 {
 	uint32_t obj, weak, strong;
@@ -198,6 +239,7 @@ static void demo_weakref(int heap)
 		demo_failed = 1;
 	}
 	bad(rs_close(heap, weak), "CLOSE");
+	demo_weak_parent(heap);
 	heap_stats(heap);
 	printf("\n");
 }

@@ -10,7 +10,9 @@
  *   dup NAME NEW            close NAME           info NAME
  *   link NAME SLOT TARGET   link NAME SLOT none  get NAME SLOT NEW
  *   write NAME OFF TEXT     read NAME OFF LEN
- *   weak NAME NEW           upgrade WEAK NEW
+ *   weak NAME NEW [callback=COOKIE]       upgrade WEAK NEW
+ *   wlink NAME SLOT TARGET  wlink NAME SLOT none (a weak slot)
+ *   weakcount NAME          weakrefs NAME
  *   events  heap  limits  stats  version  echo TEXT  # comment
  *   set_limits [objects=N] [bytes=N] [payload=N] [slots=N] [handles=N]
  *              [events=N] [raise]
@@ -25,6 +27,7 @@
  * when CMD fails with any errno.
  */
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -224,22 +227,40 @@ static void do_create(struct script *sc, int argc, char **argv)
 	printf("%s = handle %u (id %" PRIu64 ")\n", argv[1], h, id);
 }
 
-/* dup NAME NEW, weak NAME NEW, upgrade WEAK NEW: one handle from another. */
+/*
+ * dup NAME NEW, weak NAME NEW [callback=COOKIE], upgrade WEAK NEW: one
+ * handle from another. weak of a weak name makes a second weak handle
+ * (REFSTORE_WEAKREF_FROM_WEAK); callback= asks for an event when the
+ * object dies (weakref.ref(obj, callback)).
+ */
 static void do_derive(struct script *sc, int argc, char **argv)
 {
 	const char *cmd = argv[0];
-	uint32_t h, nh = 0;
+	bool weak = !strcmp(cmd, "weak");
+	uint32_t h, nh = 0, flags = 0;
+	uint64_t cookie = 0;
+	struct binding *b;
 	int ret;
 
+	if (weak && argc == 4) {
+		if (strncmp(argv[3], "callback=", 9) ||
+		    parse_u64(argv[3] + 9, &cookie))
+			return (void)fail(sc, cmd, -EINVAL);
+		flags |= REFSTORE_WEAKREF_CALLBACK;
+		argc--;
+	}
 	if (argc != 3)
 		return (void)fail(sc, cmd, -EINVAL);
 	h = handle_of(sc, cmd, argv[1]);
 	if (!h || check_new(sc, cmd, argv[2]))
 		return;
+	b = lookup(sc, argv[1]);
+	if (weak && b->weak)
+		flags |= REFSTORE_WEAKREF_FROM_WEAK;
 	if (!strcmp(cmd, "dup"))
 		ret = rs_dup(sc->heap, h, &nh);
-	else if (!strcmp(cmd, "weak"))
-		ret = rs_weakref(sc->heap, h, &nh);
+	else if (weak)
+		ret = rs_weakref_ex(sc->heap, h, flags, cookie, &nh);
 	else
 		ret = rs_upgrade(sc->heap, h, &nh);
 	if (ret)
@@ -265,30 +286,101 @@ static void do_close(struct script *sc, int argc, char **argv)
 	printf("closed %s\n", argv[1]);
 }
 
+/* link NAME SLOT TARGET|none; wlink: the same, a weak slot. */
 static void do_link(struct script *sc, int argc, char **argv)
 {
+	const char *cmd = argv[0];
+	bool weak = !strcmp(cmd, "wlink");
 	uint32_t h, slot, target = 0;
 	int ret;
 
 	if (argc != 4 || parse_u32(argv[2], &slot))
-		return (void)fail(sc, "link", -EINVAL);
-	h = handle_of(sc, "link", argv[1]);
+		return (void)fail(sc, cmd, -EINVAL);
+	h = handle_of(sc, cmd, argv[1]);
 	if (!h)
 		return;
 	if (strcmp(argv[3], "none")) {
-		target = handle_of(sc, "link", argv[3]);
+		target = handle_of(sc, cmd, argv[3]);
 		if (!target)
 			return;
 	}
-	ret = rs_set_slot(sc->heap, h, slot, target);
+	ret = weak ? rs_set_slot_weak(sc->heap, h, slot, target) :
+	      rs_set_slot(sc->heap, h, slot, target);
 	if (ret)
-		return (void)fail(sc, "link", ret);
-	printf("%s[%u] = %s\n", argv[1], slot, argv[3]);
+		return (void)fail(sc, cmd, ret);
+	printf("%s[%u] = %s%s\n", argv[1], slot, weak ? "weak " : "", argv[3]);
+}
+
+/* weakcount NAME: weakref.getweakrefcount(). */
+static void do_weakcount(struct script *sc, int argc, char **argv)
+{
+	uint64_t n, wh, ws;
+	uint32_t h;
+	int ret;
+
+	if (argc != 2)
+		return (void)fail(sc, "weakcount", -EINVAL);
+	h = handle_of(sc, "weakcount", argv[1]);
+	if (!h)
+		return;
+	ret = rs_weakref_count(sc->heap, h, &n, &wh, &ws);
+	if (ret)
+		return (void)fail(sc, "weakcount", ret);
+	printf("getweakrefcount(%s) = %" PRIu64 " (%" PRIu64
+	       " weak handles, %" PRIu64 " weak slots)\n", argv[1], n, wh, ws);
+}
+
+/* The script's name for handle @h, or NULL. */
+static const char *name_of(struct script *sc, uint32_t h)
+{
+	unsigned int i;
+
+	for (i = 0; i < sc->nnames; i++)
+		if (sc->names[i].handle == h)
+			return sc->names[i].name;
+	return NULL;
+}
+
+/* weakrefs NAME: weakref.getweakrefs(), newest first, a page at a time. */
+static void do_weakrefs(struct script *sc, int argc, char **argv)
+{
+	struct refstore_weakref_entry e[64];
+	uint64_t pos = 0, total = 0;
+	uint32_t h, n, i;
+	const char *nm;
+	int ret;
+
+	if (argc != 2)
+		return (void)fail(sc, "weakrefs", -EINVAL);
+	h = handle_of(sc, "weakrefs", argv[1]);
+	if (!h)
+		return;
+	do {
+		ret = rs_weakrefs(sc->heap, h, pos, e, 64, &n, &total);
+		if (ret)
+			return (void)fail(sc, "weakrefs", ret);
+		for (i = 0; i < n; i++) {
+			if (e[i].entry_flags & REFSTORE_WEAKREF_ENTRY_SLOT) {
+				printf("  weak slot %u of object id %" PRIu64 "\n",
+				       e[i].slot, (uint64_t)e[i].owner_id);
+				continue;
+			}
+			nm = name_of(sc, e[i].handle);
+			printf("  weak handle %u%s%s%s", e[i].handle,
+			       nm ? " (" : "", nm ? nm : "", nm ? ")" : "");
+			if (e[i].entry_flags & REFSTORE_WEAKREF_ENTRY_CALLBACK)
+				printf(" callback=%" PRIu64,
+				       (uint64_t)e[i].cookie);
+			printf("\n");
+		}
+		pos += n;
+	} while (n);
+	printf("getweakrefs(%s): %" PRIu64 " weak references\n", argv[1], total);
 }
 
 static void do_get(struct script *sc, int argc, char **argv)
 {
-	uint32_t h, slot, t;
+	uint32_t h, slot, t, f;
 	uint64_t id;
 	int ret;
 
@@ -297,11 +389,13 @@ static void do_get(struct script *sc, int argc, char **argv)
 	h = handle_of(sc, "get", argv[1]);
 	if (!h || check_new(sc, "get", argv[3]))
 		return;
-	ret = rs_get_slot(sc->heap, h, slot, &t, &id);
+	ret = rs_get_slot_ex(sc->heap, h, slot, &t, &id, &f);
 	if (ret)
 		return (void)fail(sc, "get", ret);
 	if (!t) {
-		printf("%s[%u] is empty\n", argv[1], slot);
+		printf("%s[%u] is %s\n", argv[1], slot,
+		       f & REFSTORE_SLOT_DEAD ? "dead (a weak slot whose target died)" :
+		       "empty");
 		return;
 	}
 	bind(sc, argv[3], t, 0);
@@ -669,8 +763,12 @@ static void run_cmd(struct script *sc, int argc, char **argv,
 		do_derive(sc, argc, argv);
 	else if (!strcmp(cmd, "close"))
 		do_close(sc, argc, argv);
-	else if (!strcmp(cmd, "link"))
+	else if (!strcmp(cmd, "link") || !strcmp(cmd, "wlink"))
 		do_link(sc, argc, argv);
+	else if (!strcmp(cmd, "weakcount"))
+		do_weakcount(sc, argc, argv);
+	else if (!strcmp(cmd, "weakrefs"))
+		do_weakrefs(sc, argc, argv);
 	else if (!strcmp(cmd, "get"))
 		do_get(sc, argc, argv);
 	else if (!strcmp(cmd, "write"))

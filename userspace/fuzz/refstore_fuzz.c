@@ -241,6 +241,10 @@ static const struct cmd cmds[] = {
 	C(REFSTORE_IOC_GC_CLEAR_GARBAGE, refstore_gc_value),
 	C(REFSTORE_IOC_GC_SET_DELAY, refstore_gc_value),
 	C(REFSTORE_IOC_GC_GET_DELAY, refstore_gc_value),
+	C(REFSTORE_IOC_SET_SLOT, refstore_set_slot),	/* weak, see fill() */
+	C(REFSTORE_IOC_WEAKREF, refstore_weakref),
+	C(REFSTORE_IOC_WEAKREF_COUNT, refstore_weakref_count),
+	C(REFSTORE_IOC_WEAKREFS, refstore_weakrefs),
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -268,9 +272,33 @@ static void fill(struct rng *r, int heap, const struct cmd *c, uint8_t *arg,
 	case _IOC_NR(REFSTORE_IOC_DUP):
 	case _IOC_NR(REFSTORE_IOC_CLOSE):
 	case _IOC_NR(REFSTORE_IOC_INFO):
-	case _IOC_NR(REFSTORE_IOC_WEAKREF):
+	case _IOC_NR(REFSTORE_IOC_WEAKREF_COUNT):
 		((struct refstore_dup *)arg)->handle = a_handle(heap, r);
 		break;
+	case _IOC_NR(REFSTORE_IOC_WEAKREF): {
+		struct refstore_weakref *a = (void *)arg;
+
+		a->handle = a_handle(heap, r);
+		/* Callbacks (weakref.ref(obj, cb)), and weak from weak. */
+		if (one_in(r, 3)) {
+			a->flags |= REFSTORE_WEAKREF_CALLBACK;
+			a->cookie = rnd(r);
+		}
+		if (one_in(r, 4))
+			a->flags |= REFSTORE_WEAKREF_FROM_WEAK;
+		break;
+	}
+	case _IOC_NR(REFSTORE_IOC_WEAKREFS): {
+		struct refstore_weakrefs *a = (void *)arg;
+
+		a->handle = a_handle(heap, r);
+		a->capacity = one_in(r, 10) ? rnd(r) : below(r, 16);
+		a->start = one_in(r, 10) ? rnd(r) : below(r, 8);
+		a->entries = a_pointer(r, data_buf,
+				       (a->capacity < 16 ? a->capacity : 16) *
+				       sizeof(struct refstore_weakref_entry));
+		break;
+	}
 	case _IOC_NR(REFSTORE_IOC_UPGRADE):
 		((struct refstore_upgrade *)arg)->weak = a_handle(heap, r);
 		break;
@@ -280,6 +308,9 @@ static void fill(struct rng *r, int heap, const struct cmd *c, uint8_t *arg,
 		a->handle = a_handle(heap, r);
 		a->slot = one_in(r, 10) ? rnd(r) : below(r, 4);
 		a->target = one_in(r, 5) ? 0 : a_handle(heap, r);
+		/* Weak slots: the table's second SET_SLOT is mostly weak. */
+		if (c == &cmds[NCMDS - 4] ? !one_in(r, 8) : one_in(r, 8))
+			a->flags = REFSTORE_SLOT_WEAK;
 		break;
 	}
 	case _IOC_NR(REFSTORE_IOC_GET_SLOT): {
@@ -383,9 +414,11 @@ static void harvest(struct rng *r, int heap, const struct cmd *c,
 		remember(heap, ((const struct refstore_create *)arg)->handle, r);
 		break;
 	case _IOC_NR(REFSTORE_IOC_DUP):
-	case _IOC_NR(REFSTORE_IOC_WEAKREF):
 	case _IOC_NR(REFSTORE_IOC_UPGRADE):
 		remember(heap, ((const struct refstore_dup *)arg)->new_handle, r);
+		break;
+	case _IOC_NR(REFSTORE_IOC_WEAKREF):
+		remember(heap, ((const struct refstore_weakref *)arg)->weak, r);
 		break;
 	case _IOC_NR(REFSTORE_IOC_GET_SLOT):
 		remember(heap, ((const struct refstore_get_slot *)arg)->target, r);

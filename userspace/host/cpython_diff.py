@@ -20,6 +20,17 @@ Program language (one op per line, handles are indices 0..63):
   X g       gc.collect(g)  F / Z     gc.freeze() / gc.unfreeze()
   A 0|1     DEBUG_SAVEALL off/on     K  del gc.garbage[:]
   H i t     handle t = object i, if it is in gc.garbage
+  Y h s t   h.s = weakref.ref(t): a weak slot (refstore's REFSTORE_SLOT_WEAK)
+  Q h       weakref.ref(h, callback), once per object, not on an object
+            already finalized (REFSTORE_WEAKREF_CALLBACK)
+
+G on a weak slot calls the weakref: r=1 if its object is alive (handle t
+then names it), r=0 if it died. A death is "i:rc" or "i:gc"; an object
+with a callback shows both in the order they ran: "i:rc+cb" (counting:
+__del__, then the callbacks, as subtype_dealloc()) or "i:cb+gc" (the
+collector: handle_weakrefs() before finalize_garbage()). The weak
+references the runner makes (W, Y, Q) are held by the runner, never
+garbage themselves, as refstore's weak handles and weak slot entries.
 
 Argued differences (docs/collector.md) are left out of the language:
 objects without slots (refstore does not track them; CPython tracks every
@@ -40,6 +51,12 @@ MAXH = 64
 SLOTNAMES = ('s0', 's1', 's2', 's3')
 
 D = []          # deaths, appended by __del__: index * 4 + cause (1 rc, 2 gc)
+                # and by callbacks: index * 4 + 3
+FIN = set()     # objects whose __del__ ran
+
+
+def callback(i):
+    return lambda wr: D.append(i * 4 + 3)
 
 
 def _del(self):
@@ -80,6 +97,15 @@ def new(cls, i):
     return o
 
 
+def deaths_of(evs):
+    """Per object, its death and callback in the order they ran."""
+    per = {}
+    for d in evs:
+        per.setdefault(d >> 2, []).append(
+            {1: 'rc', 2: 'gc', 3: 'cb'}[d & 3])
+    return ','.join('%d:%s' % (i, '+'.join(per[i])) for i in sorted(per))
+
+
 def observe(ret, W, WI, b):
     """One observation line. get_count()[0] is left out: the runner's own
     temporaries move it (whether a tuple, list or dict comes from a free
@@ -87,8 +113,8 @@ def observe(ret, W, WI, b):
     oracle (model.c) checks count[0] by CPython's rule instead."""
     c = gc.get_count()
     st = gc.get_stats()
-    deaths = ','.join('%d:%s' % (d >> 2, 'rc' if d & 3 == 1 else 'gc')
-                      for d in sorted(D))
+    deaths = deaths_of(D)
+    FIN.update(d >> 2 for d in D if d & 3 != 3)
     del D[:]
     alive = ','.join(str(i) for i in sorted(WI)
                      if W[WI.index(i)]() is not None)
@@ -108,6 +134,9 @@ def run_cpython(prog):
     out = []
     nobj = 0
     has_weak = {}
+    has_cb = {}
+    WS = []         # the weak slots' and callbacks' weakref objects
+    FIN.clear()
     gc.set_debug(0)
     del gc.garbage[:]
     gc.collect()
@@ -163,9 +192,25 @@ def run_cpython(prog):
             x = H[op[1]]
             if x is not None and op[2] < len(type(x).__slots__) - 2:
                 y = getattr(x, SLOTNAMES[op[2]])
+                if type(y) is weakref.ref:
+                    y = y()
+                    ret = 0 if y is None else 1
                 if y is not None:
                     H[op[3]] = y
                 y = None
+            x = None
+        elif kind == 'Y':
+            x = H[op[1]]
+            if x is not None and H[op[3]] is not None and \
+                    op[2] < len(type(x).__slots__) - 2:
+                WS.append(weakref.ref(H[op[3]]))
+                setattr(x, SLOTNAMES[op[2]], WS[-1])
+            x = None
+        elif kind == 'Q':
+            x = H[op[1]]
+            if x is not None and x.i not in has_cb and x.i not in FIN:
+                has_cb[x.i] = True
+                WS.append(weakref.ref(x, callback(x.i)))
             x = None
         elif kind == 'D':
             H[op[1]] = None
@@ -201,6 +246,7 @@ def run_cpython(prog):
     del gc.garbage[:]
     gc.unfreeze()
     del W[:]
+    del WS[:]
     gc.collect()
     del D[:]
     # The runner's own objects out of every later collection's way.
@@ -212,7 +258,7 @@ def run_cpython(prog):
 
 WEIGHTS = (('N', 20), ('S', 24), ('C', 5), ('G', 6), ('D', 18), ('U', 5),
            ('W', 4), ('X', 8), ('F', 1), ('Z', 2), ('A', 2), ('K', 2),
-           ('H', 2))
+           ('H', 2), ('Y', 8), ('Q', 3))
 
 
 def gen_program(rnd):
@@ -226,11 +272,11 @@ def gen_program(rnd):
         if k == 'N':
             ops.append(('N', h, rnd.randint(1, 4)))
             nobj += 1
-        elif k in ('S', 'G'):
+        elif k in ('S', 'G', 'Y'):
             ops.append((k, h, rnd.randrange(4), rnd.randrange(nh)))
         elif k == 'C':
             ops.append(('C', h, rnd.randrange(4)))
-        elif k in ('D', 'W'):
+        elif k in ('D', 'W', 'Q'):
             ops.append((k, h))
         elif k == 'U':
             ops.append(('U', h, rnd.randrange(nh)))
@@ -279,6 +325,17 @@ FIXED = {
                                 'D 3; X 2'),
     'linked_list_freed_by_root': P('L 0 1000; W 0; D 0'),
     'chain_100k': P('L 0 100000; X 0; D 0; X 2'),
+    # The seed's best practice 8: children hold their parent weakly.
+    'tree_weak_parent': P('N 0 2; N 1 1; N 2 1; S 0 0 1; S 0 1 2; '
+                          'Y 1 0 0; Y 2 0 0; Q 0; Q 1; D 1; D 2; G 1 0 3; '
+                          'D 3; D 0; X 2'),
+    'weak_slot_to_cycle': P('N 0 2; N 1 2; S 0 0 1; S 1 0 0; Y 0 1 1; '
+                            'N 2 1; Y 2 0 0; Q 0; Q 1; D 0; D 1; G 2 0 3; '
+                            'X 0; G 2 0 3'),
+    'weak_ring_no_cycle': P('N 0 1; N 1 1; N 2 1; Y 0 0 1; Y 1 0 2; '
+                            'Y 2 0 0; Q 2; D 0; D 1; D 2; X 2'),
+    'saveall_callback': P('A 1; N 0 1; S 0 0 0; Q 0; N 1 1; Y 1 0 0; D 0; '
+                          'X 0; G 1 0 2; A 0; K; X 2'),
     'chain_100k_behind_cycle': P('L 1 100000; N 0 2; S 0 0 0; S 0 1 1; '
                                  'D 1; D 0; X 2'),
 }

@@ -25,6 +25,8 @@ static struct refstore_obj *handle[MAX_HANDLES];
 static u64 *objid;
 static u8 *weak;
 static bool *seen;
+/* A callback was asked for (Q) before the object was finalized. */
+static bool *cb;
 static size_t nobjs, capobjs;
 
 static void program_end(void)
@@ -54,12 +56,14 @@ static struct refstore_obj *new_prog_obj(u16 nslots)
 		objid = realloc(objid, capobjs * sizeof(*objid));
 		weak = realloc(weak, capobjs * sizeof(*weak));
 		seen = realloc(seen, capobjs * sizeof(*seen));
-		if (!objid || !weak || !seen)
+		cb = realloc(cb, capobjs * sizeof(*cb));
+		if (!objid || !weak || !seen || !cb)
 			host_fail("out of memory");
 	}
 	objid[nobjs] = o->id;
 	weak[nobjs] = false;
 	seen[nobjs] = false;
+	cb[nobjs] = false;
 	nobjs++;
 	return o;
 }
@@ -88,8 +92,15 @@ static void observe(long ret)
 		if (!r->finalized || seen[i])
 			continue;
 		seen[i] = true;
-		printf("%s%zu:%s", sep, i,
-		       r->fcause == REFSTORE_CAUSE_CYCLE ? "gc" : "rc");
+		/*
+		 * The module's order: a collection clears weak references
+		 * (callbacks) before any death; counting queues the death,
+		 * then the callbacks.
+		 */
+		if (r->fcause == REFSTORE_CAUSE_CYCLE)
+			printf("%s%zu:%s", sep, i, cb[i] ? "cb+gc" : "gc");
+		else
+			printf("%s%zu:%s", sep, i, cb[i] ? "rc+cb" : "rc");
 		sep = ",";
 	}
 	printf(" w=");
@@ -169,12 +180,41 @@ int main(void)
 			if (valid_h(a) && b < handle[a]->nslots)
 				host_set(&hg, handle[a], b, NULL);
 			break;
-		case 'G':	/* G h s t: handle t = h.s */
+		case 'G':	/* G h s t: handle t = h.s (a weak one: r=1/0) */
 			if (valid_h(a) && b < handle[a]->nslots &&
-			    c >= 0 && c < MAX_HANDLES &&
-			    (o = host_slot(handle[a], b))) {
-				host_get(o);
-				take(c, o);
+			    c >= 0 && c < MAX_HANDLES) {
+				bool w;
+
+				o = host_slot_weak(handle[a], b, &w);
+				if (w)
+					ret = !!o;
+				else
+					o = host_slot(handle[a], b);
+				if (o) {
+					host_get(o);
+					take(c, o);
+				}
+			}
+			break;
+		case 'Y':	/* Y h s t: h.s = weakref.ref(t) */
+			if (valid_h(a) && b < handle[a]->nslots && valid_h(c)) {
+				host_set_weak(&hg, handle[a], b, handle[c]);
+				/* CPython's weakref object: tracked, held. */
+				host_new(&hg, 1);
+			}
+			break;
+		case 'Q':	/* Q h: weakref.ref(h, callback) */
+			if (valid_h(a)) {
+				size_t i;
+
+				for (i = 0; i < nobjs; i++)
+					if (objid[i] == handle[a]->id)
+						break;
+				if (i < nobjs && !cb[i] &&
+				    !hg.rec[objid[i]].finalized) {
+					cb[i] = true;
+					host_new(&hg, 1);
+				}
 			}
 			break;
 		case 'D':	/* D h: drop handle h */

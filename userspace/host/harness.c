@@ -34,6 +34,51 @@ static struct host_graph *host_of(struct refstore_graph *graph)
 	return container_of(graph, struct host_graph, graph);
 }
 
+/* Clear every weak slot naming @obj (it dies). */
+static void host_weak_clear(struct host_graph *hg, struct refstore_obj *obj)
+{
+	size_t i;
+
+	for (i = 0; i < hg->nweak; i++)
+		if (hg->weak[i]->target == obj)
+			hg->weak[i]->target = NULL;
+}
+
+static void host_weak_free(struct host_graph *hg, struct host_weak *w)
+{
+	size_t i = w->index;
+
+	if (i >= hg->nweak || hg->weak[i] != w)
+		host_fail("weak slot reference not on the graph's array");
+	hg->weak[i] = hg->weak[--hg->nweak];
+	hg->weak[i]->index = i;
+	free(w);
+}
+
+void refstore_graph_clear_weak(struct refstore_graph *graph,
+			       struct refstore_obj *obj, u32 cause)
+{
+	struct host_graph *hg = host_of(graph);
+	struct host_rec *r;
+
+	if (obj->id >= hg->nrec)
+		host_fail("weak clear of unknown object id %llu",
+			  (unsigned long long)obj->id);
+	r = &hg->rec[obj->id];
+	if (cause != REFSTORE_CAUSE_CYCLE || !hg->in_collect)
+		host_fail("object %llu: weak clear outside a commit (cause %u)",
+			  (unsigned long long)obj->id, cause);
+	/* CPython's handle_weakrefs() before finalize_garbage(). */
+	if (hg->commit_finalized)
+		host_fail("object %llu: weak references cleared after a death of the same collection",
+			  (unsigned long long)obj->id);
+	if (r->released)
+		host_fail("object %llu: weak clear after its release",
+			  (unsigned long long)obj->id);
+	r->weak_cleared++;
+	host_weak_clear(hg, obj);
+}
+
 void refstore_graph_finalize_obj(struct refstore_graph *graph,
 				 struct refstore_obj *obj, u32 cause)
 {
@@ -53,6 +98,12 @@ void refstore_graph_finalize_obj(struct refstore_graph *graph,
 	if (cause != REFSTORE_CAUSE_RELEASED && cause != REFSTORE_CAUSE_CYCLE)
 		host_fail("object %llu finalized with cause %u",
 			  (unsigned long long)obj->id, cause);
+	if (cause == REFSTORE_CAUSE_CYCLE && !r->weak_cleared)
+		host_fail("object %llu finalized by a collection that did not clear its weak references",
+			  (unsigned long long)obj->id);
+	if (cause == REFSTORE_CAUSE_CYCLE)
+		hg->commit_finalized++;
+	host_weak_clear(hg, obj);
 	r->finalized = 1;
 	r->fcause = cause;
 	hg->finalized[cause]++;
@@ -82,8 +133,26 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 			  (unsigned long long)obj->id);
 	if (hg->on_release)
 		hg->on_release(hg, obj, cause);
+	/* The owner drops its weak slots: the core never follows them. */
+	if (obj->flags & REFSTORE_OF_WEAKSLOTS) {
+		struct refstore_obj **slots = refstore_obj_slots(obj);
+		u32 i;
+
+		for (i = 0; i < obj->nslots; i++) {
+			if (!refstore_slot_is_weak(slots[i]))
+				continue;
+			host_weak_free(hg, (struct host_weak *)
+				       ((unsigned long)slots[i] &
+					~REFSTORE_SLOT_WEAK_TAG));
+			slots[i] = NULL;
+		}
+		obj->flags &= ~REFSTORE_OF_WEAKSLOTS;
+	}
 	if (cause != REFSTORE_CAUSE_NONE)
 		refstore_graph_finalize_obj(graph, obj, cause);
+	else
+		/* Finalized before (saved): weak slots made to it since. */
+		host_weak_clear(hg, obj);
 	r->released = 1;
 	r->cause = cause;
 	hg->released[cause]++;
@@ -132,6 +201,12 @@ void host_graph_destroy(struct host_graph *hg)
 			host_fail("after destroy: object %zu released %u freed %u",
 				  i, hg->rec[i].released, hg->rec[i].freed);
 	}
+	if (hg->nweak)
+		host_fail("after destroy: %zu weak slot references left",
+			  hg->nweak);
+	free(hg->weak);
+	hg->weak = NULL;
+	hg->capweak = 0;
 	if (hg->graph.nr_frozen || hg->graph.nr_garbage)
 		host_fail("after destroy: nr_frozen %llu nr_garbage %llu",
 			  (unsigned long long)hg->graph.nr_frozen,
@@ -176,6 +251,17 @@ struct refstore_obj *host_slot(struct refstore_obj *obj, u32 slot)
 	return refstore_obj_slots(obj)[slot];
 }
 
+/* The old content of a slot just overwritten goes. */
+static void host_slot_drop(struct host_graph *hg, struct refstore_obj *old)
+{
+	if (refstore_slot_is_weak(old))
+		host_weak_free(hg, (struct host_weak *)
+			       ((unsigned long)old & ~REFSTORE_SLOT_WEAK_TAG));
+	else if (old)
+		refstore_obj_put(&hg->graph, old);
+	refstore_reap(&hg->graph, REFSTORE_CAUSE_RELEASED);
+}
+
 void host_set(struct host_graph *hg, struct refstore_obj *obj, u32 slot,
 	      struct refstore_obj *target)
 {
@@ -185,9 +271,52 @@ void host_set(struct host_graph *hg, struct refstore_obj *obj, u32 slot,
 	if (target)
 		refstore_obj_get(target);
 	slots[slot] = target;
-	if (old)
-		refstore_obj_put(&hg->graph, old);
-	refstore_reap(&hg->graph, REFSTORE_CAUSE_RELEASED);
+	host_slot_drop(hg, old);
+}
+
+void host_set_weak(struct host_graph *hg, struct refstore_obj *obj, u32 slot,
+		   struct refstore_obj *target)
+{
+	struct refstore_obj **slots = refstore_obj_slots(obj);
+	struct refstore_obj *old = slots[slot];
+	struct host_weak *w;
+
+	if (!target) {
+		slots[slot] = NULL;
+		host_slot_drop(hg, old);
+		return;
+	}
+	if (hg->nweak == hg->capweak) {
+		hg->capweak = hg->capweak ? 2 * hg->capweak : 64;
+		hg->weak = realloc(hg->weak, hg->capweak * sizeof(*hg->weak));
+		if (!hg->weak)
+			host_fail("out of memory");
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		host_fail("out of memory");
+	w->target = target;
+	w->target_id = target->id;
+	w->index = hg->nweak;
+	hg->weak[hg->nweak++] = w;
+	slots[slot] = (struct refstore_obj *)((unsigned long)w |
+					      REFSTORE_SLOT_WEAK_TAG);
+	obj->flags |= REFSTORE_OF_WEAKSLOTS;
+	host_slot_drop(hg, old);
+}
+
+struct refstore_obj *host_slot_weak(struct refstore_obj *obj, u32 slot,
+				    bool *weak)
+{
+	struct refstore_obj *s = refstore_obj_slots(obj)[slot];
+
+	*weak = refstore_slot_is_weak(s);
+	if (!*weak)
+		return NULL;
+	s = ((struct host_weak *)((unsigned long)s &
+				  ~REFSTORE_SLOT_WEAK_TAG))->target;
+	/* Garbage a staged collection found is dead to weak references. */
+	return s && !refstore_obj_collecting(s) ? s : NULL;
 }
 
 void host_get(struct refstore_obj *obj)
@@ -219,6 +348,7 @@ void host_commit(struct host_graph *hg, struct refstore_collection *c,
 {
 	LIST_HEAD(to_free);
 
+	hg->commit_finalized = 0;
 	hg->in_collect = true;
 	refstore_collect_commit(&hg->graph, c, &to_free);
 	hg->in_collect = false;

@@ -17,6 +17,19 @@ struct host_rec {
 	u8 nslots;
 	u8 finalized;	/* refstore_graph_finalize_obj() calls (direct or not) */
 	u8 fcause;	/* the finalization's cause: the death users see */
+	u8 weak_cleared; /* refstore_graph_clear_weak() calls */
+};
+
+/*
+ * A weak slot's reference (the owner's side of it, as the module's struct
+ * refstore_weak): the slot holds it tagged REFSTORE_SLOT_WEAK_TAG. Every
+ * live one is on the graph's array, so the hooks can clear those naming a
+ * dying object.
+ */
+struct host_weak {
+	struct refstore_obj *target;	/* NULL once it died */
+	u64 target_id;
+	size_t index;			/* in host_graph.weak */
 };
 
 struct host_graph;
@@ -35,6 +48,9 @@ struct host_graph {
 	bool in_collect;	/* inside a commit ("lock held") */
 	host_release_cb on_release;
 	void *priv;
+	struct host_weak **weak;	/* live weak slots' references */
+	size_t nweak, capweak;
+	u64 commit_finalized;	/* CYCLE finalizations in this commit */
 };
 
 /* Fatal harness failure: prints the context line, then aborts. */
@@ -53,6 +69,15 @@ struct refstore_obj *host_new(struct host_graph *hg, u16 nslots);
 void host_set(struct host_graph *hg, struct refstore_obj *obj, u32 slot,
 	      struct refstore_obj *target);
 struct refstore_obj *host_slot(struct refstore_obj *obj, u32 slot);
+/* SET_SLOT with REFSTORE_SLOT_WEAK: @target (may be NULL) is not counted. */
+void host_set_weak(struct host_graph *hg, struct refstore_obj *obj, u32 slot,
+		   struct refstore_obj *target);
+/*
+ * GET_SLOT of a weak slot: its live target, NULL if it died (or the slot
+ * is not weak: then *@weak is false).
+ */
+struct refstore_obj *host_slot_weak(struct refstore_obj *obj, u32 slot,
+				    bool *weak);
 /* DUP / GET_SLOT take a reference; CLOSE drops one. */
 void host_get(struct refstore_obj *obj);
 void host_put(struct host_graph *hg, struct refstore_obj *obj);

@@ -20,6 +20,7 @@ static const char *const op_names[] = {
 	[MOP_UNFREEZE] = "unfreeze", [MOP_SAVEALL] = "saveall",
 	[MOP_CLEAR_GARBAGE] = "clear_garbage",
 	[MOP_GARBAGE_HANDLE] = "garbage_handle", [MOP_ABORT] = "abort",
+	[MOP_WEAK_SET] = "weak_set",
 	[MOP_DESTROY] = "destroy",
 };
 
@@ -58,6 +59,13 @@ static struct model *model_of(struct host_graph *hg)
 	return container_of(hg, struct model, hg);
 }
 
+/* A weak slot's target as the harness keeps it (NULL once cleared). */
+static struct refstore_obj *weak_target(struct refstore_obj *slot)
+{
+	return ((struct host_weak *)((unsigned long)slot &
+				     ~REFSTORE_SLOT_WEAK_TAG))->target;
+}
+
 /* Core slots of a live object equal the model's. */
 static bool slots_match(struct model *m, int i)
 {
@@ -68,7 +76,26 @@ static bool slots_match(struct model *m, int i)
 	for (s = 0; s < mo->nslots; s++) {
 		struct refstore_obj *want =
 			mo->slot[s] < 0 ? NULL : m->o[mo->slot[s]].obj;
+		bool weak;
 
+		if (mo->weak[s] && mo->slot[s] >= 0) {
+			/*
+			 * Its target, or NULL: cleared at the target's death,
+			 * which the model learns after the operation.
+			 */
+			host_slot_weak(mo->obj, s, &weak);
+			/* The owner's release drops its weak slots. */
+			if (!weak) {
+				if (slots[s] || !m->hg.rec[i].released)
+					return false;
+				continue;
+			}
+			want = weak_target(slots[s]);
+			if (want && (m->o[mo->slot[s]].dead ||
+				     want != m->o[mo->slot[s]].obj))
+				return false;
+			continue;
+		}
 		if (mo->slot[s] >= 0 && m->o[mo->slot[s]].dead)
 			return false;
 		if (slots[s] != want)
@@ -143,7 +170,7 @@ void model_init(struct model *m, struct model_stats *stats)
 		[MOP_COLLECT] = 8, [MOP_AUTO] = 3, [MOP_THRESHOLD] = 1,
 		[MOP_FREEZE] = 1, [MOP_UNFREEZE] = 2, [MOP_SAVEALL] = 2,
 		[MOP_CLEAR_GARBAGE] = 2, [MOP_GARBAGE_HANDLE] = 1,
-		[MOP_ABORT] = 4,
+		[MOP_ABORT] = 4, [MOP_WEAK_SET] = 8,
 	};
 
 	memset(m, 0, sizeof(*m));
@@ -166,7 +193,7 @@ static void model_close(struct model *m, bool *reach)
 	while (sp) {
 		i = stack[--sp];
 		for (s = 0; s < m->o[i].nslots; s++) {
-			int t = m->o[i].slot[s];
+			int t = m->o[i].weak[s] ? -1 : m->o[i].slot[s];
 
 			if (t >= 0 && !reach[t]) {
 				reach[t] = true;
@@ -271,6 +298,17 @@ static void check_deaths(struct model *m, struct op_result *r)
 	}
 }
 
+/* Saved garbage is dead to the weak slots naming it, as to weak handles. */
+static void weak_saved(struct model *m, int t)
+{
+	int i, s;
+
+	for (i = 0; i < m->nobj; i++)
+		for (s = 0; s < m->o[i].nslots; s++)
+			if (m->o[i].weak[s] && m->o[i].slot[s] == t)
+				m->o[i].wdead[s] = true;
+}
+
 /* Each live object on exactly one list, with flags that agree. */
 static void check_lists(struct model *m, struct op_result *r)
 {
@@ -324,6 +362,7 @@ static void check_lists(struct model *m, struct op_result *r)
 					new_garbage++;
 					mo->garbage = true;
 					mo->saved_once = true;
+					weak_saved(m, i);
 				}
 			} else {
 				EXPECT(m, !mo->garbage,
@@ -395,7 +434,7 @@ static void check_counts(struct model *m)
 			continue;
 		want[i] += m->o[i].handles + m->o[i].garbage;
 		for (s = 0; s < m->o[i].nslots; s++)
-			if (m->o[i].slot[s] >= 0)
+			if (m->o[i].slot[s] >= 0 && !m->o[i].weak[s])
 				want[m->o[i].slot[s]]++;
 	}
 	for (i = 0; i < m->nobj; i++) {
@@ -409,6 +448,19 @@ static void check_counts(struct model *m)
 		       "object %d: count %u, handles+slots %d", i,
 		       kref_read(&m->o[i].obj->kref), want[i]);
 		EXPECT(m, slots_match(m, i), "object %d: slots differ", i);
+		/* After the op: a weak slot is cleared iff its target died. */
+		for (s = 0; s < m->o[i].nslots; s++) {
+			int t = m->o[i].slot[s];
+			bool weak;
+
+			if (!m->o[i].weak[s] || t < 0)
+				continue;
+			EXPECT(m, !host_slot_weak(m->o[i].obj, s, &weak) ==
+				  (m->o[t].dead || m->o[i].wdead[s]),
+			       "object %d: weak slot %d reads %s, target %d %s",
+			       i, s, m->o[t].dead ? "alive" : "dead", t,
+			       m->o[t].dead ? "died" : "lives");
+		}
 	}
 }
 
@@ -688,7 +740,8 @@ bool model_apply(struct model *m, enum model_op op, struct model_src *src)
 	if (m->failed)
 		return false;
 	m->op = op;
-	if (m->nhandles && m->op >= MOP_SET && m->op <= MOP_DUP) {
+	if (m->nhandles && ((m->op >= MOP_SET && m->op <= MOP_DUP) ||
+			    m->op == MOP_WEAK_SET)) {
 		h = src->next(src->ctx, m->nhandles);
 		id = m->handle[h];
 		mo = &m->o[id];
@@ -723,12 +776,28 @@ bool model_apply(struct model *m, enum model_op op, struct model_src *src)
 		t = m->op == MOP_SET ?
 			m->handle[src->next(src->ctx, m->nhandles)] : -1;
 		mo->slot[s] = t;
+		mo->weak[s] = false;
+		mo->wdead[s] = false;
 		tgt = t;
 		host_set(&m->hg, mo->obj, s, t < 0 ? NULL : m->o[t].obj);
+		break;
+	case MOP_WEAK_SET:
+		if (s < 0)
+			break;
+		t = m->handle[src->next(src->ctx, m->nhandles)];
+		mo->slot[s] = t;
+		mo->weak[s] = true;
+		/* Weak to saved garbage: cleared only when it dies. */
+		mo->wdead[s] = false;
+		tgt = t;
+		host_set_weak(&m->hg, mo->obj, s, m->o[t].obj);
 		break;
 	case MOP_GET_SLOT:
 		if (s < 0 || mo->slot[s] < 0 ||
 		    m->nhandles == MODEL_MAX_HANDLES)
+			break;
+		/* A weak slot whose target died reads as empty. */
+		if (mo->weak[s] && (m->o[mo->slot[s]].dead || mo->wdead[s]))
 			break;
 		tgt = mo->slot[s];
 		host_get(m->o[tgt].obj);

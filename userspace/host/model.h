@@ -9,6 +9,8 @@
  * handles plus slots, each object is on exactly one list with flags that
  * agree, every death is released then freed exactly once with the right
  * cause, and after a full collection exactly the reachable objects live.
+ * Weak slots are no edges and no counts; one reads its target while the
+ * model's target lives and NULL once it died (never a freed object).
  */
 #ifndef _REFSTORE_HOST_MODEL_H
 #define _REFSTORE_HOST_MODEL_H
@@ -44,6 +46,7 @@ enum model_op {
 	MOP_CLEAR_GARBAGE,
 	MOP_GARBAGE_HANDLE,
 	MOP_ABORT,		/* scan, check, abort, then scan and commit */
+	MOP_WEAK_SET,		/* a weak slot (REFSTORE_SLOT_WEAK) */
 	MOP_NR,
 	MOP_DESTROY = MOP_NR,
 };
@@ -51,6 +54,8 @@ enum model_op {
 struct model_obj {
 	struct refstore_obj *obj;	/* NULL once dead */
 	int slot[MODEL_MAX_SLOTS];	/* model ids, -1 for empty */
+	bool weak[MODEL_MAX_SLOTS];	/* the slot is weak: no edge, no count */
+	bool wdead[MODEL_MAX_SLOTS];	/* weak, its target saved (SAVEALL) */
 	int handles;
 	u8 nslots;
 	bool dead;

@@ -1369,6 +1369,128 @@ static void t_staged_two(struct host_graph *hg)
 	host_put(hg, s.c);
 }
 
+/* ---- weak slots (issue 13) ---- */
+
+/*
+ * The seed's tree: parent strong -> children, children weak -> parent.
+ * Freed by counting alone when the root's handle goes: no suspect is left
+ * behind (a weak slot is no edge, and puts of dying objects are no
+ * suspects), nothing waits for a collection.
+ */
+static void t_weak_tree_counting(struct host_graph *hg)
+{
+	struct refstore_obj *root = host_new(hg, 4), *c;
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		c = host_new(hg, 1);
+		host_set(hg, root, i, c);
+		host_set_weak(hg, c, 0, root);
+		host_put(hg, c);
+	}
+	CHECK_EQ(kref_read(&root->kref), 1);
+	host_put(hg, root);
+	CHECK_EQ(hg->released[REFSTORE_CAUSE_RELEASED], 5);
+	CHECK_EQ(hg->nweak, 0);
+	CHECK_EQ(host_list_len(&hg->graph.suspects), 0);
+	CHECK_EQ(hg->graph.stats[0].collections, 0);
+}
+
+/* A collection counts no weak slot: a ring of weak slots is no cycle. */
+static void t_weak_not_an_edge(struct host_graph *hg)
+{
+	struct refstore_collect_result res;
+	struct refstore_obj *a = host_new(hg, 2), *b = host_new(hg, 2);
+
+	host_set(hg, a, 0, b);
+	host_set(hg, b, 0, a);
+	host_set_weak(hg, a, 1, b);
+	host_set_weak(hg, b, 1, a);
+	host_get(a);
+	host_put(hg, b);
+	/* a is held from outside: the cycle survives, weak slots or not. */
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(res.unreachable, 0);
+	host_put(hg, a);
+	host_put(hg, a);
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(res.examined, 2);
+	CHECK_EQ(res.unreachable, 2);
+	CHECK_EQ(hg->nweak, 0);
+}
+
+/*
+ * A live object's weak slot to a garbage cycle: cleared by the commit
+ * before any death of it (the harness checks the order), and never a
+ * reference to the dead afterwards; a staged collection's garbage reads
+ * dead already, and again alive if the collection is aborted.
+ */
+static void t_weak_cleared_before_deaths(struct host_graph *hg)
+{
+	struct refstore_collection c;
+	struct refstore_obj *keep = host_new(hg, 2), *a = host_new(hg, 1);
+	struct refstore_obj *b = host_new(hg, 1);
+	u64 ida = a->id, idb = b->id;
+	bool weak;
+
+	host_set(hg, a, 0, b);
+	host_set(hg, b, 0, a);
+	host_set_weak(hg, keep, 0, a);
+	host_set_weak(hg, keep, 1, b);
+	host_put(hg, a);
+	host_put(hg, b);
+	CHECK(host_slot_weak(keep, 0, &weak) == a);
+	host_scan(hg, REFSTORE_GEN_OLDEST, &c);
+	CHECK(!host_slot_weak(keep, 0, &weak) && weak);
+	host_abort(hg, &c);
+	CHECK(host_slot_weak(keep, 0, &weak) == a);
+	host_scan(hg, REFSTORE_GEN_OLDEST, &c);
+	host_commit(hg, &c, NULL);
+	CHECK(host_dead(hg, ida) && host_dead(hg, idb));
+	CHECK_EQ(host_rec_of(hg, ida)->weak_cleared, 1);
+	CHECK_EQ(host_rec_of(hg, idb)->weak_cleared, 1);
+	CHECK(!host_slot_weak(keep, 0, &weak) && weak);
+	CHECK(!host_slot_weak(keep, 1, &weak) && weak);
+	host_put(hg, keep);
+	CHECK_EQ(hg->nweak, 0);
+}
+
+/* SAVEALL clears weak slots to what it saves, once. */
+static void t_weak_saveall(struct host_graph *hg)
+{
+	struct refstore_obj *keep = host_new(hg, 1), *a = host_new(hg, 1);
+	u64 ida = a->id;
+	bool weak;
+
+	host_set(hg, a, 0, a);
+	host_set_weak(hg, keep, 0, a);
+	host_put(hg, a);
+	hg->graph.debug |= REFSTORE_GC_DEBUG_SAVEALL;
+	host_collect(hg, REFSTORE_GEN_OLDEST, NULL);
+	CHECK(!host_slot_weak(keep, 0, &weak) && weak);
+	CHECK_EQ(host_rec_of(hg, ida)->weak_cleared, 1);
+	hg->graph.debug = 0;
+	refstore_garbage_clear(&hg->graph);
+	host_collect(hg, REFSTORE_GEN_OLDEST, NULL);
+	CHECK(host_dead(hg, ida));
+	CHECK_EQ(host_rec_of(hg, ida)->finalized, 1);
+	host_put(hg, keep);
+}
+
+/* Weak slots inside garbage, to garbage and to themselves, and destroy. */
+static void t_weak_in_garbage_destroy(struct host_graph *hg)
+{
+	struct refstore_obj *a = host_new(hg, 3), *b = host_new(hg, 1);
+
+	host_set(hg, a, 0, b);
+	host_set(hg, b, 0, a);
+	host_set_weak(hg, a, 1, a);
+	host_set_weak(hg, a, 2, b);
+	host_put(hg, a);
+	host_put(hg, b);
+	/* host_graph_destroy() frees them and checks no weak one is left. */
+}
+
 struct test {
 	const char *name;
 	void (*fn)(struct host_graph *hg);
@@ -1410,6 +1532,11 @@ static const struct test tests[] = {
 	{ "staged_freeze", t_staged_freeze },
 	{ "staged_destroy", t_staged_destroy },
 	{ "staged_two", t_staged_two },
+	{ "weak_tree_counting", t_weak_tree_counting },
+	{ "weak_not_an_edge", t_weak_not_an_edge },
+	{ "weak_cleared_before_deaths", t_weak_cleared_before_deaths },
+	{ "weak_saveall", t_weak_saveall },
+	{ "weak_in_garbage_destroy", t_weak_in_garbage_destroy },
 };
 
 static int run_one(const struct test *t)

@@ -92,6 +92,40 @@ int rs_set_slot(int heap, uint32_t handle, uint32_t slot, uint32_t target)
 	return rs_ioctl(heap, REFSTORE_IOC_SET_SLOT, &s);
 }
 
+int rs_set_slot_weak(int heap, uint32_t handle, uint32_t slot, uint32_t target)
+{
+	struct refstore_set_slot s = {
+		.size = sizeof(s),
+		.flags = REFSTORE_SLOT_WEAK,
+		.handle = handle,
+		.slot = slot,
+		.target = target,
+	};
+
+	return rs_ioctl(heap, REFSTORE_IOC_SET_SLOT, &s);
+}
+
+int rs_get_slot_ex(int heap, uint32_t handle, uint32_t slot, uint32_t *target,
+		   uint64_t *target_id, uint32_t *slot_flags)
+{
+	struct refstore_get_slot g = {
+		.size = sizeof(g),
+		.handle = handle,
+		.slot = slot,
+	};
+	int ret = rs_ioctl(heap, REFSTORE_IOC_GET_SLOT, &g);
+
+	if (ret)
+		return ret;
+	if (target)
+		*target = g.target;
+	if (target_id)
+		*target_id = g.target_id;
+	if (slot_flags)
+		*slot_flags = g.slot_flags;
+	return 0;
+}
+
 int rs_get_slot(int heap, uint32_t handle, uint32_t slot, uint32_t *target,
 		uint64_t *target_id)
 {
@@ -155,6 +189,61 @@ int rs_weakref(int heap, uint32_t handle, uint32_t *weak)
 	if (!ret && weak)
 		*weak = w.weak;
 	return ret;
+}
+
+int rs_weakref_ex(int heap, uint32_t handle, uint32_t flags, uint64_t cookie,
+		  uint32_t *weak)
+{
+	struct refstore_weakref w = {
+		.size = sizeof(w),
+		.flags = flags,
+		.handle = handle,
+		.cookie = cookie,
+	};
+	int ret = rs_ioctl(heap, REFSTORE_IOC_WEAKREF, &w);
+
+	if (!ret && weak)
+		*weak = w.weak;
+	return ret;
+}
+
+int rs_weakref_count(int heap, uint32_t handle, uint64_t *count,
+		     uint64_t *weak_handles, uint64_t *weak_slots)
+{
+	struct refstore_weakref_count c = { .size = sizeof(c), .handle = handle };
+	int ret = rs_ioctl(heap, REFSTORE_IOC_WEAKREF_COUNT, &c);
+
+	if (ret)
+		return ret;
+	if (count)
+		*count = c.count;
+	if (weak_handles)
+		*weak_handles = c.weak_handles;
+	if (weak_slots)
+		*weak_slots = c.weak_slots;
+	return 0;
+}
+
+int rs_weakrefs(int heap, uint32_t handle, uint64_t start,
+		struct refstore_weakref_entry *entries, uint32_t capacity,
+		uint32_t *count, uint64_t *total)
+{
+	struct refstore_weakrefs w = {
+		.size = sizeof(w),
+		.handle = handle,
+		.capacity = capacity,
+		.entries = (uintptr_t)entries,
+		.start = start,
+	};
+	int ret = rs_ioctl(heap, REFSTORE_IOC_WEAKREFS, &w);
+
+	if (ret)
+		return ret;
+	if (count)
+		*count = w.count;
+	if (total)
+		*total = w.total;
+	return 0;
 }
 
 int rs_upgrade(int heap, uint32_t weak, uint32_t *handle)
@@ -345,6 +434,10 @@ const char *rs_cause_name(uint32_t cause)
 		return "CYCLE";
 	case REFSTORE_CAUSE_OVERFLOW:
 		return "OVERFLOW";
+	case REFSTORE_CAUSE_WEAKREF:
+		return "WEAKREF";
+	case REFSTORE_CAUSE_WEAKREF_CYCLE:
+		return "WEAKREF_CYCLE";
 	}
 	return "?";
 }
@@ -364,6 +457,7 @@ const char *rs_feature_name(unsigned int bit)
 	static const char *const names[] = {
 		"objects", "slots", "payload", "weak",
 		"events", "limits", "heap_stats", "gc",
+		"gc_delay", "weak_graph", "weak_query",
 	};
 
 	return bit < sizeof(names) / sizeof(names[0]) ? names[bit] : NULL;

@@ -51,6 +51,19 @@ int rs_close(int heap, uint32_t handle);
 int rs_set_slot(int heap, uint32_t handle, uint32_t slot, uint32_t target);
 
 /*
+ * REFSTORE_IOC_SET_SLOT with REFSTORE_SLOT_WEAK: a weak reference that
+ * neither counts nor keeps @target alive; @target may be strong or weak.
+ */
+int rs_set_slot_weak(int heap, uint32_t handle, uint32_t slot, uint32_t target);
+
+/*
+ * REFSTORE_IOC_GET_SLOT with the slot's kind: *@slot_flags gets
+ * REFSTORE_SLOT_WEAK (and REFSTORE_SLOT_DEAD if its target died).
+ */
+int rs_get_slot_ex(int heap, uint32_t handle, uint32_t slot, uint32_t *target,
+		   uint64_t *target_id, uint32_t *slot_flags);
+
+/*
  * REFSTORE_IOC_GET_SLOT: *@target is a new strong handle (0: empty slot),
  * *@target_id the object's id (0: empty).  The handle is made even when
  * @target is NULL; it is the caller's to close.
@@ -68,6 +81,27 @@ int rs_info(int heap, uint32_t handle, struct refstore_info *info);
 
 /* REFSTORE_IOC_WEAKREF: *@weak is a new weak handle to @handle's object. */
 int rs_weakref(int heap, uint32_t handle, uint32_t *weak);
+
+/*
+ * REFSTORE_IOC_WEAKREF with REFSTORE_WEAKREF_* @flags: with
+ * REFSTORE_WEAKREF_CALLBACK, @cookie comes back in a REFSTORE_CAUSE_WEAKREF*
+ * event when the object dies (weakref.ref(obj, callback)); with
+ * REFSTORE_WEAKREF_FROM_WEAK, @handle is a weak handle.
+ */
+int rs_weakref_ex(int heap, uint32_t handle, uint32_t flags, uint64_t cookie,
+		  uint32_t *weak);
+
+/* REFSTORE_IOC_WEAKREF_COUNT, as weakref.getweakrefcount(); NULLs allowed. */
+int rs_weakref_count(int heap, uint32_t handle, uint64_t *count,
+		     uint64_t *weak_handles, uint64_t *weak_slots);
+
+/*
+ * REFSTORE_IOC_WEAKREFS, as weakref.getweakrefs(): up to @capacity entries
+ * from position @start; *@count written, *@total in all.
+ */
+int rs_weakrefs(int heap, uint32_t handle, uint64_t start,
+		struct refstore_weakref_entry *entries, uint32_t capacity,
+		uint32_t *count, uint64_t *total);
 
 /* REFSTORE_IOC_UPGRADE: a new strong handle from a weak one. */
 int rs_upgrade(int heap, uint32_t weak, uint32_t *handle);

@@ -133,6 +133,14 @@
 #define REFSTORE_FEAT_GC _BITULL(7)
 /** REFSTORE_FEAT_GC_DELAY - GC_SET_DELAY, GC_GET_DELAY: the time bound */
 #define REFSTORE_FEAT_GC_DELAY _BITULL(8)
+/**
+ * REFSTORE_FEAT_WEAK_GRAPH - weak slots (REFSTORE_SLOT_WEAK, GET_SLOT's
+ * slot_flags) and weak handles with callbacks (REFSTORE_WEAKREF_CALLBACK,
+ * REFSTORE_WEAKREF_FROM_WEAK, REFSTORE_CAUSE_WEAKREF*)
+ */
+#define REFSTORE_FEAT_WEAK_GRAPH _BITULL(9)
+/** REFSTORE_FEAT_WEAK_QUERY - WEAKREF_COUNT, WEAKREFS */
+#define REFSTORE_FEAT_WEAK_QUERY _BITULL(10)
 
 /**
  * struct refstore_version - REFSTORE_IOC_VERSION
@@ -226,17 +234,66 @@ struct refstore_close {
 };
 
 /**
+ * DOC: Weak slots
+ *
+ * A slot holds a strong reference (the default) or, if SET_SLOT was given
+ * REFSTORE_SLOT_WEAK, a weak one: Python's ``self.parent =
+ * weakref.ref(parent)``. A weak slot does not count in its target's
+ * reference count (INFO.refcount), is not an edge for the cycle collector
+ * (a child that points back at its parent weakly makes no cycle, so the
+ * tree is freed by counting alone when its root's last reference goes),
+ * and when its target dies it reads as empty: GET_SLOT answers @target 0
+ * with REFSTORE_SLOT_WEAK | REFSTORE_SLOT_DEAD in @slot_flags, as calling
+ * a dead weakref.ref returns None.
+ *
+ * The kind is chosen per store, with a flag on SET_SLOT, not fixed per
+ * slot at CREATE: in Python any attribute may hold a weakref or a strong
+ * reference, and which one is a property of the value stored (a
+ * WeakValueDictionary's values are all weak, a dict's are not; a tree
+ * node's parent attribute may start strong while it is being built). A
+ * kind fixed at CREATE would need a second slot array in the CREATE
+ * arguments and would make the choice before the program knows it. The
+ * cost is one bit of the slot's value, which the collector tests as it
+ * walks the slot anyway.
+ *
+ * As in CPython (gcmodule.c, handle_weakrefs() runs before
+ * finalize_garbage()), the weak references to the objects a collection
+ * finds unreachable, weak handles and weak slots alike, are all cleared
+ * (and their callbacks' events queued) before any death event of that
+ * collection is queued: no one can reach collected garbage again through a
+ * weak slot, whatever the order it reads its events in.
+ */
+
+/** REFSTORE_SLOT_WEAK - SET_SLOT: store a weak reference; GET_SLOT: weak */
+#define REFSTORE_SLOT_WEAK _BITUL(0)
+/** REFSTORE_SLOT_DEAD - GET_SLOT: a weak slot whose target has died */
+#define REFSTORE_SLOT_DEAD _BITUL(1)
+/** REFSTORE_SET_SLOT_FLAGS - every valid &struct refstore_set_slot flag */
+#define REFSTORE_SET_SLOT_FLAGS (REFSTORE_SLOT_WEAK)
+
+/**
  * struct refstore_set_slot - REFSTORE_IOC_SET_SLOT
  * @size: sizeof(struct refstore_set_slot)
- * @flags: must be 0
+ * @flags: 0 or REFSTORE_SLOT_WEAK
  * @handle: strong handle of the object whose slot changes
  * @slot: slot index, below the object's slot count
  * @target: strong handle of the new target (any object of this heap,
- *	including the object itself), or 0 to empty the slot
+ *	including the object itself), or 0 to empty the slot. With
+ *	REFSTORE_SLOT_WEAK it may also be a weak handle, whose object must
+ *	be alive (ENOENT otherwise)
  * @__reserved: must be 0
  *
- * The new target gains a reference, then the old one loses its reference
- * (which may free it). Errors: ENOENT, EBADSLT, EINVAL (@slot out of range).
+ * Without REFSTORE_SLOT_WEAK the new target gains a reference; with it,
+ * none (see "Weak slots"). Then the slot's old content goes: an old strong
+ * target loses its reference (which may free it), an old weak reference is
+ * dropped. Handles name objects of their own heap only: there is no way to
+ * make a slot, weak or strong, point into another heap (a handle number of
+ * another heap is ENOENT here, or names this heap's object of that
+ * number). A weak slot is charged to the heap like a weak handle (its
+ * entry on the target's list of weak references), but is not a handle.
+ * Errors: ENOENT, EBADSLT (@handle weak, or @target weak without
+ * REFSTORE_SLOT_WEAK), EINVAL (@slot out of range, unknown flag), EDQUOT,
+ * EUSERS, ENOBUFS, ENOMEM (the weak reference's entry).
  */
 struct refstore_set_slot {
 	__u32 size;
@@ -257,6 +314,17 @@ struct refstore_set_slot {
  *	is empty
  * @__reserved: must be 0
  * @target_id: out: id of the slot's object, or 0 if the slot is empty
+ * @slot_flags: out: REFSTORE_SLOT_WEAK if the slot holds a weak reference,
+ *	with REFSTORE_SLOT_DEAD if its target has died (or is garbage a
+ *	pending GC_COLLECT found, as for UPGRADE); 0 for a strong or empty
+ *	slot
+ * @__reserved2: must be 0
+ *
+ * A weak slot whose target is alive answers like a strong one (a new
+ * strong handle, as calling a weakref.ref gives the object); one whose
+ * target died answers @target 0 and @target_id 0, like an empty slot, and
+ * only @slot_flags tells them apart. A caller built before weak slots
+ * (@size 32) gets the same answers without @slot_flags.
  *
  * Errors: ENOENT, EBADSLT, EINVAL (@slot out of range), EDQUOT (handle limit).
  */
@@ -268,6 +336,8 @@ struct refstore_get_slot {
 	__u32 target;
 	__u32 __reserved;
 	__u64 target_id;
+	__u32 slot_flags;
+	__u32 __reserved2;
 };
 
 /**
@@ -339,20 +409,59 @@ struct refstore_info {
 };
 
 /**
+ * REFSTORE_WEAKREF_CALLBACK - queue a REFSTORE_CAUSE_WEAKREF* event with
+ * @cookie when the object dies, as weakref.ref(obj, callback) and
+ * weakref.finalize(obj, ...)
+ */
+#define REFSTORE_WEAKREF_CALLBACK _BITUL(0)
+/** REFSTORE_WEAKREF_FROM_WEAK - @handle is a weak handle, not a strong one */
+#define REFSTORE_WEAKREF_FROM_WEAK _BITUL(1)
+/** REFSTORE_WEAKREF_FLAGS - every valid &struct refstore_weakref flag */
+#define REFSTORE_WEAKREF_FLAGS (REFSTORE_WEAKREF_CALLBACK | \
+				REFSTORE_WEAKREF_FROM_WEAK)
+
+/**
  * struct refstore_weakref - REFSTORE_IOC_WEAKREF
  * @size: sizeof(struct refstore_weakref)
- * @flags: must be 0
- * @handle: strong handle of the object
+ * @flags: REFSTORE_WEAKREF_* bits
+ * @handle: strong handle of the object; with REFSTORE_WEAKREF_FROM_WEAK, a
+ *	weak handle of it
  * @weak: out: a new weak handle to it
+ * @cookie: with REFSTORE_WEAKREF_CALLBACK, the value its event carries;
+ *	must be 0 without it
  *
- * A weak handle does not keep its object alive. Errors: ENOENT, EBADSLT,
- * EDQUOT (handle limit).
+ * A weak handle does not keep its object alive.
+ *
+ * With REFSTORE_WEAKREF_CALLBACK the weak handle asks for one event, read
+ * from the heap fd like death events, when the object dies: @cookie, the
+ * object's id, cause REFSTORE_CAUSE_WEAKREF (freed by counting) or
+ * REFSTORE_CAUSE_WEAKREF_CYCLE (found unreachable by the collector, saved
+ * by SAVEALL included), count 1. The interest is declared when the weak
+ * handle is made, not when the object is: any holder of a handle may ask.
+ * It fires once; closing the weak handle before the death cancels it. It
+ * counts against max_events like a NOTIFY object (the event ring grows for
+ * it), and a full queue drops it like a death event (REFSTORE_CAUSE_OVERFLOW).
+ *
+ * Order, as CPython's: an object that dies by counting queues its own death
+ * event (its __del__) before the callbacks of its weak handles (CPython's
+ * subtype_dealloc() calls tp_finalize before PyObject_ClearWeakRefs());
+ * a collection queues the callbacks of every object it found unreachable
+ * before any of their death events (handle_weakrefs() before
+ * finalize_garbage() in gcmodule.c). The callbacks of one object come
+ * newest weak handle first, as CPython calls them.
+ *
+ * Errors: ENOENT (no such handle; with REFSTORE_WEAKREF_FROM_WEAK, also a
+ * weak handle whose object has died, so no callback can be asked for a dead
+ * object), EBADSLT (@handle of the other kind), EINVAL (unknown flag, or a
+ * @cookie without REFSTORE_WEAKREF_CALLBACK), EDQUOT (handle limit), EUSERS,
+ * ENOBUFS, ENOMEM.
  */
 struct refstore_weakref {
 	__u32 size;
 	__u32 flags;
 	__u32 handle;
 	__u32 weak;
+	__u64 cookie;
 };
 
 /**
@@ -456,10 +565,21 @@ struct refstore_heap_stats {
 #define REFSTORE_CAUSE_CYCLE 2
 /** REFSTORE_CAUSE_OVERFLOW - @count events were lost; cookie and id are 0 */
 #define REFSTORE_CAUSE_OVERFLOW 3
+/**
+ * REFSTORE_CAUSE_WEAKREF - a weak handle's callback (REFSTORE_WEAKREF_CALLBACK):
+ * its object was freed by counting; @cookie is the weak handle's
+ */
+#define REFSTORE_CAUSE_WEAKREF 4
+/**
+ * REFSTORE_CAUSE_WEAKREF_CYCLE - a weak handle's callback: its object was
+ * found unreachable by the collector
+ */
+#define REFSTORE_CAUSE_WEAKREF_CYCLE 5
 
 /**
  * struct refstore_event - a death event, as returned by read()
- * @cookie: the cookie given at creation
+ * @cookie: the cookie given at creation (for REFSTORE_CAUSE_WEAKREF*, the
+ *	weak handle's)
  * @id: the object's id
  * @cause: REFSTORE_CAUSE_*
  * @count: 1 for a death; for REFSTORE_CAUSE_OVERFLOW, the events lost
@@ -714,6 +834,94 @@ struct refstore_gc_garbage {
 	_IOWR(REFSTORE_IOC_MAGIC, 0x0c, struct refstore_limits)
 #define REFSTORE_IOC_HEAP_STATS \
 	_IOWR(REFSTORE_IOC_MAGIC, 0x0d, struct refstore_heap_stats)
+
+/**
+ * struct refstore_weakref_count - REFSTORE_IOC_WEAKREF_COUNT
+ * @size: sizeof(struct refstore_weakref_count)
+ * @flags: must be 0
+ * @handle: strong handle of the object
+ * @__reserved: must be 0
+ * @count: out: weakref.getweakrefcount(): @weak_handles + @weak_slots
+ * @weak_handles: out: weak handles naming the object
+ * @weak_slots: out: weak slots pointing at it
+ *
+ * Changes nothing. Errors: ENOENT, EBADSLT.
+ */
+struct refstore_weakref_count {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 __reserved;
+	__u64 count;
+	__u64 weak_handles;
+	__u64 weak_slots;
+};
+
+/** REFSTORE_WEAKREF_ENTRY_SLOT - the entry is a weak slot, not a handle */
+#define REFSTORE_WEAKREF_ENTRY_SLOT _BITUL(0)
+/** REFSTORE_WEAKREF_ENTRY_CALLBACK - a weak handle whose callback is armed */
+#define REFSTORE_WEAKREF_ENTRY_CALLBACK _BITUL(1)
+
+/**
+ * struct refstore_weakref_entry - one weak reference, as WEAKREFS lists it
+ * @owner_id: a weak slot: id of the object whose slot it is; a weak
+ *	handle: 0
+ * @cookie: a weak handle with a callback: its cookie; else 0
+ * @handle: a weak handle: its number; a weak slot: 0
+ * @slot: a weak slot: its index; a weak handle: 0
+ * @entry_flags: REFSTORE_WEAKREF_ENTRY_* bits
+ * @__reserved: 0
+ */
+struct refstore_weakref_entry {
+	__u64 owner_id;
+	__u64 cookie;
+	__u32 handle;
+	__u32 slot;
+	__u32 entry_flags;
+	__u32 __reserved;
+};
+
+/** REFSTORE_WEAKREFS_PAGE - the most entries one WEAKREFS call writes */
+#define REFSTORE_WEAKREFS_PAGE 256
+
+/**
+ * struct refstore_weakrefs - REFSTORE_IOC_WEAKREFS, as weakref.getweakrefs()
+ * @size: sizeof(struct refstore_weakrefs)
+ * @flags: must be 0
+ * @handle: strong handle of the object
+ * @capacity: number of entries at @entries
+ * @entries: user pointer (as __u64) to @capacity struct refstore_weakref_entry
+ * @start: position of the first entry wanted: 0, then the previous call's
+ *	@start + @count for the next page
+ * @count: out: entries written, at most @capacity and REFSTORE_WEAKREFS_PAGE
+ * @__reserved: must be 0
+ * @total: out: weak references to the object (WEAKREF_COUNT's count)
+ *
+ * Lists the object's weak handles and weak slots, newest first, from
+ * position @start; with @capacity 0 only @total is returned. Nothing is
+ * made: a weak handle is listed by its number and a weak slot by its
+ * owner's id and index, so listing has no side effect (no handle to
+ * close, nothing charged). Pages are positions in a list other calls may
+ * change between two pages: a reference made meanwhile shifts the rest by
+ * one; a @start at or past the end gives @count 0. Errors: ENOENT,
+ * EBADSLT, EFAULT (@entries), ENOMEM.
+ */
+struct refstore_weakrefs {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 capacity;
+	__u64 entries;
+	__u64 start;
+	__u32 count;
+	__u32 __reserved;
+	__u64 total;
+};
+
+#define REFSTORE_IOC_WEAKREF_COUNT \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x0e, struct refstore_weakref_count)
+#define REFSTORE_IOC_WEAKREFS \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x0f, struct refstore_weakrefs)
 
 #define REFSTORE_IOC_GC_COLLECT \
 	_IOWR(REFSTORE_IOC_MAGIC, 0x20, struct refstore_gc_collect)
