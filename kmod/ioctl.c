@@ -30,7 +30,7 @@
 			   REFSTORE_FEAT_PAYLOAD | REFSTORE_FEAT_WEAK | \
 			   REFSTORE_FEAT_EVENTS | REFSTORE_FEAT_LIMITS | \
 			   REFSTORE_FEAT_HEAP_STATS | REFSTORE_FEAT_GC | \
-			   REFSTORE_FEAT_GC_DELAY)
+			   REFSTORE_FEAT_GC_DELAY | REFSTORE_FEAT_TRACE)
 
 /* Room for any command's structure: the dispatcher's stack buffer. */
 union refstore_ioctl_buf {
@@ -52,6 +52,9 @@ union refstore_ioctl_buf {
 	struct refstore_gc_count gc_count;
 	struct refstore_gc_stats gc_stats;
 	struct refstore_gc_garbage gc_garbage;
+	struct refstore_traced_memory traced_memory;
+	struct refstore_tag_name tag_name;
+	struct refstore_snapshot snapshot;
 };
 
 /**
@@ -692,6 +695,12 @@ static const struct refstore_ioctl_op refstore_ioctl_ops[] = {
 			  refstore_gc_value, value),
 	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_GET_DELAY, refstore_ioc_gc_get_delay,
 			  refstore_gc_value, value),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_TRACED_MEMORY, refstore_ioc_traced_memory,
+			  refstore_traced_memory, peak_bytes),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_TAG_NAME, refstore_ioc_tag_name,
+			  refstore_tag_name, __reserved),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_SNAPSHOT, refstore_ioc_snapshot,
+			  refstore_snapshot, peak_bytes),
 };
 
 /* The command number without its size bits. */

@@ -126,6 +126,12 @@ static __poll_t refstore_poll(struct file *file, poll_table *wait)
 	return refstore_event_poll(refstore_file_heap(file), file, wait);
 }
 
+/* show_fdinfo: the heap's figures for its owner, in /proc/<pid>/fdinfo. */
+static void refstore_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	refstore_heap_show_fdinfo(m, refstore_file_heap(file));
+}
+
 static const struct file_operations refstore_fops = {
 	.owner = THIS_MODULE,
 	.open = refstore_open,
@@ -134,6 +140,7 @@ static const struct file_operations refstore_fops = {
 	.poll = refstore_poll,
 	.unlocked_ioctl = refstore_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.show_fdinfo = refstore_show_fdinfo,
 };
 
 /*

@@ -8,10 +8,12 @@
  *   debugfs.c   the debugfs files -> heap, gc, event
  *   gc.c        collections and the collector thread -> heap, core
  *   heap.c      heaps and the id -> heap table -> handle, event, core
+ *   alloc_stats.c  allocation statistics by tag/creator, fdinfo
  *   object.c, handle.c, event.c, fault.c, core/ (the collector core)
  *
  * Locking, outermost first; each lock is taken only in the file named:
- *   heap->lock (ioctl.c, gc_ioctl.c, gc.c, heap.c, debugfs.c)
+ *   heap->lock (ioctl.c, gc_ioctl.c, gc.c, heap.c, debugfs.c,
+ *              alloc_stats.c)
  *                      - the heap's object graph, see below
  *   refstore_gc_queue_lock (gc.c) - the collector's queue of heaps
  *   refstore_heaps' xa_lock (heap.c) - the id -> heap table
@@ -86,14 +88,44 @@ static_assert(REFSTORE_MAX_HEAP_BYTES / REFSTORE_MIN_REF_CHARGE + 1 < INT_MAX,
 #define REFSTORE_CREATOR_UNKNOWN U32_MAX
 
 /**
+ * struct refstore_site_stats - the live objects of one group (alloc_stats.c)
+ * @count: live objects
+ * @bytes: what they are charged
+ * @created: objects ever created in the group
+ */
+struct refstore_site_stats {
+	u64 count;
+	u64 bytes;
+	u64 created;
+};
+
+/**
  * struct refstore_creator - who created objects, shared by their objects
  * @pid: thread group id, as the creator saw it
  * @comm: the creator's command name
+ * @st: its live objects
  */
 struct refstore_creator {
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
+	struct refstore_site_stats st;
 };
+
+/**
+ * struct refstore_traced - a heap's totals, as tracemalloc's traced memory
+ * @objects: live (published) objects
+ * @bytes: what they are charged
+ * @peak_objects: the most @objects since the heap's open or the last reset
+ * @peak_bytes: the most @bytes, likewise
+ */
+struct refstore_traced {
+	u64 objects;
+	u64 bytes;
+	u64 peak_objects;
+	u64 peak_bytes;
+};
+
+struct refstore_tag_table;
 
 /*
  * Every allocation userspace causes is charged to its memory cgroup, and
@@ -202,6 +234,10 @@ struct refstore_table_charge {
  * @weak_lists_charge: what @weak_lists is charged; under @lock
  * @nr_weak_lists: entries of @weak_lists; under @lock
  * @nr_notify: live (or allocated) NOTIFY objects; under @lock
+ * @traced: the allocation statistics' totals; under @lock
+ * @tags: live objects by tag, allocated with the first object; under @lock
+ * @tag_other: objects of tags the full @tags does not track; under @lock
+ * @creator_other: objects of creators past the creator table; under @lock
  */
 struct refstore_heap {
 	struct mutex lock; /* the object graph: see @lock above */
@@ -253,6 +289,11 @@ struct refstore_heap {
 	struct refstore_table_charge weak_lists_charge;
 	u64 nr_weak_lists;
 	u64 nr_notify;
+
+	struct refstore_traced traced;
+	struct refstore_tag_table *tags;
+	struct refstore_site_stats tag_other;
+	struct refstore_site_stats creator_other;
 };
 
 /**
@@ -459,6 +500,19 @@ u64 refstore_max_total_bytes(void);
 void refstore_fault_exit(void);
 bool refstore_fault(void);
 void refstore_fault_debugfs_init(struct dentry *root);
+
+/* alloc_stats.c */
+int refstore_tags_prepare(struct refstore_heap *heap, u64 tag);
+void refstore_tags_unprepare(struct refstore_heap *heap, u64 tag);
+void refstore_alloc_stats_add(struct refstore_heap *heap,
+			      const struct refstore_obj *obj);
+void refstore_alloc_stats_del(struct refstore_heap *heap,
+			      const struct refstore_obj *obj);
+void refstore_tags_free(struct refstore_heap *heap);
+int refstore_ioc_traced_memory(struct refstore_ucmd *ucmd);
+int refstore_ioc_tag_name(struct refstore_ucmd *ucmd);
+int refstore_ioc_snapshot(struct refstore_ucmd *ucmd);
+void refstore_heap_show_fdinfo(struct seq_file *m, struct refstore_heap *heap);
 
 /* debugfs.c */
 struct dentry *refstore_debugfs_init(void);

@@ -60,7 +60,11 @@
 	X(GC_GARBAGE, gc_garbage, refstore_gc_garbage, total, 1)	\
 	X(GC_CLEAR_GARBAGE, gc_clear_garbage, refstore_gc_value, value, 0) \
 	X(GC_SET_DELAY, gc_set_delay, refstore_gc_value, value, 0)	\
-	X(GC_GET_DELAY, gc_get_delay, refstore_gc_value, value, 1)
+	X(GC_GET_DELAY, gc_get_delay, refstore_gc_value, value, 1)	\
+	X(TRACED_MEMORY, traced_memory, refstore_traced_memory,	\
+	  peak_bytes, 1)						\
+	X(TAG_NAME, tag_name, refstore_tag_name, __reserved, 0)	\
+	X(SNAPSHOT, snapshot, refstore_snapshot, peak_bytes, 1)
 
 #define T_CMD_INDEX(NAME, tname, type, last, out) T_CMD_##NAME,
 enum t_cmd_index { T_COMMANDS(T_CMD_INDEX) T_NCMDS };
@@ -357,6 +361,42 @@ T_BUILD(GC_SET_DELAY)
 T_BUILD(GC_GET_DELAY)
 {
 	T_ARG(c, struct refstore_gc_value);
+}
+
+/* Read the totals and reset the peak (after a close, so it moves). */
+T_BUILD(TRACED_MEMORY)
+{
+	struct refstore_traced_memory *a =
+		T_ARG(c, struct refstore_traced_memory);
+
+	c->h[0] = CREATE(c->fd, 8, 0);
+	c->h[1] = CREATE(c->fd, 8, 0);
+	CLOSE(c->fd, c->h[1]);
+	a->flags = REFSTORE_TRACED_RESET_PEAK;
+}
+
+/* Names a tag no object has yet: the heap's first table entry. */
+T_BUILD(TAG_NAME)
+{
+	struct refstore_tag_name *a = T_ARG(c, struct refstore_tag_name);
+
+	memcpy(c->buf, "site.c:1", 8);
+	a->tag = 99;
+	a->name = (uintptr_t)c->buf;
+	a->name_len = 8;
+}
+
+/* Two groups (tags 1 and 2) into c->buf. */
+T_BUILD(SNAPSHOT)
+{
+	struct refstore_snapshot *a = T_ARG(c, struct refstore_snapshot);
+	uint32_t h;
+
+	ASSERT_EQ(0, rs_create(c->fd, 8, 0, 0, 1, 0, &h, NULL));
+	ASSERT_EQ(0, rs_create(c->fd, 8, 0, 0, 2, 0, &h, NULL));
+	a->entry_size = sizeof(struct refstore_stat);
+	a->capacity = sizeof(c->buf) / sizeof(struct refstore_stat);
+	a->entries = (uintptr_t)c->buf;
 }
 
 #define T_CMD_ENTRY(NAME, tname, type, last, out)			\

@@ -340,5 +340,7 @@ const char *rs_feature_name(unsigned int bit)
 		"events", "limits", "heap_stats", "gc",
 	};
 
+	if (bit == 12)
+		return "trace";
 	return bit < sizeof(names) / sizeof(names[0]) ? names[bit] : NULL;
 }

@@ -94,7 +94,7 @@
  *   and the overhead of all the heaps that user has open, the overhead
  *   (``overhead_bytes`` in the heap's debugfs stats) being the heap itself and
  *   its debugfs files (about 6 KiB), its table of creators (at most 256
- *   entries, 8 KiB) and its death-event ring (grown as NOTIFY objects are
+ *   entries, 16 KiB) and its death-event ring (grown as NOTIFY objects are
  *   made, at most ``max_events`` events of 24 bytes). ``max_user_heaps``
  *   (EMFILE at open) bounds the number of heaps. Default: a sixteenth of
  *   RAM, and 1024 heaps. CAP_SYS_RESOURCE exempts an opener.
@@ -133,6 +133,11 @@
 #define REFSTORE_FEAT_GC _BITULL(7)
 /** REFSTORE_FEAT_GC_DELAY - GC_SET_DELAY, GC_GET_DELAY: the time bound */
 #define REFSTORE_FEAT_GC_DELAY _BITULL(8)
+/**
+ * REFSTORE_FEAT_TRACE - TRACED_MEMORY, TAG_NAME, SNAPSHOT: allocation
+ * statistics by tag and by creator, and the heap's fdinfo
+ */
+#define REFSTORE_FEAT_TRACE _BITULL(12)
 
 /**
  * struct refstore_version - REFSTORE_IOC_VERSION
@@ -686,6 +691,167 @@ struct refstore_gc_garbage {
 	__u64 total;
 };
 
+/**
+ * DOC: Allocation statistics
+ *
+ * Like Python's tracemalloc, every heap keeps, always and at O(1) cost per
+ * CREATE and per free, what its live objects take: in total (with the
+ * peaks since the heap was opened or the peak was last reset), by tag and
+ * by creator. An object's bytes are what it is charged (see "Memory
+ * limits"): the totals here are the objects' part of
+ * &struct refstore_heap_stats.bytes, which also counts handles and weak
+ * handles.
+ *
+ * A tag is the free-form &struct refstore_create.tag. TAG_NAME gives one a
+ * name ("file.c:42" for librefstore's call-site tags) that the statistics
+ * report with it. A heap tracks its first 1024 distinct tags (named or
+ * used); objects of later tags are counted together in one group flagged
+ * REFSTORE_STAT_OTHER. The table is charged to the heap's overhead (about
+ * 128 bytes a tag, and 2 KiB once).
+ *
+ * The same figures, with the heap's handles, suspects and collector state,
+ * are in /proc/<pid>/fdinfo/<fd> of the heap's file, readable by its owner
+ * without privilege.
+ */
+
+/** REFSTORE_TRACED_RESET_PEAK - after reading, set the peaks to the current values */
+#define REFSTORE_TRACED_RESET_PEAK _BITUL(0)
+
+/**
+ * struct refstore_traced_memory - REFSTORE_IOC_TRACED_MEMORY
+ * @size: sizeof(struct refstore_traced_memory)
+ * @flags: 0 or REFSTORE_TRACED_RESET_PEAK (tracemalloc.reset_peak())
+ * @objects: out: live objects
+ * @bytes: out: bytes they are charged (tracemalloc.get_traced_memory()[0])
+ * @peak_objects: out: the most live objects since the heap was opened or
+ *	the peak reset
+ * @peak_bytes: out: the most bytes, likewise (get_traced_memory()[1])
+ *
+ * The values written back are those before any reset. Errors: EINVAL
+ * (unknown flag).
+ */
+struct refstore_traced_memory {
+	__u32 size;
+	__u32 flags;
+	__u64 objects;
+	__u64 bytes;
+	__u64 peak_objects;
+	__u64 peak_bytes;
+};
+
+/** REFSTORE_TAG_NAME_MAX - the longest tag name, terminating NUL included */
+#define REFSTORE_TAG_NAME_MAX 64
+
+/**
+ * struct refstore_tag_name - REFSTORE_IOC_TAG_NAME
+ * @size: sizeof(struct refstore_tag_name)
+ * @flags: must be 0
+ * @tag: the tag to name; any value, used by objects already or not
+ * @name: user pointer (as __u64) to @name_len bytes: the name, without
+ *	a NUL; a NUL inside it is EINVAL
+ * @name_len: 1 .. REFSTORE_TAG_NAME_MAX - 1
+ * @__reserved: must be 0
+ *
+ * Names @tag in this heap's statistics; naming it again replaces the name.
+ * Errors: EINVAL (@name_len 0, a NUL in the name), ENAMETOOLONG (@name_len
+ * too large), EFAULT (@name), ENOSPC (the heap tracks 1024 tags already
+ * and @tag is not one of them), EUSERS, ENOBUFS, ENOMEM (the table's
+ * memory, see "Memory limits").
+ */
+struct refstore_tag_name {
+	__u32 size;
+	__u32 flags;
+	__u64 tag;
+	__u64 name;
+	__u32 name_len;
+	__u32 __reserved;
+};
+
+/* Values of &struct refstore_snapshot.group. */
+/** REFSTORE_GROUP_TAG - one group per tag (tracemalloc's 'lineno') */
+#define REFSTORE_GROUP_TAG 0
+/** REFSTORE_GROUP_CREATOR - one group per creating process ('filename') */
+#define REFSTORE_GROUP_CREATOR 1
+
+/* Bits of &struct refstore_stat.stat_flags. */
+/** REFSTORE_STAT_NAMED - @name is the tag's name given by TAG_NAME */
+#define REFSTORE_STAT_NAMED _BITUL(0)
+/**
+ * REFSTORE_STAT_OTHER - the group of everything not tracked on its own:
+ * tags past the heap's first 1024, or creators past its first 256; @key
+ * is then 0
+ */
+#define REFSTORE_STAT_OTHER _BITUL(1)
+
+/**
+ * struct refstore_stat - one group of a snapshot (a tracemalloc Statistic)
+ * @key: REFSTORE_GROUP_TAG: the tag; REFSTORE_GROUP_CREATOR: the creator's
+ *	index in the heap (stable for the heap's life)
+ * @count: live objects of the group
+ * @bytes: bytes they are charged
+ * @created: objects of the group ever created
+ * @pid: REFSTORE_GROUP_CREATOR: the creator's process id, as it saw
+ *	itself; else 0
+ * @stat_flags: REFSTORE_STAT_* bits
+ * @name: NUL-terminated: the tag's name (empty if none was given), or the
+ *	creator's command name
+ */
+struct refstore_stat {
+	__u64 key;
+	__u64 count;
+	__u64 bytes;
+	__u64 created;
+	__u32 pid;
+	__u32 stat_flags;
+	char name[REFSTORE_TAG_NAME_MAX];
+};
+
+/** REFSTORE_SNAPSHOT_MAX - the most groups one SNAPSHOT call returns */
+#define REFSTORE_SNAPSHOT_MAX 1024
+
+/**
+ * struct refstore_snapshot - REFSTORE_IOC_SNAPSHOT
+ * @size: sizeof(struct refstore_snapshot)
+ * @flags: must be 0
+ * @group: REFSTORE_GROUP_*
+ * @entry_size: sizeof(struct refstore_stat) as the caller knows it: at
+ *	least the first version's 104 bytes, a multiple of 8, at most 4096;
+ *	entries are @entry_size apart, bytes past the kernel's struct zeroed
+ * @cursor: in: the first group to return, 0 to start; out: the group to
+ *	ask for next. Groups are never removed and only appended (a tag's
+ *	or creator's group stays, at count 0, when its objects die), so
+ *	pages taken one after the other see every group once
+ * @capacity: entries at @entries; more than REFSTORE_SNAPSHOT_MAX are
+ *	filled up to that many
+ * @count: out: entries written
+ * @entries: user pointer (as __u64) to @capacity entries
+ * @total: out: groups the heap has now; the walk is done when @cursor
+ *	reaches it
+ * @objects: out: live objects of the heap (all groups)
+ * @bytes: out: their bytes
+ * @peak_objects: out: as &struct refstore_traced_memory
+ * @peak_bytes: out: as &struct refstore_traced_memory
+ *
+ * With @capacity 0 only the totals are returned. Entries and totals of one
+ * call are one consistent view. Errors: EINVAL (@group unknown,
+ * @entry_size), EFAULT (@entries).
+ */
+struct refstore_snapshot {
+	__u32 size;
+	__u32 flags;
+	__u32 group;
+	__u32 entry_size;
+	__u64 cursor;
+	__u32 capacity;
+	__u32 count;
+	__u64 entries;
+	__u64 total;
+	__u64 objects;
+	__u64 bytes;
+	__u64 peak_objects;
+	__u64 peak_bytes;
+};
+
 #define REFSTORE_IOC_VERSION \
 	_IOWR(REFSTORE_IOC_MAGIC, 0x00, struct refstore_version)
 #define REFSTORE_IOC_CREATE \
@@ -749,5 +915,12 @@ struct refstore_gc_garbage {
 	_IOWR(REFSTORE_IOC_MAGIC, 0x2f, struct refstore_gc_value)
 #define REFSTORE_IOC_GC_GET_DELAY \
 	_IOWR(REFSTORE_IOC_MAGIC, 0x30, struct refstore_gc_value)
+
+#define REFSTORE_IOC_TRACED_MEMORY \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x40, struct refstore_traced_memory)
+#define REFSTORE_IOC_TAG_NAME \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x41, struct refstore_tag_name)
+#define REFSTORE_IOC_SNAPSHOT \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x42, struct refstore_snapshot)
 
 #endif /* _UAPI_LINUX_REFSTORE_H */
