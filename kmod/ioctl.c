@@ -30,7 +30,8 @@
 			   REFSTORE_FEAT_PAYLOAD | REFSTORE_FEAT_WEAK | \
 			   REFSTORE_FEAT_EVENTS | REFSTORE_FEAT_LIMITS | \
 			   REFSTORE_FEAT_HEAP_STATS | REFSTORE_FEAT_GC | \
-			   REFSTORE_FEAT_GC_DELAY | REFSTORE_FEAT_TRACE)
+			   REFSTORE_FEAT_GC_DELAY | REFSTORE_FEAT_TRACE | \
+			   REFSTORE_FEAT_INSPECT)
 
 /* Room for any command's structure: the dispatcher's stack buffer. */
 union refstore_ioctl_buf {
@@ -55,6 +56,10 @@ union refstore_ioctl_buf {
 	struct refstore_traced_memory traced_memory;
 	struct refstore_tag_name tag_name;
 	struct refstore_snapshot snapshot;
+	struct refstore_objects objects;
+	struct refstore_referents referents;
+	struct refstore_referrers referrers;
+	struct refstore_id_handle id_handle;
 };
 
 /**
@@ -90,8 +95,8 @@ int refstore_respond(struct refstore_ucmd *ucmd, size_t cmd_len)
  *
  * Return: 0 or -EFAULT.
  */
-static int refstore_respond_handle(struct refstore_ucmd *ucmd, size_t cmd_len,
-				   u32 handle, struct refstore_obj *obj)
+int refstore_respond_handle(struct refstore_ucmd *ucmd, size_t cmd_len,
+			    u32 handle, struct refstore_obj *obj)
 {
 	struct refstore_heap *heap = ucmd->heap;
 	int ret = refstore_respond(ucmd, cmd_len);
@@ -701,6 +706,14 @@ static const struct refstore_ioctl_op refstore_ioctl_ops[] = {
 			  refstore_tag_name, __reserved),
 	REFSTORE_IOCTL_OP(REFSTORE_IOC_SNAPSHOT, refstore_ioc_snapshot,
 			  refstore_snapshot, peak_bytes),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_OBJECTS, refstore_ioc_objects,
+			  refstore_objects, total),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_REFERENTS, refstore_ioc_referents,
+			  refstore_referents, nslots),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_REFERRERS, refstore_ioc_referrers,
+			  refstore_referrers, total),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_ID_HANDLE, refstore_ioc_id_handle,
+			  refstore_id_handle, __reserved),
 };
 
 /* The command number without its size bits. */

@@ -9,11 +9,12 @@
  *   gc.c        collections and the collector thread -> heap, core
  *   heap.c      heaps and the id -> heap table -> handle, event, core
  *   alloc_stats.c  allocation statistics by tag/creator, fdinfo
+ *   inspect.c   OBJECTS, REFERENTS, REFERRERS, ID_HANDLE
  *   object.c, handle.c, event.c, fault.c, core/ (the collector core)
  *
  * Locking, outermost first; each lock is taken only in the file named:
  *   heap->lock (ioctl.c, gc_ioctl.c, gc.c, heap.c, debugfs.c,
- *              alloc_stats.c)
+ *              alloc_stats.c, inspect.c)
  *                      - the heap's object graph, see below
  *   refstore_gc_queue_lock (gc.c) - the collector's queue of heaps
  *   refstore_heaps' xa_lock (heap.c) - the id -> heap table
@@ -459,6 +460,8 @@ struct refstore_ucmd {
 /* ioctl.c */
 long refstore_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 int refstore_respond(struct refstore_ucmd *ucmd, size_t cmd_len);
+int refstore_respond_handle(struct refstore_ucmd *ucmd, size_t cmd_len,
+			    u32 handle, struct refstore_obj *obj);
 
 /* gc_ioctl.c */
 int refstore_ioc_gc_collect(struct refstore_ucmd *ucmd);
@@ -513,6 +516,12 @@ int refstore_ioc_traced_memory(struct refstore_ucmd *ucmd);
 int refstore_ioc_tag_name(struct refstore_ucmd *ucmd);
 int refstore_ioc_snapshot(struct refstore_ucmd *ucmd);
 void refstore_heap_show_fdinfo(struct seq_file *m, struct refstore_heap *heap);
+
+/* inspect.c */
+int refstore_ioc_objects(struct refstore_ucmd *ucmd);
+int refstore_ioc_referents(struct refstore_ucmd *ucmd);
+int refstore_ioc_referrers(struct refstore_ucmd *ucmd);
+int refstore_ioc_id_handle(struct refstore_ucmd *ucmd);
 
 /* debugfs.c */
 struct dentry *refstore_debugfs_init(void);

@@ -213,7 +213,8 @@ TEST_F(heap, version)
 	/* Nothing beyond the bits this header defines. */
 	EXPECT_EQ(0, v.features & ~(v1 | REFSTORE_FEAT_GC |
 				    REFSTORE_FEAT_GC_DELAY |
-				    REFSTORE_FEAT_TRACE));
+				    REFSTORE_FEAT_TRACE |
+				    REFSTORE_FEAT_INSPECT));
 	EXPECT_EQ(sizeof(v), v.size);
 	EXPECT_EQ(0, v.__reserved);
 }

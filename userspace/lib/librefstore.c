@@ -342,5 +342,7 @@ const char *rs_feature_name(unsigned int bit)
 
 	if (bit == 12)
 		return "trace";
+	if (bit == 13)
+		return "inspect";
 	return bit < sizeof(names) / sizeof(names[0]) ? names[bit] : NULL;
 }

@@ -180,4 +180,34 @@ uint64_t rs_site_tag(int heap, const char *file, int line);
  */
 int rs_fdinfo_u64(pid_t pid, int fd, const char *key, uint64_t *val);
 
+/* ---- inspection (observe.c) ---- */
+
+/*
+ * REFSTORE_IOC_OBJECTS, as gc.get_objects(): up to @capacity objects with
+ * ids >= *@cursor (advanced), in id order; @flags
+ * REFSTORE_OBJECTS_GENERATION lists only @generation.
+ */
+int rs_objects(int heap, uint32_t flags, uint32_t generation,
+	       uint64_t *cursor, struct refstore_object_info *v,
+	       uint32_t capacity, uint32_t *count, uint64_t *total);
+
+/* Every object, paged: *@out is malloc()ed (free() it), *@n entries. */
+int rs_objects_all(int heap, struct refstore_object_info **out, size_t *n);
+
+/* REFSTORE_IOC_REFERENTS: slot i's target id in @ids[i] (0: empty). */
+int rs_referents(int heap, uint64_t id, uint64_t *ids, uint32_t capacity,
+		 uint32_t *nslots);
+
+/* REFSTORE_IOC_REFERRERS: slots pointing at @id, from *@cursor. */
+int rs_referrers(int heap, uint64_t id, uint64_t *cursor,
+		 struct refstore_referrer *v, uint32_t capacity,
+		 uint32_t *count, uint64_t *total);
+
+/* REFSTORE_IOC_ID_HANDLE: a new strong handle to the object of @id. */
+int rs_id_handle(int heap, uint64_t id, uint32_t *handle);
+
+/* REFSTORE_IOC_GC_GARBAGE from *@cursor (advanced): gc.garbage[cursor:]. */
+int rs_gc_garbage_from(int heap, uint64_t *cursor, uint32_t *handles,
+		       uint32_t capacity, uint32_t *count, uint64_t *total);
+
 #endif /* REFSTORE_LIB_H */

@@ -163,3 +163,130 @@ int rs_fdinfo_u64(pid_t pid, int fd, const char *key, uint64_t *val)
 	fclose(f);
 	return ret;
 }
+
+int rs_objects(int heap, uint32_t flags, uint32_t generation,
+	       uint64_t *cursor, struct refstore_object_info *v,
+	       uint32_t capacity, uint32_t *count, uint64_t *total)
+{
+	struct refstore_objects o = {
+		.size = sizeof(o),
+		.flags = flags,
+		.generation = generation,
+		.entry_size = sizeof(*v),
+		.cursor = cursor ? *cursor : 0,
+		.capacity = capacity,
+		.entries = (uintptr_t)v,
+	};
+	int ret = rs_ioctl(heap, REFSTORE_IOC_OBJECTS, &o);
+
+	if (ret)
+		return ret;
+	if (cursor)
+		*cursor = o.cursor;
+	if (count)
+		*count = o.count;
+	if (total)
+		*total = o.total;
+	return 0;
+}
+
+int rs_objects_all(int heap, struct refstore_object_info **out, size_t *n)
+{
+	struct refstore_object_info *v = NULL, *nv;
+	uint64_t cursor = 0;
+	size_t len = 0;
+	uint32_t got;
+	int ret;
+
+	for (;;) {
+		nv = realloc(v, (len + REFSTORE_SNAPSHOT_MAX) * sizeof(*v));
+		if (!nv) {
+			free(v);
+			return -ENOMEM;
+		}
+		v = nv;
+		ret = rs_objects(heap, 0, 0, &cursor, v + len,
+				 REFSTORE_SNAPSHOT_MAX, &got, NULL);
+		if (ret) {
+			free(v);
+			return ret;
+		}
+		len += got;
+		if (got < REFSTORE_SNAPSHOT_MAX)
+			break;
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+int rs_referents(int heap, uint64_t id, uint64_t *ids, uint32_t capacity,
+		 uint32_t *nslots)
+{
+	struct refstore_referents r = {
+		.size = sizeof(r),
+		.id = id,
+		.ids = (uintptr_t)ids,
+		.capacity = capacity,
+	};
+	int ret = rs_ioctl(heap, REFSTORE_IOC_REFERENTS, &r);
+
+	if (!ret && nslots)
+		*nslots = r.nslots;
+	return ret;
+}
+
+int rs_referrers(int heap, uint64_t id, uint64_t *cursor,
+		 struct refstore_referrer *v, uint32_t capacity,
+		 uint32_t *count, uint64_t *total)
+{
+	struct refstore_referrers r = {
+		.size = sizeof(r),
+		.id = id,
+		.entries = (uintptr_t)v,
+		.cursor = cursor ? *cursor : 0,
+		.capacity = capacity,
+	};
+	int ret = rs_ioctl(heap, REFSTORE_IOC_REFERRERS, &r);
+
+	if (ret)
+		return ret;
+	if (cursor)
+		*cursor = r.cursor;
+	if (count)
+		*count = r.count;
+	if (total)
+		*total = r.total;
+	return 0;
+}
+
+int rs_id_handle(int heap, uint64_t id, uint32_t *handle)
+{
+	struct refstore_id_handle r = { .size = sizeof(r), .id = id };
+	int ret = rs_ioctl(heap, REFSTORE_IOC_ID_HANDLE, &r);
+
+	if (!ret && handle)
+		*handle = r.handle;
+	return ret;
+}
+
+int rs_gc_garbage_from(int heap, uint64_t *cursor, uint32_t *handles,
+		       uint32_t capacity, uint32_t *count, uint64_t *total)
+{
+	struct refstore_gc_garbage g = {
+		.size = sizeof(g),
+		.capacity = capacity,
+		.handles = (uintptr_t)handles,
+		.cursor = *cursor,
+	};
+	int ret = rs_ioctl(heap, REFSTORE_IOC_GC_GARBAGE, &g);
+
+	if (ret)
+		return ret;
+	*cursor = g.cursor;
+	if (count)
+		*count = g.count;
+	if (total)
+		*total = g.total;
+	return 0;
+}

@@ -134,6 +134,11 @@
 /** REFSTORE_FEAT_GC_DELAY - GC_SET_DELAY, GC_GET_DELAY: the time bound */
 #define REFSTORE_FEAT_GC_DELAY _BITULL(8)
 /**
+ * REFSTORE_FEAT_INSPECT - OBJECTS, REFERENTS, REFERRERS, ID_HANDLE, and
+ * &struct refstore_gc_garbage.cursor
+ */
+#define REFSTORE_FEAT_INSPECT _BITULL(13)
+/**
  * REFSTORE_FEAT_TRACE - TRACED_MEMORY, TAG_NAME, SNAPSHOT: allocation
  * statistics by tag and by creator, and the heap's fdinfo
  */
@@ -676,11 +681,16 @@ struct refstore_gc_stats {
  * @count: out: handles written
  * @handles: user pointer (as __u64) to an array of @capacity handles
  * @total: out: objects on the garbage list
+ * @cursor: in: the first object to return, counted from the head of the
+ *	list, as gc.garbage[cursor:]; out: @cursor + @count, where the next
+ *	page starts (REFSTORE_FEAT_INSPECT; a caller whose @size ends before
+ *	it always starts at the head)
  *
- * Writes a new strong handle for each of the first @capacity objects on
- * the heap's garbage list (made by collections with SAVEALL). With
- * @capacity 0, only @total is returned. Errors: EFAULT (@handles; no
- * handle is left behind), EDQUOT (handle limit; none is left behind).
+ * Writes a new strong handle for each of the @capacity objects from
+ * @cursor on the heap's garbage list (made by collections with SAVEALL).
+ * With @capacity 0, only @total is returned. Skipping @cursor objects
+ * costs a walk over them. Errors: EFAULT (@handles; no handle is left
+ * behind), EDQUOT (handle limit; none is left behind).
  */
 struct refstore_gc_garbage {
 	__u32 size;
@@ -689,6 +699,7 @@ struct refstore_gc_garbage {
 	__u32 count;
 	__u64 handles;
 	__u64 total;
+	__u64 cursor;
 };
 
 /**
@@ -852,6 +863,175 @@ struct refstore_snapshot {
 	__u64 peak_bytes;
 };
 
+/**
+ * DOC: Inspection
+ *
+ * Python's gc.get_objects(), gc.get_referents() and gc.get_referrers():
+ * OBJECTS, REFERENTS and REFERRERS read the heap's graph by object id and
+ * make no handle, so no reference count moves while one looks; ID_HANDLE
+ * turns an id found that way into a strong handle. Each call walks the
+ * heap's objects under its lock (O(objects); REFERRERS also every slot:
+ * O(objects + slots)), so a page of a large heap costs a full walk.
+ * Objects whose last reference is gone, and the garbage a collection in
+ * progress found (REFSTORE_OBJ_COLLECTING), are not handed out by
+ * ID_HANDLE (ENOENT).
+ */
+
+/* More bits of &struct refstore_info.obj_flags, in &struct refstore_object_info. */
+/** REFSTORE_OBJ_FROZEN - in the permanent generation (GC_FREEZE) */
+#define REFSTORE_OBJ_FROZEN _BITUL(16)
+/** REFSTORE_OBJ_GARBAGE - on the garbage list (SAVEALL) */
+#define REFSTORE_OBJ_GARBAGE _BITUL(17)
+/** REFSTORE_OBJ_SUSPECT - lost a reference since the collector last examined it */
+#define REFSTORE_OBJ_SUSPECT _BITUL(18)
+/** REFSTORE_OBJ_COLLECTING - found unreachable by a collection not yet done */
+#define REFSTORE_OBJ_COLLECTING _BITUL(19)
+
+/** REFSTORE_GEN_FROZEN - &struct refstore_object_info.generation of frozen objects */
+#define REFSTORE_GEN_FROZEN 3
+
+/**
+ * struct refstore_object_info - one object, as OBJECTS lists it
+ * @id: the object's id
+ * @tag: its tag
+ * @refcount: strong references (handles plus slots pointing at it)
+ * @payload_size: payload bytes
+ * @nslots: slot count
+ * @generation: 0, 1, 2, or REFSTORE_GEN_FROZEN
+ * @obj_flags: REFSTORE_OBJ_* bits
+ * @creator_pid: as &struct refstore_info.creator_pid
+ * @bytes: what the object is charged
+ */
+struct refstore_object_info {
+	__u64 id;
+	__u64 tag;
+	__u32 refcount;
+	__u32 payload_size;
+	__u32 nslots;
+	__u32 generation;
+	__u32 obj_flags;
+	__u32 creator_pid;
+	__u64 bytes;
+};
+
+/** REFSTORE_OBJECTS_GENERATION - list only objects of @generation */
+#define REFSTORE_OBJECTS_GENERATION _BITUL(0)
+
+/**
+ * struct refstore_objects - REFSTORE_IOC_OBJECTS, as gc.get_objects()
+ * @size: sizeof(struct refstore_objects)
+ * @flags: 0 or REFSTORE_OBJECTS_GENERATION
+ * @generation: with REFSTORE_OBJECTS_GENERATION: 0..2 or
+ *	REFSTORE_GEN_FROZEN; else must be 0
+ * @entry_size: sizeof(struct refstore_object_info) as the caller knows it:
+ *	at least 48, a multiple of 8, at most 4096; bytes past the kernel's
+ *	structure are zeroed
+ * @cursor: in: the smallest id to list (0 or 1 to start); out: one past
+ *	the last id listed, where the next page starts
+ * @capacity: entries at @entries; more than REFSTORE_SNAPSHOT_MAX are
+ *	filled up to that many
+ * @count: out: entries written, in increasing id order; fewer than
+ *	@capacity (and REFSTORE_SNAPSHOT_MAX) only at the end
+ * @entries: user pointer (as __u64) to the entries
+ * @total: out: live objects in the heap
+ *
+ * Errors: EINVAL (flags, @generation, @entry_size), EFAULT (@entries),
+ * ENOMEM.
+ */
+struct refstore_objects {
+	__u32 size;
+	__u32 flags;
+	__u32 generation;
+	__u32 entry_size;
+	__u64 cursor;
+	__u32 capacity;
+	__u32 count;
+	__u64 entries;
+	__u64 total;
+};
+
+/**
+ * struct refstore_referents - REFSTORE_IOC_REFERENTS, as gc.get_referents()
+ * @size: sizeof(struct refstore_referents)
+ * @flags: must be 0
+ * @id: the object's id
+ * @ids: user pointer (as __u64) to @capacity __u64: slot i's target's
+ *	id, 0 for an empty slot
+ * @capacity: entries at @ids
+ * @nslots: out: the object's slot count; min(@capacity, @nslots) are
+ *	written
+ *
+ * Errors: ENOENT (no live object has @id), EFAULT (@ids), ENOMEM.
+ */
+struct refstore_referents {
+	__u32 size;
+	__u32 flags;
+	__u64 id;
+	__u64 ids;
+	__u32 capacity;
+	__u32 nslots;
+};
+
+/**
+ * struct refstore_referrer - one slot that points at an object
+ * @id: the referring object's id
+ * @slot: the slot's index
+ * @__reserved: 0
+ */
+struct refstore_referrer {
+	__u64 id;
+	__u32 slot;
+	__u32 __reserved;
+};
+
+/**
+ * struct refstore_referrers - REFSTORE_IOC_REFERRERS, as gc.get_referrers()
+ * @size: sizeof(struct refstore_referrers)
+ * @flags: must be 0
+ * @id: the object's id
+ * @entries: user pointer (as __u64) to @capacity referrers
+ * @cursor: in: referring slots to skip (0 to start); out: where the next
+ *	page starts
+ * @capacity: entries at @entries; more than REFSTORE_SNAPSHOT_MAX are
+ *	filled up to that many
+ * @count: out: entries written
+ * @total: out: slots of the heap that point at the object (an object
+ *	pointing at it twice counts twice); its handles are its refcount
+ *	minus @total
+ *
+ * Walks every object and slot of the heap: O(objects + slots) per call.
+ * Errors: ENOENT (no live object has @id), EFAULT (@entries), ENOMEM.
+ */
+struct refstore_referrers {
+	__u32 size;
+	__u32 flags;
+	__u64 id;
+	__u64 entries;
+	__u64 cursor;
+	__u32 capacity;
+	__u32 count;
+	__u64 total;
+};
+
+/**
+ * struct refstore_id_handle - REFSTORE_IOC_ID_HANDLE
+ * @size: sizeof(struct refstore_id_handle)
+ * @flags: must be 0
+ * @id: an object's id
+ * @handle: out: a new strong handle to it
+ * @__reserved: must be 0
+ *
+ * Errors: ENOENT (no live object has @id: it died, or a collection in
+ * progress found it unreachable), EDQUOT (handle limit), ENOMEM.
+ */
+struct refstore_id_handle {
+	__u32 size;
+	__u32 flags;
+	__u64 id;
+	__u32 handle;
+	__u32 __reserved;
+};
+
 #define REFSTORE_IOC_VERSION \
 	_IOWR(REFSTORE_IOC_MAGIC, 0x00, struct refstore_version)
 #define REFSTORE_IOC_CREATE \
@@ -922,5 +1102,13 @@ struct refstore_snapshot {
 	_IOWR(REFSTORE_IOC_MAGIC, 0x41, struct refstore_tag_name)
 #define REFSTORE_IOC_SNAPSHOT \
 	_IOWR(REFSTORE_IOC_MAGIC, 0x42, struct refstore_snapshot)
+#define REFSTORE_IOC_OBJECTS \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x43, struct refstore_objects)
+#define REFSTORE_IOC_REFERENTS \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x44, struct refstore_referents)
+#define REFSTORE_IOC_REFERRERS \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x45, struct refstore_referrers)
+#define REFSTORE_IOC_ID_HANDLE \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x46, struct refstore_id_handle)
 
 #endif /* _UAPI_LINUX_REFSTORE_H */
