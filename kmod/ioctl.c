@@ -31,7 +31,7 @@
 			   REFSTORE_FEAT_EVENTS | REFSTORE_FEAT_LIMITS | \
 			   REFSTORE_FEAT_HEAP_STATS | REFSTORE_FEAT_GC | \
 			   REFSTORE_FEAT_GC_DELAY | REFSTORE_FEAT_TRACE | \
-			   REFSTORE_FEAT_INSPECT)
+			   REFSTORE_FEAT_INSPECT | REFSTORE_FEAT_GC_EVENTS)
 
 /* Room for any command's structure: the dispatcher's stack buffer. */
 union refstore_ioctl_buf {

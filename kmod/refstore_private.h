@@ -10,6 +10,7 @@
  *   heap.c      heaps and the id -> heap table -> handle, event, core
  *   alloc_stats.c  allocation statistics by tag/creator, fdinfo
  *   inspect.c   OBJECTS, REFERENTS, REFERRERS, ID_HANDLE
+ *   gc_events.c collection events on the heap's fd (gc.callbacks, DEBUG_*)
  *   object.c, handle.c, event.c, fault.c, core/ (the collector core)
  *
  * Locking, outermost first; each lock is taken only in the file named:
@@ -382,6 +383,9 @@ void refstore_handles_destroy(struct refstore_heap *heap);
 /* event.c */
 void refstore_event_init(struct refstore_heap *heap);
 int refstore_event_ring_alloc(struct refstore_heap *heap);
+int refstore_event_ring_grow(struct refstore_heap *heap, u64 more);
+void refstore_event_queue_count(struct refstore_heap *heap, u64 cookie, u64 id,
+				u32 cause, u32 count);
 void refstore_event_queue(struct refstore_heap *heap, u64 cookie, u64 id,
 			  u32 cause);
 u32 refstore_events_pending(struct refstore_heap *heap);
@@ -516,6 +520,12 @@ int refstore_ioc_traced_memory(struct refstore_ucmd *ucmd);
 int refstore_ioc_tag_name(struct refstore_ucmd *ucmd);
 int refstore_ioc_snapshot(struct refstore_ucmd *ucmd);
 void refstore_heap_show_fdinfo(struct seq_file *m, struct refstore_heap *heap);
+
+/* gc_events.c */
+void refstore_gc_event_start(struct refstore_heap *heap, u32 generation,
+			     bool automatic);
+void refstore_gc_event_stop(struct refstore_heap *heap,
+			    struct refstore_gc_run *run, u64 ns, bool commit);
 
 /* inspect.c */
 int refstore_ioc_objects(struct refstore_ucmd *ucmd);

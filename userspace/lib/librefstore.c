@@ -319,6 +319,14 @@ const char *rs_cause_name(uint32_t cause)
 		return "CYCLE";
 	case REFSTORE_CAUSE_OVERFLOW:
 		return "OVERFLOW";
+	case REFSTORE_CAUSE_GC_START:
+		return "GC_START";
+	case REFSTORE_CAUSE_GC_STOP:
+		return "GC_STOP";
+	case REFSTORE_CAUSE_GC_COLLECTABLE:
+		return "GC_COLLECTABLE";
+	case REFSTORE_CAUSE_GC_STATS:
+		return "GC_STATS";
 	}
 	return "?";
 }
@@ -344,5 +352,7 @@ const char *rs_feature_name(unsigned int bit)
 		return "trace";
 	if (bit == 13)
 		return "inspect";
+	if (bit == 14)
+		return "gc_events";
 	return bit < sizeof(names) / sizeof(names[0]) ? names[bit] : NULL;
 }

@@ -139,6 +139,12 @@
  */
 #define REFSTORE_FEAT_INSPECT _BITULL(13)
 /**
+ * REFSTORE_FEAT_GC_EVENTS - collection events on the heap's fd:
+ * REFSTORE_GC_DEBUG_CALLBACKS, _COLLECTABLE, _UNCOLLECTABLE, and
+ * REFSTORE_GC_DEBUG_STATS records (see "Collection events")
+ */
+#define REFSTORE_FEAT_GC_EVENTS _BITULL(14)
+/**
  * REFSTORE_FEAT_TRACE - TRACED_MEMORY, TAG_NAME, SNAPSHOT: allocation
  * statistics by tag and by creator, and the heap's fdinfo
  */
@@ -468,6 +474,48 @@ struct refstore_heap_stats {
 #define REFSTORE_CAUSE_OVERFLOW 3
 
 /**
+ * DOC: Collection events
+ *
+ * Python's gc.callbacks and the DEBUG_* flags' reports, on the heap's fd:
+ * with the REFSTORE_GC_DEBUG_* bits below set (GC_SET_DEBUG, no privilege
+ * needed), each collection of the heap queues records in the same queue
+ * as death events, read with read() and waited for with poll(), in the
+ * same 24-byte &struct refstore_event, told apart by @cause:
+ *
+ * - REFSTORE_CAUSE_GC_START (CALLBACKS), gc.callbacks' "start": @count is
+ *   the generation; @cookie 1 if the collector thread started it, 0 for
+ *   GC_COLLECT; @id 0.
+ * - REFSTORE_CAUSE_GC_STOP (CALLBACKS), "stop": @count the generation;
+ *   @id the objects collected (found unreachable: freed, or saved with
+ *   SAVEALL; 0 if a GC_COLLECT whose answer could not be written was
+ *   undone); @cookie the time its scan took under the heap's lock, in ns.
+ *   "uncollectable" is always 0 in refstore and not reported.
+ * - REFSTORE_CAUSE_GC_COLLECTABLE (COLLECTABLE), per object a collection
+ *   found unreachable, queued before its death event: @id the object's
+ *   id, @cookie its tag, @count the generation collected.
+ * - REFSTORE_CAUSE_GC_UNCOLLECTABLE (UNCOLLECTABLE): never queued;
+ *   refstore objects have no legacy finalizers, so nothing is
+ *   uncollectable.
+ * - REFSTORE_CAUSE_GC_STATS (STATS), per collection, before its STOP: @count
+ *   the generation, @id the objects examined, @cookie those found
+ *   unreachable.
+ *
+ * The queue grows for these records as they come, up to the heap's
+ * max_events; past that (or if the kernel cannot grow it) a record is
+ * counted lost like a death event (REFSTORE_CAUSE_OVERFLOW).
+ */
+/** REFSTORE_CAUSE_GC_START - a collection starts */
+#define REFSTORE_CAUSE_GC_START 16
+/** REFSTORE_CAUSE_GC_STOP - a collection ended */
+#define REFSTORE_CAUSE_GC_STOP 17
+/** REFSTORE_CAUSE_GC_COLLECTABLE - an object found unreachable */
+#define REFSTORE_CAUSE_GC_COLLECTABLE 18
+/** REFSTORE_CAUSE_GC_UNCOLLECTABLE - reserved: never queued */
+#define REFSTORE_CAUSE_GC_UNCOLLECTABLE 19
+/** REFSTORE_CAUSE_GC_STATS - a collection's figures (DEBUG_STATS) */
+#define REFSTORE_CAUSE_GC_STATS 20
+
+/**
  * struct refstore_event - a death event, as returned by read()
  * @cookie: the cookie given at creation
  * @id: the object's id
@@ -594,8 +642,8 @@ struct refstore_gc_value {
 };
 
 /**
- * REFSTORE_GC_DEBUG_STATS - accepted and kept, no effect yet: collections
- * are never logged (the refstore:gc_end tracepoint has their numbers)
+ * REFSTORE_GC_DEBUG_STATS - a REFSTORE_CAUSE_GC_STATS record per collection
+ * on the heap's fd (see "Collection events"); never in the kernel log
  */
 #define REFSTORE_GC_DEBUG_STATS _BITUL(0)
 /**
@@ -606,8 +654,27 @@ struct refstore_gc_value {
  * later free, if any, queues no second event.
  */
 #define REFSTORE_GC_DEBUG_SAVEALL _BITUL(1)
+/**
+ * REFSTORE_GC_DEBUG_COLLECTABLE - a REFSTORE_CAUSE_GC_COLLECTABLE record per
+ * object found unreachable, as gc.DEBUG_COLLECTABLE
+ */
+#define REFSTORE_GC_DEBUG_COLLECTABLE _BITUL(2)
+/** REFSTORE_GC_DEBUG_UNCOLLECTABLE - as gc.DEBUG_UNCOLLECTABLE: reports nothing */
+#define REFSTORE_GC_DEBUG_UNCOLLECTABLE _BITUL(3)
+/**
+ * REFSTORE_GC_DEBUG_CALLBACKS - REFSTORE_CAUSE_GC_START and _STOP records
+ * around every collection (gc.callbacks)
+ */
+#define REFSTORE_GC_DEBUG_CALLBACKS _BITUL(4)
+/** REFSTORE_GC_DEBUG_LEAK - as gc.DEBUG_LEAK */
+#define REFSTORE_GC_DEBUG_LEAK (REFSTORE_GC_DEBUG_COLLECTABLE | \
+				REFSTORE_GC_DEBUG_UNCOLLECTABLE | \
+				REFSTORE_GC_DEBUG_SAVEALL)
 /** REFSTORE_GC_DEBUG_FLAGS - every valid debug flag */
-#define REFSTORE_GC_DEBUG_FLAGS (REFSTORE_GC_DEBUG_STATS | REFSTORE_GC_DEBUG_SAVEALL)
+#define REFSTORE_GC_DEBUG_FLAGS (REFSTORE_GC_DEBUG_STATS | REFSTORE_GC_DEBUG_SAVEALL | \
+				 REFSTORE_GC_DEBUG_COLLECTABLE | \
+				 REFSTORE_GC_DEBUG_UNCOLLECTABLE | \
+				 REFSTORE_GC_DEBUG_CALLBACKS)
 
 /**
  * struct refstore_gc_threshold - REFSTORE_IOC_GC_SET_THRESHOLD and _GET_
