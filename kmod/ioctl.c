@@ -25,6 +25,7 @@
 #include <linux/uaccess.h>
 
 #include "refstore_private.h"
+#include "trace.h"
 
 #define REFSTORE_FEATURES (REFSTORE_FEAT_OBJECTS | REFSTORE_FEAT_SLOTS | \
 			   REFSTORE_FEAT_PAYLOAD | REFSTORE_FEAT_WEAK | \
@@ -254,6 +255,8 @@ static int refstore_ioc_set_slot(struct refstore_ucmd *ucmd)
 		refstore_obj_get(target);
 	old = *slot;
 	*slot = target;
+	trace_slot_set(heap->id, obj->id, cmd->slot, old ? old->id : 0,
+		       target ? target->id : 0);
 	if (old)
 		refstore_obj_put_reap(heap, old);
 out_unlock:

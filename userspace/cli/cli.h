@@ -14,6 +14,10 @@ int cmd_version(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+/* observe.c: tracemalloc-like views of a heap */
+int cmd_top(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
+int cmd_heaps(int argc, char **argv);
 
 /* print.c: one line (or block) per thing, to stdout. */
 void print_info(const char *name, const struct refstore_info *i);

@@ -22,6 +22,9 @@ static const struct {
 	{ "stats", cmd_stats, "print " RS_DEBUGFS_STATS },
 	{ "run", cmd_run, "[FILE|-]  run a script on one heap (see below)" },
 	{ "demo", cmd_demo, "the memory-management tutorial's scenarios" },
+	{ "top", cmd_top, "[-j] --pid PID --fd FD  a heap's largest allocation sites" },
+	{ "snapshot", cmd_snapshot, "save FILE --pid PID --fd FD | diff [-j] OLD NEW" },
+	{ "heaps", cmd_heaps, "[-j]  the heaps of the processes you can see (fdinfo)" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
