@@ -18,6 +18,7 @@
  * full no entry is ever made again, so an object counted in heap->tag_other
  * is found there when it dies too.
  */
+#include <linux/debugfs.h>
 #include <linux/hash.h>
 #include <linux/nospec.h>
 #include <linux/slab.h>
@@ -164,9 +165,38 @@ refstore_tag_get(struct refstore_heap *heap, u64 tag)
  */
 int refstore_tags_prepare(struct refstore_heap *heap, u64 tag)
 {
-	struct refstore_tag_entry *e = refstore_tag_get(heap, tag);
+	struct refstore_tag_entry *e;
 
+	if (heap->stats_off)
+		return 0;
+	e = refstore_tag_get(heap, tag);
 	return IS_ERR(e) ? PTR_ERR(e) : 0;
+}
+
+/*
+ * Test knob alloc_stats_off (test_knobs=1 only): heaps opened while it is
+ * 1 keep no statistics, so `make bench` can measure what keeping them
+ * costs CREATE and CLOSE.
+ */
+static bool refstore_alloc_stats_off;
+
+/**
+ * refstore_alloc_stats_debugfs_init() - the test knob alloc_stats_off
+ * @root: the module's debugfs directory
+ */
+void refstore_alloc_stats_debugfs_init(struct dentry *root)
+{
+	debugfs_create_bool("alloc_stats_off", 0600, root,
+			    &refstore_alloc_stats_off);
+}
+
+/**
+ * refstore_alloc_stats_init() - a new heap reads the test knob
+ * @heap: the heap, not yet published
+ */
+void refstore_alloc_stats_init(struct refstore_heap *heap)
+{
+	heap->stats_off = READ_ONCE(refstore_alloc_stats_off);
 }
 
 /**
@@ -241,10 +271,13 @@ void refstore_alloc_stats_add(struct refstore_heap *heap,
 			      const struct refstore_obj *obj)
 {
 	struct refstore_traced *tr = &heap->traced;
-	u64 bytes = refstore_obj_charge(obj);
+	u64 bytes;
 	struct refstore_site_stats *st;
 
 	lockdep_assert_held(&heap->lock);
+	if (heap->stats_off)
+		return;
+	bytes = refstore_obj_charge(obj);
 	st = refstore_tag_stats(heap, obj);
 	st->count++;
 	st->bytes += bytes;
@@ -269,10 +302,13 @@ void refstore_alloc_stats_add(struct refstore_heap *heap,
 void refstore_alloc_stats_del(struct refstore_heap *heap,
 			      const struct refstore_obj *obj)
 {
-	u64 bytes = refstore_obj_charge(obj);
+	u64 bytes;
 	struct refstore_site_stats *st;
 
 	lockdep_assert_held(&heap->lock);
+	if (heap->stats_off)
+		return;
+	bytes = refstore_obj_charge(obj);
 	st = refstore_tag_stats(heap, obj);
 	st->count--;
 	st->bytes -= bytes;

@@ -51,6 +51,7 @@ struct refstore_heap *refstore_heap_create(void)
 	xa_init_flags(&heap->weak_lists, XA_FLAGS_ACCOUNT);
 	refstore_graph_init(&heap->graph);
 	heap->limits = refstore_default_limits;
+	refstore_alloc_stats_init(heap);
 
 	refstore_event_init(heap);
 

@@ -177,6 +177,7 @@ static int __init refstore_init(void)
 	if (refstore_test_knobs) {
 		refstore_fault_debugfs_init(root);
 		refstore_gc_debugfs_init(root);
+		refstore_alloc_stats_debugfs_init(root);
 	}
 
 	ret = refstore_gc_start();

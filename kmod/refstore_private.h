@@ -240,6 +240,8 @@ struct refstore_table_charge {
  * @tags: live objects by tag, allocated with the first object; under @lock
  * @tag_other: objects of tags the full @tags does not track; under @lock
  * @creator_other: objects of creators past the creator table; under @lock
+ * @stats_off: keeps no allocation statistics (test knob alloc_stats_off at
+ *	its open, for the benchmark); set before the heap is published
  */
 struct refstore_heap {
 	struct mutex lock; /* the object graph: see @lock above */
@@ -296,6 +298,7 @@ struct refstore_heap {
 	struct refstore_tag_table *tags;
 	struct refstore_site_stats tag_other;
 	struct refstore_site_stats creator_other;
+	bool stats_off;
 };
 
 /**
@@ -520,6 +523,8 @@ int refstore_ioc_traced_memory(struct refstore_ucmd *ucmd);
 int refstore_ioc_tag_name(struct refstore_ucmd *ucmd);
 int refstore_ioc_snapshot(struct refstore_ucmd *ucmd);
 void refstore_heap_show_fdinfo(struct seq_file *m, struct refstore_heap *heap);
+void refstore_alloc_stats_debugfs_init(struct dentry *root);
+void refstore_alloc_stats_init(struct refstore_heap *heap);
 
 /* gc_events.c */
 void refstore_gc_event_start(struct refstore_heap *heap, u32 generation,
