@@ -68,11 +68,12 @@ static struct refstore_tag_entry *refstore_tag_find(struct refstore_heap *heap,
 						    u64 tag)
 {
 	struct refstore_tag_entry *e;
+	struct hlist_head *bucket;
 
 	if (!heap->tags)
 		return NULL;
-	hlist_for_each_entry(e, &heap->tags->buckets[hash_64(tag,
-			     REFSTORE_TAG_HASH_BITS)], node)
+	bucket = &heap->tags->buckets[hash_64(tag, REFSTORE_TAG_HASH_BITS)];
+	hlist_for_each_entry(e, bucket, node)
 		if (e->tag == tag)
 			return e;
 	return NULL;

@@ -41,8 +41,8 @@ static bool refstore_visit_list(struct refstore_heap *heap,
  * Every object of @heap with references, wherever it is: the graph's
  * lists and those of collections between their scan and their end.
  */
-static void refstore_for_each_obj(struct refstore_heap *heap,
-				  refstore_visit_t visit, void *arg)
+static void refstore_walk_objs(struct refstore_heap *heap,
+			       refstore_visit_t visit, void *arg)
 {
 	struct refstore_graph *g = &heap->graph;
 	struct refstore_collection *coll;
@@ -53,11 +53,12 @@ static void refstore_for_each_obj(struct refstore_heap *heap,
 	    !refstore_visit_list(heap, &g->suspects, visit, arg, &n) ||
 	    !refstore_visit_list(heap, &g->garbage, visit, arg, &n))
 		return;
-	list_for_each_entry(coll, &g->staged, link)
+	list_for_each_entry(coll, &g->staged, link) {
 		if (!refstore_visit_list(heap, &coll->unreachable, visit, arg,
 					 &n) ||
 		    !refstore_visit_list(heap, &coll->survivors, visit, arg, &n))
 			return;
+	}
 }
 
 struct refstore_find {
@@ -83,7 +84,7 @@ static struct refstore_obj *refstore_obj_by_id(struct refstore_heap *heap,
 	struct refstore_find f = { .id = id };
 
 	if (id && id <= heap->last_obj_id)
-		refstore_for_each_obj(heap, refstore_find_visit, &f);
+		refstore_walk_objs(heap, refstore_find_visit, &f);
 	return f.obj;
 }
 
@@ -236,7 +237,7 @@ int refstore_ioc_objects(struct refstore_ucmd *ucmd)
 		ret = -EINTR;
 		goto out_free;
 	}
-	refstore_for_each_obj(heap, refstore_objects_visit, &w);
+	refstore_walk_objs(heap, refstore_objects_visit, &w);
 	last = heap->last_obj_id;
 	mutex_unlock(&heap->lock);
 
@@ -359,7 +360,7 @@ int refstore_ioc_referrers(struct refstore_ucmd *ucmd)
 		ret = -ENOENT;
 		goto out_free;
 	}
-	refstore_for_each_obj(heap, refstore_referrers_visit, &w);
+	refstore_walk_objs(heap, refstore_referrers_visit, &w);
 	mutex_unlock(&heap->lock);
 
 	cmd->count = w.n;
