@@ -269,6 +269,46 @@ TEST_F(cli, snapshot_diff_json)
 	unlink("/tmp/snap2");
 }
 
+TEST_F(cli, graph_json)
+{
+	uint64_t ida, idb;
+	uint32_t a, b;
+	char anchor[96];
+
+	ASSERT_EQ(0, rs_create(self->fd, 0, 1, 0, 5, 0, &a, &ida));
+	ASSERT_EQ(0, rs_create(self->fd, 0, 1, 0, 6, 0, &b, &idb));
+	LINK(self->fd, a, 0, b);
+	LINK(self->fd, b, 0, a);
+	CLOSE(self->fd, b);
+	snprintf(self->args, sizeof(self->args), "graph -j --pid %d --fd %d",
+		 getpid(), self->fd);
+	ASSERT_EQ(0, run_cli(self->args, self->out, sizeof(self->out)));
+	ASSERT_TRUE(json_valid(self->out)) TH_LOG("%s", self->out);
+	snprintf(anchor, sizeof(anchor), "\"id\":%" PRIu64 ",", ida);
+	EXPECT_EQ(1, json_num(self->out, anchor, "handles"));
+	EXPECT_EQ(2, json_num(self->out, anchor, "refcount"));
+	snprintf(anchor, sizeof(anchor), "\"id\":%" PRIu64 ",", idb);
+	EXPECT_EQ(0, json_num(self->out, anchor, "handles"));
+	snprintf(anchor, sizeof(anchor), "\"from\":%" PRIu64 ",", ida);
+	EXPECT_EQ(idb, json_num(self->out, anchor, "to"));
+	snprintf(anchor, sizeof(anchor), "\"from\":%" PRIu64 ",", idb);
+	EXPECT_EQ(ida, json_num(self->out, anchor, "to"));
+	EXPECT_NE(NULL, strstr(self->out, "\"truncated\":false"));
+
+	snprintf(self->args, sizeof(self->args),
+		 "graph -j --max-objects 1 --pid %d --fd %d", getpid(),
+		 self->fd);
+	ASSERT_EQ(0, run_cli(self->args, self->out, sizeof(self->out)));
+	ASSERT_TRUE(json_valid(self->out)) TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "\"truncated\":true"));
+	/* DOT: one node line per object. */
+	snprintf(self->args, sizeof(self->args), "graph --pid %d --fd %d",
+		 getpid(), self->fd);
+	ASSERT_EQ(0, run_cli(self->args, self->out, sizeof(self->out)));
+	EXPECT_EQ(0, strncmp(self->out, "digraph refstore {", 18));
+	EXPECT_NE(NULL, strstr(self->out, " -> "));
+}
+
 /* The checker itself. */
 TEST(json_checker)
 {

@@ -24,6 +24,7 @@ static const struct {
 	{ "demo", cmd_demo, "the memory-management tutorial's scenarios" },
 	{ "top", cmd_top, "[-j] --pid PID --fd FD  a heap's largest allocation sites" },
 	{ "snapshot", cmd_snapshot, "save FILE --pid PID --fd FD | diff [-j] OLD NEW" },
+	{ "graph", cmd_graph, "[-j] [--max-objects N] --pid PID --fd FD  DOT/JSON of a heap" },
 	{ "heaps", cmd_heaps, "[-j]  the heaps of the processes you can see (fdinfo)" },
 };
 

@@ -9,6 +9,9 @@
  *   refstore snapshot save FILE --pid PID --fd FD
  *   refstore snapshot diff [-j] OLD NEW     compare_to(): size and count
  *                                           differences, largest first
+ *   refstore graph [-j] [--max-objects N] --pid PID --fd FD
+ *                                           objects and slot edges, DOT or
+ *                                           JSON; handle-held objects bold
  *
  * A heap belongs to the process that opened it: --pid/--fd name one of its
  * descriptors, and the view takes its own copy of it with pidfd_getfd()
@@ -41,6 +44,7 @@ struct obs_opts {
 	int pid;
 	int fd;
 	int limit;
+	size_t max;
 	uint32_t group;
 	const char *args[2];
 	int nargs;
@@ -54,6 +58,7 @@ static int obs_parse(int argc, char **argv, struct obs_opts *o)
 	o->pid = -1;
 	o->fd = -1;
 	o->limit = 10;
+	o->max = 1000;
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
 			o->json = 1;
@@ -61,6 +66,8 @@ static int obs_parse(int argc, char **argv, struct obs_opts *o)
 			o->pid = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--fd") && i + 1 < argc) {
 			o->fd = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--max-objects") && i + 1 < argc) {
+			o->max = strtoul(argv[++i], NULL, 10);
 		} else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
 			o->limit = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--by") && i + 1 < argc) {
@@ -483,5 +490,109 @@ int cmd_heaps(int argc, char **argv)
 	closedir(proc);
 	if (o.json)
 		printf("]}\n");
+	return 0;
+}
+
+/* ---- graph: objects and slot edges, as DOT or JSON (objgraph) ---- */
+
+int cmd_graph(int argc, char **argv)
+{
+	struct refstore_object_info *v;
+	uint64_t *ids = NULL, *in = NULL;
+	size_t n, i, max, nedges = 0;
+	struct obs_opts o;
+	uint32_t s, ns;
+	int heap, ret, first = 1;
+
+	if (obs_parse(argc, argv, &o)) {
+		fprintf(stderr, "usage: refstore graph [-j] [--max-objects N] --pid PID --fd FD\n");
+		return 2;
+	}
+	max = o.max;
+	heap = obs_heap(&o);
+	if (heap < 0) {
+		print_err("heap", heap);
+		return 1;
+	}
+	ret = rs_objects_all(heap, &v, &n);
+	if (ret) {
+		print_err("OBJECTS", ret);
+		close(heap);
+		return 1;
+	}
+	if (n > max)
+		n = max;
+	ids = calloc(65536, sizeof(*ids));
+	in = calloc(n + 1, sizeof(*in));
+	if (!ids || !in) {
+		close(heap);
+		return 1;
+	}
+	/* Incoming slot edges per object: its handles are the rest. */
+	for (i = 0; i < n; i++) {
+		if (rs_referents(heap, v[i].id, ids, 65536, &ns))
+			continue;
+		for (s = 0; s < ns; s++) {
+			size_t k;
+
+			for (k = 0; k < n && ids[s]; k++)
+				if (v[k].id == ids[s]) {
+					in[k]++;
+					break;
+				}
+		}
+	}
+	if (o.json)
+		printf("{\"objects\":[");
+	else
+		printf("digraph refstore {\n  node [shape=box];\n");
+	for (i = 0; i < n; i++) {
+		uint64_t handles = v[i].refcount > in[i] ? v[i].refcount - in[i] : 0;
+		const char *state = v[i].obj_flags & REFSTORE_OBJ_GARBAGE ? "garbage" :
+			v[i].obj_flags & REFSTORE_OBJ_FROZEN ? "frozen" : "live";
+
+		if (o.json)
+			printf("%s{\"id\":%" PRIu64 ",\"tag\":%" PRIu64
+			       ",\"refcount\":%u,\"handles\":%" PRIu64
+			       ",\"state\":\"%s\"}", i ? "," : "",
+			       (uint64_t)v[i].id, (uint64_t)v[i].tag,
+			       v[i].refcount, handles, state);
+		else
+			printf("  o%" PRIu64 " [label=\"#%" PRIu64 " tag %" PRIu64
+			       "\\nrefcount %u\"%s%s];\n", (uint64_t)v[i].id,
+			       (uint64_t)v[i].id, (uint64_t)v[i].tag,
+			       v[i].refcount,
+			       handles ? ", penwidth=3" : "",
+			       !strcmp(state, "garbage") ? ", style=filled, fillcolor=salmon" :
+			       !strcmp(state, "frozen") ? ", style=filled, fillcolor=lightblue" : "");
+	}
+	if (o.json)
+		printf("],\"edges\":[");
+	for (i = 0; i < n; i++) {
+		if (rs_referents(heap, v[i].id, ids, 65536, &ns))
+			continue;
+		for (s = 0; s < ns; s++) {
+			if (!ids[s])
+				continue;
+			if (o.json)
+				printf("%s{\"from\":%" PRIu64 ",\"slot\":%u,\"to\":%"
+				       PRIu64 ",\"weak\":false}", first ? "" : ",",
+				       (uint64_t)v[i].id, s, ids[s]);
+			else
+				printf("  o%" PRIu64 " -> o%" PRIu64
+				       " [label=\"%u\"];\n", (uint64_t)v[i].id,
+				       ids[s], s);
+			first = 0;
+			nedges++;
+		}
+	}
+	if (o.json)
+		printf("],\"truncated\":%s}\n", n == max ? "true" : "false");
+	else
+		printf("}\n");
+	close(heap);
+	free(ids);
+	free(in);
+	free(v);
 	return 0;
 }
