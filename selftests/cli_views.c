@@ -309,6 +309,39 @@ TEST_F(cli, graph_json)
 	EXPECT_NE(NULL, strstr(self->out, " -> "));
 }
 
+/* root -> a -> b: why is b alive? Because of root's handle, via a. */
+TEST_F(cli, why_json)
+{
+	uint64_t idr, ida, idb;
+	uint32_t root, a, b;
+	char anchor[64];
+
+	ASSERT_EQ(0, rs_create(self->fd, 0, 1, 0, 0, 0, &root, &idr));
+	ASSERT_EQ(0, rs_create(self->fd, 0, 1, 0, 0, 0, &a, &ida));
+	ASSERT_EQ(0, rs_create(self->fd, 0, 0, 0, 0, 0, &b, &idb));
+	LINK(self->fd, root, 0, a);
+	LINK(self->fd, a, 0, b);
+	CLOSE(self->fd, a);
+	CLOSE(self->fd, b);
+	snprintf(self->args, sizeof(self->args), "why -j %" PRIu64
+		 " --pid %d --fd %d", idb, getpid(), self->fd);
+	ASSERT_EQ(0, run_cli(self->args, self->out, sizeof(self->out)));
+	ASSERT_TRUE(json_valid(self->out)) TH_LOG("%s", self->out);
+	/* The chain starts at the handle's object and ends at b. */
+	snprintf(anchor, sizeof(anchor), "\"chain\":[{\"id\":%" PRIu64, idr);
+	EXPECT_NE(NULL, strstr(self->out, anchor)) TH_LOG("%s", self->out);
+	snprintf(anchor, sizeof(anchor), "{\"id\":%" PRIu64 ",", ida);
+	EXPECT_EQ(0, json_num(self->out, anchor, "slot"));
+	snprintf(anchor, sizeof(anchor), "{\"id\":%" PRIu64 ",\"slot\":-1}]",
+		 idb);
+	EXPECT_NE(NULL, strstr(self->out, anchor)) TH_LOG("%s", self->out);
+	/* An id no live object has: no chain. */
+	snprintf(self->args, sizeof(self->args), "why -j %" PRIu64
+		 " --pid %d --fd %d", idr + 1000, getpid(), self->fd);
+	EXPECT_EQ(1, run_cli(self->args, self->out, sizeof(self->out)));
+	ASSERT_TRUE(json_valid(self->out)) TH_LOG("%s", self->out);
+}
+
 /* The checker itself. */
 TEST(json_checker)
 {

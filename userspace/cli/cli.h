@@ -19,6 +19,7 @@ int cmd_top(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_heaps(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
+int cmd_why(int argc, char **argv);
 
 /* print.c: one line (or block) per thing, to stdout. */
 void print_info(const char *name, const struct refstore_info *i);

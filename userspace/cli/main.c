@@ -25,6 +25,7 @@ static const struct {
 	{ "top", cmd_top, "[-j] --pid PID --fd FD  a heap's largest allocation sites" },
 	{ "snapshot", cmd_snapshot, "save FILE --pid PID --fd FD | diff [-j] OLD NEW" },
 	{ "graph", cmd_graph, "[-j] [--max-objects N] --pid PID --fd FD  DOT/JSON of a heap" },
+	{ "why", cmd_why, "[-j] ID --pid PID --fd FD  the chain from a handle to ID" },
 	{ "heaps", cmd_heaps, "[-j]  the heaps of the processes you can see (fdinfo)" },
 };
 

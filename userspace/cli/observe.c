@@ -12,6 +12,8 @@
  *   refstore graph [-j] [--max-objects N] --pid PID --fd FD
  *                                           objects and slot edges, DOT or
  *                                           JSON; handle-held objects bold
+ *   refstore why [-j] ID --pid PID --fd FD  the shortest chain from a handle
+ *                                           to ID (find_backref_chain)
  *
  * A heap belongs to the process that opened it: --pid/--fd name one of its
  * descriptors, and the view takes its own copy of it with pidfd_getfd()
@@ -595,4 +597,95 @@ int cmd_graph(int argc, char **argv)
 	free(in);
 	free(v);
 	return 0;
+}
+
+/* ---- why ID: the shortest chain from a handle (find_backref_chain) ---- */
+
+#define WHY_MAX 4096
+
+int cmd_why(int argc, char **argv)
+{
+	uint64_t *queue, *parent, target, cursor, total, id;
+	uint32_t *pslot, got, k;
+	struct refstore_referrer r[64];
+	struct refstore_object_info oi;
+	size_t head = 0, tail = 0, i, found = SIZE_MAX;
+	struct obs_opts o;
+	int heap;
+
+	if (obs_parse(argc, argv, &o) || o.nargs != 1) {
+		fprintf(stderr, "usage: refstore why [-j] ID --pid PID --fd FD\n");
+		return 2;
+	}
+	target = strtoull(o.args[0], NULL, 10);
+	heap = obs_heap(&o);
+	if (heap < 0) {
+		print_err("heap", heap);
+		return 1;
+	}
+	queue = calloc(WHY_MAX, sizeof(*queue));
+	parent = calloc(WHY_MAX, sizeof(*parent));
+	pslot = calloc(WHY_MAX, sizeof(*pslot));
+	if (!queue || !parent || !pslot)
+		return 1;
+	queue[tail++] = target;
+	parent[0] = SIZE_MAX;
+	/* Breadth first over referrers: the first object held by a handle. */
+	while (head < tail && found == SIZE_MAX) {
+		id = queue[head];
+		cursor = id;
+		if (rs_objects(heap, 0, 0, &cursor, &oi, 1, &got, NULL) || !got ||
+		    oi.id != id)
+			goto next;
+		cursor = 0;
+		total = 0;
+		do {
+			if (rs_referrers(heap, id, &cursor, r, 64, &got, &total))
+				break;
+			for (k = 0; k < got && tail < WHY_MAX; k++) {
+				for (i = 0; i < tail && queue[i] != r[k].id; i++)
+					;
+				if (i < tail)
+					continue;
+				queue[tail] = r[k].id;
+				parent[tail] = head;
+				pslot[tail] = r[k].slot;
+				tail++;
+			}
+		} while (got == 64);
+		if (oi.refcount > total) {
+			found = head;
+			break;
+		}
+next:
+		head++;
+	}
+	if (found == SIZE_MAX) {
+		if (o.json)
+			printf("{\"id\":%" PRIu64 ",\"chain\":null}\n", target);
+		else
+			printf("#%" PRIu64 ": no handle reaches it (garbage, or not found)\n",
+			       target);
+	} else {
+		if (o.json)
+			printf("{\"id\":%" PRIu64 ",\"chain\":[", target);
+		else
+			printf("handle");
+		for (i = found; i != SIZE_MAX; i = parent[i]) {
+			if (o.json)
+				printf("%s{\"id\":%" PRIu64 ",\"slot\":%d}",
+				       i == found ? "" : ",", queue[i],
+				       parent[i] == SIZE_MAX ? -1 : (int)pslot[i]);
+			else if (parent[i] == SIZE_MAX)
+				printf(" -> #%" PRIu64, queue[i]);
+			else
+				printf(" -> #%" PRIu64 ".slot%u", queue[i], pslot[i]);
+		}
+		printf(o.json ? "]}\n" : "\n");
+	}
+	close(heap);
+	free(queue);
+	free(parent);
+	free(pslot);
+	return found == SIZE_MAX ? 1 : 0;
 }
