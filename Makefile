@@ -17,6 +17,10 @@
 #   make bench            benchmarks (ratios measured in one run)
 #   make fuzz-vm          1,000,000 random ioctls on the debug kernel
 #   make vm-stress        100 rounds of insmod/hammer/rmmod (-debug: 20)
+#   make soak             hours on the debug kernel with 8 vCPUs: 10,000,000
+#                         fuzz calls (root and uid 1000), vm-stress 100
+#                         rounds, the stress selftests looped (not in CI;
+#                         resumable; SOAK_SEED, PART=fuzz|vm-stress|stress)
 #   make clean
 
 TOP := $(CURDIR)
@@ -63,7 +67,7 @@ KSFT_DIR = $(shell $(TOP)/scripts/kernel-paths source-files)/tools/testing/selft
 
 .PHONY: all module user selftests check check-debug demo lint clean \
 	install-deps vm-module-% bench hostcheck fuzz fuzz-run fuzz-vm \
-	vm-stress vm-stress-debug check-kcsan vm-trinity vm-trinity-debug
+	vm-stress vm-stress-debug check-kcsan vm-trinity vm-trinity-debug soak
 
 all: user module
 
@@ -121,6 +125,18 @@ fuzz-vm: install-deps
 	$(MAKE) user vm-module-debug
 	scripts/vm-run --kernel debug --kmemleak --timeout $$(($(FUZZ_VM_SECONDS) + 300)) -- \
 		'refstore-fuzz --calls $(FUZZ_VM_CALLS) --seconds $(FUZZ_VM_SECONDS)'
+
+# The soak (scripts/soak --help): rerun with the same SOAK_SEED and sizes
+# to resume; PART runs one part (fuzz, vm-stress, stress).
+SOAK_SEED ?= 1
+SOAK_CALLS ?= 10000000
+SOAK_ROUNDS ?= 100
+SOAK_LOOPS ?= 20
+soak: install-deps
+	scripts/build-debug-kernel
+	$(MAKE) user vm-module-debug
+	scripts/soak --seed $(SOAK_SEED) --calls $(SOAK_CALLS) --rounds $(SOAK_ROUNDS) \
+		--loops $(SOAK_LOOPS) $(if $(PART),--part $(PART))
 
 check-kcsan: install-deps
 	scripts/build-debug-kernel --variant kcsan
