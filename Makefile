@@ -67,7 +67,7 @@ KSFT_DIR = $(shell $(TOP)/scripts/kernel-paths source-files)/tools/testing/selft
 
 .PHONY: all module user selftests check check-debug demo lint clean \
 	install-deps vm-module-% bench hostcheck fuzz fuzz-run fuzz-vm \
-	vm-stress vm-stress-debug check-kcsan vm-trinity vm-trinity-debug soak
+	vm-stress vm-stress-debug check-kcsan soak
 
 all: user module
 
@@ -142,15 +142,6 @@ check-kcsan: install-deps
 	scripts/build-debug-kernel --variant kcsan
 	$(MAKE) user vm-module-kcsan
 	scripts/check-kcsan --no-build --results build/results-kcsan
-
-vm-trinity: install-deps
-	$(MAKE) user vm-module-6.1
-	scripts/vm-trinity --kernel 6.1
-
-vm-trinity-debug: install-deps
-	scripts/build-debug-kernel
-	$(MAKE) user vm-module-debug
-	scripts/vm-trinity --kernel debug --kmemleak
 
 vm-stress: install-deps
 	$(MAKE) user vm-module-6.1

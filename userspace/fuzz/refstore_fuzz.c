@@ -43,9 +43,10 @@
  * Checked: only that the kernel survives (the VM runner fails the run on
  * any splat) and that once every heap is closed nothing is charged to the
  * fuzzer's user any more (debugfs "users": no heap, no byte; other users,
- * such as trinity beside it, may hold heaps of their own). Errors from calls are
- * expected and not failures. Prints the seed first and the call count and
- * rate at the end. Exit status 0, or 1 if something was left behind.
+ * such as a second fuzzer as another uid beside it, may hold heaps of
+ * their own). Errors from calls are expected and not failures. Prints the
+ * seed first and the call count and rate at the end. Exit status 0, or 1
+ * if something was left behind (2 on a setup failure).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -790,7 +791,7 @@ static int fuzz(void)
 
 /*
  * Nothing may be left once every heap of @uid is closed: nothing charged
- * to that user (other users, trinity's say, may hold heaps of their own).
+ * to that user (other users, a second fuzzer's say, may hold heaps of their own).
  * Returns 0, or 1 if something was left behind.
  */
 static int leak_check(uid_t uid)
