@@ -26,6 +26,10 @@
 #   make uninstall        remove what install laid out (same variables)
 #   make dkms-check       dkms builds the module for 6.1 and 6.12 in a
 #                         throwaway tree (nothing of the system touched)
+#   make soak             hours on the debug kernel with 8 vCPUs: 10,000,000
+#                         fuzz calls (root and uid 1000), vm-stress 100
+#                         rounds, the stress selftests looped (not in CI;
+#                         resumable; SOAK_SEED, PART=fuzz|vm-stress|stress)
 #   make clean
 
 TOP := $(CURDIR)
@@ -85,7 +89,7 @@ KSFT_DIR = $(shell $(TOP)/scripts/kernel-paths source-files)/tools/testing/selft
 
 .PHONY: all module user lib selftests install uninstall dkms-check check-cli check check-debug demo lint clean \
 	install-deps vm-module-% bench hostcheck fuzz fuzz-run fuzz-vm \
-	vm-stress vm-stress-debug check-kcsan vm-trinity vm-trinity-debug \
+	vm-stress vm-stress-debug check-kcsan soak \
 	vm-python
 
 all: user module
@@ -161,19 +165,22 @@ fuzz-vm: install-deps
 	scripts/vm-run --kernel debug --kmemleak --timeout $$(($(FUZZ_VM_SECONDS) + 300)) -- \
 		'refstore-fuzz --calls $(FUZZ_VM_CALLS) --seconds $(FUZZ_VM_SECONDS)'
 
+# The soak (scripts/soak --help): rerun with the same SOAK_SEED and sizes
+# to resume; PART runs one part (fuzz, vm-stress, stress).
+SOAK_SEED ?= 1
+SOAK_CALLS ?= 10000000
+SOAK_ROUNDS ?= 100
+SOAK_LOOPS ?= 20
+soak: install-deps
+	scripts/build-debug-kernel
+	$(MAKE) user vm-module-debug
+	scripts/soak --seed $(SOAK_SEED) --calls $(SOAK_CALLS) --rounds $(SOAK_ROUNDS) \
+		--loops $(SOAK_LOOPS) $(if $(PART),--part $(PART))
+
 check-kcsan: install-deps
 	scripts/build-debug-kernel --variant kcsan
 	$(MAKE) user vm-module-kcsan
 	scripts/check-kcsan --no-build --results build/results-kcsan
-
-vm-trinity: install-deps
-	$(MAKE) user vm-module-6.1
-	scripts/vm-trinity --kernel 6.1
-
-vm-trinity-debug: install-deps
-	scripts/build-debug-kernel
-	$(MAKE) user vm-module-debug
-	scripts/vm-trinity --kernel debug --kmemleak
 
 # The Python binding's suite and examples/seed.py in the VM (part of check).
 vm-python: install-deps

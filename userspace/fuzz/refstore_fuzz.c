@@ -3,7 +3,7 @@
  * refstore-fuzz: an in-guest random ioctl fuzzer for /dev/refstore.
  *
  *   refstore-fuzz [--seed S] [--calls N] [--seconds S] [--threads T]
- *                 [--heaps H] [--quiet] [--no-mprotect]
+ *                 [--heaps H] [--user UID] [--quiet] [--no-mprotect]
  *   refstore-fuzz --garbage N
  *   refstore-fuzz --park-heap GC_PARK_FILE
  *
@@ -28,29 +28,42 @@
  * Also read() of events, poll(), and heaps closed and reopened under the
  * other threads (dup2() over the fd, so a call in flight keeps its heap).
  *
+ * --user UID fuzzes as an unprivileged user, the attacker that matters
+ * (/dev/refstore is 0666): a forked child drops to uid and gid UID with
+ * no groups and no capabilities (so no CAP_SYS_RESOURCE: the per-user
+ * caps apply, and no debugfs) and fuzzes; the parent, still root, waits
+ * and checks that nothing is charged to UID afterwards.
+ *
+ * The commands and how their structures are filled are one table
+ * (cmds[] below): a new ioctl is one line there.
+ *
  * Each thread's random stream is derived from the seed, so --threads 1
  * replays exactly; with more threads the interleaving varies.
  *
  * Checked: only that the kernel survives (the VM runner fails the run on
  * any splat) and that once every heap is closed nothing is charged to the
  * fuzzer's user any more (debugfs "users": no heap, no byte; other users,
- * such as trinity beside it, may hold heaps of their own). Errors from calls are
- * expected and not failures. Prints the seed first and the call count and
- * rate at the end. Exit status 0, or 1 if something was left behind.
+ * such as a second fuzzer as another uid beside it, may hold heaps of
+ * their own). Errors from calls are expected and not failures. Prints the
+ * seed first and the call count and rate at the end. Exit status 0, or 1
+ * if something was left behind (2 on a setup failure).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -199,189 +212,363 @@ static uint64_t a_pointer(struct rng *r, uint8_t *valid, size_t len)
 	}
 }
 
+/*
+ * The call table: one entry per command, picked with probability weight /
+ * total weight. To fuzz a new ioctl, add one CMD() line (with a fill
+ * function if its structure has fields worth choosing, and a harvest
+ * function if it returns handles); zero-filled structures with only
+ * "size" set are the default, and fill_arg's mutations apply to all.
+ */
+struct cmd;
+/* Fill a well-formed @arg (zeroed, size set) for heap @heap. */
+typedef void fill_fn(struct rng *r, int heap, const struct cmd *c,
+		     uint8_t *arg, uint32_t *hbuf);
+/* Remember the handles a successful call returned in @arg. */
+typedef void harvest_fn(struct rng *r, int heap, const uint8_t *arg,
+			const uint32_t *hbuf);
+
 struct cmd {
+	const char *name;
 	unsigned long nr;
 	unsigned int size;
+	unsigned int weight;
+	fill_fn *fill;
+	harvest_fn *harvest;
 };
 
-#define C(ioc, st) { ioc, sizeof(struct st) }
+static void fill_create(struct rng *r, int heap, const struct cmd *c,
+			uint8_t *arg, uint32_t *hbuf)
+{
+	struct refstore_create *a = (void *)arg;
+
+	a->payload_size = one_in(r, 50) ? below(r, DATA_SIZE + 2) :
+					  below(r, 256);
+	a->nslots = one_in(r, 50) ? below(r, 1100) : below(r, 5);
+	a->tag = rnd(r);
+	if (one_in(r, 4)) {
+		a->flags = REFSTORE_CREATE_NOTIFY;
+		a->cookie = rnd(r);
+	}
+}
+
+/* DUP, CLOSE, INFO, WEAKREF, UPGRADE: a handle right after "flags". */
+_Static_assert(offsetof(struct refstore_close, handle) == 8 &&
+	       offsetof(struct refstore_info, handle) == 8 &&
+	       offsetof(struct refstore_weakref, handle) == 8 &&
+	       offsetof(struct refstore_upgrade, weak) == 8 &&
+	       offsetof(struct refstore_dup, handle) == 8,
+	       "fill_handle's handle at offset 8");
+_Static_assert(offsetof(struct refstore_weakref, weak) == 12 &&
+	       offsetof(struct refstore_upgrade, handle) == 12 &&
+	       offsetof(struct refstore_dup, new_handle) == 12,
+	       "harvest_new_handle's handle at offset 12");
+static void fill_handle(struct rng *r, int heap, const struct cmd *c,
+			uint8_t *arg, uint32_t *hbuf)
+{
+	((struct refstore_dup *)arg)->handle = a_handle(heap, r);
+}
+
+static void fill_set_slot(struct rng *r, int heap, const struct cmd *c,
+			  uint8_t *arg, uint32_t *hbuf)
+{
+	struct refstore_set_slot *a = (void *)arg;
+
+	a->handle = a_handle(heap, r);
+	a->slot = one_in(r, 10) ? rnd(r) : below(r, 4);
+	a->target = one_in(r, 5) ? 0 : a_handle(heap, r);
+	/* Weak slots (a weak or strong handle names the target). */
+	if (one_in(r, 4))
+		a->flags = REFSTORE_SLOT_WEAK;
+}
+
+static void fill_weakref(struct rng *r, int heap, const struct cmd *c,
+			 uint8_t *arg, uint32_t *hbuf)
+{
+	struct refstore_weakref *a = (void *)arg;
+
+	a->handle = a_handle(heap, r);
+	/* Callbacks (weakref.ref(obj, cb)), and weak from weak. */
+	if (one_in(r, 3)) {
+		a->flags |= REFSTORE_WEAKREF_CALLBACK;
+		a->cookie = rnd(r);
+	}
+	if (one_in(r, 4))
+		a->flags |= REFSTORE_WEAKREF_FROM_WEAK;
+}
+
+static void fill_weakrefs(struct rng *r, int heap, const struct cmd *c,
+			  uint8_t *arg, uint32_t *hbuf)
+{
+	struct refstore_weakrefs *a = (void *)arg;
+
+	a->handle = a_handle(heap, r);
+	a->capacity = one_in(r, 10) ? rnd(r) : below(r, 16);
+	a->start = one_in(r, 10) ? rnd(r) : below(r, 8);
+	a->entries = a_pointer(r, data_buf,
+			       (a->capacity < 16 ? a->capacity : 16) *
+			       sizeof(struct refstore_weakref_entry));
+}
+
+/* Object ids are per heap, counted from 1: mostly small ones. */
+static uint64_t an_id(struct rng *r)
+{
+	return one_in(r, 10) ? rnd(r) : below(r, 256);
+}
+
+static void fill_traced_memory(struct rng *r, int heap, const struct cmd *c,
+			       uint8_t *arg, uint32_t *hbuf)
+{
+	if (one_in(r, 4))
+		((struct refstore_traced_memory *)arg)->flags =
+			REFSTORE_TRACED_RESET_PEAK;
+}
+
+static void fill_tag_name(struct rng *r, int heap, const struct cmd *c,
+			  uint8_t *arg, uint32_t *hbuf)
+{
+	struct refstore_tag_name *a = (void *)arg;
+
+	a->tag = one_in(r, 2) ? below(r, 8) : rnd(r);
+	a->name_len = one_in(r, 10) ? rnd(r) : below(r, REFSTORE_TAG_NAME_MAX + 1);
+	a->name = a_pointer(r, data_buf, a->name_len < DATA_SIZE ?
+			    a->name_len : DATA_SIZE);
+}
+
+static void fill_snapshot(struct rng *r, int heap, const struct cmd *c,
+			  uint8_t *arg, uint32_t *hbuf)
+{
+	struct refstore_snapshot *a = (void *)arg;
+
+	a->group = below(r, 3);
+	a->entry_size = one_in(r, 10) ? below(r, 256) :
+			sizeof(struct refstore_stat);
+	a->cursor = one_in(r, 10) ? rnd(r) : below(r, 8);
+	a->capacity = one_in(r, 10) ? rnd(r) : below(r, 16);
+	a->entries = a_pointer(r, data_buf, DATA_SIZE);
+}
+
+static void fill_objects(struct rng *r, int heap, const struct cmd *c,
+			 uint8_t *arg, uint32_t *hbuf)
+{
+	struct refstore_objects *a = (void *)arg;
+
+	if (one_in(r, 3)) {
+		a->flags = REFSTORE_OBJECTS_GENERATION;
+		a->generation = below(r, 5);
+	}
+	a->entry_size = one_in(r, 10) ? below(r, 256) :
+			sizeof(struct refstore_object_info);
+	a->cursor = one_in(r, 10) ? rnd(r) : below(r, 64);
+	a->capacity = one_in(r, 10) ? rnd(r) : below(r, 16);
+	a->entries = a_pointer(r, data_buf, DATA_SIZE);
+}
+
+static void fill_referents(struct rng *r, int heap, const struct cmd *c,
+			   uint8_t *arg, uint32_t *hbuf)
+{
+	struct refstore_referents *a = (void *)arg;
+
+	a->id = an_id(r);
+	a->capacity = one_in(r, 10) ? rnd(r) : below(r, 8);
+	a->ids = a_pointer(r, data_buf, DATA_SIZE);
+}
+
+static void fill_referrers(struct rng *r, int heap, const struct cmd *c,
+			   uint8_t *arg, uint32_t *hbuf)
+{
+	struct refstore_referrers *a = (void *)arg;
+
+	a->id = an_id(r);
+	a->cursor = one_in(r, 10) ? rnd(r) : below(r, 8);
+	a->capacity = one_in(r, 10) ? rnd(r) : below(r, 16);
+	a->entries = a_pointer(r, data_buf, DATA_SIZE);
+}
+
+static void fill_id_handle(struct rng *r, int heap, const struct cmd *c,
+			   uint8_t *arg, uint32_t *hbuf)
+{
+	((struct refstore_id_handle *)arg)->id = an_id(r);
+}
+
+static void harvest_id_handle(struct rng *r, int heap, const uint8_t *arg,
+			      const uint32_t *hbuf)
+{
+	remember(heap, ((const struct refstore_id_handle *)arg)->handle, r);
+}
+
+static void fill_get_slot(struct rng *r, int heap, const struct cmd *c,
+			  uint8_t *arg, uint32_t *hbuf)
+{
+	struct refstore_get_slot *a = (void *)arg;
+
+	a->handle = a_handle(heap, r);
+	a->slot = one_in(r, 10) ? rnd(r) : below(r, 4);
+}
+
+static void fill_rw(struct rng *r, int heap, const struct cmd *c,
+		    uint8_t *arg, uint32_t *hbuf)
+{
+	struct refstore_rw *a = (void *)arg;
+
+	a->handle = a_handle(heap, r);
+	a->offset = one_in(r, 20) ? rnd(r) : below(r, 256);
+	a->length = one_in(r, 20) ? (one_in(r, 2) ? rnd(r) :
+				     below(r, DATA_SIZE + 2)) :
+				    below(r, 256);
+	a->data = a_pointer(r, data_buf,
+			    a->length < DATA_SIZE ? a->length : DATA_SIZE);
+}
+
+static void fill_set_limits(struct rng *r, int heap, const struct cmd *c,
+			    uint8_t *arg, uint32_t *hbuf)
+{
+	struct refstore_limits *a = (void *)arg;
+
+	/* Mostly "keep"; lowering is one-way, so rarely and mildly. */
+	if (one_in(r, 8))
+		a->max_objects = 1000 + below(r, 100000);
+	if (one_in(r, 8))
+		a->max_handles = 1000 + below(r, 100000);
+	if (one_in(r, 16))
+		a->max_events = 1 + below(r, 5000);
+	if (one_in(r, 16))
+		a->max_slots = below(r, 2000);
+	if (one_in(r, 32))
+		a->max_bytes = rnd(r);	/* mostly EPERM */
+}
+
+static void fill_gc_collect(struct rng *r, int heap, const struct cmd *c,
+			    uint8_t *arg, uint32_t *hbuf)
+{
+	((struct refstore_gc_collect *)arg)->generation =
+		one_in(r, 10) ? rnd(r) : below(r, 3);
+}
+
+static void fill_gc_threshold(struct rng *r, int heap, const struct cmd *c,
+			      uint8_t *arg, uint32_t *hbuf)
+{
+	struct refstore_gc_threshold *a = (void *)arg;
+	int g;
+
+	for (g = 0; g < 3; g++)
+		a->threshold[g] = one_in(r, 10) ? rnd(r) :
+				  below(r, g ? 20 : 2000);
+}
+
+static void fill_gc_debug(struct rng *r, int heap, const struct cmd *c,
+			  uint8_t *arg, uint32_t *hbuf)
+{
+	/* Every flag: DEBUG_STATS and the reports are records on the fd. */
+	((struct refstore_gc_value *)arg)->value =
+		one_in(r, 4) ? rnd(r) : below(r, 32);
+}
+
+static void fill_gc_garbage(struct rng *r, int heap, const struct cmd *c,
+			    uint8_t *arg, uint32_t *hbuf)
+{
+	struct refstore_gc_garbage *a = (void *)arg;
+
+	a->capacity = one_in(r, 10) ? rnd(r) : below(r, 64);
+	a->handles = a_pointer(r, (uint8_t *)hbuf,
+			       (a->capacity < 64 ? a->capacity : 64) * 4);
+}
+
+static void harvest_create(struct rng *r, int heap, const uint8_t *arg,
+			   const uint32_t *hbuf)
+{
+	remember(heap, ((const struct refstore_create *)arg)->handle, r);
+}
+
+/* DUP, WEAKREF, UPGRADE: the new handle where struct refstore_dup has it. */
+static void harvest_new_handle(struct rng *r, int heap, const uint8_t *arg,
+			       const uint32_t *hbuf)
+{
+	remember(heap, ((const struct refstore_dup *)arg)->new_handle, r);
+}
+
+static void harvest_get_slot(struct rng *r, int heap, const uint8_t *arg,
+			     const uint32_t *hbuf)
+{
+	remember(heap, ((const struct refstore_get_slot *)arg)->target, r);
+}
+
+static void harvest_gc_garbage(struct rng *r, int heap, const uint8_t *arg,
+			       const uint32_t *hbuf)
+{
+	const struct refstore_gc_garbage *g = (const void *)arg;
+	uint32_t i;
+
+	if (g->handles == (uintptr_t)hbuf)
+		for (i = 0; i < g->count && i < 64; i++)
+			remember(heap, hbuf[i], r);
+}
+
+/* CMD(IOC suffix, struct suffix, weight, fill or NULL, harvest or NULL) */
+#define CMD(ioc, st, w, f, h) \
+	{ #ioc, REFSTORE_IOC_##ioc, sizeof(struct refstore_##st), w, f, h }
 static const struct cmd cmds[] = {
-	C(REFSTORE_IOC_VERSION, refstore_version),
-	C(REFSTORE_IOC_CREATE, refstore_create),
-	C(REFSTORE_IOC_CREATE, refstore_create),
-	C(REFSTORE_IOC_CREATE, refstore_create),
-	C(REFSTORE_IOC_DUP, refstore_dup),
-	C(REFSTORE_IOC_CLOSE, refstore_close),
-	C(REFSTORE_IOC_CLOSE, refstore_close),
-	C(REFSTORE_IOC_SET_SLOT, refstore_set_slot),
-	C(REFSTORE_IOC_SET_SLOT, refstore_set_slot),
-	C(REFSTORE_IOC_GET_SLOT, refstore_get_slot),
-	C(REFSTORE_IOC_WRITE, refstore_rw),
-	C(REFSTORE_IOC_READ, refstore_rw),
-	C(REFSTORE_IOC_INFO, refstore_info),
-	C(REFSTORE_IOC_WEAKREF, refstore_weakref),
-	C(REFSTORE_IOC_UPGRADE, refstore_upgrade),
-	C(REFSTORE_IOC_GET_LIMITS, refstore_limits),
-	C(REFSTORE_IOC_SET_LIMITS, refstore_limits),
-	C(REFSTORE_IOC_HEAP_STATS, refstore_heap_stats),
-	C(REFSTORE_IOC_GC_COLLECT, refstore_gc_collect),
-	C(REFSTORE_IOC_GC_ENABLE, refstore_gc_value),
-	C(REFSTORE_IOC_GC_DISABLE, refstore_gc_value),
-	C(REFSTORE_IOC_GC_ISENABLED, refstore_gc_value),
-	C(REFSTORE_IOC_GC_SET_THRESHOLD, refstore_gc_threshold),
-	C(REFSTORE_IOC_GC_GET_THRESHOLD, refstore_gc_threshold),
-	C(REFSTORE_IOC_GC_GET_COUNT, refstore_gc_count),
-	C(REFSTORE_IOC_GC_GET_STATS, refstore_gc_stats),
-	C(REFSTORE_IOC_GC_FREEZE, refstore_gc_value),
-	C(REFSTORE_IOC_GC_UNFREEZE, refstore_gc_value),
-	C(REFSTORE_IOC_GC_GET_FREEZE_COUNT, refstore_gc_value),
-	C(REFSTORE_IOC_GC_SET_DEBUG, refstore_gc_value),
-	C(REFSTORE_IOC_GC_GET_DEBUG, refstore_gc_value),
-	C(REFSTORE_IOC_GC_GARBAGE, refstore_gc_garbage),
-	C(REFSTORE_IOC_GC_CLEAR_GARBAGE, refstore_gc_value),
-	C(REFSTORE_IOC_GC_SET_DELAY, refstore_gc_value),
-	C(REFSTORE_IOC_GC_GET_DELAY, refstore_gc_value),
-	C(REFSTORE_IOC_SET_SLOT, refstore_set_slot),	/* weak, see fill() */
-	C(REFSTORE_IOC_WEAKREF, refstore_weakref),
-	C(REFSTORE_IOC_WEAKREF_COUNT, refstore_weakref_count),
-	C(REFSTORE_IOC_WEAKREFS, refstore_weakrefs),
+	CMD(VERSION, version, 1, NULL, NULL),
+	CMD(CREATE, create, 3, fill_create, harvest_create),
+	CMD(DUP, dup, 1, fill_handle, harvest_new_handle),
+	CMD(CLOSE, close, 2, fill_handle, NULL),
+	CMD(SET_SLOT, set_slot, 2, fill_set_slot, NULL),
+	CMD(GET_SLOT, get_slot, 1, fill_get_slot, harvest_get_slot),
+	CMD(WRITE, rw, 1, fill_rw, NULL),
+	CMD(READ, rw, 1, fill_rw, NULL),
+	CMD(INFO, info, 1, fill_handle, NULL),
+	CMD(WEAKREF, weakref, 1, fill_weakref, harvest_new_handle),
+	CMD(UPGRADE, upgrade, 1, fill_handle, harvest_new_handle),
+	CMD(GET_LIMITS, limits, 1, NULL, NULL),
+	CMD(SET_LIMITS, limits, 1, fill_set_limits, NULL),
+	CMD(HEAP_STATS, heap_stats, 1, NULL, NULL),
+	CMD(GC_COLLECT, gc_collect, 1, fill_gc_collect, NULL),
+	CMD(GC_ENABLE, gc_value, 1, NULL, NULL),
+	CMD(GC_DISABLE, gc_value, 1, NULL, NULL),
+	CMD(GC_ISENABLED, gc_value, 1, NULL, NULL),
+	CMD(GC_SET_THRESHOLD, gc_threshold, 1, fill_gc_threshold, NULL),
+	CMD(GC_GET_THRESHOLD, gc_threshold, 1, NULL, NULL),
+	CMD(GC_GET_COUNT, gc_count, 1, NULL, NULL),
+	CMD(GC_GET_STATS, gc_stats, 1, NULL, NULL),
+	CMD(GC_FREEZE, gc_value, 1, NULL, NULL),
+	CMD(GC_UNFREEZE, gc_value, 1, NULL, NULL),
+	CMD(GC_GET_FREEZE_COUNT, gc_value, 1, NULL, NULL),
+	CMD(GC_SET_DEBUG, gc_value, 1, fill_gc_debug, NULL),
+	CMD(GC_GET_DEBUG, gc_value, 1, NULL, NULL),
+	CMD(GC_GARBAGE, gc_garbage, 1, fill_gc_garbage, harvest_gc_garbage),
+	CMD(GC_CLEAR_GARBAGE, gc_value, 1, NULL, NULL),
+	CMD(GC_SET_DELAY, gc_value, 1, NULL, NULL),
+	CMD(GC_GET_DELAY, gc_value, 1, NULL, NULL),
+	CMD(WEAKREF_COUNT, weakref_count, 1, fill_handle, NULL),
+	CMD(WEAKREFS, weakrefs, 1, fill_weakrefs, NULL),
+	CMD(TRACED_MEMORY, traced_memory, 1, fill_traced_memory, NULL),
+	CMD(TAG_NAME, tag_name, 1, fill_tag_name, NULL),
+	CMD(SNAPSHOT, snapshot, 1, fill_snapshot, NULL),
+	CMD(OBJECTS, objects, 1, fill_objects, NULL),
+	CMD(REFERENTS, referents, 1, fill_referents, NULL),
+	CMD(REFERRERS, referrers, 1, fill_referrers, NULL),
+	CMD(ID_HANDLE, id_handle, 1, fill_id_handle, harvest_id_handle),
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+static unsigned int cmds_weight;	/* the weights' sum, set in main() */
+
+static const struct cmd *a_cmd(struct rng *r)
+{
+	unsigned int w = below(r, cmds_weight);
+	size_t i;
+
+	for (i = 0; i < NCMDS - 1 && w >= cmds[i].weight; i++)
+		w -= cmds[i].weight;
+	return &cmds[i];
+}
 
 /* Fill a well-formed structure for @c, then maybe mutate one thing. */
-static void fill(struct rng *r, int heap, const struct cmd *c, uint8_t *arg,
-		 uint32_t *hbuf)
+static void fill_arg(struct rng *r, int heap, const struct cmd *c, uint8_t *arg,
+		     uint32_t *hbuf)
 {
 	memset(arg, 0, 256);
 	*(uint32_t *)arg = c->size;
-
-	switch (_IOC_NR(c->nr)) {
-	case _IOC_NR(REFSTORE_IOC_CREATE): {
-		struct refstore_create *a = (void *)arg;
-
-		a->payload_size = one_in(r, 50) ? below(r, DATA_SIZE + 2) :
-						  below(r, 256);
-		a->nslots = one_in(r, 50) ? below(r, 1100) : below(r, 5);
-		a->tag = rnd(r);
-		if (one_in(r, 4)) {
-			a->flags = REFSTORE_CREATE_NOTIFY;
-			a->cookie = rnd(r);
-		}
-		break;
-	}
-	case _IOC_NR(REFSTORE_IOC_DUP):
-	case _IOC_NR(REFSTORE_IOC_CLOSE):
-	case _IOC_NR(REFSTORE_IOC_INFO):
-	case _IOC_NR(REFSTORE_IOC_WEAKREF_COUNT):
-		((struct refstore_dup *)arg)->handle = a_handle(heap, r);
-		break;
-	case _IOC_NR(REFSTORE_IOC_WEAKREF): {
-		struct refstore_weakref *a = (void *)arg;
-
-		a->handle = a_handle(heap, r);
-		/* Callbacks (weakref.ref(obj, cb)), and weak from weak. */
-		if (one_in(r, 3)) {
-			a->flags |= REFSTORE_WEAKREF_CALLBACK;
-			a->cookie = rnd(r);
-		}
-		if (one_in(r, 4))
-			a->flags |= REFSTORE_WEAKREF_FROM_WEAK;
-		break;
-	}
-	case _IOC_NR(REFSTORE_IOC_WEAKREFS): {
-		struct refstore_weakrefs *a = (void *)arg;
-
-		a->handle = a_handle(heap, r);
-		a->capacity = one_in(r, 10) ? rnd(r) : below(r, 16);
-		a->start = one_in(r, 10) ? rnd(r) : below(r, 8);
-		a->entries = a_pointer(r, data_buf,
-				       (a->capacity < 16 ? a->capacity : 16) *
-				       sizeof(struct refstore_weakref_entry));
-		break;
-	}
-	case _IOC_NR(REFSTORE_IOC_UPGRADE):
-		((struct refstore_upgrade *)arg)->weak = a_handle(heap, r);
-		break;
-	case _IOC_NR(REFSTORE_IOC_SET_SLOT): {
-		struct refstore_set_slot *a = (void *)arg;
-
-		a->handle = a_handle(heap, r);
-		a->slot = one_in(r, 10) ? rnd(r) : below(r, 4);
-		a->target = one_in(r, 5) ? 0 : a_handle(heap, r);
-		/* Weak slots: the table's second SET_SLOT is mostly weak. */
-		if (c == &cmds[NCMDS - 4] ? !one_in(r, 8) : one_in(r, 8))
-			a->flags = REFSTORE_SLOT_WEAK;
-		break;
-	}
-	case _IOC_NR(REFSTORE_IOC_GET_SLOT): {
-		struct refstore_get_slot *a = (void *)arg;
-
-		a->handle = a_handle(heap, r);
-		a->slot = one_in(r, 10) ? rnd(r) : below(r, 4);
-		break;
-	}
-	case _IOC_NR(REFSTORE_IOC_WRITE):
-	case _IOC_NR(REFSTORE_IOC_READ): {
-		struct refstore_rw *a = (void *)arg;
-
-		a->handle = a_handle(heap, r);
-		a->offset = one_in(r, 20) ? rnd(r) : below(r, 256);
-		a->length = one_in(r, 20) ? (one_in(r, 2) ? rnd(r) :
-					     below(r, DATA_SIZE + 2)) :
-					    below(r, 256);
-		a->data = a_pointer(r, data_buf,
-				    a->length < DATA_SIZE ? a->length : DATA_SIZE);
-		break;
-	}
-	case _IOC_NR(REFSTORE_IOC_SET_LIMITS): {
-		struct refstore_limits *a = (void *)arg;
-
-		/* Mostly "keep"; lowering is one-way, so rarely and mildly. */
-		if (one_in(r, 8))
-			a->max_objects = 1000 + below(r, 100000);
-		if (one_in(r, 8))
-			a->max_handles = 1000 + below(r, 100000);
-		if (one_in(r, 16))
-			a->max_events = 1 + below(r, 5000);
-		if (one_in(r, 16))
-			a->max_slots = below(r, 2000);
-		if (one_in(r, 32))
-			a->max_bytes = rnd(r);	/* mostly EPERM */
-		break;
-	}
-	case _IOC_NR(REFSTORE_IOC_GC_COLLECT):
-		((struct refstore_gc_collect *)arg)->generation =
-			one_in(r, 10) ? rnd(r) : below(r, 3);
-		break;
-	case _IOC_NR(REFSTORE_IOC_GC_SET_THRESHOLD): {
-		struct refstore_gc_threshold *a = (void *)arg;
-		int g;
-
-		for (g = 0; g < 3; g++)
-			a->threshold[g] = one_in(r, 10) ? rnd(r) :
-					  below(r, g ? 20 : 2000);
-		break;
-	}
-	case _IOC_NR(REFSTORE_IOC_GC_SET_DEBUG):
-		/*
-		 * Never DEBUG_STATS: one kernel log line per collection
-		 * would flood the (slow, emulated) serial console.
-		 */
-		((struct refstore_gc_value *)arg)->value =
-			(one_in(r, 4) ? rnd(r) : below(r, 4)) &
-			~(uint64_t)REFSTORE_GC_DEBUG_STATS;
-		break;
-	case _IOC_NR(REFSTORE_IOC_GC_GARBAGE): {
-		struct refstore_gc_garbage *a = (void *)arg;
-
-		a->capacity = one_in(r, 10) ? rnd(r) : below(r, 64);
-		a->handles = a_pointer(r, (uint8_t *)hbuf,
-				       (a->capacity < 64 ? a->capacity : 64) * 4);
-		break;
-	}
-	default:
-		break;
-	}
+	if (c->fill)
+		c->fill(r, heap, c, arg, hbuf);
 
 	/* One mutation, sometimes. */
 	switch (below(r, 40)) {
@@ -400,38 +587,6 @@ static void fill(struct rng *r, int heap, const struct cmd *c, uint8_t *arg,
 	case 3: /* huge size */
 		*(uint32_t *)arg = one_in(r, 2) ? 4096 + below(r, 8192) : rnd(r);
 		break;
-	default:
-		break;
-	}
-}
-
-/* Record handles a successful call returned. */
-static void harvest(struct rng *r, int heap, const struct cmd *c,
-		    const uint8_t *arg, const uint32_t *hbuf)
-{
-	switch (_IOC_NR(c->nr)) {
-	case _IOC_NR(REFSTORE_IOC_CREATE):
-		remember(heap, ((const struct refstore_create *)arg)->handle, r);
-		break;
-	case _IOC_NR(REFSTORE_IOC_DUP):
-	case _IOC_NR(REFSTORE_IOC_UPGRADE):
-		remember(heap, ((const struct refstore_dup *)arg)->new_handle, r);
-		break;
-	case _IOC_NR(REFSTORE_IOC_WEAKREF):
-		remember(heap, ((const struct refstore_weakref *)arg)->weak, r);
-		break;
-	case _IOC_NR(REFSTORE_IOC_GET_SLOT):
-		remember(heap, ((const struct refstore_get_slot *)arg)->target, r);
-		break;
-	case _IOC_NR(REFSTORE_IOC_GC_GARBAGE): {
-		const struct refstore_gc_garbage *g = (const void *)arg;
-		uint32_t i;
-
-		if (g->handles == (uintptr_t)hbuf)
-			for (i = 0; i < g->count && i < 64; i++)
-				remember(heap, hbuf[i], r);
-		break;
-	}
 	default:
 		break;
 	}
@@ -460,7 +615,7 @@ static void *place(struct rng *r, uint8_t *arg, size_t len)
 static void one_call(struct rng *r, uint8_t *arg, uint32_t *hbuf)
 {
 	int heap = below(r, opt_heaps), fd = heap_fd[heap];
-	const struct cmd *c = &cmds[below(r, NCMDS)];
+	const struct cmd *c = a_cmd(r);
 	unsigned long nr = c->nr;
 	void *p;
 	int ret;
@@ -501,7 +656,7 @@ static void one_call(struct rng *r, uint8_t *arg, uint32_t *hbuf)
 		break;
 	}
 
-	fill(r, heap, c, arg, hbuf);
+	fill_arg(r, heap, c, arg, hbuf);
 	p = place(r, arg, c->size);
 	if (p == ro_page && !opt_no_mprotect) {
 		mprotect(ro_page, PAGE, PROT_READ | PROT_WRITE);
@@ -509,8 +664,8 @@ static void one_call(struct rng *r, uint8_t *arg, uint32_t *hbuf)
 		mprotect(ro_page, PAGE, PROT_READ);
 	}
 	ret = ioctl(fd, nr, p);
-	if (!ret && p == arg && nr == c->nr)
-		harvest(r, heap, c, arg, hbuf);
+	if (!ret && p == arg && nr == c->nr && c->harvest)
+		c->harvest(r, heap, arg, hbuf);
 }
 
 struct thread {
@@ -671,55 +826,40 @@ static int park_heap(const char *park)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: refstore-fuzz [--seed S] [--calls N] [--seconds S] [--threads T] [--heaps H] [--quiet] [--no-mprotect]\n       refstore-fuzz --garbage N\n       refstore-fuzz --park-heap GC_PARK_FILE\n");
+	fprintf(stderr, "usage: refstore-fuzz [--seed S] [--calls N] [--seconds S] [--threads T] [--heaps H] [--user UID] [--quiet] [--no-mprotect]\n       refstore-fuzz --garbage N\n       refstore-fuzz --park-heap GC_PARK_FILE\n");
 	exit(2);
 }
 
-int main(int argc, char **argv)
+/* Become @uid (and gid @uid) with no groups and no capabilities. */
+static int drop_to(uid_t uid)
 {
-	static const struct option opts[] = {
-		{ "seed", required_argument, NULL, 's' },
-		{ "calls", required_argument, NULL, 'n' },
-		{ "seconds", required_argument, NULL, 't' },
-		{ "threads", required_argument, NULL, 'j' },
-		{ "heaps", required_argument, NULL, 'H' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "no-mprotect", no_argument, NULL, 'M' },
-		{ "garbage", required_argument, NULL, 'g' },
-		{ "park-heap", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	static struct thread threads[MAX_THREADS];
-	uint64_t seed_state, start, end_ns, elapsed;
-	bool seeded = false;
-	int64_t heaps, bytes;
-	int i, c;
-
-	while ((c = getopt_long(argc, argv, "s:n:t:j:H:qMg:P:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': opt_seed = strtoull(optarg, NULL, 0); seeded = true; break;
-		case 'n': opt_calls = strtoull(optarg, NULL, 0); break;
-		case 't': opt_seconds = strtoul(optarg, NULL, 0); break;
-		case 'j': opt_threads = atoi(optarg); break;
-		case 'H': opt_heaps = atoi(optarg); break;
-		case 'q': opt_quiet = true; break;
-		case 'M': opt_no_mprotect = true; break;
-		case 'g': return make_garbage(strtoul(optarg, NULL, 0));
-		case 'P': return park_heap(optarg);
-		default: usage();
-		}
+	if (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
+	    setresuid(uid, uid, uid)) {
+		perror("refstore-fuzz: dropping privileges");
+		return -1;
 	}
-	if (opt_threads < 1 || opt_threads > MAX_THREADS ||
-	    opt_heaps < 1 || opt_heaps > MAX_HEAPS)
-		usage();
-	if (!seeded)
-		opt_seed = now_ns() ^ ((uint64_t)getpid() << 32);
-	if (!opt_quiet)
-		printf("refstore-fuzz: seed %llu, calls %llu, seconds %u, threads %d, heaps %d\n",
-	       (unsigned long long)opt_seed, (unsigned long long)opt_calls,
-	       opt_seconds, opt_threads, opt_heaps);
-	fflush(stdout);
+	if (geteuid() != uid || !access(DBG, R_OK)) {
+		fprintf(stderr, "refstore-fuzz: still privileged after dropping to uid %u\n",
+			(unsigned int)uid);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The fuzzing itself: T threads for N calls or S seconds on H heaps, all
+ * closed at the end. Prints the calls line; returns 0, or 2 on a setup
+ * failure.
+ */
+static int fuzz(void)
+{
+	static struct thread threads[MAX_THREADS];
+	uint64_t seed_state, start, end_ns, elapsed, total = 0;
+	size_t k;
+	int i;
+
+	for (k = 0; k < NCMDS; k++)
+		cmds_weight += cmds[k].weight;
 
 	/* Special memory. */
 	none_page = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -762,31 +902,111 @@ int main(int argc, char **argv)
 	for (i = 0; i < opt_heaps; i++)
 		close(heap_fd[i]);
 
-	/*
-	 * Nothing may be left once every heap is closed: nothing charged to
-	 * our user (other users, trinity's say, may hold heaps of their own).
-	 */
+	for (i = 0; i < opt_threads; i++)
+		total += threads[i].calls;
+	printf("refstore-fuzz: seed %llu: uid %u: %llu calls in %.1f s (%.0f calls/s), %llu heap reopens\n",
+	       (unsigned long long)opt_seed, (unsigned int)getuid(),
+	       (unsigned long long)total, elapsed / 1e9, total / (elapsed / 1e9),
+	       (unsigned long long)atomic_load(&reopens));
+	fflush(stdout);
+	return 0;
+}
+
+/*
+ * Nothing may be left once every heap of @uid is closed: nothing charged
+ * to that user (other users, a second fuzzer's say, may hold heaps of their own).
+ * Returns 0, or 1 if something was left behind.
+ */
+static int leak_check(uid_t uid)
+{
+	int64_t heaps, bytes;
+	int i;
+
 	for (i = 0; i < 1000; i++) {
-		if (user_stat(getuid(), &heaps, &bytes))
+		if (user_stat(uid, &heaps, &bytes))
 			heaps = bytes = -1;
 		if (!heaps && !bytes)
 			break;
 		usleep(10000);
 	}
-	{
-		uint64_t total = 0;
-
-		for (i = 0; i < opt_threads; i++)
-			total += threads[i].calls;
-		printf("refstore-fuzz: seed %llu: %llu calls in %.1f s (%.0f calls/s), %llu heap reopens; after close: our heaps %lld, bytes %lld\n",
-		       (unsigned long long)opt_seed, (unsigned long long)total,
-		       elapsed / 1e9, total / (elapsed / 1e9),
-		       (unsigned long long)atomic_load(&reopens),
-		       (long long)heaps, (long long)bytes);
-	}
+	printf("refstore-fuzz: after close: uid %u: heaps %lld, bytes %lld\n",
+	       (unsigned int)uid, (long long)heaps, (long long)bytes);
 	if (heaps || bytes) {
-		printf("refstore-fuzz: FAIL: heaps or bytes still charged to us after closing every heap\n");
+		printf("refstore-fuzz: FAIL: heaps or bytes still charged to uid %u after closing every heap\n",
+		       (unsigned int)uid);
 		return 1;
 	}
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "seed", required_argument, NULL, 's' },
+		{ "calls", required_argument, NULL, 'n' },
+		{ "seconds", required_argument, NULL, 't' },
+		{ "threads", required_argument, NULL, 'j' },
+		{ "heaps", required_argument, NULL, 'H' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "no-mprotect", no_argument, NULL, 'M' },
+		{ "garbage", required_argument, NULL, 'g' },
+		{ "park-heap", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	bool seeded = false;
+	long user = -1;
+	int c, status, ret;
+	pid_t pid;
+
+	while ((c = getopt_long(argc, argv, "s:n:t:j:H:u:qMg:P:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': opt_seed = strtoull(optarg, NULL, 0); seeded = true; break;
+		case 'n': opt_calls = strtoull(optarg, NULL, 0); break;
+		case 't': opt_seconds = strtoul(optarg, NULL, 0); break;
+		case 'j': opt_threads = atoi(optarg); break;
+		case 'H': opt_heaps = atoi(optarg); break;
+		case 'u': user = strtol(optarg, NULL, 0); break;
+		case 'q': opt_quiet = true; break;
+		case 'M': opt_no_mprotect = true; break;
+		case 'g': return make_garbage(strtoul(optarg, NULL, 0));
+		case 'P': return park_heap(optarg);
+		default: usage();
+		}
+	}
+	if (opt_threads < 1 || opt_threads > MAX_THREADS ||
+	    opt_heaps < 1 || opt_heaps > MAX_HEAPS || user == 0 || user > 65535)
+		usage();
+	if (!seeded)
+		opt_seed = now_ns() ^ ((uint64_t)getpid() << 32);
+	if (!opt_quiet)
+		printf("refstore-fuzz: seed %llu, calls %llu, seconds %u, threads %d, heaps %d, uid %ld\n",
+		       (unsigned long long)opt_seed, (unsigned long long)opt_calls,
+		       opt_seconds, opt_threads, opt_heaps,
+		       user > 0 ? user : (long)getuid());
+	fflush(stdout);
+
+	if (user < 0) {
+		ret = fuzz();
+		return ret ? ret : leak_check(getuid());
+	}
+	/* --user: a child fuzzes as @user; we stay root to read debugfs. */
+	pid = fork();
+	if (pid < 0) {
+		perror("refstore-fuzz: fork");
+		return 2;
+	}
+	if (!pid)
+		_exit(drop_to(user) ? 2 : fuzz());
+	if (waitpid(pid, &status, 0) != pid) {
+		perror("refstore-fuzz: waitpid");
+		return 2;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		printf("refstore-fuzz: FAIL: the uid %ld child: status %#x\n",
+		       user, status);
+		return 2;
+	}
+	return leak_check(user);
 }
