@@ -55,25 +55,6 @@ union refstore_ioctl_buf {
 };
 
 /**
- * refstore_respond() - copy a command's structure back to the caller
- * @ucmd: the call
- * @cmd_len: sizeof() the command's structure
- *
- * Writes at most the caller's size, so an older caller gets the fields it
- * knows. Called without the heap's lock.
- *
- * Return: 0 or -EFAULT.
- */
-int refstore_respond(struct refstore_ucmd *ucmd, size_t cmd_len)
-{
-	if (refstore_fault() ||
-	    copy_to_user(ucmd->ubuffer, ucmd->cmd,
-			 min_t(size_t, ucmd->user_size, cmd_len)))
-		return -EFAULT;
-	return 0;
-}
-
-/**
  * refstore_respond_handle() - answer with a new strong handle, then
  *	publish it or take it back
  * @ucmd: the call
@@ -199,6 +180,7 @@ static int refstore_ioc_close(struct refstore_ucmd *ucmd)
 {
 	struct refstore_close *cmd = ucmd->cmd;
 	struct refstore_heap *heap = ucmd->heap;
+	struct refstore_obj *obj;
 	int ret;
 
 	if (cmd->flags || cmd->__reserved)
@@ -206,7 +188,10 @@ static int refstore_ioc_close(struct refstore_ucmd *ucmd)
 
 	if (mutex_lock_killable(&heap->lock))
 		return -EINTR;
-	ret = refstore_handle_close(heap, cmd->handle);
+	ret = refstore_handle_close(heap, cmd->handle, &obj);
+	/* A strong handle's reference: freed now if it was the last. */
+	if (obj)
+		refstore_obj_put_reap(heap, obj);
 	mutex_unlock(&heap->lock);
 	return ret;
 }

@@ -31,6 +31,7 @@
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/sched.h>
+#include <linux/uaccess.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -188,7 +189,8 @@ struct refstore_table_charge {
  * @gc_delay_ms: the time bound, ms, 0 for none (GC_SET_DELAY); under @lock
  * @gc_timer: armed, while the heap has suspects, by the call that left
  *	them; its expiry queues the heap, time-due (gc.c). Cancelled, synced,
- *	by refstore_heap_destroy() once @dead is set, so it needs no reference
+ *	by refstore_gc_heap_release() once refstore_heap_destroy() set @dead
+ *	(main.c calls both), so it needs no reference
  * @id: heap id, from 1, its index in the heap table and the name of its
  *	debugfs directory
  * @owner_pid: tgid of the opener
@@ -294,6 +296,7 @@ extern bool refstore_test_knobs;
 
 /* heap.c */
 struct refstore_heap *refstore_heap_create(void);
+int refstore_heap_publish(struct refstore_heap *heap);
 void refstore_heap_destroy(struct refstore_heap *heap);
 void refstore_heap_put(struct refstore_heap *heap);
 struct refstore_heap *refstore_heap_get(u64 id);
@@ -333,7 +336,8 @@ struct refstore_obj *refstore_handle_obj(struct refstore_heap *heap,
 					 u32 handle);
 struct refstore_weak *refstore_handle_weak(struct refstore_heap *heap,
 					   u32 handle);
-int refstore_handle_close(struct refstore_heap *heap, u32 handle);
+int refstore_handle_close(struct refstore_heap *heap, u32 handle,
+			  struct refstore_obj **objp);
 void refstore_weak_clear(struct refstore_heap *heap, struct refstore_obj *obj);
 void refstore_handles_destroy(struct refstore_heap *heap);
 
@@ -417,7 +421,6 @@ struct refstore_ucmd {
 
 /* ioctl.c */
 long refstore_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
-int refstore_respond(struct refstore_ucmd *ucmd, size_t cmd_len);
 
 /* gc_ioctl.c */
 int refstore_ioc_gc_collect(struct refstore_ucmd *ucmd);
@@ -459,6 +462,26 @@ u64 refstore_max_total_bytes(void);
 void refstore_fault_exit(void);
 bool refstore_fault(void);
 void refstore_fault_debugfs_init(struct dentry *root);
+
+/**
+ * refstore_respond() - copy a command's structure back to the caller
+ * @ucmd: the call
+ * @cmd_len: sizeof() the command's structure
+ *
+ * Writes at most the caller's size, so an older caller gets the fields it
+ * knows. Called without the heap's lock. Inline here, for ioctl.c and
+ * gc_ioctl.c alike: calls between module files point one way.
+ *
+ * Return: 0 or -EFAULT.
+ */
+static inline int refstore_respond(struct refstore_ucmd *ucmd, size_t cmd_len)
+{
+	if (refstore_fault() ||
+	    copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, cmd_len)))
+		return -EFAULT;
+	return 0;
+}
 
 /* debugfs.c */
 struct dentry *refstore_debugfs_init(void);
