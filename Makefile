@@ -72,7 +72,8 @@ module:
 	scripts/kbuild-tree $(MODULE_KERNEL) $(TOP)/$(MODULE_DIR)
 	@echo "module: $(MODULE_DIR)/kmod/refstore.ko"
 
-user: $(UBIN)/refstore $(UBIN)/refstore-fuzz selftests
+user: $(UBIN)/refstore $(UBIN)/refstore-fuzz $(UBIN)/refstore-cpython-drive \
+	selftests
 
 selftests: $(SELFTEST_BINS)
 
@@ -91,6 +92,11 @@ $(UBIN)/refstore: $(CLI_SRCS) $(ULIB) $(wildcard userspace/cli/*.h)
 $(UBIN)/refstore-fuzz: $(wildcard userspace/fuzz/*.c) $(ULIB) kmod/uapi/linux/refstore.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $(wildcard userspace/fuzz/*.c) $(ULIB) $(USER_LDFLAGS)
+
+# The module's side of the differential test against CPython (check-vm-diff).
+$(UBIN)/refstore-cpython-drive: userspace/diff/module_drive.c $(ULIB) kmod/uapi/linux/refstore.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< $(ULIB) $(USER_LDFLAGS)
 
 $(UBIN)/refstore_test_%: selftests/%.c $(ULIB) $(wildcard selftests/*.h) kmod/uapi/linux/refstore.h
 	@mkdir -p $(@D)
