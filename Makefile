@@ -99,7 +99,8 @@ module:
 	scripts/kbuild-tree $(MODULE_KERNEL) $(TOP)/$(MODULE_DIR)
 	@echo "module: $(MODULE_DIR)/kmod/refstore.ko"
 
-user: lib $(UBIN)/refstore $(UBIN)/refstore-fuzz $(UBIN)/refstore-runas selftests
+user: lib $(UBIN)/refstore $(UBIN)/refstore-fuzz $(UBIN)/refstore-runas \
+	$(UBIN)/refstore-cpython-drive selftests
 
 selftests: $(SELFTEST_BINS)
 
@@ -134,6 +135,11 @@ $(UBIN)/refstore-fuzz: $(wildcard userspace/fuzz/*.c) $(ULIB) kmod/uapi/linux/re
 $(UBIN)/refstore-runas: userspace/tools/runas.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $< $(USER_LDFLAGS)
+
+# The module's side of the differential test against CPython (check-vm-diff).
+$(UBIN)/refstore-cpython-drive: userspace/diff/module_drive.c $(ULIB) kmod/uapi/linux/refstore.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< $(ULIB) $(USER_LDFLAGS)
 
 $(UBIN)/refstore_test_%: selftests/%.c $(ULIB) $(wildcard selftests/*.h) kmod/uapi/linux/refstore.h
 	@mkdir -p $(@D)

@@ -267,18 +267,18 @@ refstore_creator_stats(struct refstore_heap *heap,
  * refstore_alloc_stats_add() - count a newly published object
  * @heap: the heap, locked
  * @obj: the object, prepared by refstore_obj_alloc()
+ * @bytes: what it is charged, refstore_obj_charge() (the caller's: calls
+ *	between module files point one way)
  */
 void refstore_alloc_stats_add(struct refstore_heap *heap,
-			      const struct refstore_obj *obj)
+			      const struct refstore_obj *obj, u64 bytes)
 {
 	struct refstore_traced *tr = &heap->traced;
-	u64 bytes;
 	struct refstore_site_stats *st;
 
 	lockdep_assert_held(&heap->lock);
 	if (heap->stats_off)
 		return;
-	bytes = refstore_obj_charge(obj);
 	st = refstore_tag_stats(heap, obj);
 	st->count++;
 	st->bytes += bytes;
@@ -299,17 +299,17 @@ void refstore_alloc_stats_add(struct refstore_heap *heap,
  * refstore_alloc_stats_del() - uncount a released object
  * @heap: the heap, locked
  * @obj: the object, counted by refstore_alloc_stats_add()
+ * @bytes: what it is charged, refstore_obj_charge() (the caller's: calls
+ *	between module files point one way)
  */
 void refstore_alloc_stats_del(struct refstore_heap *heap,
-			      const struct refstore_obj *obj)
+			      const struct refstore_obj *obj, u64 bytes)
 {
-	u64 bytes;
 	struct refstore_site_stats *st;
 
 	lockdep_assert_held(&heap->lock);
 	if (heap->stats_off)
 		return;
-	bytes = refstore_obj_charge(obj);
 	st = refstore_tag_stats(heap, obj);
 	st->count--;
 	st->bytes -= bytes;

@@ -169,6 +169,9 @@ static int refstore_heap_gc_show(struct seq_file *m, void *v)
 	seq_puts(m, "]\n");
 	seq_printf(m, "examined: %llu\n", g->examined);
 	seq_printf(m, "automatic: %llu\n", heap->gc_automatic);
+	/* Queued for the collector thread, or in its hands. */
+	seq_printf(m, "queued: %d\n",
+		   test_bit(REFSTORE_HEAP_GC_PENDING, &heap->gc_flags));
 	seq_printf(m, "pause_total_ns: %llu\n", heap->gc_pause_total);
 	seq_printf(m, "pause_max_ns: %llu\n", heap->gc_pause_max);
 	seq_puts(m, "pause_histogram_ns:\n");

@@ -46,8 +46,11 @@
  * Test knobs (debugfs, with the module parameter test_knobs=1 only):
  *   gc_park      write 1: the thread parks on the next heap it dequeues,
  *                holding its reference, before locking it, until 0 is
- *                written or the module is removed; read: the id of the
- *                heap it holds while parked, 0 if not parked
+ *                written or the module is removed; write 2 (while 1):
+ *                the parked thread goes on with the heap it holds and
+ *                parks again on the next one it dequeues (one step of
+ *                the queue); read: the id of the heap it holds while
+ *                parked, 0 if not parked
  *   gc_idle      read: waits (killable) until no heap is queued or in the
  *                thread's hands, then reads "idle"
  *   gc_stall_ms  the thread sleeps this long (0..1000) in the middle of
@@ -103,8 +106,12 @@ static unsigned long refstore_gc_kicks;
 /* Heaps the thread dequeued and has not finished (or requeued) yet. */
 static unsigned int refstore_gc_in_hand;
 
-/* gc_park: requested, and the id of the heap the parked thread holds. */
+/*
+ * gc_park: requested, steps asked for (write 2), and the id of the heap the
+ * parked thread holds.
+ */
 static bool refstore_gc_park_req;
+static unsigned long refstore_gc_park_steps;
 static u64 refstore_gc_parked_id;
 
 static atomic64_t refstore_gc_wakeups = ATOMIC64_INIT(0);
@@ -451,11 +458,14 @@ static void refstore_gc_done(struct list_head *requeue, unsigned int n)
 /* gc_park: hold @heap, unlocked, until released or told to stop. */
 static void refstore_gc_park(struct refstore_heap *heap)
 {
+	unsigned long steps = READ_ONCE(refstore_gc_park_steps);
+
 	if (!READ_ONCE(refstore_gc_park_req))
 		return;
 	WRITE_ONCE(refstore_gc_parked_id, heap->id);
 	wait_event_freezable(refstore_gc_wait,
 			     !READ_ONCE(refstore_gc_park_req) ||
+			     READ_ONCE(refstore_gc_park_steps) != steps ||
 			     kthread_should_stop());
 	WRITE_ONCE(refstore_gc_parked_id, 0);
 }
@@ -593,8 +603,16 @@ static int refstore_gc_park_get(void *data, u64 *val)
 
 static int refstore_gc_park_set(void *data, u64 val)
 {
-	if (val > 1)
+	if (val > 2)
 		return -EINVAL;
+	if (val == 2) {
+		/* A step: only a parked thread takes it. */
+		if (!READ_ONCE(refstore_gc_parked_id))
+			return -EAGAIN;
+		WRITE_ONCE(refstore_gc_park_steps, refstore_gc_park_steps + 1);
+		wake_up(&refstore_gc_wait);
+		return 0;
+	}
 	WRITE_ONCE(refstore_gc_park_req, val);
 	if (!val)
 		wake_up(&refstore_gc_wait);

@@ -413,17 +413,19 @@ struct refstore_weak *refstore_handle_weak(struct refstore_heap *heap,
  * refstore_handle_close() - remove a handle
  * @heap: the heap, locked
  * @handle: a strong or weak handle
- *
- * Closing a strong handle drops its reference and frees what becomes
- * unreachable by counting.
+ * @objp: out: for a strong handle, the object whose reference the handle
+ *	held, now the caller's to drop (refstore_obj_put_reap(), object.c,
+ *	the layer above); NULL for a weak handle
  *
  * Return: 0 or -ENOENT.
  */
-int refstore_handle_close(struct refstore_heap *heap, u32 handle)
+int refstore_handle_close(struct refstore_heap *heap, u32 handle,
+			  struct refstore_obj **objp)
 {
 	void *entry;
 
 	lockdep_assert_held(&heap->lock);
+	*objp = NULL;
 	/* A reserved handle reads back NULL, so it is never closed here. */
 	if (!xa_load(&heap->handles, handle))
 		return -ENOENT;
@@ -439,7 +441,7 @@ int refstore_handle_close(struct refstore_heap *heap, u32 handle)
 
 	heap->nr_handles--;
 	refstore_handles_recharge(heap);
-	refstore_obj_put_reap(heap, entry);
+	*objp = entry;
 	return 0;
 }
 

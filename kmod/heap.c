@@ -34,12 +34,16 @@ static DEFINE_XARRAY_ALLOC1(refstore_heaps);
 /**
  * refstore_heap_create() - a new, empty heap, for open()
  *
+ * The heap is not published: no lookup finds it and it has no id until
+ * refstore_heap_publish(), so the caller (main.c) wires the other parts
+ * of a heap (the collector's, gc.c) in between. A heap that is never
+ * published is freed by refstore_heap_put().
+ *
  * Return: the heap, with the file's reference, or an ERR_PTR().
  */
 struct refstore_heap *refstore_heap_create(void)
 {
 	struct refstore_heap *heap;
-	u32 id, next;
 	int ret;
 
 	heap = refstore_fault() ? NULL : kzalloc(sizeof(*heap), REFSTORE_GFP);
@@ -56,13 +60,32 @@ struct refstore_heap *refstore_heap_create(void)
 	refstore_event_init(heap);
 
 	kref_init(&heap->ref);
-	refstore_gc_heap_init(heap);
 	heap->owner_pid = task_tgid_vnr(current);
 	get_task_comm(heap->owner_comm, current);
 
 	ret = refstore_account_open(heap);
 	if (ret)
 		goto out_free_heap;
+	return heap;
+
+out_free_heap:
+	mutex_destroy(&heap->ev_read_lock);
+	mutex_destroy(&heap->lock);
+	kfree(heap);
+	return ERR_PTR(ret);
+}
+
+/**
+ * refstore_heap_publish() - give a new heap its id and make it findable
+ * @heap: from refstore_heap_create(), set up
+ *
+ * Return: 0, -ENOMEM, or -ENOSPC (every id in use); on error the heap is
+ * still the caller's, unpublished.
+ */
+int refstore_heap_publish(struct refstore_heap *heap)
+{
+	u32 id, next;
+	int ret;
 
 	/* Published last: a lookup may find it from here on. */
 	next = get_random_u32() & INT_MAX;
@@ -70,18 +93,10 @@ struct refstore_heap *refstore_heap_create(void)
 	      xa_alloc_cyclic(&refstore_heaps, &id, heap, xa_limit_31b,
 			      &next, REFSTORE_GFP);
 	if (ret < 0)
-		goto out_release_account;
+		return ret == -EBUSY ? -ENOSPC : ret;
 	heap->id = id;
 	atomic64_inc(&refstore_stats.heaps);
-	return heap;
-
-out_release_account:
-	refstore_account_release(heap);
-out_free_heap:
-	mutex_destroy(&heap->ev_read_lock);
-	mutex_destroy(&heap->lock);
-	kfree(heap);
-	return ERR_PTR(ret == -EBUSY ? -ENOSPC : ret);
+	return 0;
 }
 
 /* What a creator table of @n entries costs. */
@@ -162,10 +177,10 @@ struct refstore_heap *refstore_heap_get_next(unsigned long *id)
  * @heap: the heap
  *
  * The collector thread may still hold a reference; it sees @heap->dead
- * and leaves. The heap's collection timer is cancelled once @heap->dead
- * stops it being armed again. The heap itself goes with the last
- * reference. The caller
- * has removed the heap's debugfs files (main.c).
+ * and leaves. Once @heap->dead stops the collection timer being armed
+ * again, the caller (main.c) cancels it (gc.c), then drops the file's
+ * reference with refstore_heap_put(); the heap goes with the last
+ * reference. The caller has removed the heap's debugfs files before.
  */
 void refstore_heap_destroy(struct refstore_heap *heap)
 {
@@ -179,10 +194,8 @@ void refstore_heap_destroy(struct refstore_heap *heap)
 	WARN_ON(heap->nr_objects || heap->nr_bytes || heap->nr_handles ||
 		heap->nr_weak || heap->nr_weak_slots);
 	mutex_unlock(&heap->lock);
-	refstore_gc_heap_release(heap);
 
 	atomic64_dec(&refstore_stats.heaps);
-	refstore_heap_put(heap);
 }
 
 /**

@@ -66,56 +66,6 @@ union refstore_ioctl_buf {
 	struct refstore_id_handle id_handle;
 };
 
-/**
- * refstore_respond() - copy a command's structure back to the caller
- * @ucmd: the call
- * @cmd_len: sizeof() the command's structure
- *
- * Writes at most the caller's size, so an older caller gets the fields it
- * knows. Called without the heap's lock.
- *
- * Return: 0 or -EFAULT.
- */
-int refstore_respond(struct refstore_ucmd *ucmd, size_t cmd_len)
-{
-	if (refstore_fault() ||
-	    copy_to_user(ucmd->ubuffer, ucmd->cmd,
-			 min_t(size_t, ucmd->user_size, cmd_len)))
-		return -EFAULT;
-	return 0;
-}
-
-/**
- * refstore_respond_handle() - answer with a new strong handle, then
- *	publish it or take it back
- * @ucmd: the call
- * @cmd_len: sizeof() the command's structure
- * @handle: reserved with refstore_handle_reserve(), with the heap locked
- * @obj: the object, referenced for @handle under the same lock
- *
- * Called without the heap's lock. If the answer cannot be written the
- * reservation and the reference are dropped, which frees @obj if that was
- * its last reference (a death like any other: others could see it).
- *
- * Return: 0 or -EFAULT.
- */
-int refstore_respond_handle(struct refstore_ucmd *ucmd, size_t cmd_len,
-			    u32 handle, struct refstore_obj *obj)
-{
-	struct refstore_heap *heap = ucmd->heap;
-	int ret = refstore_respond(ucmd, cmd_len);
-
-	mutex_lock(&heap->lock);
-	if (ret) {
-		refstore_handle_unreserve(heap, handle);
-		refstore_obj_put_reap(heap, obj);
-	} else {
-		refstore_handle_publish(heap, handle, obj);
-	}
-	mutex_unlock(&heap->lock);
-	return ret;
-}
-
 static int refstore_ioc_version(struct refstore_ucmd *ucmd)
 {
 	struct refstore_version *cmd = ucmd->cmd;
@@ -211,6 +161,7 @@ static int refstore_ioc_close(struct refstore_ucmd *ucmd)
 {
 	struct refstore_close *cmd = ucmd->cmd;
 	struct refstore_heap *heap = ucmd->heap;
+	struct refstore_obj *obj;
 	int ret;
 
 	if (cmd->flags || cmd->__reserved)
@@ -218,7 +169,10 @@ static int refstore_ioc_close(struct refstore_ucmd *ucmd)
 
 	if (mutex_lock_killable(&heap->lock))
 		return -EINTR;
-	ret = refstore_handle_close(heap, cmd->handle);
+	ret = refstore_handle_close(heap, cmd->handle, &obj);
+	/* A strong handle's reference: freed now if it was the last. */
+	if (obj)
+		refstore_obj_put_reap(heap, obj);
 	mutex_unlock(&heap->lock);
 	return ret;
 }

@@ -15,10 +15,23 @@
  * the module as a whole, under caps of their own (account.c).
  *
  * This file wires the others together (see refstore_private.h): open()
- * creates a heap (heap.c) and then its debugfs files (debugfs.c); release
- * removes the files and then destroys the heap; init and exit start and
- * stop everything in order, the test knobs (fault.c, gc.c) only with
- * test_knobs=1.
+ * creates a heap (heap.c), wires the collector's part (gc.c), publishes
+ * the heap, then adds its debugfs files (debugfs.c); release removes the
+ * files, destroys the heap, cancels the collector's timer, and drops the
+ * file's reference; init and exit start and stop everything in order, the
+ * test knobs (fault.c, gc.c) only with test_knobs=1.
+ *
+ * Calls between the files point one way (scripts/kmod-calls checks it in
+ * `make lint`), from the top down:
+ *   main.c
+ *   debugfs.c, ioctl.c -> gc_ioctl.c   (the interfaces)
+ *   object.c                           (objects: alloc, puts, owner hooks)
+ *   gc.c                               (collections, the collector thread)
+ *   heap.c                             (heaps: create, publish, destroy)
+ *   handle.c                           (handle tables, weak handles)
+ *   event.c, account.c, fault.c        (services)
+ * and core/ under them all, calling back up only through the owner hooks
+ * object.c implements.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -93,10 +106,18 @@ static struct refstore_heap *refstore_file_heap(struct file *file)
 static int refstore_open(struct inode *inode, struct file *file)
 {
 	struct refstore_heap *heap;
+	int ret;
 
+	/* Created, wired to the collector, then published (findable by id). */
 	heap = refstore_heap_create();
 	if (IS_ERR(heap))
 		return PTR_ERR(heap);
+	refstore_gc_heap_init(heap);
+	ret = refstore_heap_publish(heap);
+	if (ret) {
+		refstore_heap_put(heap);
+		return ret;
+	}
 	refstore_debugfs_heap_add(heap);
 	file->private_data = heap;
 	return nonseekable_open(inode, file);
@@ -110,6 +131,9 @@ static int refstore_release(struct inode *inode, struct file *file)
 	/* Waits for debugfs readers of this heap to finish. */
 	refstore_debugfs_heap_remove(heap);
 	refstore_heap_destroy(heap);
+	/* Dead now, so nothing arms the collection timer again. */
+	refstore_gc_heap_release(heap);
+	refstore_heap_put(heap);
 	return 0;
 }
 

@@ -312,7 +312,7 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 		refstore_weak_clear(heap, obj, REFSTORE_CAUSE_RELEASED);
 	if (obj->flags & REFSTORE_OF_WEAKSLOTS)
 		refstore_weak_slots_release(heap, obj);
-	refstore_alloc_stats_del(heap, obj);
+	refstore_alloc_stats_del(heap, obj, refstore_obj_charge(obj));
 	refstore_obj_uncharge(heap, obj);
 	heap->freed++;
 	atomic64_inc(&refstore_stats.freed);
@@ -338,7 +338,7 @@ void refstore_obj_publish(struct refstore_heap *heap, struct refstore_obj *obj)
 {
 	lockdep_assert_held(&heap->lock);
 	refstore_graph_add(&heap->graph, obj);
-	refstore_alloc_stats_add(heap, obj);
+	refstore_alloc_stats_add(heap, obj, refstore_obj_charge(obj));
 	heap->created++;
 	atomic64_inc(&refstore_stats.created);
 	trace_obj_create(heap->id, obj->id, obj->payload_size, obj->nslots,

@@ -35,6 +35,7 @@
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/sched.h>
+#include <linux/uaccess.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -222,7 +223,8 @@ struct refstore_table_charge {
  * @gc_delay_ms: the time bound, ms, 0 for none (GC_SET_DELAY); under @lock
  * @gc_timer: armed, while the heap has suspects, by the call that left
  *	them; its expiry queues the heap, time-due (gc.c). Cancelled, synced,
- *	by refstore_heap_destroy() once @dead is set, so it needs no reference
+ *	by refstore_gc_heap_release() once refstore_heap_destroy() set @dead
+ *	(main.c calls both), so it needs no reference
  * @id: heap id, from 1, its index in the heap table and the name of its
  *	debugfs directory
  * @owner_pid: tgid of the opener
@@ -375,6 +377,7 @@ extern bool refstore_test_knobs;
 
 /* heap.c */
 struct refstore_heap *refstore_heap_create(void);
+int refstore_heap_publish(struct refstore_heap *heap);
 void refstore_heap_destroy(struct refstore_heap *heap);
 void refstore_heap_put(struct refstore_heap *heap);
 struct refstore_heap *refstore_heap_get(u64 id);
@@ -427,7 +430,8 @@ struct refstore_obj *refstore_handle_obj(struct refstore_heap *heap,
 					 u32 handle);
 struct refstore_weak *refstore_handle_weak(struct refstore_heap *heap,
 					   u32 handle);
-int refstore_handle_close(struct refstore_heap *heap, u32 handle);
+int refstore_handle_close(struct refstore_heap *heap, u32 handle,
+			  struct refstore_obj **objp);
 void refstore_weak_clear(struct refstore_heap *heap, struct refstore_obj *obj,
 			 u32 cause);
 void refstore_handles_destroy(struct refstore_heap *heap);
@@ -515,9 +519,7 @@ struct refstore_ucmd {
 
 /* ioctl.c */
 long refstore_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
-int refstore_respond(struct refstore_ucmd *ucmd, size_t cmd_len);
-int refstore_respond_handle(struct refstore_ucmd *ucmd, size_t cmd_len,
-			    u32 handle, struct refstore_obj *obj);
+
 
 /* gc_ioctl.c */
 int refstore_ioc_gc_collect(struct refstore_ucmd *ucmd);
@@ -558,15 +560,35 @@ u64 refstore_max_total_bytes(void);
 /* fault.c */
 void refstore_fault_exit(void);
 bool refstore_fault(void);
+
+/**
+ * refstore_respond() - copy a command's structure back to the caller
+ * @ucmd: the call
+ * @cmd_len: sizeof() the command's structure
+ *
+ * Writes at most the caller's size, so an older caller gets the fields it
+ * knows. Called without the heap's lock. Inline here, for ioctl.c and
+ * gc_ioctl.c alike: calls between module files point one way.
+ *
+ * Return: 0 or -EFAULT.
+ */
+static inline int refstore_respond(struct refstore_ucmd *ucmd, size_t cmd_len)
+{
+	if (refstore_fault() ||
+	    copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, cmd_len)))
+		return -EFAULT;
+	return 0;
+}
 void refstore_fault_debugfs_init(struct dentry *root);
 
 /* alloc_stats.c */
 int refstore_tags_prepare(struct refstore_heap *heap, u64 tag);
 void refstore_tags_unprepare(struct refstore_heap *heap, u64 tag);
 void refstore_alloc_stats_add(struct refstore_heap *heap,
-			      const struct refstore_obj *obj);
+			      const struct refstore_obj *obj, u64 bytes);
 void refstore_alloc_stats_del(struct refstore_heap *heap,
-			      const struct refstore_obj *obj);
+			      const struct refstore_obj *obj, u64 bytes);
 void refstore_tags_free(struct refstore_heap *heap);
 int refstore_ioc_traced_memory(struct refstore_ucmd *ucmd);
 int refstore_ioc_tag_name(struct refstore_ucmd *ucmd);
@@ -592,5 +614,40 @@ struct dentry *refstore_debugfs_init(void);
 void refstore_debugfs_exit(void);
 void refstore_debugfs_heap_add(struct refstore_heap *heap);
 void refstore_debugfs_heap_remove(struct refstore_heap *heap);
+
+/**
+ * refstore_respond_handle() - answer with a new strong handle, then
+ *	publish it or take it back
+ * @ucmd: the call
+ * @cmd_len: sizeof() the command's structure
+ * @handle: reserved with refstore_handle_reserve(), with the heap locked
+ * @obj: the object, referenced for @handle under the same lock
+ *
+ * Called without the heap's lock. If the answer cannot be written the
+ * reservation and the reference are dropped, which frees @obj if that was
+ * its last reference (a death like any other: others could see it).
+ *
+ * Inline here, for ioctl.c and inspect.c alike: calls between module files
+ * point one way.
+ *
+ * Return: 0 or -EFAULT.
+ */
+static inline int refstore_respond_handle(struct refstore_ucmd *ucmd,
+					  size_t cmd_len, u32 handle,
+					  struct refstore_obj *obj)
+{
+	struct refstore_heap *heap = ucmd->heap;
+	int ret = refstore_respond(ucmd, cmd_len);
+
+	mutex_lock(&heap->lock);
+	if (ret) {
+		refstore_handle_unreserve(heap, handle);
+		refstore_obj_put_reap(heap, obj);
+	} else {
+		refstore_handle_publish(heap, handle, obj);
+	}
+	mutex_unlock(&heap->lock);
+	return ret;
+}
 
 #endif /* _REFSTORE_PRIVATE_H */

@@ -530,12 +530,18 @@ static inline struct t_globals t_globals_wait(const struct t_globals *want,
 /*
  * gc_park: writing 1 makes the collector thread, when it next takes a
  * pending heap, hold its reference and park before locking it, until 0 is
- * written; reading it gives the id of the heap the parked thread holds (0
- * if none).
+ * written; writing 2 lets it go on with that heap and park on the next
+ * one it takes (one step of the queue); reading it gives the id of the
+ * heap the parked thread holds (0 if none).
  */
 static inline int t_gc_park(bool on)
 {
 	return t_write_str(RS_DEBUGFS_GC_PARK, on ? "1" : "0");
+}
+
+static inline int t_gc_park_step(void)
+{
+	return t_write_str(RS_DEBUGFS_GC_PARK, "2");
 }
 
 static inline bool t_gc_park_present(void)

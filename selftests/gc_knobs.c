@@ -89,11 +89,15 @@ FIXTURE_TEARDOWN(knobs)
 	knob_write(GC_PARK, "0");
 }
 
-/* Not parked: the knob reads 0 and only takes 0 or 1. */
+/*
+ * Not parked: the knob reads 0 and takes 0, 1 or 2; a step (2) needs a
+ * parked thread.
+ */
 TEST_F(knobs, park_reads_zero_when_not_parked)
 {
 	EXPECT_EQ(0, parked_id(_metadata));
-	EXPECT_EQ(-EINVAL, knob_write(GC_PARK, "2"));
+	EXPECT_EQ(-EINVAL, knob_write(GC_PARK, "3"));
+	EXPECT_EQ(-EAGAIN, knob_write(GC_PARK, "2"));
 }
 
 /*

@@ -39,6 +39,15 @@ would trigger CPython's), and when an object that was saved and then
 cleared is finally freed (CPython cannot observe it without allocating).
 
 Output: "ok N - ..." or "not ok N - ..." lines, for run-hostcheck.sh.
+
+The module, in the VM (scripts/check-vm-diff): --vm-input FILE writes the
+same programs (the fixed ones, then the random ones of -n and --seed) as
+the driver's input; the VM runs them through the real module with
+refstore-cpython-drive (userspace/diff/module_drive.c), and
+--vm-compare FILE judges that driver's output against this interpreter,
+program by program, printing the first divergent operation of the first
+few divergent programs (no shrinking: the module is in the VM). DRIVER is
+then not run and may be "-".
 """
 import gc
 import random
@@ -341,23 +350,32 @@ FIXED = {
 }
 
 
-def drive(progs):
-    """Run programs in the core; return a list of observation lists."""
+def driver_input(progs):
+    """The driver's stdin for @progs: P, one line per op, ..., E."""
     lines = []
     for prog in progs:
         lines.append('P')
         lines.extend(' '.join(str(x) for x in op) for op in prog)
     lines.append('E')
-    r = subprocess.run([DRIVER], input='\n'.join(lines) + '\n',
-                       capture_output=True, text=True)
-    if r.returncode:
-        return None, r.stderr
-    got = r.stdout.splitlines()
+    return '\n'.join(lines) + '\n'
+
+
+def split_output(progs, got):
+    """A driver's observation lines, one list per program."""
     res = []
     for prog in progs:
         res.append(got[:len(prog)])
         got = got[len(prog):]
-    return res, None
+    return res
+
+
+def drive(progs):
+    """Run programs in the core; return a list of observation lists."""
+    r = subprocess.run([DRIVER], input=driver_input(progs),
+                       capture_output=True, text=True)
+    if r.returncode:
+        return None, r.stderr
+    return split_output(progs, r.stdout.splitlines()), None
 
 
 def diverges(prog):
@@ -397,6 +415,64 @@ def fmt(prog):
     return '; '.join(' '.join(str(x) for x in op) for op in prog)
 
 
+def all_programs(n, seed):
+    """The fixed programs' names and the list of every program to run."""
+    names = list(FIXED)
+    rnd = random.Random(seed)
+    return names, [FIXED[x] for x in names] + \
+        [tuple(gen_program(rnd)) for _ in range(n)]
+
+
+def vm_compare(args):
+    """Judge the module's output (--vm-compare) against CPython."""
+    names, progs = all_programs(args.n, args.seed)
+    with open(args.vm_compare) as f:
+        got = [ln.rstrip('\r\n') for ln in f
+               if ln.startswith('r=') or ln.startswith('refstore-cpython')]
+    errs = [ln for ln in got if not ln.startswith('r=')]
+    got = [ln for ln in got if ln.startswith('r=')]
+    t0 = time.time()
+    res = split_output(progs, got)
+    tests = failed = 0
+    bad = []
+    for i, prog in enumerate(progs):
+        want = run_cpython(prog)
+        if want != res[i]:
+            bad.append((i, prog, want, res[i]))
+        if i < len(names):
+            tests += 1
+            ok = want == res[i]
+            failed += not ok
+            print('%s %d - module_diff: %s' % ('ok' if ok else 'not ok',
+                                               tests, names[i]))
+    nrand = sum(1 for b in bad if b[0] >= len(names))
+    tests += 1
+    nops = sum(len(p) for p in progs[len(names):])
+    if nrand or errs or len(got) != sum(len(p) for p in progs):
+        failed += 1
+        print('not ok %d - module_diff: %d of %d random programs diverge '
+              '(seed %#x; %d of %d observations read)' % (
+                  tests, nrand, args.n, args.seed, len(got),
+                  sum(len(p) for p in progs)))
+    else:
+        print('ok %d - module_diff: %d random programs (%d ops) run by the '
+              'module match CPython %s (seed %#x, compared in %.1f s)' % (
+                  tests, args.n, nops, sys.version.split()[0], args.seed,
+                  time.time() - t0))
+    for e in errs[:3]:
+        print('#  driver: %s' % e)
+    for i, prog, want, have in bad[:3]:
+        for k, (a, b) in enumerate(zip(want, have)):
+            if a != b:
+                break
+        else:
+            k = min(len(want), len(have))
+        print('#  program %d, op %d of: %s' % (i, k, fmt(prog[:k + 1])))
+        print('#   cpython %s' % (want[k] if k < len(want) else '(end)'))
+        print('#   module  %s' % (have[k] if k < len(have) else '(missing)'))
+    return 1 if failed else 0
+
+
 def main():
     global DRIVER
     import argparse
@@ -406,14 +482,24 @@ def main():
     ap.add_argument('-s', '--seed', type=lambda x: int(x, 0),
                     default=0x63707974)
     ap.add_argument('-P', '--program', help='run one program (a;b;...)')
+    ap.add_argument('--vm-input', metavar='FILE',
+                    help="write the programs as the module driver's input")
+    ap.add_argument('--vm-compare', metavar='FILE',
+                    help="compare the module driver's output with CPython")
     args = ap.parse_args()
     DRIVER = args.driver
+    if args.vm_input:
+        with open(args.vm_input, 'w') as f:
+            f.write(driver_input(all_programs(args.n, args.seed)[1]))
+        return 0
     if sys.version_info[:2] != (3, 11):
         print('ok 1 - cpython_diff # SKIP needs CPython 3.11, this is %s'
               % sys.version.split()[0])
         return 0
     gc.disable()
     gc.freeze()
+    if args.vm_compare:
+        return vm_compare(args)
     if args.program:
         prog = P(args.program)
         want = run_cpython(prog)
