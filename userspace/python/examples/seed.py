@@ -157,3 +157,34 @@ def main():
 
 
 main()
+
+print("== 7. weak references (best practice 8)")
+PARENT, CHILD = 0, 1  # slot 0 is `parent`, slot 1 the one child
+
+
+def deleted(event):
+    print(f"TreeNode {event.name} deleted")
+
+
+def TreeNode(name):
+    # self.name = name (the payload); parent and child slots empty
+    return heap.new(slots=2, tag="TreeNode", payload=name.encode(),
+                    name=name, on_del=deleted)
+
+
+def add_child(parent, child):
+    parent[CHILD] = child
+    child[PARENT] = refstore.weak(parent)  # no cycle: the parent is weak
+
+
+root = TreeNode("root")
+leaf = TreeNode("leaf")
+add_child(root, leaf)
+print(leaf[PARENT].payload.decode())
+print(heap.getweakrefcount(root))
+heap.finalize(root, print, "root finalized")
+
+del root  # freed by counting alone: its __del__, then its finalizer
+print(leaf[PARENT])
+del leaf
+print(gc.collect())

@@ -16,9 +16,17 @@ unless slots of other objects or other handles still reference it::
     del a, b                     # closes both handles: the cycle leaks...
     heap.gc.collect()            # ...until the kernel's collector frees it: 2
 
-Deaths of objects made with ``on_del=`` (or ``notify=True``) are reported
-by the kernel as events; :meth:`Heap.poll_events` reads them and calls the
-callbacks (``on_del`` and weak reference callbacks), which by default
+Weak references are :class:`weakref`'s: ``heap.weakref(obj, callback)``,
+``heap.finalize(obj, fn, *args)``, ``heap.getweakrefcount(obj)``,
+``heap.getweakrefs(obj)``, :class:`WeakValueDictionary`, and weak slots
+(``child[PARENT] = refstore.weak(parent)``, Python's ``child.parent =
+weakref.ref(parent)``: no reference counted, no cycle; the slot reads None
+once the parent died).
+
+Deaths of objects made with ``on_del=`` (or ``notify=True``) and the
+deaths weak references asked to hear of are reported by the kernel as
+events; :meth:`Heap.poll_events` reads them and calls the callbacks
+(``on_del``, weak reference callbacks, finalizers), which by default
 (``autopoll=True``) also happens after every call that can free objects.
 
 Errors raise Python exceptions chosen by errno: ENOENT
@@ -30,6 +38,7 @@ mirrored in :mod:`refstore._uapi`) with :func:`fcntl.ioctl`; only the
 standard library is used.
 """
 
+import collections.abc as _abc
 import ctypes
 import errno as _errno
 import fcntl
@@ -41,6 +50,7 @@ from . import _uapi
 
 __all__ = [
     "DEVICE", "Heap", "Object", "WeakRef", "Event", "GC", "ObjectInfo",
+    "weak", "Finalize", "WeakEntry", "WeakValueDictionary",
     "RefstoreError", "QuotaError", "UserQuotaError", "GlobalQuotaError",
     "LimitError", "HandleKindError", "UnsupportedError", "error",
     "encode_tag", "decode_tag",
@@ -183,12 +193,15 @@ _NAMES = {v: k for k, v in _uapi.IOCTLS.items()}
 # ---- events ----------------------------------------------------------------
 
 class Event:
-    """One death event read from the heap.
+    """One event read from the heap.
 
-    Attributes: ``id`` (the object's id), ``cookie`` (given at creation),
-    ``cause`` ("released": its last reference went; "cycle": the collector
-    freed it; "overflow": ``count`` events were lost), ``count`` and
-    ``name`` (the ``name=`` given to :meth:`Heap.new`, or None).
+    Attributes: ``id`` (the object's id), ``cookie`` (given at creation,
+    or for a weak reference's event the weak reference's), ``cause``
+    ("released": its last reference went; "cycle": the collector freed it;
+    "weakref" / "weakref_cycle": the same two deaths as told to a weak
+    reference with a callback or a finalizer; "overflow": ``count`` events
+    were lost), ``count`` and ``name`` (the ``name=`` given to
+    :meth:`Heap.new`, or None).
     """
 
     __slots__ = ("id", "cookie", "cause", "count", "name")
@@ -208,12 +221,11 @@ class Event:
 class _Watch:
     """What the heap does when one watched object dies."""
 
-    __slots__ = ("name", "on_del", "weakrefs")
+    __slots__ = ("name", "on_del")
 
     def __init__(self, name, on_del):
         self.name = name
         self.on_del = on_del
-        self.weakrefs = []
 
 
 # ---- objects ---------------------------------------------------------------
@@ -242,11 +254,13 @@ class ObjectInfo:
 class Object:
     """One strong handle to a kernel object.
 
-    ``obj[i]`` reads slot i (a new :class:`Object`, or None if empty),
-    ``obj[i] = other`` points it at ``other`` (None empties it, as does
-    ``del obj[i]``), ``len(obj)`` is the slot count. Two wrappers compare
-    equal when they name the same kernel object. Dropping the wrapper (or
-    :meth:`close`) closes the handle.
+    ``obj[i]`` reads slot i (a new :class:`Object`, or None if empty or
+    if it holds a weak reference whose target died), ``obj[i] = other``
+    points it at ``other`` (None empties it, as does ``del obj[i]``;
+    ``obj[i] = refstore.weak(other)`` or a :class:`WeakRef` stores a weak
+    reference, see :class:`weak`), ``len(obj)`` is the slot count. Two
+    wrappers compare equal when they name the same kernel object.
+    Dropping the wrapper (or :meth:`close`) closes the handle.
     """
 
     __slots__ = ("_heap", "_handle", "id", "__weakref__")
@@ -314,25 +328,41 @@ class Object:
     def __len__(self):
         return self.info().nslots
 
-    def __getitem__(self, slot):
+    def _get_slot(self, slot):
         arg = _uapi.GetSlot(handle=self._h(), slot=self._slot(slot))
         self._heap._ioctl(_uapi.IOC_GET_SLOT, arg)
         if arg.target == 0:
-            return None
-        return Object(self._heap, arg.target, arg.target_id)
+            return None, arg.slot_flags
+        return Object(self._heap, arg.target, arg.target_id), arg.slot_flags
+
+    def __getitem__(self, slot):
+        return self._get_slot(slot)[0]
 
     def __setitem__(self, slot, target):
+        flags = 0
+        if isinstance(target, weak):
+            target, flags = target.obj, _uapi.SLOT_WEAK
         if target is None:
             th = 0
         elif isinstance(target, Object) and target._heap is self._heap:
             th = target._h()
+        elif isinstance(target, WeakRef) and target._heap is self._heap:
+            th, flags = target._h(), _uapi.SLOT_WEAK
         else:
-            raise TypeError("a slot holds an Object of the same heap or None, "
-                            "not %r" % (target,))
-        arg = _uapi.SetSlot(handle=self._h(), slot=self._slot(slot),
-                            target=th)
+            raise TypeError("a slot holds an Object or a WeakRef of the same "
+                            "heap, refstore.weak(obj) or None, not %r"
+                            % (target,))
+        if flags:
+            self._heap.require("weak_graph")
+        arg = _uapi.SetSlot(flags=flags, handle=self._h(),
+                            slot=self._slot(slot), target=th)
         self._heap._ioctl(_uapi.IOC_SET_SLOT, arg)
         self._heap._autopoll()
+
+    def is_weak(self, slot):
+        """True if slot ``slot`` holds a weak reference, alive or dead
+        (False for a strong or empty slot)."""
+        return bool(self._get_slot(slot)[1] & _uapi.SLOT_WEAK)
 
     def __delitem__(self, slot):
         self[slot] = None
@@ -387,26 +417,57 @@ class Object:
         return "<refstore.Object id=%d handle=%d>" % (self.id, self._handle)
 
 
+class weak:
+    """``obj[i] = refstore.weak(target)``: store a weak reference in a slot.
+
+    Python's ``self.parent = weakref.ref(parent)``: the slot does not
+    count in ``target``'s reference count and is no edge for the cycle
+    collector, so a child pointing back at its parent this way makes no
+    cycle. Reading the slot gives the target (a new handle) while it
+    lives and None once it died. No handle is made for it (storing a
+    :class:`WeakRef` in a slot does the same through its weak handle).
+    """
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        if not isinstance(obj, (Object, WeakRef)):
+            raise TypeError("refstore.weak() takes an Object or a WeakRef, "
+                            "not %r" % (obj,))
+        self.obj = obj
+
+    def __repr__(self):
+        return "refstore.weak(%r)" % (self.obj,)
+
+
 class WeakRef:
     """A weak handle: does not keep its object alive.
 
     Calling it returns a new :class:`Object` (a new strong handle) while the
     object lives, None after it died, as :class:`weakref.ref` does.
-    ``callback(ref)``, if given, is called when the object's death event is
-    read (see :meth:`Heap.weakref`).
+    ``callback(ref)``, if given, is called once the kernel's event for the
+    object's death is read, if this WeakRef is still alive then (see
+    :meth:`Heap.weakref`).
     """
 
-    __slots__ = ("_heap", "_handle", "id", "callback", "__weakref__")
+    __slots__ = ("_heap", "_handle", "id", "callback", "_cookie",
+                 "__weakref__")
 
-    def __init__(self, heap, handle, id, callback):
+    def __init__(self, heap, handle, id, callback, cookie=0):
         self._heap = heap
         self._handle = handle
         self.id = id
         self.callback = callback
+        self._cookie = cookie
 
     @property
     def handle(self):
         """The weak handle number (0 once closed)."""
+        return self._handle
+
+    def _h(self):
+        if self._handle == 0:
+            raise ValueError("operation on a closed refstore weak reference")
         return self._handle
 
     def __call__(self):
@@ -420,8 +481,11 @@ class WeakRef:
         return Object(self._heap, arg.handle, self.id)
 
     def close(self):
-        """Close the weak handle (never frees anything); idempotent."""
+        """Close the weak handle (never frees anything; cancels the
+        callback if the object has not died yet); idempotent."""
         h, self._handle = self._handle, 0
+        if self._cookie:
+            self._heap._refs.pop(self._cookie, None)
         if h and not self._heap.closed:
             self._heap._close_handle(h, autopoll=False)
 
@@ -434,6 +498,159 @@ class WeakRef:
     def __repr__(self):
         return "<refstore.WeakRef id=%d %s>" % (
             self.id, "dead" if self() is None else "alive")
+
+
+class Finalize:
+    """A finalizer, as :class:`weakref.finalize`: made by
+    :meth:`Heap.finalize`.
+
+    ``fn(*args, **kwargs)`` is called once, when the kernel's event for the
+    object's death is read, or at the latest when the heap is closed (if
+    ``atexit`` is true, the default), or when the finalizer is called. The
+    heap keeps the finalizer alive until then: dropping it changes nothing.
+    It holds one weak handle with a kernel callback
+    (REFSTORE_WEAKREF_CALLBACK), closed once it ran or was detached.
+    """
+
+    __slots__ = ("_heap", "_handle", "_cookie", "id", "_fn", "_args",
+                 "_kwargs", "atexit", "__weakref__")
+
+    def __init__(self, heap, handle, cookie, id, fn, args, kwargs):
+        self._heap = heap
+        self._handle = handle
+        self._cookie = cookie
+        self.id = id
+        self._fn = fn
+        self._args = args
+        self._kwargs = kwargs
+        #: Run at heap close if still alive (weakref.finalize's atexit).
+        self.atexit = True
+
+    @property
+    def alive(self):
+        """True until the finalizer ran or was detached."""
+        return self._fn is not None
+
+    def _object(self):
+        if self._heap.closed:
+            return None
+        arg = _uapi.Upgrade(weak=self._handle)
+        try:
+            self._heap._ioctl(_uapi.IOC_UPGRADE, arg)
+        except FileNotFoundError:
+            return None
+        return Object(self._heap, arg.handle, self.id)
+
+    def peek(self):
+        """``(obj, fn, args, kwargs)`` while alive (obj None if the object
+        died but its event was not read yet), else None."""
+        if not self.alive:
+            return None
+        return (self._object(), self._fn, self._args, self._kwargs)
+
+    def detach(self):
+        """Cancel the finalizer; return what :meth:`peek` returned before."""
+        info = self.peek()
+        if info is not None:
+            self._end()
+        return info
+
+    def _end(self):
+        self._fn = None
+        self._heap._finalizers.pop(self._cookie, None)
+        h, self._handle = self._handle, 0
+        if h and not self._heap.closed:
+            self._heap._close_handle(h, autopoll=False)
+
+    def __call__(self, _=None):
+        """Run the finalizer now if alive (it then will not run again) and
+        return fn's result; None if it already ran or was detached."""
+        if not self.alive:
+            return None
+        fn, args, kwargs = self._fn, self._args, self._kwargs
+        self._end()
+        return fn(*args, **kwargs)
+
+    def __repr__(self):
+        return "<refstore.Finalize id=%d %s>" % (
+            self.id, "alive" if self.alive else "dead")
+
+
+class WeakEntry:
+    """One weak reference to an object, as :meth:`Heap.getweakrefs` lists it.
+
+    ``kind`` is "handle" (a weak handle: ``handle``, ``cookie`` and
+    ``callback`` (True if a callback is armed) are set) or "slot" (a weak
+    slot: slot ``slot`` of the object whose id is ``owner_id``). ``ref`` is
+    the :class:`WeakRef` or :class:`Finalize` of this heap that owns the
+    weak handle, or None (a slot, or a handle made elsewhere).
+    """
+
+    __slots__ = ("kind", "handle", "owner_id", "slot", "cookie", "callback",
+                 "ref")
+
+    def __init__(self, raw, ref=None):
+        is_slot = bool(raw.entry_flags & _uapi.WEAKREF_ENTRY_SLOT)
+        self.kind = "slot" if is_slot else "handle"
+        self.handle = raw.handle
+        self.owner_id = raw.owner_id
+        self.slot = raw.slot
+        self.cookie = raw.cookie
+        self.callback = bool(raw.entry_flags & _uapi.WEAKREF_ENTRY_CALLBACK)
+        self.ref = ref
+
+    def __repr__(self):
+        if self.kind == "slot":
+            return "WeakEntry(slot %d of id %d)" % (self.slot, self.owner_id)
+        return "WeakEntry(handle %d%s)" % (
+            self.handle, ", callback" if self.callback else "")
+
+
+class WeakValueDictionary(_abc.MutableMapping):
+    """A mapping whose values are objects of one heap, held weakly, as
+    :class:`weakref.WeakValueDictionary`.
+
+    ``WeakValueDictionary(heap, other=())``. Each value is a weak handle
+    with a kernel callback: once the value's death is read (autopoll, or
+    :meth:`Heap.poll_events`), its entry is gone. ``d[key]`` returns a new
+    handle, or raises KeyError if the value died meanwhile.
+    """
+
+    def __init__(self, heap, other=()):
+        self._heap = heap
+        self._data = {}
+        self.update(other)
+
+    def _remover(self, key):
+        selfref = _weakref.ref(self)
+
+        def remove(ref):
+            d = selfref()
+            if d is not None and d._data.get(key) is ref:
+                del d._data[key]
+        return remove
+
+    def __getitem__(self, key):
+        obj = self._data[key]()
+        if obj is None:
+            raise KeyError(key)
+        return obj
+
+    def __setitem__(self, key, value):
+        self._data[key] = self._heap.weakref(value,
+                                             callback=self._remover(key))
+
+    def __delitem__(self, key):
+        self._data.pop(key).close()
+
+    def __iter__(self):
+        return iter(list(self._data))
+
+    def __len__(self):
+        return len(self._data)
+
+    def __repr__(self):
+        return "<refstore.WeakValueDictionary %d entries>" % len(self)
 
 
 # ---- the collector ---------------------------------------------------------
@@ -629,6 +846,9 @@ class Heap:
         self._dev = device if device is not None else _Device(path)
         self.autopoll = autopoll
         self._watch = {}
+        self._refs = {}          # cookie -> weakref to a WeakRef
+        self._finalizers = {}    # cookie -> Finalize (kept alive)
+        self._weak = _weakref.WeakValueDictionary()  # handle -> owner
         self._dispatching = False
         self._cookie = 0
         #: Death events the kernel could not queue (overflow reports).
@@ -702,7 +922,8 @@ class Heap:
         return Object(self, handle, arg.id)
 
     def _autopoll(self):
-        if self.autopoll and self._watch and not self._dispatching:
+        if (self.autopoll and not self._dispatching and
+                (self._watch or self._refs or self._finalizers)):
             self.poll_events()
 
     def fileno(self):
@@ -713,10 +934,17 @@ class Heap:
         return self._dev.fd
 
     def close(self):
-        """Close the heap: the kernel frees all its objects. Idempotent."""
+        """Close the heap: the kernel frees all its objects. Idempotent.
+
+        Finalizers that did not run yet and have ``atexit`` set run then,
+        newest first (weakref.finalize's rule at interpreter exit)."""
         dev, self._dev = self._dev, None
         if dev is not None:
             dev.close()
+            fins, self._finalizers = self._finalizers, {}
+            for f in sorted(fins.values(), key=lambda f: -f._cookie):
+                if f.atexit:
+                    f()
 
     def __del__(self):
         try:
@@ -790,25 +1018,91 @@ class Heap:
         """``obj``'s :class:`ObjectInfo`."""
         return self._info(obj._h())
 
-    def weakref(self, obj, callback=None):
-        """Return a :class:`WeakRef` to ``obj``.
+    def _weakref(self, obj, cookie):
+        flags = 0
+        if cookie:
+            self.require("weak_graph")
+            flags |= _uapi.WEAKREF_CALLBACK
+        if isinstance(obj, WeakRef):
+            self.require("weak_graph")
+            flags |= _uapi.WEAKREF_FROM_WEAK
+        elif not isinstance(obj, Object):
+            raise TypeError("cannot create a weak reference to %r" % (obj,))
+        arg = _uapi.Weakref(flags=flags, handle=obj._h(), cookie=cookie)
+        self._ioctl(_uapi.IOC_WEAKREF, arg)
+        return arg.weak
 
-        ``callback(ref)`` is called once the object's death is read, while
-        the WeakRef itself is alive (as in :mod:`weakref`); that needs an
-        object whose death the kernel reports (made with ``on_del``,
-        ``notify`` or ``cookie``), else ValueError.
+    def _next_cookie(self):
+        self._cookie += 1
+        return self._cookie
+
+    def weakref(self, obj, callback=None):
+        """Return a :class:`WeakRef` to ``obj`` (an :class:`Object`, or a
+        :class:`WeakRef` whose object is alive), as weakref.ref(obj,
+        callback).
+
+        ``callback(ref)`` is called once, when the kernel's event for the
+        object's death is read, if the WeakRef is still alive then (as in
+        :mod:`weakref`: dropping it cancels the callback in the kernel).
+        Any object may be given one (REFSTORE_WEAKREF_CALLBACK): it need
+        not be made with ``notify``.
         """
         self.require("weak")
-        if callback is not None and obj.id not in self._watch:
-            raise ValueError("a weakref callback needs an object made with "
-                             "notify=True (or on_del/cookie): the kernel "
-                             "reports only those deaths")
-        arg = _uapi.Weakref(handle=obj._h())
-        self._ioctl(_uapi.IOC_WEAKREF, arg)
-        ref = WeakRef(self, arg.weak, obj.id, callback)
-        if callback is not None:
-            self._watch[obj.id].weakrefs.append(_weakref.ref(ref))
+        cookie = self._next_cookie() if callback is not None else 0
+        h = self._weakref(obj, cookie)
+        ref = WeakRef(self, h, obj.id, callback, cookie)
+        self._weak[h] = ref
+        if cookie:
+            self._refs[cookie] = _weakref.ref(ref)
         return ref
+
+    def finalize(self, obj, fn, *args, **kwargs):
+        """Return a :class:`Finalize` that calls ``fn(*args, **kwargs)``
+        once ``obj`` dies, as weakref.finalize(obj, fn, *args, **kwargs).
+
+        It runs when the death's event is read (with autopoll, right after
+        the call that freed ``obj``), after ``obj``'s own ``on_del`` if it
+        was freed by counting and before every ``on_del`` of a collection
+        if the collector freed it (CPython's order). ``fn`` and ``args``
+        must not hold ``obj`` itself, or it could not die.
+        """
+        self.require("weak_graph")
+        cookie = self._next_cookie()
+        h = self._weakref(obj, cookie)
+        f = Finalize(self, h, cookie, obj.id, fn, args, kwargs)
+        self._finalizers[cookie] = f
+        self._weak[h] = f
+        return f
+
+    def getweakrefcount(self, obj):
+        """The number of weak references to ``obj``: weak handles (every
+        :class:`WeakRef` and :class:`Finalize`, in any process) plus weak
+        slots pointing at it, as weakref.getweakrefcount()."""
+        self.require("weak_query")
+        arg = _uapi.WeakrefCount(handle=obj._h())
+        self._ioctl(_uapi.IOC_WEAKREF_COUNT, arg)
+        return arg.count
+
+    def getweakrefs(self, obj):
+        """The weak references to ``obj``, newest first, as a list of
+        :class:`WeakEntry` (weakref.getweakrefs(); weak slots included,
+        which have no weakref object of their own)."""
+        self.require("weak_query")
+        out = []
+        page = (_uapi.WeakrefEntry * _uapi.WEAKREFS_PAGE)()
+        while True:
+            arg = _uapi.Weakrefs(handle=obj._h(),
+                                 capacity=_uapi.WEAKREFS_PAGE,
+                                 entries=ctypes.addressof(page),
+                                 start=len(out))
+            self._ioctl(_uapi.IOC_WEAKREFS, arg)
+            for raw in page[:arg.count]:
+                ref = None
+                if not raw.entry_flags & _uapi.WEAKREF_ENTRY_SLOT:
+                    ref = self._weak.get(raw.handle)
+                out.append(WeakEntry(raw, ref))
+            if arg.count == 0 or len(out) >= arg.total:
+                return out
 
     # -- heap-wide
 
@@ -853,9 +1147,11 @@ class Heap:
         """Read the queued death events, run their callbacks, return them.
 
         Waits up to ``timeout`` seconds (None: forever) for the first one.
-        For each event of a watched object, ``on_del(event)`` runs, then
-        the callbacks of its live :class:`WeakRef`\\ s. An overflow event
-        adds its count to :attr:`events_lost`.
+        Events come in the kernel's (CPython's) order: for an object
+        freed by counting, its ``on_del(event)`` then the callbacks of its
+        weak references (newest first); for a collection, every weak
+        reference callback and finalizer first, then every ``on_del``. An
+        overflow event adds its count to :attr:`events_lost`.
         """
         self.require("events")
         if timeout != 0 and self._dev is not None:
@@ -885,16 +1181,22 @@ class Heap:
         if raw.cause == _uapi.CAUSE_OVERFLOW:
             self.events_lost += raw.count
             return Event(raw.id, raw.cookie, raw.cause, raw.count)
+        if raw.cause in (_uapi.CAUSE_WEAKREF, _uapi.CAUSE_WEAKREF_CYCLE):
+            ev = Event(raw.id, raw.cookie, raw.cause, raw.count)
+            f = self._finalizers.get(raw.cookie)
+            if f is not None:
+                f()
+                return ev
+            r = self._refs.pop(raw.cookie, None)
+            ref = r() if r is not None else None
+            if ref is not None and ref.callback is not None:
+                ref.callback(ref)
+            return ev
         w = self._watch.pop(raw.id, None)
         ev = Event(raw.id, raw.cookie, raw.cause, raw.count,
                    w.name if w else None)
-        if w is not None:
-            if w.on_del is not None:
-                w.on_del(ev)
-            for r in w.weakrefs:
-                ref = r()
-                if ref is not None and ref.callback is not None:
-                    ref.callback(ref)
+        if w is not None and w.on_del is not None:
+            w.on_del(ev)
         return ev
 
     def events(self, timeout=None):

@@ -28,6 +28,8 @@ FEATURES = {
     "heap_stats": 6,
     "gc": 7,
     "gc_delay": 8,
+    "weak_graph": 9,
+    "weak_query": 10,
 }
 
 CREATE_NOTIFY = 1 << 0
@@ -35,13 +37,27 @@ OBJ_NOTIFY = 1 << 0
 OBJ_WEAKREFS = 1 << 1
 LIMITS_RAISE = 1 << 0
 
+SLOT_WEAK = 1 << 0
+SLOT_DEAD = 1 << 1
+SET_SLOT_FLAGS = SLOT_WEAK
+WEAKREF_CALLBACK = 1 << 0
+WEAKREF_FROM_WEAK = 1 << 1
+WEAKREF_FLAGS = WEAKREF_CALLBACK | WEAKREF_FROM_WEAK
+WEAKREF_ENTRY_SLOT = 1 << 0
+WEAKREF_ENTRY_CALLBACK = 1 << 1
+WEAKREFS_PAGE = 256
+
 CAUSE_RELEASED = 1
 CAUSE_CYCLE = 2
 CAUSE_OVERFLOW = 3
+CAUSE_WEAKREF = 4
+CAUSE_WEAKREF_CYCLE = 5
 CAUSES = {
     CAUSE_RELEASED: "released",
     CAUSE_CYCLE: "cycle",
     CAUSE_OVERFLOW: "overflow",
+    CAUSE_WEAKREF: "weakref",
+    CAUSE_WEAKREF_CYCLE: "weakref_cycle",
 }
 
 GC_GENERATIONS = 3
@@ -87,7 +103,7 @@ class SetSlot(_Struct):
 class GetSlot(_Struct):
     _fields_ = [("size", u32), ("flags", u32), ("handle", u32),
                 ("slot", u32), ("target", u32), ("_reserved", u32),
-                ("target_id", u64)]
+                ("target_id", u64), ("slot_flags", u32), ("_reserved2", u32)]
 
 
 class Rw(_Struct):
@@ -105,7 +121,7 @@ class Info(_Struct):
 
 class Weakref(_Struct):
     _fields_ = [("size", u32), ("flags", u32), ("handle", u32),
-                ("weak", u32)]
+                ("weak", u32), ("cookie", u64)]
 
 
 class Upgrade(_Struct):
@@ -170,6 +186,25 @@ class GcGarbage(_Struct):
                 ("count", u32), ("handles", u64), ("total", u64)]
 
 
+class WeakrefCount(_Struct):
+    _fields_ = [("size", u32), ("flags", u32), ("handle", u32),
+                ("_reserved", u32), ("count", u64), ("weak_handles", u64),
+                ("weak_slots", u64)]
+
+
+class WeakrefEntry(ctypes.Structure):
+    """struct refstore_weakref_entry: one weak reference WEAKREFS lists."""
+
+    _fields_ = [("owner_id", u64), ("cookie", u64), ("handle", u32),
+                ("slot", u32), ("entry_flags", u32), ("_reserved", u32)]
+
+
+class Weakrefs(_Struct):
+    _fields_ = [("size", u32), ("flags", u32), ("handle", u32),
+                ("capacity", u32), ("entries", u64), ("start", u64),
+                ("count", u32), ("_reserved", u32), ("total", u64)]
+
+
 # C name of each structure, for the layout test.
 C_NAMES = {
     Version: "refstore_version", Create: "refstore_create",
@@ -182,6 +217,8 @@ C_NAMES = {
     GcThreshold: "refstore_gc_threshold", GcCount: "refstore_gc_count",
     GcGenStats: "refstore_gc_gen_stats", GcStats: "refstore_gc_stats",
     GcGarbage: "refstore_gc_garbage",
+    WeakrefCount: "refstore_weakref_count",
+    WeakrefEntry: "refstore_weakref_entry", Weakrefs: "refstore_weakrefs",
 }
 
 
@@ -204,6 +241,8 @@ IOC_UPGRADE = _iowr(0x0A, Upgrade)
 IOC_GET_LIMITS = _iowr(0x0B, Limits)
 IOC_SET_LIMITS = _iowr(0x0C, Limits)
 IOC_HEAP_STATS = _iowr(0x0D, HeapStats)
+IOC_WEAKREF_COUNT = _iowr(0x0E, WeakrefCount)
+IOC_WEAKREFS = _iowr(0x0F, Weakrefs)
 IOC_GC_COLLECT = _iowr(0x20, GcCollect)
 IOC_GC_ENABLE = _iowr(0x21, GcValue)
 IOC_GC_DISABLE = _iowr(0x22, GcValue)

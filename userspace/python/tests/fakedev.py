@@ -3,10 +3,11 @@
 
 It implements the ioctls the binding uses with the uapi's documented
 semantics at the level the binding relies on (handles, counts, slots,
-payloads, weak handles, death events, a full collection that frees what no
-handle reaches, SAVEALL), and records every call so tests can check what
-the binding sent. It is not the collector: `make hostcheck` tests that
-against CPython separately.
+payloads, weak handles and weak slots, death events and weak reference
+callbacks in the uapi's order, WEAKREF_COUNT/WEAKREFS, a full collection
+that frees what no handle reaches, SAVEALL), and records every call so
+tests can check what the binding sent. It is not the collector: `make
+hostcheck` tests that against CPython separately.
 """
 
 import ctypes
@@ -23,6 +24,7 @@ class _Obj:
         self.tag = c.tag
         self.payload = bytearray(c.payload_size)
         self.slots = [None] * c.nslots
+        self.weakslots = set()   # indices of slots holding weak references
         self.refs = 0
         self.notify = bool(c.flags & U.CREATE_NOTIFY)
         self.cookie = c.cookie
@@ -53,6 +55,7 @@ class FakeDevice:
         self.gc["stats"] = [[0, 0, 0] for _ in range(3)]
         self.closed = False
         self.fail_next = None  # errno the next ioctl fails with
+        self.wcb = {}          # weak handle -> cookie of its armed callback
 
     # -- the _Device interface
 
@@ -103,16 +106,40 @@ class FakeDevice:
         if obj.refs == 0:
             self._free(obj, cause)
 
+    def _weak_entries(self, obj):
+        """obj's weak references, newest first: weak handles (newest
+        first), then weak slots (a model: the kernel interleaves them)."""
+        out = [(h, 0, 0) for h in sorted(self.handles, reverse=True)
+               if self.handles[h] == (obj, True)]
+        for o in self.objs.values():
+            for i in sorted(o.weakslots):
+                if o.slots[i] is obj:
+                    out.append((0, o.id, i))
+        return out
+
+    def _callbacks(self, obj, cause):
+        for h, _, _ in self._weak_entries(obj):
+            cookie = self.wcb.pop(h, None)
+            if cookie is not None:
+                self.events.append(U.Event(cookie=cookie, id=obj.id,
+                                           cause=cause, count=1))
+
+    def _strong_slots(self, obj):
+        return [t for i, t in enumerate(obj.slots)
+                if t is not None and i not in obj.weakslots]
+
     def _free(self, obj, cause):
         obj.alive = False
         del self.objs[obj.id]
         if obj.notify:
             self.events.append(U.Event(cookie=obj.cookie, id=obj.id,
                                        cause=cause, count=1))
-        slots, obj.slots = obj.slots, []
-        for t in slots:
-            if t is not None:
-                self._put(t, cause)
+        self._callbacks(obj, U.CAUSE_WEAKREF if cause == U.CAUSE_RELEASED
+                        else U.CAUSE_WEAKREF_CYCLE)
+        strong = self._strong_slots(obj)
+        obj.slots, obj.weakslots = [], set()
+        for t in strong:
+            self._put(t, cause)
 
     # -- commands
 
@@ -134,20 +161,35 @@ class FakeDevice:
         if a.handle not in self.handles:
             _fail(errno.ENOENT)
         obj, weak = self.handles.pop(a.handle)
+        self.wcb.pop(a.handle, None)
         if weak:
             obj.weak -= 1
         else:
             self._put(obj)
 
     def do_set_slot(self, a):
+        if a.flags & ~U.SET_SLOT_FLAGS:
+            _fail(errno.EINVAL)
+        weak = bool(a.flags & U.SLOT_WEAK)
         obj = self._get(a.handle)
-        t = self._get(a.target) if a.target else None
+        t = None
+        if a.target:
+            if weak and a.target in self.handles and self.handles[a.target][1]:
+                t = self._get(a.target, weak=True)
+                if not t.alive:
+                    _fail(errno.ENOENT)
+            else:
+                t = self._get(a.target)
         if a.slot >= len(obj.slots):
             _fail(errno.EINVAL)
-        if t is not None:
+        if t is not None and not weak:
             t.refs += 1
         old, obj.slots[a.slot] = obj.slots[a.slot], t
-        if old is not None:
+        was_weak = a.slot in obj.weakslots
+        obj.weakslots.discard(a.slot)
+        if weak and t is not None:
+            obj.weakslots.add(a.slot)
+        if old is not None and not was_weak:
             self._put(old)
 
     def do_get_slot(self, a):
@@ -155,6 +197,12 @@ class FakeDevice:
         if a.slot >= len(obj.slots):
             _fail(errno.EINVAL)
         t = obj.slots[a.slot]
+        a.slot_flags = 0
+        if a.slot in obj.weakslots:
+            a.slot_flags = U.SLOT_WEAK
+            if not t.alive:
+                a.slot_flags |= U.SLOT_DEAD
+                t = None
         a.target = self._new_handle(t) if t else 0
         a.target_id = t.id if t else 0
 
@@ -186,7 +234,38 @@ class FakeDevice:
         a.creator_pid = os.getpid()
 
     def do_weakref(self, a):
-        a.weak = self._new_handle(self._get(a.handle), weak=True)
+        if a.flags & ~U.WEAKREF_FLAGS or (
+                a.cookie and not a.flags & U.WEAKREF_CALLBACK):
+            _fail(errno.EINVAL)
+        if a.flags & U.WEAKREF_FROM_WEAK:
+            obj = self._get(a.handle, weak=True)
+            if not obj.alive:
+                _fail(errno.ENOENT)
+        else:
+            obj = self._get(a.handle)
+        a.weak = self._new_handle(obj, weak=True)
+        if a.flags & U.WEAKREF_CALLBACK:
+            self.wcb[a.weak] = a.cookie
+
+    def do_weakref_count(self, a):
+        entries = self._weak_entries(self._get(a.handle))
+        a.weak_handles = sum(1 for h, _, _ in entries if h)
+        a.weak_slots = len(entries) - a.weak_handles
+        a.count = len(entries)
+
+    def do_weakrefs(self, a):
+        entries = self._weak_entries(self._get(a.handle))
+        a.total = len(entries)
+        page = entries[a.start:a.start + min(a.capacity, U.WEAKREFS_PAGE)]
+        a.count = len(page)
+        if page:
+            arr = (U.WeakrefEntry * len(page)).from_address(a.entries)
+            for e, (h, owner, slot) in zip(arr, page):
+                e.handle, e.owner_id, e.slot = h, owner, slot
+                e.cookie = self.wcb.get(h, 0) if h else 0
+                e.entry_flags = ((0 if h else U.WEAKREF_ENTRY_SLOT) |
+                                 (U.WEAKREF_ENTRY_CALLBACK if h in self.wcb
+                                  else 0))
 
     def do_upgrade(self, a):
         obj = self._get(a.weak, weak=True)
@@ -223,7 +302,7 @@ class FakeDevice:
             if id(o) in seen:
                 continue
             seen.add(id(o))
-            stack.extend(t for t in o.slots if t is not None)
+            stack.extend(self._strong_slots(o))
         every = {id(o): o for o in self.objs.values()}
         dead = [o for k, o in every.items() if k not in seen]
         if self.gc["debug"] & U.GC_DEBUG_SAVEALL:
@@ -231,6 +310,8 @@ class FakeDevice:
                 o.refs += 1
                 self.garbage.append(o)
         else:
+            for o in dead:
+                self._callbacks(o, U.CAUSE_WEAKREF_CYCLE)
             for o in dead:
                 o.alive = False
                 del self.objs[o.id]

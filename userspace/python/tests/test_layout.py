@@ -23,7 +23,7 @@ UAPI = os.path.join(TOP, "kmod", "uapi")
 
 
 def _c_field(name):
-    return "__reserved" if name == "_reserved" else name
+    return "_" + name if name.startswith("_reserved") else name
 
 
 def _expected():
@@ -43,7 +43,11 @@ def _expected():
     for name in ("IOC_MAGIC", "UAPI_VERSION", "CREATE_NOTIFY", "OBJ_NOTIFY",
                  "OBJ_WEAKREFS", "LIMITS_RAISE", "CAUSE_RELEASED",
                  "CAUSE_CYCLE", "CAUSE_OVERFLOW", "GC_GENERATIONS",
-                 "GC_DEBUG_STATS", "GC_DEBUG_SAVEALL"):
+                 "GC_DEBUG_STATS", "GC_DEBUG_SAVEALL", "SLOT_WEAK",
+                 "SLOT_DEAD", "SET_SLOT_FLAGS", "WEAKREF_CALLBACK",
+                 "WEAKREF_FROM_WEAK", "WEAKREF_FLAGS", "WEAKREF_ENTRY_SLOT",
+                 "WEAKREF_ENTRY_CALLBACK", "WEAKREFS_PAGE", "CAUSE_WEAKREF",
+                 "CAUSE_WEAKREF_CYCLE"):
         out.append(("REFSTORE_" + name, getattr(U, name)))
     return out
 
