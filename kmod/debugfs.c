@@ -14,6 +14,9 @@
  *                          see fault.c
  *   gc_park, gc_idle, gc_stall_ms
  *                          test knobs of the collector thread, see gc.c
+ *   alloc_stats_off        test knob: heaps opened while it is 1 keep no
+ *                          allocation statistics (for `make bench`), see
+ *                          alloc_stats.c
  *                          (the test knobs exist only with test_knobs=1)
  *   heaps/<id>/stats       one heap's counters, limits and owner
  *   heaps/<id>/objects     one line per live object of the heap

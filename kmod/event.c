@@ -56,6 +56,21 @@ static size_t refstore_event_ring_size(u32 cap)
  */
 int refstore_event_ring_alloc(struct refstore_heap *heap)
 {
+	return refstore_event_ring_grow(heap, heap->nr_notify + 1);
+}
+
+/**
+ * refstore_event_ring_grow() - make room for @more events beyond the queue
+ * @heap: the heap, locked
+ * @more: events about to be queued, or NOTIFY objects that may queue one
+ *
+ * See refstore_event_ring_alloc(); collection events (gc_events.c) grow
+ * the ring as they are queued, up to max_events too.
+ *
+ * Return: 0, -ENOMEM, or the error of refstore_charge_overhead().
+ */
+int refstore_event_ring_grow(struct refstore_heap *heap, u64 more)
+{
 	struct refstore_event *ring, *old;
 	u32 need, cap, i;
 	size_t delta;
@@ -63,8 +78,7 @@ int refstore_event_ring_alloc(struct refstore_heap *heap)
 
 	lockdep_assert_held(&heap->lock);
 	spin_lock(&heap->ev_lock);
-	need = min_t(u64, heap->limits.max_events,
-		     heap->nr_notify + 1 + heap->ev_count);
+	need = min_t(u64, heap->limits.max_events, more + heap->ev_count);
 	cap = heap->ev_cap;
 	spin_unlock(&heap->ev_lock);
 	if (need <= cap)
@@ -144,6 +158,20 @@ void refstore_event_counts(struct refstore_heap *heap,
 void refstore_event_queue(struct refstore_heap *heap, u64 cookie, u64 id,
 			  u32 cause)
 {
+	refstore_event_queue_count(heap, cookie, id, cause, 1);
+}
+
+/**
+ * refstore_event_queue_count() - queue one record with its own @count
+ * @heap: the heap, locked; its ring exists, or the record is counted lost
+ * @cookie: &struct refstore_event.cookie
+ * @id: &struct refstore_event.id
+ * @cause: REFSTORE_CAUSE_*
+ * @count: &struct refstore_event.count
+ */
+void refstore_event_queue_count(struct refstore_heap *heap, u64 cookie, u64 id,
+				u32 cause, u32 count)
+{
 	struct refstore_event *ev;
 	bool queued = false;
 
@@ -156,7 +184,7 @@ void refstore_event_queue(struct refstore_heap *heap, u64 cookie, u64 id,
 		ev->cookie = cookie;
 		ev->id = id;
 		ev->cause = cause;
-		ev->count = 1;
+		ev->count = count;
 		heap->ev_count++;
 		heap->ev_queued++;
 		queued = true;

@@ -216,6 +216,7 @@ static void refstore_gc_scan_locked(struct refstore_heap *heap,
 	INIT_LIST_HEAD(&run->to_free);
 	run->automatic = automatic;
 	trace_gc_start(heap->id, generation, automatic);
+	refstore_gc_event_start(heap, generation, automatic);
 	start = ktime_get_ns();
 	refstore_collect_scan(&heap->graph, generation, &run->coll);
 	run->res = run->coll.res;
@@ -239,6 +240,8 @@ static void refstore_gc_finish_locked(struct refstore_heap *heap,
 	u64 start = ktime_get_ns(), ns;
 
 	lockdep_assert_held(&heap->lock);
+	/* Before the commit: the objects found are still listed in @run. */
+	refstore_gc_event_stop(heap, run, run->pause_ns, commit);
 	if (commit)
 		refstore_collect_commit(&heap->graph, &run->coll,
 					&run->to_free);

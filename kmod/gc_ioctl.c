@@ -294,6 +294,7 @@ int refstore_ioc_gc_garbage(struct refstore_ucmd *ucmd)
 	struct refstore_heap *heap = ucmd->heap;
 	struct refstore_obj **objs = NULL, *obj;
 	u32 *handles = NULL, want, n = 0, i;
+	u64 skip = cmd->cursor;
 	int ret = 0;
 
 	if (cmd->flags || cmd->count)
@@ -302,7 +303,8 @@ int refstore_ioc_gc_garbage(struct refstore_ucmd *ucmd)
 	if (mutex_lock_killable(&heap->lock))
 		return -EINTR;
 	cmd->total = heap->graph.nr_garbage;
-	want = min_t(u64, cmd->capacity, heap->graph.nr_garbage);
+	want = min_t(u64, cmd->capacity,
+		     heap->graph.nr_garbage - min(skip, heap->graph.nr_garbage));
 	if (want) {
 		handles = refstore_fault() ? NULL :
 			  kvmalloc_array(want, sizeof(*handles), REFSTORE_GFP);
@@ -317,6 +319,12 @@ int refstore_ioc_gc_garbage(struct refstore_ucmd *ucmd)
 	list_for_each_entry(obj, &heap->graph.garbage, node) {
 		if (n == want)
 			break;
+		/* gc.garbage[cursor:]; the skipped ones cost a step each. */
+		if (skip) {
+			skip--;
+			cond_resched();
+			continue;
+		}
 		ret = refstore_handle_reserve(heap, &handles[n]);
 		if (ret)
 			break;
@@ -332,6 +340,7 @@ int refstore_ioc_gc_garbage(struct refstore_ucmd *ucmd)
 				       n * sizeof(*handles))))
 		ret = -EFAULT;
 	cmd->count = n;
+	cmd->cursor += n;
 	if (!ret)
 		ret = refstore_respond(ucmd, sizeof(*cmd));
 

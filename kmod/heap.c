@@ -24,7 +24,7 @@
 
 /*
  * Distinct creators recorded per heap; later ones are recorded as unknown.
- * The table is charged to the heap's overhead: at most 8 KiB.
+ * The table is charged to the heap's overhead: at most 16 KiB.
  */
 #define REFSTORE_MAX_CREATORS 256
 
@@ -51,6 +51,7 @@ struct refstore_heap *refstore_heap_create(void)
 	xa_init_flags(&heap->weak_lists, XA_FLAGS_ACCOUNT);
 	refstore_graph_init(&heap->graph);
 	heap->limits = refstore_default_limits;
+	refstore_alloc_stats_init(heap);
 
 	refstore_event_init(heap);
 
@@ -94,6 +95,7 @@ static void refstore_heap_free(struct kref *ref)
 	struct refstore_heap *heap = container_of(ref, struct refstore_heap, ref);
 
 	refstore_event_ring_free(heap);
+	refstore_tags_free(heap);
 	refstore_uncharge_overhead(heap, refstore_heap_creators_size(heap->nr_creators));
 	kfree(heap->creators);
 	refstore_account_release(heap);
@@ -230,7 +232,7 @@ int refstore_heap_creator(struct refstore_heap *heap, u32 *index)
 		return -ENOMEM;
 	}
 	heap->creators = creators;
-	creators[heap->nr_creators].pid = pid;
+	creators[heap->nr_creators] = (struct refstore_creator){ .pid = pid };
 	strscpy(creators[heap->nr_creators].comm, comm, TASK_COMM_LEN);
 	*index = heap->nr_creators++;
 	return 0;

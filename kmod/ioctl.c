@@ -25,13 +25,15 @@
 #include <linux/uaccess.h>
 
 #include "refstore_private.h"
+#include "trace.h"
 
 #define REFSTORE_FEATURES (REFSTORE_FEAT_OBJECTS | REFSTORE_FEAT_SLOTS | \
 			   REFSTORE_FEAT_PAYLOAD | REFSTORE_FEAT_WEAK | \
 			   REFSTORE_FEAT_EVENTS | REFSTORE_FEAT_LIMITS | \
 			   REFSTORE_FEAT_HEAP_STATS | REFSTORE_FEAT_GC | \
 			   REFSTORE_FEAT_GC_DELAY | REFSTORE_FEAT_WEAK_GRAPH | \
-			   REFSTORE_FEAT_WEAK_QUERY)
+			   REFSTORE_FEAT_WEAK_QUERY | REFSTORE_FEAT_TRACE | \
+			   REFSTORE_FEAT_INSPECT | REFSTORE_FEAT_GC_EVENTS)
 
 /* Room for any command's structure: the dispatcher's stack buffer. */
 union refstore_ioctl_buf {
@@ -55,6 +57,13 @@ union refstore_ioctl_buf {
 	struct refstore_gc_count gc_count;
 	struct refstore_gc_stats gc_stats;
 	struct refstore_gc_garbage gc_garbage;
+	struct refstore_traced_memory traced_memory;
+	struct refstore_tag_name tag_name;
+	struct refstore_snapshot snapshot;
+	struct refstore_objects objects;
+	struct refstore_referents referents;
+	struct refstore_referrers referrers;
+	struct refstore_id_handle id_handle;
 };
 
 /**
@@ -90,8 +99,8 @@ int refstore_respond(struct refstore_ucmd *ucmd, size_t cmd_len)
  *
  * Return: 0 or -EFAULT.
  */
-static int refstore_respond_handle(struct refstore_ucmd *ucmd, size_t cmd_len,
-				   u32 handle, struct refstore_obj *obj)
+int refstore_respond_handle(struct refstore_ucmd *ucmd, size_t cmd_len,
+			    u32 handle, struct refstore_obj *obj)
 {
 	struct refstore_heap *heap = ucmd->heap;
 	int ret = refstore_respond(ucmd, cmd_len);
@@ -240,6 +249,14 @@ static struct refstore_obj *refstore_weak_target(struct refstore_heap *heap,
  * then the old content dropped: a strong target put (which may free it
  * and, through it, anything), a weak entry freed.
  */
+/* The id of the object a slot names (a weak slot's too), 0 if empty. */
+static u64 refstore_slot_id(struct refstore_obj *slot)
+{
+	if (refstore_slot_is_weak(slot))
+		return refstore_slot_weak(slot)->obj_id;
+	return slot ? slot->id : 0;
+}
+
 static int refstore_ioc_set_slot(struct refstore_ucmd *ucmd)
 {
 	struct refstore_set_slot *cmd = ucmd->cmd;
@@ -287,6 +304,8 @@ static int refstore_ioc_set_slot(struct refstore_ucmd *ucmd)
 	}
 	old = *slot;
 	*slot = new;
+	trace_slot_set(heap->id, obj->id, cmd->slot, refstore_slot_id(old),
+		       target ? target->id : 0, weak);
 	if (refstore_slot_is_weak(old))
 		refstore_weak_slot_free(heap, refstore_slot_weak(old));
 	else if (old)
@@ -841,6 +860,20 @@ static const struct refstore_ioctl_op refstore_ioctl_ops[] = {
 			  refstore_gc_value, value),
 	REFSTORE_IOCTL_OP(REFSTORE_IOC_GC_GET_DELAY, refstore_ioc_gc_get_delay,
 			  refstore_gc_value, value),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_TRACED_MEMORY, refstore_ioc_traced_memory,
+			  refstore_traced_memory, peak_bytes),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_TAG_NAME, refstore_ioc_tag_name,
+			  refstore_tag_name, __reserved),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_SNAPSHOT, refstore_ioc_snapshot,
+			  refstore_snapshot, peak_bytes),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_OBJECTS, refstore_ioc_objects,
+			  refstore_objects, total),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_REFERENTS, refstore_ioc_referents,
+			  refstore_referents, nslots),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_REFERRERS, refstore_ioc_referrers,
+			  refstore_referrers, total),
+	REFSTORE_IOCTL_OP(REFSTORE_IOC_ID_HANDLE, refstore_ioc_id_handle,
+			  refstore_id_handle, __reserved),
 };
 
 /* The command number without its size bits. */

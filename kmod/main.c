@@ -127,6 +127,12 @@ static __poll_t refstore_poll(struct file *file, poll_table *wait)
 	return refstore_event_poll(refstore_file_heap(file), file, wait);
 }
 
+/* show_fdinfo: the heap's figures for its owner, in /proc/<pid>/fdinfo. */
+static void refstore_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	refstore_heap_show_fdinfo(m, refstore_file_heap(file));
+}
+
 static const struct file_operations refstore_fops = {
 	.owner = THIS_MODULE,
 	.open = refstore_open,
@@ -135,6 +141,7 @@ static const struct file_operations refstore_fops = {
 	.poll = refstore_poll,
 	.unlocked_ioctl = refstore_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.show_fdinfo = refstore_show_fdinfo,
 };
 
 /*
@@ -180,6 +187,7 @@ static int __init refstore_init(void)
 	if (refstore_test_knobs) {
 		refstore_fault_debugfs_init(root);
 		refstore_gc_debugfs_init(root);
+		refstore_alloc_stats_debugfs_init(root);
 	}
 
 	ret = refstore_gc_start();

@@ -204,11 +204,14 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 	ret = refstore_heap_creator(heap, &obj->creator);
 	if (ret)
 		goto out_free_ext;
+	ret = refstore_tags_prepare(heap, args->tag);
+	if (ret)
+		goto out_free_ext;
 
 	if (args->flags & REFSTORE_CREATE_NOTIFY) {
 		ret = refstore_event_ring_alloc(heap);
 		if (ret)
-			goto out_free_ext;
+			goto out_unprepare_tag;
 		obj->flags |= REFSTORE_OF_NOTIFY;
 	}
 
@@ -227,6 +230,8 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 	atomic64_inc(&refstore_stats.objects);
 	return obj;
 
+out_unprepare_tag:
+	refstore_tags_unprepare(heap, args->tag);
 out_free_ext:
 	if (!refstore_obj_ext_inline(ext))
 		kvfree(obj->ext);
@@ -307,6 +312,7 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 		refstore_weak_clear(heap, obj, REFSTORE_CAUSE_RELEASED);
 	if (obj->flags & REFSTORE_OF_WEAKSLOTS)
 		refstore_weak_slots_release(heap, obj);
+	refstore_alloc_stats_del(heap, obj);
 	refstore_obj_uncharge(heap, obj);
 	heap->freed++;
 	atomic64_inc(&refstore_stats.freed);
@@ -332,6 +338,7 @@ void refstore_obj_publish(struct refstore_heap *heap, struct refstore_obj *obj)
 {
 	lockdep_assert_held(&heap->lock);
 	refstore_graph_add(&heap->graph, obj);
+	refstore_alloc_stats_add(heap, obj);
 	heap->created++;
 	atomic64_inc(&refstore_stats.created);
 	trace_obj_create(heap->id, obj->id, obj->payload_size, obj->nslots,
@@ -349,6 +356,7 @@ void refstore_obj_publish(struct refstore_heap *heap, struct refstore_obj *obj)
 void refstore_obj_abort(struct refstore_heap *heap, struct refstore_obj *obj)
 {
 	lockdep_assert_held(&heap->lock);
+	refstore_tags_unprepare(heap, obj->tag);
 	refstore_obj_uncharge(heap, obj);
 	refstore_graph_free_obj(&heap->graph, obj);
 }

@@ -8,10 +8,14 @@
  *   debugfs.c   the debugfs files -> heap, gc, event
  *   gc.c        collections and the collector thread -> heap, core
  *   heap.c      heaps and the id -> heap table -> handle, event, core
+ *   alloc_stats.c  allocation statistics by tag/creator, fdinfo
+ *   inspect.c   OBJECTS, REFERENTS, REFERRERS, ID_HANDLE
+ *   gc_events.c collection events on the heap's fd (gc.callbacks, DEBUG_*)
  *   object.c, handle.c, event.c, fault.c, core/ (the collector core)
  *
  * Locking, outermost first; each lock is taken only in the file named:
- *   heap->lock (ioctl.c, gc_ioctl.c, gc.c, heap.c, debugfs.c)
+ *   heap->lock (ioctl.c, gc_ioctl.c, gc.c, heap.c, debugfs.c,
+ *              alloc_stats.c, inspect.c)
  *                      - the heap's object graph, see below
  *   refstore_gc_queue_lock (gc.c) - the collector's queue of heaps
  *   refstore_heaps' xa_lock (heap.c) - the id -> heap table
@@ -86,14 +90,44 @@ static_assert(REFSTORE_MAX_HEAP_BYTES / REFSTORE_MIN_REF_CHARGE + 1 < INT_MAX,
 #define REFSTORE_CREATOR_UNKNOWN U32_MAX
 
 /**
+ * struct refstore_site_stats - the live objects of one group (alloc_stats.c)
+ * @count: live objects
+ * @bytes: what they are charged
+ * @created: objects ever created in the group
+ */
+struct refstore_site_stats {
+	u64 count;
+	u64 bytes;
+	u64 created;
+};
+
+/**
  * struct refstore_creator - who created objects, shared by their objects
  * @pid: thread group id, as the creator saw it
  * @comm: the creator's command name
+ * @st: its live objects
  */
 struct refstore_creator {
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
+	struct refstore_site_stats st;
 };
+
+/**
+ * struct refstore_traced - a heap's totals, as tracemalloc's traced memory
+ * @objects: live (published) objects
+ * @bytes: what they are charged
+ * @peak_objects: the most @objects since the heap's open or the last reset
+ * @peak_bytes: the most @bytes, likewise
+ */
+struct refstore_traced {
+	u64 objects;
+	u64 bytes;
+	u64 peak_objects;
+	u64 peak_bytes;
+};
+
+struct refstore_tag_table;
 
 /*
  * Every allocation userspace causes is charged to its memory cgroup, and
@@ -204,6 +238,12 @@ struct refstore_table_charge {
  * @nr_notify: live (or allocated) NOTIFY objects, plus weak handles
  *	whose callback is armed: the events that may still come; under @lock
  * @nr_weak_slots: weak slots; under @lock
+ * @traced: the allocation statistics' totals; under @lock
+ * @tags: live objects by tag, allocated with the first object; under @lock
+ * @tag_other: objects of tags the full @tags does not track; under @lock
+ * @creator_other: objects of creators past the creator table; under @lock
+ * @stats_off: keeps no allocation statistics (test knob alloc_stats_off at
+ *	its open, for the benchmark); set before the heap is published
  */
 struct refstore_heap {
 	struct mutex lock; /* the object graph: see @lock above */
@@ -256,6 +296,12 @@ struct refstore_heap {
 	u64 nr_weak_lists;
 	u64 nr_notify;
 	u64 nr_weak_slots;
+
+	struct refstore_traced traced;
+	struct refstore_tag_table *tags;
+	struct refstore_site_stats tag_other;
+	struct refstore_site_stats creator_other;
+	bool stats_off;
 };
 
 /* struct refstore_weak.wflags */
@@ -389,6 +435,9 @@ void refstore_handles_destroy(struct refstore_heap *heap);
 /* event.c */
 void refstore_event_init(struct refstore_heap *heap);
 int refstore_event_ring_alloc(struct refstore_heap *heap);
+int refstore_event_ring_grow(struct refstore_heap *heap, u64 more);
+void refstore_event_queue_count(struct refstore_heap *heap, u64 cookie, u64 id,
+				u32 cause, u32 count);
 void refstore_event_queue(struct refstore_heap *heap, u64 cookie, u64 id,
 			  u32 cause);
 u32 refstore_events_pending(struct refstore_heap *heap);
@@ -467,6 +516,8 @@ struct refstore_ucmd {
 /* ioctl.c */
 long refstore_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 int refstore_respond(struct refstore_ucmd *ucmd, size_t cmd_len);
+int refstore_respond_handle(struct refstore_ucmd *ucmd, size_t cmd_len,
+			    u32 handle, struct refstore_obj *obj);
 
 /* gc_ioctl.c */
 int refstore_ioc_gc_collect(struct refstore_ucmd *ucmd);
@@ -508,6 +559,33 @@ u64 refstore_max_total_bytes(void);
 void refstore_fault_exit(void);
 bool refstore_fault(void);
 void refstore_fault_debugfs_init(struct dentry *root);
+
+/* alloc_stats.c */
+int refstore_tags_prepare(struct refstore_heap *heap, u64 tag);
+void refstore_tags_unprepare(struct refstore_heap *heap, u64 tag);
+void refstore_alloc_stats_add(struct refstore_heap *heap,
+			      const struct refstore_obj *obj);
+void refstore_alloc_stats_del(struct refstore_heap *heap,
+			      const struct refstore_obj *obj);
+void refstore_tags_free(struct refstore_heap *heap);
+int refstore_ioc_traced_memory(struct refstore_ucmd *ucmd);
+int refstore_ioc_tag_name(struct refstore_ucmd *ucmd);
+int refstore_ioc_snapshot(struct refstore_ucmd *ucmd);
+void refstore_heap_show_fdinfo(struct seq_file *m, struct refstore_heap *heap);
+void refstore_alloc_stats_debugfs_init(struct dentry *root);
+void refstore_alloc_stats_init(struct refstore_heap *heap);
+
+/* gc_events.c */
+void refstore_gc_event_start(struct refstore_heap *heap, u32 generation,
+			     bool automatic);
+void refstore_gc_event_stop(struct refstore_heap *heap,
+			    struct refstore_gc_run *run, u64 ns, bool commit);
+
+/* inspect.c */
+int refstore_ioc_objects(struct refstore_ucmd *ucmd);
+int refstore_ioc_referents(struct refstore_ucmd *ucmd);
+int refstore_ioc_referrers(struct refstore_ucmd *ucmd);
+int refstore_ioc_id_handle(struct refstore_ucmd *ucmd);
 
 /* debugfs.c */
 struct dentry *refstore_debugfs_init(void);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * refstore tracepoints: refstore:gc_start, refstore:gc_end,
- * refstore:obj_create, refstore:obj_free.
+ * refstore:obj_create, refstore:obj_free, refstore:slot_set.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM refstore
@@ -102,6 +102,36 @@ TRACE_EVENT(obj_free,
 		  __print_symbolic(__entry->cause,
 				   { 0, "heap" }, { 1, "released" },
 				   { 2, "cycle" }))
+);
+
+/*
+ * An edge changed: SET_SLOT made @obj's slot @slot point at @target (0:
+ * emptied) instead of @old (0: it was empty), a weak reference if @weak
+ * (REFSTORE_SLOT_WEAK), so a tracer (bpftrace) can follow the graph as it
+ * changes. Ids are per heap.
+ */
+TRACE_EVENT(slot_set,
+	TP_PROTO(u64 heap, u64 obj, u32 slot, u64 old, u64 target, bool weak),
+	TP_ARGS(heap, obj, slot, old, target, weak),
+	TP_STRUCT__entry(
+		__field(u64, heap)
+		__field(u64, obj)
+		__field(u64, old)
+		__field(u64, target)
+		__field(u32, slot)
+		__field(bool, weak)
+	),
+	TP_fast_assign(
+		__entry->heap = heap;
+		__entry->obj = obj;
+		__entry->old = old;
+		__entry->target = target;
+		__entry->slot = slot;
+		__entry->weak = weak;
+	),
+	TP_printk("heap=%llu obj=%llu slot=%u old=%llu target=%llu weak=%d",
+		  __entry->heap, __entry->obj, __entry->slot, __entry->old,
+		  __entry->target, __entry->weak)
 );
 
 #endif /* _REFSTORE_TRACE_H */

@@ -63,7 +63,15 @@
 	X(GC_GET_DELAY, gc_get_delay, refstore_gc_value, value, 1)	\
 	X(WEAKREF_COUNT, weakref_count, refstore_weakref_count,		\
 	  weak_slots, 1)						\
-	X(WEAKREFS, weakrefs, refstore_weakrefs, total, 1)
+	X(WEAKREFS, weakrefs, refstore_weakrefs, total, 1)		\
+	X(TRACED_MEMORY, traced_memory, refstore_traced_memory,	\
+	  peak_bytes, 1)						\
+	X(TAG_NAME, tag_name, refstore_tag_name, __reserved, 0)	\
+	X(SNAPSHOT, snapshot, refstore_snapshot, peak_bytes, 1)	\
+	X(OBJECTS, objects, refstore_objects, total, 1)		\
+	X(REFERENTS, referents, refstore_referents, nslots, 1)		\
+	X(REFERRERS, referrers, refstore_referrers, total, 1)		\
+	X(ID_HANDLE, id_handle, refstore_id_handle, __reserved, 1)
 
 #define T_CMD_INDEX(NAME, tname, type, last, out) T_CMD_##NAME,
 enum t_cmd_index { T_COMMANDS(T_CMD_INDEX) T_NCMDS };
@@ -390,6 +398,96 @@ T_BUILD(WEAKREFS)
 	a->handle = c->h[0];
 	a->capacity = sizeof(c->buf) / sizeof(struct refstore_weakref_entry);
 	a->entries = (uintptr_t)c->buf;
+}
+
+/* Read the totals and reset the peak (after a close, so it moves). */
+T_BUILD(TRACED_MEMORY)
+{
+	struct refstore_traced_memory *a =
+		T_ARG(c, struct refstore_traced_memory);
+
+	c->h[0] = CREATE(c->fd, 8, 0);
+	c->h[1] = CREATE(c->fd, 8, 0);
+	CLOSE(c->fd, c->h[1]);
+	a->flags = REFSTORE_TRACED_RESET_PEAK;
+}
+
+/* Names a tag no object has yet: the heap's first table entry. */
+T_BUILD(TAG_NAME)
+{
+	struct refstore_tag_name *a = T_ARG(c, struct refstore_tag_name);
+
+	memcpy(c->buf, "site.c:1", 8);
+	a->tag = 99;
+	a->name = (uintptr_t)c->buf;
+	a->name_len = 8;
+}
+
+/* Two groups (tags 1 and 2) into c->buf. */
+T_BUILD(SNAPSHOT)
+{
+	struct refstore_snapshot *a = T_ARG(c, struct refstore_snapshot);
+	uint32_t h;
+
+	ASSERT_EQ(0, rs_create(c->fd, 8, 0, 0, 1, 0, &h, NULL));
+	ASSERT_EQ(0, rs_create(c->fd, 8, 0, 0, 2, 0, &h, NULL));
+	a->entry_size = sizeof(struct refstore_stat);
+	a->capacity = sizeof(c->buf) / sizeof(struct refstore_stat);
+	a->entries = (uintptr_t)c->buf;
+}
+
+/* Two objects, listed into c->buf (48 bytes each). */
+T_BUILD(OBJECTS)
+{
+	struct refstore_objects *a = T_ARG(c, struct refstore_objects);
+
+	c->h[0] = CREATE(c->fd, 8, 1);
+	c->h[1] = CREATE(c->fd, 0, 0);
+	a->entry_size = sizeof(struct refstore_object_info);
+	a->capacity = sizeof(c->buf) / sizeof(struct refstore_object_info);
+	a->entries = (uintptr_t)c->buf;
+}
+
+/* a.slot1 = b: a's two slots' targets. */
+T_BUILD(REFERENTS)
+{
+	struct refstore_referents *a = T_ARG(c, struct refstore_referents);
+	uint64_t id;
+
+	ASSERT_EQ(0, rs_create(c->fd, 0, 2, 0, 0, 0, &c->h[0], &id));
+	c->h[1] = CREATE(c->fd, 0, 0);
+	LINK(c->fd, c->h[0], 1, c->h[1]);
+	a->id = id;
+	a->ids = (uintptr_t)c->buf;
+	a->capacity = 2;
+}
+
+/* b, pointed at by a's slot 0 and its own slot 1. */
+T_BUILD(REFERRERS)
+{
+	struct refstore_referrers *a = T_ARG(c, struct refstore_referrers);
+	uint64_t id;
+
+	c->h[0] = CREATE(c->fd, 0, 1);
+	ASSERT_EQ(0, rs_create(c->fd, 0, 2, 0, 0, 0, &c->h[1], &id));
+	LINK(c->fd, c->h[0], 0, c->h[1]);
+	LINK(c->fd, c->h[1], 1, c->h[1]);
+	a->id = id;
+	a->entries = (uintptr_t)c->buf;
+	a->capacity = sizeof(c->buf) / sizeof(struct refstore_referrer);
+}
+
+/* b, reachable only through a's slot: a handle to it by id. */
+T_BUILD(ID_HANDLE)
+{
+	struct refstore_id_handle *a = T_ARG(c, struct refstore_id_handle);
+	uint64_t id;
+
+	c->h[0] = CREATE(c->fd, 0, 1);
+	ASSERT_EQ(0, rs_create(c->fd, 0, 0, 0, 0, 0, &c->h[1], &id));
+	LINK(c->fd, c->h[0], 0, c->h[1]);
+	CLOSE(c->fd, c->h[1]);
+	a->id = id;
 }
 
 #define T_CMD_ENTRY(NAME, tname, type, last, out)			\

@@ -214,7 +214,10 @@ TEST_F(heap, version)
 	EXPECT_EQ(0, v.features & ~(v1 | REFSTORE_FEAT_GC |
 				    REFSTORE_FEAT_GC_DELAY |
 				    REFSTORE_FEAT_WEAK_GRAPH |
-				    REFSTORE_FEAT_WEAK_QUERY));
+				    REFSTORE_FEAT_WEAK_QUERY |
+				    REFSTORE_FEAT_TRACE |
+				    REFSTORE_FEAT_INSPECT |
+				    REFSTORE_FEAT_GC_EVENTS));
 	EXPECT_EQ(sizeof(v), v.size);
 	EXPECT_EQ(0, v.__reserved);
 }

@@ -214,13 +214,15 @@ static void usable(struct __test_metadata *_metadata, int fd)
 /*
  * Commands that take input only and allocate nothing: no fault point once
  * accepted.  WRITE and READ write no structure back but allocate their
- * bounce buffer, and READ copies the payload out.
+ * bounce buffer, and READ copies the payload out; TAG_NAME copies its name
+ * in and may allocate the heap's tag table.
  */
 static bool cannot_fail(const struct sweep_case *sc)
 {
 	return sc->cmd && !sc->cmd->writes_back &&
 	       sc->cmd->cmd != REFSTORE_IOC_WRITE &&
-	       sc->cmd->cmd != REFSTORE_IOC_READ;
+	       sc->cmd->cmd != REFSTORE_IOC_READ &&
+	       sc->cmd->cmd != REFSTORE_IOC_TAG_NAME;
 }
 
 static int call_cmd(const struct sweep_case *sc, struct st *st)

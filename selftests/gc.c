@@ -747,6 +747,7 @@ TEST_F(gc, tracepoints_fire)
 	ASSERT_LT(0, n);
 	buf[n] = '\0';
 	EXPECT_NE(NULL, strstr(buf, "obj_create:"));
+	EXPECT_NE(NULL, strstr(buf, "slot_set:"));
 	EXPECT_NE(NULL, strstr(buf, "gc_start:"));
 	EXPECT_NE(NULL, strstr(buf, "gc_end:"));
 	EXPECT_NE(NULL, strstr(buf, "collected=2"));

@@ -301,6 +301,60 @@ static void bench_ops(void)
 	close(fd);
 }
 
+/*
+ * What the allocation statistics (alloc_stats.c) cost CREATE+CLOSE: the
+ * same pair on a heap that keeps them and on one opened while the test
+ * knob alloc_stats_off was 1, best of 40 short interleaved rounds (the
+ * host is shared: short rounds dodge its slow spells). Skipped if the module
+ * was loaded without test_knobs=1.
+ */
+#define STATS_OFF_KNOB "/sys/kernel/debug/refstore/alloc_stats_off"
+
+static int knob_write(const char *v)
+{
+	int fd = open(STATS_OFF_KNOB, O_WRONLY | O_CLOEXEC), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, v, 1) == 1;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static void bench_stats_cost(void)
+{
+	int iters = 2000, rounds = smoke ? 1 : 40, r;
+	uint64_t best_on = UINT64_MAX, best_off = UINT64_MAX, t;
+	struct op_ctx on, off;
+	int fd_on, fd_off;
+
+	if (knob_write("1")) {
+		printf("vm info stats_cost=skipped (no test_knobs)\n");
+		return;
+	}
+	fd_off = heap_open();
+	knob_write("0");
+	fd_on = heap_open();
+	op_ctx_init(&on, fd_on);
+	op_ctx_init(&off, fd_off);
+	for (r = 0; r < rounds; r++) {
+		t = op_time(&on, OP_CREATE_CLOSE, iters);
+		if (t < best_on)
+			best_on = t;
+		t = op_time(&off, OP_CREATE_CLOSE, iters);
+		if (t < best_off)
+			best_off = t;
+	}
+	printf("vm op create_close_stats calls=2 iters=%d ns=%.1f\n", iters,
+	       (double)best_on / iters);
+	printf("vm op create_close_nostats calls=2 iters=%d ns=%.1f\n", iters,
+	       (double)best_off / iters);
+	op_ctx_fini(&on);
+	op_ctx_fini(&off);
+	close(fd_on);
+	close(fd_off);
+}
+
 /* ---- collection throughput ---- */
 
 static uint64_t xs = 0x9e3779b97f4a7c15ULL;
@@ -649,8 +703,10 @@ int main(int argc, char **argv)
 		fclose(f);
 
 #define RUN(name) (!only || !strcmp(only, name))
-	if (RUN("ops"))
+	if (RUN("ops")) {
 		bench_ops();
+		bench_stats_cost();
+	}
 	if (RUN("gc")) {
 		bench_gc_shape("ring", gc_n, 2);
 		bench_gc_shape("ring", gc_n, 10);

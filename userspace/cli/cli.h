@@ -96,6 +96,8 @@ int cli_open_heap(int flags);
  */
 FILE *cli_debugfs_open(const char *rel, const char *mode);
 
+int cmd_heaps_fdinfo(int argc, char **argv); /* observe.c: heaps from fdinfo */
+
 /* Parse a whole unsigned number (decimal, 0x hex); 0 or -EINVAL. */
 int cli_parse_u64(const char *s, uint64_t *v);
 int cli_parse_u32(const char *s, uint32_t *v);

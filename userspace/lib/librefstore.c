@@ -438,6 +438,14 @@ const char *rs_cause_name(uint32_t cause)
 		return "WEAKREF";
 	case REFSTORE_CAUSE_WEAKREF_CYCLE:
 		return "WEAKREF_CYCLE";
+	case REFSTORE_CAUSE_GC_START:
+		return "GC_START";
+	case REFSTORE_CAUSE_GC_STOP:
+		return "GC_STOP";
+	case REFSTORE_CAUSE_GC_COLLECTABLE:
+		return "GC_COLLECTABLE";
+	case REFSTORE_CAUSE_GC_STATS:
+		return "GC_STATS";
 	}
 	return "?";
 }
@@ -460,5 +468,11 @@ const char *rs_feature_name(unsigned int bit)
 		"gc_delay", "weak_graph", "weak_query",
 	};
 
+	if (bit == 12)
+		return "trace";
+	if (bit == 13)
+		return "inspect";
+	if (bit == 14)
+		return "gc_events";
 	return bit < sizeof(names) / sizeof(names[0]) ? names[bit] : NULL;
 }

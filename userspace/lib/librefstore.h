@@ -173,4 +173,81 @@ const char *rs_errno_name(int err);
 /* Name of feature bit @bit (0..63) or NULL if undefined. */
 const char *rs_feature_name(unsigned int bit);
 
+/* ---- allocation statistics (observe.c) ---- */
+
+/*
+ * REFSTORE_IOC_TRACED_MEMORY, as tracemalloc.get_traced_memory();
+ * @flags REFSTORE_TRACED_RESET_PEAK also does reset_peak() after reading.
+ */
+int rs_traced_memory(int heap, uint32_t flags,
+		     struct refstore_traced_memory *tm);
+
+/* REFSTORE_IOC_TAG_NAME: @name (a C string) for @tag in @heap's statistics. */
+int rs_tag_name(int heap, uint64_t tag, const char *name);
+
+/*
+ * REFSTORE_IOC_SNAPSHOT: up to @capacity groups of @group
+ * (REFSTORE_GROUP_*) from *@cursor, which is advanced; *@count written;
+ * *@totals (may be NULL) the call's whole answer.
+ */
+int rs_snapshot(int heap, uint32_t group, uint64_t *cursor,
+		struct refstore_stat *entries, uint32_t capacity,
+		uint32_t *count, struct refstore_snapshot *totals);
+
+/*
+ * Every group of @group, paged: *@out is malloc()ed (free() it), *@n
+ * entries; *@totals (may be NULL) the last page's totals.
+ */
+int rs_snapshot_all(int heap, uint32_t group, struct refstore_stat **out,
+		    size_t *n, struct refstore_snapshot *totals);
+
+/* Tags made by rs_site_tag() have this bit set; plain tags should not. */
+#define RS_SITE_TAG_BIT (1ull << 63)
+
+/*
+ * A tag for a call site, named "file.c:LINE" in @heap (registered with
+ * TAG_NAME the first time this process uses it with @heap): a hash of the
+ * name with RS_SITE_TAG_BIT set, the same in every heap and process.
+ */
+uint64_t rs_site_tag(int heap, const char *file, int line);
+
+/* The tag of the line it is written on, like tracemalloc's lineno. */
+#define RS_HERE(heap) rs_site_tag(heap, __FILE__, __LINE__)
+
+/*
+ * Reads "@key:\tvalue" from /proc/@pid/fdinfo/@fd (a heap's fdinfo).
+ * Returns 0, -ENOENT (no such key), -EINVAL, or the -errno of open.
+ */
+int rs_fdinfo_u64(pid_t pid, int fd, const char *key, uint64_t *val);
+
+/* ---- inspection (observe.c) ---- */
+
+/*
+ * REFSTORE_IOC_OBJECTS, as gc.get_objects(): up to @capacity objects with
+ * ids >= *@cursor (advanced), in id order; @flags
+ * REFSTORE_OBJECTS_GENERATION lists only @generation.
+ */
+int rs_objects(int heap, uint32_t flags, uint32_t generation,
+	       uint64_t *cursor, struct refstore_object_info *v,
+	       uint32_t capacity, uint32_t *count, uint64_t *total);
+
+/* Every object, paged: *@out is malloc()ed (free() it), *@n entries. */
+int rs_objects_all(int heap, struct refstore_object_info **out, size_t *n);
+
+/* REFSTORE_IOC_REFERENTS: slot i's target id in @ids[i] (0: empty). */
+int rs_referents(int heap, uint64_t id, uint64_t *ids, uint32_t capacity,
+		 uint32_t *nslots);
+
+/* REFSTORE_IOC_REFERRERS: slots pointing at @id, from *@cursor. */
+int rs_referrers(int heap, uint64_t id, uint64_t *cursor,
+		 struct refstore_referrer *v, uint32_t capacity,
+		 uint32_t *count, uint64_t *total);
+
+/* REFSTORE_IOC_ID_HANDLE: a new strong handle to the object of @id. */
+int rs_id_handle(int heap, uint64_t id, uint32_t *handle);
+
+/* REFSTORE_IOC_GC_GARBAGE from *@cursor (advanced): gc.garbage[cursor:]. */
+int rs_gc_garbage_from(int heap, uint64_t *cursor, uint32_t *handles,
+		       uint32_t capacity, uint32_t *count, uint64_t *total);
+
 #endif /* REFSTORE_LIB_H */

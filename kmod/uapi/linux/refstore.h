@@ -94,7 +94,7 @@
  *   and the overhead of all the heaps that user has open, the overhead
  *   (``overhead_bytes`` in the heap's debugfs stats) being the heap itself and
  *   its debugfs files (about 6 KiB), its table of creators (at most 256
- *   entries, 8 KiB) and its death-event ring (grown as NOTIFY objects are
+ *   entries, 16 KiB) and its death-event ring (grown as NOTIFY objects are
  *   made, at most ``max_events`` events of 24 bytes). ``max_user_heaps``
  *   (EMFILE at open) bounds the number of heaps. Default: a sixteenth of
  *   RAM, and 1024 heaps. CAP_SYS_RESOURCE exempts an opener.
@@ -141,6 +141,22 @@
 #define REFSTORE_FEAT_WEAK_GRAPH _BITULL(9)
 /** REFSTORE_FEAT_WEAK_QUERY - WEAKREF_COUNT, WEAKREFS */
 #define REFSTORE_FEAT_WEAK_QUERY _BITULL(10)
+/**
+ * REFSTORE_FEAT_TRACE - TRACED_MEMORY, TAG_NAME, SNAPSHOT: allocation
+ * statistics by tag and by creator, and the heap's fdinfo
+ */
+#define REFSTORE_FEAT_TRACE _BITULL(12)
+/**
+ * REFSTORE_FEAT_INSPECT - OBJECTS, REFERENTS, REFERRERS, ID_HANDLE, and
+ * &struct refstore_gc_garbage.cursor
+ */
+#define REFSTORE_FEAT_INSPECT _BITULL(13)
+/**
+ * REFSTORE_FEAT_GC_EVENTS - collection events on the heap's fd:
+ * REFSTORE_GC_DEBUG_CALLBACKS, _COLLECTABLE, _UNCOLLECTABLE, and
+ * REFSTORE_GC_DEBUG_STATS records (see "Collection events")
+ */
+#define REFSTORE_FEAT_GC_EVENTS _BITULL(14)
 
 /**
  * struct refstore_version - REFSTORE_IOC_VERSION
@@ -577,6 +593,48 @@ struct refstore_heap_stats {
 #define REFSTORE_CAUSE_WEAKREF_CYCLE 5
 
 /**
+ * DOC: Collection events
+ *
+ * Python's gc.callbacks and the DEBUG_* flags' reports, on the heap's fd:
+ * with the REFSTORE_GC_DEBUG_* bits below set (GC_SET_DEBUG, no privilege
+ * needed), each collection of the heap queues records in the same queue
+ * as death events, read with read() and waited for with poll(), in the
+ * same 24-byte &struct refstore_event, told apart by @cause:
+ *
+ * - REFSTORE_CAUSE_GC_START (CALLBACKS), gc.callbacks' "start": @count is
+ *   the generation; @cookie 1 if the collector thread started it, 0 for
+ *   GC_COLLECT; @id 0.
+ * - REFSTORE_CAUSE_GC_STOP (CALLBACKS), "stop": @count the generation;
+ *   @id the objects collected (found unreachable: freed, or saved with
+ *   SAVEALL; 0 if a GC_COLLECT whose answer could not be written was
+ *   undone); @cookie the time its scan took under the heap's lock, in ns.
+ *   "uncollectable" is always 0 in refstore and not reported.
+ * - REFSTORE_CAUSE_GC_COLLECTABLE (COLLECTABLE), per object a collection
+ *   found unreachable, queued before its death event: @id the object's
+ *   id, @cookie its tag, @count the generation collected.
+ * - REFSTORE_CAUSE_GC_UNCOLLECTABLE (UNCOLLECTABLE): never queued;
+ *   refstore objects have no legacy finalizers, so nothing is
+ *   uncollectable.
+ * - REFSTORE_CAUSE_GC_STATS (STATS), per collection, before its STOP: @count
+ *   the generation, @id the objects examined, @cookie those found
+ *   unreachable.
+ *
+ * The queue grows for these records as they come, up to the heap's
+ * max_events; past that (or if the kernel cannot grow it) a record is
+ * counted lost like a death event (REFSTORE_CAUSE_OVERFLOW).
+ */
+/** REFSTORE_CAUSE_GC_START - a collection starts */
+#define REFSTORE_CAUSE_GC_START 16
+/** REFSTORE_CAUSE_GC_STOP - a collection ended */
+#define REFSTORE_CAUSE_GC_STOP 17
+/** REFSTORE_CAUSE_GC_COLLECTABLE - an object found unreachable */
+#define REFSTORE_CAUSE_GC_COLLECTABLE 18
+/** REFSTORE_CAUSE_GC_UNCOLLECTABLE - reserved: never queued */
+#define REFSTORE_CAUSE_GC_UNCOLLECTABLE 19
+/** REFSTORE_CAUSE_GC_STATS - a collection's figures (DEBUG_STATS) */
+#define REFSTORE_CAUSE_GC_STATS 20
+
+/**
  * struct refstore_event - a death event, as returned by read()
  * @cookie: the cookie given at creation (for REFSTORE_CAUSE_WEAKREF*, the
  *	weak handle's)
@@ -704,8 +762,8 @@ struct refstore_gc_value {
 };
 
 /**
- * REFSTORE_GC_DEBUG_STATS - accepted and kept, no effect yet: collections
- * are never logged (the refstore:gc_end tracepoint has their numbers)
+ * REFSTORE_GC_DEBUG_STATS - a REFSTORE_CAUSE_GC_STATS record per collection
+ * on the heap's fd (see "Collection events"); never in the kernel log
  */
 #define REFSTORE_GC_DEBUG_STATS _BITUL(0)
 /**
@@ -716,8 +774,27 @@ struct refstore_gc_value {
  * later free, if any, queues no second event.
  */
 #define REFSTORE_GC_DEBUG_SAVEALL _BITUL(1)
+/**
+ * REFSTORE_GC_DEBUG_COLLECTABLE - a REFSTORE_CAUSE_GC_COLLECTABLE record per
+ * object found unreachable, as gc.DEBUG_COLLECTABLE
+ */
+#define REFSTORE_GC_DEBUG_COLLECTABLE _BITUL(2)
+/** REFSTORE_GC_DEBUG_UNCOLLECTABLE - as gc.DEBUG_UNCOLLECTABLE: reports nothing */
+#define REFSTORE_GC_DEBUG_UNCOLLECTABLE _BITUL(3)
+/**
+ * REFSTORE_GC_DEBUG_CALLBACKS - REFSTORE_CAUSE_GC_START and _STOP records
+ * around every collection (gc.callbacks)
+ */
+#define REFSTORE_GC_DEBUG_CALLBACKS _BITUL(4)
+/** REFSTORE_GC_DEBUG_LEAK - as gc.DEBUG_LEAK */
+#define REFSTORE_GC_DEBUG_LEAK (REFSTORE_GC_DEBUG_COLLECTABLE | \
+				REFSTORE_GC_DEBUG_UNCOLLECTABLE | \
+				REFSTORE_GC_DEBUG_SAVEALL)
 /** REFSTORE_GC_DEBUG_FLAGS - every valid debug flag */
-#define REFSTORE_GC_DEBUG_FLAGS (REFSTORE_GC_DEBUG_STATS | REFSTORE_GC_DEBUG_SAVEALL)
+#define REFSTORE_GC_DEBUG_FLAGS (REFSTORE_GC_DEBUG_STATS | REFSTORE_GC_DEBUG_SAVEALL | \
+				 REFSTORE_GC_DEBUG_COLLECTABLE | \
+				 REFSTORE_GC_DEBUG_UNCOLLECTABLE | \
+				 REFSTORE_GC_DEBUG_CALLBACKS)
 
 /**
  * struct refstore_gc_threshold - REFSTORE_IOC_GC_SET_THRESHOLD and _GET_
@@ -791,11 +868,16 @@ struct refstore_gc_stats {
  * @count: out: handles written
  * @handles: user pointer (as __u64) to an array of @capacity handles
  * @total: out: objects on the garbage list
+ * @cursor: in: the first object to return, counted from the head of the
+ *	list, as gc.garbage[cursor:]; out: @cursor + @count, where the next
+ *	page starts (REFSTORE_FEAT_INSPECT; a caller whose @size ends before
+ *	it always starts at the head)
  *
- * Writes a new strong handle for each of the first @capacity objects on
- * the heap's garbage list (made by collections with SAVEALL). With
- * @capacity 0, only @total is returned. Errors: EFAULT (@handles; no
- * handle is left behind), EDQUOT (handle limit; none is left behind).
+ * Writes a new strong handle for each of the @capacity objects from
+ * @cursor on the heap's garbage list (made by collections with SAVEALL).
+ * With @capacity 0, only @total is returned. Skipping @cursor objects
+ * costs a walk over them. Errors: EFAULT (@handles; no handle is left
+ * behind), EDQUOT (handle limit; none is left behind).
  */
 struct refstore_gc_garbage {
 	__u32 size;
@@ -804,6 +886,337 @@ struct refstore_gc_garbage {
 	__u32 count;
 	__u64 handles;
 	__u64 total;
+	__u64 cursor;
+};
+
+/**
+ * DOC: Allocation statistics
+ *
+ * Like Python's tracemalloc, every heap keeps, always and at O(1) cost per
+ * CREATE and per free, what its live objects take: in total (with the
+ * peaks since the heap was opened or the peak was last reset), by tag and
+ * by creator. An object's bytes are what it is charged (see "Memory
+ * limits"): the totals here are the objects' part of
+ * &struct refstore_heap_stats.bytes, which also counts handles and weak
+ * handles.
+ *
+ * A tag is the free-form &struct refstore_create.tag. TAG_NAME gives one a
+ * name ("file.c:42" for librefstore's call-site tags) that the statistics
+ * report with it. A heap tracks its first 1024 distinct tags (named or
+ * used); objects of later tags are counted together in one group flagged
+ * REFSTORE_STAT_OTHER. The table is charged to the heap's overhead (about
+ * 128 bytes a tag, and 2 KiB once).
+ *
+ * The same figures, with the heap's handles, suspects and collector state,
+ * are in /proc/<pid>/fdinfo/<fd> of the heap's file, readable by its owner
+ * without privilege.
+ */
+
+/** REFSTORE_TRACED_RESET_PEAK - after reading, set the peaks to the current values */
+#define REFSTORE_TRACED_RESET_PEAK _BITUL(0)
+
+/**
+ * struct refstore_traced_memory - REFSTORE_IOC_TRACED_MEMORY
+ * @size: sizeof(struct refstore_traced_memory)
+ * @flags: 0 or REFSTORE_TRACED_RESET_PEAK (tracemalloc.reset_peak())
+ * @objects: out: live objects
+ * @bytes: out: bytes they are charged (tracemalloc.get_traced_memory()[0])
+ * @peak_objects: out: the most live objects since the heap was opened or
+ *	the peak reset
+ * @peak_bytes: out: the most bytes, likewise (get_traced_memory()[1])
+ *
+ * The values written back are those before any reset. Errors: EINVAL
+ * (unknown flag).
+ */
+struct refstore_traced_memory {
+	__u32 size;
+	__u32 flags;
+	__u64 objects;
+	__u64 bytes;
+	__u64 peak_objects;
+	__u64 peak_bytes;
+};
+
+/** REFSTORE_TAG_NAME_MAX - the longest tag name, terminating NUL included */
+#define REFSTORE_TAG_NAME_MAX 64
+
+/**
+ * struct refstore_tag_name - REFSTORE_IOC_TAG_NAME
+ * @size: sizeof(struct refstore_tag_name)
+ * @flags: must be 0
+ * @tag: the tag to name; any value, used by objects already or not
+ * @name: user pointer (as __u64) to @name_len bytes: the name, without
+ *	a NUL; a NUL inside it is EINVAL
+ * @name_len: 1 .. REFSTORE_TAG_NAME_MAX - 1
+ * @__reserved: must be 0
+ *
+ * Names @tag in this heap's statistics; naming it again replaces the name.
+ * Errors: EINVAL (@name_len 0, a NUL in the name), ENAMETOOLONG (@name_len
+ * too large), EFAULT (@name), ENOSPC (the heap tracks 1024 tags already
+ * and @tag is not one of them), EUSERS, ENOBUFS, ENOMEM (the table's
+ * memory, see "Memory limits").
+ */
+struct refstore_tag_name {
+	__u32 size;
+	__u32 flags;
+	__u64 tag;
+	__u64 name;
+	__u32 name_len;
+	__u32 __reserved;
+};
+
+/* Values of &struct refstore_snapshot.group. */
+/** REFSTORE_GROUP_TAG - one group per tag (tracemalloc's 'lineno') */
+#define REFSTORE_GROUP_TAG 0
+/** REFSTORE_GROUP_CREATOR - one group per creating process ('filename') */
+#define REFSTORE_GROUP_CREATOR 1
+
+/* Bits of &struct refstore_stat.stat_flags. */
+/** REFSTORE_STAT_NAMED - @name is the tag's name given by TAG_NAME */
+#define REFSTORE_STAT_NAMED _BITUL(0)
+/**
+ * REFSTORE_STAT_OTHER - the group of everything not tracked on its own:
+ * tags past the heap's first 1024, or creators past its first 256; @key
+ * is then 0
+ */
+#define REFSTORE_STAT_OTHER _BITUL(1)
+
+/**
+ * struct refstore_stat - one group of a snapshot (a tracemalloc Statistic)
+ * @key: REFSTORE_GROUP_TAG: the tag; REFSTORE_GROUP_CREATOR: the creator's
+ *	index in the heap (stable for the heap's life)
+ * @count: live objects of the group
+ * @bytes: bytes they are charged
+ * @created: objects of the group ever created
+ * @pid: REFSTORE_GROUP_CREATOR: the creator's process id, as it saw
+ *	itself; else 0
+ * @stat_flags: REFSTORE_STAT_* bits
+ * @name: NUL-terminated: the tag's name (empty if none was given), or the
+ *	creator's command name
+ */
+struct refstore_stat {
+	__u64 key;
+	__u64 count;
+	__u64 bytes;
+	__u64 created;
+	__u32 pid;
+	__u32 stat_flags;
+	char name[REFSTORE_TAG_NAME_MAX];
+};
+
+/** REFSTORE_SNAPSHOT_MAX - the most groups one SNAPSHOT call returns */
+#define REFSTORE_SNAPSHOT_MAX 1024
+
+/**
+ * struct refstore_snapshot - REFSTORE_IOC_SNAPSHOT
+ * @size: sizeof(struct refstore_snapshot)
+ * @flags: must be 0
+ * @group: REFSTORE_GROUP_*
+ * @entry_size: sizeof(struct refstore_stat) as the caller knows it: at
+ *	least the first version's 104 bytes, a multiple of 8, at most 4096;
+ *	entries are @entry_size apart, bytes past the kernel's struct zeroed
+ * @cursor: in: the first group to return, 0 to start; out: the group to
+ *	ask for next. Groups are never removed and only appended (a tag's
+ *	or creator's group stays, at count 0, when its objects die), so
+ *	pages taken one after the other see every group once
+ * @capacity: entries at @entries; more than REFSTORE_SNAPSHOT_MAX are
+ *	filled up to that many
+ * @count: out: entries written
+ * @entries: user pointer (as __u64) to @capacity entries
+ * @total: out: groups the heap has now; the walk is done when @cursor
+ *	reaches it
+ * @objects: out: live objects of the heap (all groups)
+ * @bytes: out: their bytes
+ * @peak_objects: out: as &struct refstore_traced_memory
+ * @peak_bytes: out: as &struct refstore_traced_memory
+ *
+ * With @capacity 0 only the totals are returned. Entries and totals of one
+ * call are one consistent view. Errors: EINVAL (@group unknown,
+ * @entry_size), EFAULT (@entries).
+ */
+struct refstore_snapshot {
+	__u32 size;
+	__u32 flags;
+	__u32 group;
+	__u32 entry_size;
+	__u64 cursor;
+	__u32 capacity;
+	__u32 count;
+	__u64 entries;
+	__u64 total;
+	__u64 objects;
+	__u64 bytes;
+	__u64 peak_objects;
+	__u64 peak_bytes;
+};
+
+/**
+ * DOC: Inspection
+ *
+ * Python's gc.get_objects(), gc.get_referents() and gc.get_referrers():
+ * OBJECTS, REFERENTS and REFERRERS read the heap's graph by object id and
+ * make no handle, so no reference count moves while one looks; ID_HANDLE
+ * turns an id found that way into a strong handle. Each call walks the
+ * heap's objects under its lock (O(objects); REFERRERS also every slot:
+ * O(objects + slots)), so a page of a large heap costs a full walk.
+ * Objects whose last reference is gone, and the garbage a collection in
+ * progress found (REFSTORE_OBJ_COLLECTING), are not handed out by
+ * ID_HANDLE (ENOENT).
+ */
+
+/* More bits of &struct refstore_info.obj_flags, in &struct refstore_object_info. */
+/** REFSTORE_OBJ_FROZEN - in the permanent generation (GC_FREEZE) */
+#define REFSTORE_OBJ_FROZEN _BITUL(16)
+/** REFSTORE_OBJ_GARBAGE - on the garbage list (SAVEALL) */
+#define REFSTORE_OBJ_GARBAGE _BITUL(17)
+/** REFSTORE_OBJ_SUSPECT - lost a reference since the collector last examined it */
+#define REFSTORE_OBJ_SUSPECT _BITUL(18)
+/** REFSTORE_OBJ_COLLECTING - found unreachable by a collection not yet done */
+#define REFSTORE_OBJ_COLLECTING _BITUL(19)
+
+/** REFSTORE_GEN_FROZEN - &struct refstore_object_info.generation of frozen objects */
+#define REFSTORE_GEN_FROZEN 3
+
+/**
+ * struct refstore_object_info - one object, as OBJECTS lists it
+ * @id: the object's id
+ * @tag: its tag
+ * @refcount: strong references (handles plus slots pointing at it)
+ * @payload_size: payload bytes
+ * @nslots: slot count
+ * @generation: 0, 1, 2, or REFSTORE_GEN_FROZEN
+ * @obj_flags: REFSTORE_OBJ_* bits
+ * @creator_pid: as &struct refstore_info.creator_pid
+ * @bytes: what the object is charged
+ */
+struct refstore_object_info {
+	__u64 id;
+	__u64 tag;
+	__u32 refcount;
+	__u32 payload_size;
+	__u32 nslots;
+	__u32 generation;
+	__u32 obj_flags;
+	__u32 creator_pid;
+	__u64 bytes;
+};
+
+/** REFSTORE_OBJECTS_GENERATION - list only objects of @generation */
+#define REFSTORE_OBJECTS_GENERATION _BITUL(0)
+
+/**
+ * struct refstore_objects - REFSTORE_IOC_OBJECTS, as gc.get_objects()
+ * @size: sizeof(struct refstore_objects)
+ * @flags: 0 or REFSTORE_OBJECTS_GENERATION
+ * @generation: with REFSTORE_OBJECTS_GENERATION: 0..2 or
+ *	REFSTORE_GEN_FROZEN; else must be 0
+ * @entry_size: sizeof(struct refstore_object_info) as the caller knows it:
+ *	at least 48, a multiple of 8, at most 4096; bytes past the kernel's
+ *	structure are zeroed
+ * @cursor: in: the smallest id to list (0 or 1 to start); out: one past
+ *	the last id listed, where the next page starts
+ * @capacity: entries at @entries; more than REFSTORE_SNAPSHOT_MAX are
+ *	filled up to that many
+ * @count: out: entries written, in increasing id order; fewer than
+ *	@capacity (and REFSTORE_SNAPSHOT_MAX) only at the end
+ * @entries: user pointer (as __u64) to the entries
+ * @total: out: live objects in the heap
+ *
+ * Errors: EINVAL (flags, @generation, @entry_size), EFAULT (@entries),
+ * ENOMEM.
+ */
+struct refstore_objects {
+	__u32 size;
+	__u32 flags;
+	__u32 generation;
+	__u32 entry_size;
+	__u64 cursor;
+	__u32 capacity;
+	__u32 count;
+	__u64 entries;
+	__u64 total;
+};
+
+/**
+ * struct refstore_referents - REFSTORE_IOC_REFERENTS, as gc.get_referents()
+ * @size: sizeof(struct refstore_referents)
+ * @flags: must be 0
+ * @id: the object's id
+ * @ids: user pointer (as __u64) to @capacity __u64: slot i's target's
+ *	id, 0 for an empty slot
+ * @capacity: entries at @ids
+ * @nslots: out: the object's slot count; min(@capacity, @nslots) are
+ *	written
+ *
+ * Errors: ENOENT (no live object has @id), EFAULT (@ids), ENOMEM.
+ */
+struct refstore_referents {
+	__u32 size;
+	__u32 flags;
+	__u64 id;
+	__u64 ids;
+	__u32 capacity;
+	__u32 nslots;
+};
+
+/**
+ * struct refstore_referrer - one slot that points at an object
+ * @id: the referring object's id
+ * @slot: the slot's index
+ * @__reserved: 0
+ */
+struct refstore_referrer {
+	__u64 id;
+	__u32 slot;
+	__u32 __reserved;
+};
+
+/**
+ * struct refstore_referrers - REFSTORE_IOC_REFERRERS, as gc.get_referrers()
+ * @size: sizeof(struct refstore_referrers)
+ * @flags: must be 0
+ * @id: the object's id
+ * @entries: user pointer (as __u64) to @capacity referrers
+ * @cursor: in: referring slots to skip (0 to start); out: where the next
+ *	page starts
+ * @capacity: entries at @entries; more than REFSTORE_SNAPSHOT_MAX are
+ *	filled up to that many
+ * @count: out: entries written
+ * @total: out: slots of the heap that point at the object (an object
+ *	pointing at it twice counts twice); its handles are its refcount
+ *	minus @total
+ *
+ * Walks every object and slot of the heap: O(objects + slots) per call.
+ * Errors: ENOENT (no live object has @id), EFAULT (@entries), ENOMEM.
+ */
+struct refstore_referrers {
+	__u32 size;
+	__u32 flags;
+	__u64 id;
+	__u64 entries;
+	__u64 cursor;
+	__u32 capacity;
+	__u32 count;
+	__u64 total;
+};
+
+/**
+ * struct refstore_id_handle - REFSTORE_IOC_ID_HANDLE
+ * @size: sizeof(struct refstore_id_handle)
+ * @flags: must be 0
+ * @id: an object's id
+ * @handle: out: a new strong handle to it
+ * @__reserved: must be 0
+ *
+ * Errors: ENOENT (no live object has @id: it died, or a collection in
+ * progress found it unreachable), EDQUOT (handle limit), ENOMEM.
+ */
+struct refstore_id_handle {
+	__u32 size;
+	__u32 flags;
+	__u64 id;
+	__u32 handle;
+	__u32 __reserved;
 };
 
 #define REFSTORE_IOC_VERSION \
@@ -957,5 +1370,20 @@ struct refstore_weakrefs {
 	_IOWR(REFSTORE_IOC_MAGIC, 0x2f, struct refstore_gc_value)
 #define REFSTORE_IOC_GC_GET_DELAY \
 	_IOWR(REFSTORE_IOC_MAGIC, 0x30, struct refstore_gc_value)
+
+#define REFSTORE_IOC_TRACED_MEMORY \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x40, struct refstore_traced_memory)
+#define REFSTORE_IOC_TAG_NAME \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x41, struct refstore_tag_name)
+#define REFSTORE_IOC_SNAPSHOT \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x42, struct refstore_snapshot)
+#define REFSTORE_IOC_OBJECTS \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x43, struct refstore_objects)
+#define REFSTORE_IOC_REFERENTS \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x44, struct refstore_referents)
+#define REFSTORE_IOC_REFERRERS \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x45, struct refstore_referrers)
+#define REFSTORE_IOC_ID_HANDLE \
+	_IOWR(REFSTORE_IOC_MAGIC, 0x46, struct refstore_id_handle)
 
 #endif /* _UAPI_LINUX_REFSTORE_H */

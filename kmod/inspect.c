@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * refstore inspection: OBJECTS, REFERENTS, REFERRERS and ID_HANDLE, as
+ * Python's gc.get_objects(), gc.get_referents() and gc.get_referrers().
+ *
+ * Nothing here makes a handle or moves a count but ID_HANDLE. The heap
+ * keeps no index by id (CREATE would pay for it), so every call walks the
+ * heap's objects under its lock, rescheduling as it goes; the results are
+ * gathered into a kernel buffer there and copied out after the lock is
+ * dropped, like every command.
+ */
+#include <linux/nospec.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/uaccess.h>
+
+#include "refstore_private.h"
+
+/* Called for each live object; returns false to stop the walk. */
+typedef bool (*refstore_visit_t)(struct refstore_heap *heap,
+				 struct refstore_obj *obj, void *arg);
+
+static bool refstore_visit_list(struct refstore_heap *heap,
+				struct list_head *list, refstore_visit_t visit,
+				void *arg, u32 *n)
+{
+	struct refstore_obj *obj;
+
+	list_for_each_entry(obj, list, node) {
+		if (!(++*n % 256))
+			cond_resched();
+		if (!kref_read(&obj->kref))
+			continue;
+		if (!visit(heap, obj, arg))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Every object of @heap with references, wherever it is: the graph's
+ * lists and those of collections between their scan and their end.
+ */
+static void refstore_walk_objs(struct refstore_heap *heap,
+			       refstore_visit_t visit, void *arg)
+{
+	struct refstore_graph *g = &heap->graph;
+	struct refstore_collection *coll;
+	u32 n = 0;
+
+	lockdep_assert_held(&heap->lock);
+	if (!refstore_visit_list(heap, &g->objects, visit, arg, &n) ||
+	    !refstore_visit_list(heap, &g->suspects, visit, arg, &n) ||
+	    !refstore_visit_list(heap, &g->garbage, visit, arg, &n))
+		return;
+	list_for_each_entry(coll, &g->staged, link) {
+		if (!refstore_visit_list(heap, &coll->unreachable, visit, arg,
+					 &n) ||
+		    !refstore_visit_list(heap, &coll->survivors, visit, arg, &n))
+			return;
+	}
+}
+
+struct refstore_find {
+	u64 id;
+	struct refstore_obj *obj;
+};
+
+static bool refstore_find_visit(struct refstore_heap *heap,
+				struct refstore_obj *obj, void *arg)
+{
+	struct refstore_find *f = arg;
+
+	if (obj->id != f->id)
+		return true;
+	f->obj = obj;
+	return false;
+}
+
+/* The live object of @id, or NULL. O(objects). */
+static struct refstore_obj *refstore_obj_by_id(struct refstore_heap *heap,
+					       u64 id)
+{
+	struct refstore_find f = { .id = id };
+
+	if (id && id <= heap->last_obj_id)
+		refstore_walk_objs(heap, refstore_find_visit, &f);
+	return f.obj;
+}
+
+static u32 refstore_obj_generation(struct refstore_heap *heap,
+				   const struct refstore_obj *obj)
+{
+	/* In a scan, gc_refs overlays the stamp: the recorded generation. */
+	if (obj->flags & REFSTORE_OF_SCANNED)
+		return min_t(u32, obj->gen, REFSTORE_GEN_FROZEN);
+	return refstore_obj_gen(&heap->graph, obj);
+}
+
+static void refstore_object_info_fill(struct refstore_heap *heap,
+				      struct refstore_obj *obj,
+				      struct refstore_object_info *oi)
+{
+	const struct refstore_creator *c = refstore_heap_creator_of(heap, obj);
+
+	*oi = (struct refstore_object_info){
+		.id = obj->id,
+		.tag = obj->tag,
+		.refcount = refstore_obj_count(obj),
+		.payload_size = obj->payload_size,
+		.nslots = obj->nslots,
+		.generation = refstore_obj_generation(heap, obj),
+		.creator_pid = c ? c->pid : 0,
+		.bytes = refstore_obj_charge(obj),
+	};
+	if (obj->flags & REFSTORE_OF_NOTIFY)
+		oi->obj_flags |= REFSTORE_OBJ_NOTIFY;
+	if (obj->flags & REFSTORE_OF_WEAKREFS)
+		oi->obj_flags |= REFSTORE_OBJ_WEAKREFS;
+	if (oi->generation == REFSTORE_GEN_FROZEN)
+		oi->obj_flags |= REFSTORE_OBJ_FROZEN;
+	if (obj->flags & REFSTORE_OF_GARBAGE)
+		oi->obj_flags |= REFSTORE_OBJ_GARBAGE;
+	if (obj->flags & REFSTORE_OF_SUSPECT)
+		oi->obj_flags |= REFSTORE_OBJ_SUSPECT;
+	if (refstore_obj_collecting(obj))
+		oi->obj_flags |= REFSTORE_OBJ_COLLECTING;
+}
+
+/*
+ * OBJECTS gathers the @cap smallest ids >= @from in a max-heap on id
+ * (@v[0] is the largest kept), then sorts them.
+ */
+struct refstore_objects_walk {
+	struct refstore_object_info *v;
+	u32 n;
+	u32 cap;
+	u64 from;
+	bool by_gen;
+	u32 gen;
+	u64 total;
+};
+
+static void refstore_objects_sift_down(struct refstore_object_info *v, u32 n,
+				       u32 i)
+{
+	for (;;) {
+		u32 l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < n && v[l].id > v[m].id)
+			m = l;
+		if (r < n && v[r].id > v[m].id)
+			m = r;
+		if (m == i)
+			return;
+		swap(v[i], v[m]);
+		i = m;
+	}
+}
+
+static bool refstore_objects_visit(struct refstore_heap *heap,
+				   struct refstore_obj *obj, void *arg)
+{
+	struct refstore_objects_walk *w = arg;
+	u32 i;
+
+	w->total++;
+	if (obj->id < w->from || !w->cap)
+		return true;
+	if (w->by_gen && refstore_obj_generation(heap, obj) != w->gen)
+		return true;
+	if (w->n == w->cap) {
+		if (obj->id > w->v[0].id)
+			return true;
+		refstore_object_info_fill(heap, obj, &w->v[0]);
+		refstore_objects_sift_down(w->v, w->n, 0);
+		return true;
+	}
+	i = w->n++;
+	refstore_object_info_fill(heap, obj, &w->v[i]);
+	while (i && w->v[(i - 1) / 2].id < w->v[i].id) {
+		swap(w->v[(i - 1) / 2], w->v[i]);
+		i = (i - 1) / 2;
+	}
+	return true;
+}
+
+static int refstore_object_info_cmp(const void *a, const void *b)
+{
+	const struct refstore_object_info *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Copy @n records of @len bytes to @dst, @esize apart, zeroing the rest. */
+static int refstore_copy_entries(u8 __user *dst, const void *src, u32 n,
+				 size_t len, size_t esize)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++, dst += esize, src += len) {
+		if (refstore_fault() || copy_to_user(dst, src, len) ||
+		    (esize > len && clear_user(dst + len, esize - len)))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+int refstore_ioc_objects(struct refstore_ucmd *ucmd)
+{
+	struct refstore_objects *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
+	struct refstore_objects_walk w = {
+		.cap = min_t(u32, cmd->capacity, REFSTORE_SNAPSHOT_MAX),
+		.from = cmd->cursor,
+		.by_gen = cmd->flags & REFSTORE_OBJECTS_GENERATION,
+		.gen = cmd->generation,
+	};
+	size_t esize = cmd->entry_size;
+	u64 last;
+	int ret;
+
+	if (cmd->flags & ~REFSTORE_OBJECTS_GENERATION)
+		return -EINVAL;
+	if (w.by_gen ? cmd->generation > REFSTORE_GEN_FROZEN : cmd->generation)
+		return -EINVAL;
+	if (esize < sizeof(*w.v) || esize % 8 || esize > PAGE_SIZE)
+		return -EINVAL;
+	if (w.cap) {
+		w.v = refstore_fault() ? NULL :
+		      kvcalloc(w.cap, sizeof(*w.v), REFSTORE_GFP);
+		if (!w.v)
+			return -ENOMEM;
+	}
+
+	if (mutex_lock_killable(&heap->lock)) {
+		ret = -EINTR;
+		goto out_free;
+	}
+	refstore_walk_objs(heap, refstore_objects_visit, &w);
+	last = heap->last_obj_id;
+	mutex_unlock(&heap->lock);
+
+	sort(w.v, w.n, sizeof(*w.v), refstore_object_info_cmp, NULL);
+	cmd->count = w.n;
+	cmd->total = w.total;
+	/* A full page ends at its last id; a short one at the end. */
+	if (w.n && w.n == w.cap)
+		cmd->cursor = w.v[w.n - 1].id + 1;
+	else
+		cmd->cursor = max(cmd->cursor, last + 1);
+	ret = refstore_copy_entries(u64_to_user_ptr(cmd->entries), w.v, w.n,
+				    sizeof(*w.v), esize) ?:
+	      refstore_respond(ucmd, sizeof(*cmd));
+out_free:
+	kvfree(w.v);
+	return ret;
+}
+
+int refstore_ioc_referents(struct refstore_ucmd *ucmd)
+{
+	struct refstore_referents *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
+	u32 cap = min_t(u32, cmd->capacity, REFSTORE_MAX_SLOTS), n, i;
+	struct refstore_obj *obj, *t;
+	u64 *ids = NULL;
+	int ret = 0;
+
+	if (cmd->flags)
+		return -EINVAL;
+	if (cap) {
+		ids = refstore_fault() ? NULL :
+		      kvcalloc(cap, sizeof(*ids), REFSTORE_GFP);
+		if (!ids)
+			return -ENOMEM;
+	}
+
+	if (mutex_lock_killable(&heap->lock)) {
+		ret = -EINTR;
+		goto out_free;
+	}
+	obj = refstore_obj_by_id(heap, cmd->id);
+	if (!obj) {
+		mutex_unlock(&heap->lock);
+		ret = -ENOENT;
+		goto out_free;
+	}
+	cmd->nslots = obj->nslots;
+	n = min_t(u32, cap, obj->nslots);
+	for (i = 0; i < n; i++) {
+		t = refstore_obj_slots(obj)[i];
+		ids[i] = t ? t->id : 0;
+	}
+	mutex_unlock(&heap->lock);
+
+	if (n && (refstore_fault() ||
+		  copy_to_user(u64_to_user_ptr(cmd->ids), ids,
+			       n * sizeof(*ids))))
+		ret = -EFAULT;
+	else
+		ret = refstore_respond(ucmd, sizeof(*cmd));
+out_free:
+	kvfree(ids);
+	return ret;
+}
+
+struct refstore_referrers_walk {
+	struct refstore_obj *target;
+	struct refstore_referrer *v;
+	u32 n;
+	u32 cap;
+	u64 skip;
+	u64 total;
+};
+
+static bool refstore_referrers_visit(struct refstore_heap *heap,
+				     struct refstore_obj *obj, void *arg)
+{
+	struct refstore_referrers_walk *w = arg;
+	u32 i;
+
+	for (i = 0; i < obj->nslots; i++) {
+		if (refstore_obj_slots(obj)[i] != w->target)
+			continue;
+		if (w->total++ < w->skip || w->n == w->cap)
+			continue;
+		w->v[w->n].id = obj->id;
+		w->v[w->n].slot = i;
+		w->n++;
+	}
+	return true;
+}
+
+int refstore_ioc_referrers(struct refstore_ucmd *ucmd)
+{
+	struct refstore_referrers *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
+	struct refstore_referrers_walk w = {
+		.cap = min_t(u32, cmd->capacity, REFSTORE_SNAPSHOT_MAX),
+		.skip = cmd->cursor,
+	};
+	int ret = 0;
+
+	if (cmd->flags)
+		return -EINVAL;
+	if (w.cap) {
+		w.v = refstore_fault() ? NULL :
+		      kvcalloc(w.cap, sizeof(*w.v), REFSTORE_GFP);
+		if (!w.v)
+			return -ENOMEM;
+	}
+
+	if (mutex_lock_killable(&heap->lock)) {
+		ret = -EINTR;
+		goto out_free;
+	}
+	w.target = refstore_obj_by_id(heap, cmd->id);
+	if (!w.target) {
+		mutex_unlock(&heap->lock);
+		ret = -ENOENT;
+		goto out_free;
+	}
+	refstore_walk_objs(heap, refstore_referrers_visit, &w);
+	mutex_unlock(&heap->lock);
+
+	cmd->count = w.n;
+	cmd->total = w.total;
+	cmd->cursor += w.n;
+	if (w.n && (refstore_fault() ||
+		    copy_to_user(u64_to_user_ptr(cmd->entries), w.v,
+				 w.n * sizeof(*w.v))))
+		ret = -EFAULT;
+	else
+		ret = refstore_respond(ucmd, sizeof(*cmd));
+out_free:
+	kvfree(w.v);
+	return ret;
+}
+
+int refstore_ioc_id_handle(struct refstore_ucmd *ucmd)
+{
+	struct refstore_id_handle *cmd = ucmd->cmd;
+	struct refstore_heap *heap = ucmd->heap;
+	struct refstore_obj *obj;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
+	obj = refstore_obj_by_id(heap, cmd->id);
+	/* As UPGRADE: what a pending collection found is dead already. */
+	if (!obj || refstore_obj_collecting(obj)) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	ret = refstore_handle_reserve(heap, &cmd->handle);
+	if (ret)
+		goto out_unlock;
+	refstore_obj_get(obj);
+	mutex_unlock(&heap->lock);
+
+	return refstore_respond_handle(ucmd, sizeof(*cmd), cmd->handle, obj);
+
+out_unlock:
+	mutex_unlock(&heap->lock);
+	return ret;
+}
