@@ -47,7 +47,15 @@ def _expected():
                  "SLOT_DEAD", "SET_SLOT_FLAGS", "WEAKREF_CALLBACK",
                  "WEAKREF_FROM_WEAK", "WEAKREF_FLAGS", "WEAKREF_ENTRY_SLOT",
                  "WEAKREF_ENTRY_CALLBACK", "WEAKREFS_PAGE", "CAUSE_WEAKREF",
-                 "CAUSE_WEAKREF_CYCLE"):
+                 "CAUSE_WEAKREF_CYCLE", "CAUSE_GC_START", "CAUSE_GC_STOP",
+                 "CAUSE_GC_COLLECTABLE", "CAUSE_GC_UNCOLLECTABLE",
+                 "CAUSE_GC_STATS", "GC_DEBUG_COLLECTABLE",
+                 "GC_DEBUG_UNCOLLECTABLE", "GC_DEBUG_CALLBACKS",
+                 "GC_DEBUG_LEAK", "GC_DEBUG_FLAGS", "TRACED_RESET_PEAK",
+                 "TAG_NAME_MAX", "GROUP_TAG", "GROUP_CREATOR", "STAT_NAMED",
+                 "STAT_OTHER", "SNAPSHOT_MAX", "OBJ_FROZEN", "OBJ_GARBAGE",
+                 "OBJ_SUSPECT", "OBJ_COLLECTING", "GEN_FROZEN",
+                 "OBJECTS_GENERATION"):
         out.append(("REFSTORE_" + name, getattr(U, name)))
     return out
 
