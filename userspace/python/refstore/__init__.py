@@ -50,7 +50,8 @@ from . import _uapi
 
 __all__ = [
     "DEVICE", "Heap", "Object", "WeakRef", "Event", "GC", "ObjectInfo",
-    "weak", "Finalize", "WeakEntry", "WeakValueDictionary",
+    "weak", "Finalize", "WeakEntry", "WeakValueDictionary", "Tracemalloc",
+    "Snapshot", "Statistic",
     "RefstoreError", "QuotaError", "UserQuotaError", "GlobalQuotaError",
     "LimitError", "HandleKindError", "UnsupportedError", "error",
     "encode_tag", "decode_tag",
@@ -675,6 +676,29 @@ class _Garbage(list):
         del self[:]
 
 
+class _Callbacks(list):
+    """gc.callbacks: a list; changing it turns the kernel's collection
+    events on (not empty) or off (empty)."""
+
+    def __init__(self, gc):
+        super().__init__()
+        self._gc = gc
+
+    def _changed(name):
+        def method(self, *args):
+            out = getattr(list, name)(self, *args)
+            self._gc._sync_callbacks()
+            return self if name == "__iadd__" else out
+        method.__name__ = name
+        method.__doc__ = getattr(list, name).__doc__
+        return method
+
+    for _name in ("append", "extend", "insert", "remove", "pop", "clear",
+                  "__setitem__", "__delitem__", "__iadd__"):
+        locals()[_name] = _changed(_name)
+    del _name, _changed
+
+
 class GC:
     """The heap's cycle collector, shaped like Python's :mod:`gc` module.
 
@@ -684,11 +708,109 @@ class GC:
 
     DEBUG_STATS = _uapi.GC_DEBUG_STATS
     DEBUG_SAVEALL = _uapi.GC_DEBUG_SAVEALL
+    DEBUG_COLLECTABLE = _uapi.GC_DEBUG_COLLECTABLE
+    DEBUG_UNCOLLECTABLE = _uapi.GC_DEBUG_UNCOLLECTABLE
+    DEBUG_LEAK = _uapi.GC_DEBUG_LEAK
 
     def __init__(self, heap):
         # A proxy: heap.gc must not keep the heap alive (a cycle would
         # leave closing it to Python's own collector).
         self._heap = _weakref.proxy(heap)
+        #: gc.callbacks: ``cb(phase, info)`` with phase "start" or "stop"
+        #: and info {"generation", "collected", "uncollectable"}, run when
+        #: the collection's events are read (REFSTORE_GC_DEBUG_CALLBACKS
+        #: is set while the list is not empty).
+        self.callbacks = _Callbacks(self)
+
+    def _sync_callbacks(self):
+        want = _uapi.GC_DEBUG_CALLBACKS if self.callbacks else 0
+        cur = self._value(_uapi.IOC_GC_GET_DEBUG)
+        if cur & _uapi.GC_DEBUG_CALLBACKS != want:
+            self._heap.require("gc_events")
+            self._value(_uapi.IOC_GC_SET_DEBUG,
+                        cur & ~_uapi.GC_DEBUG_CALLBACKS | want)
+
+    def _run_callbacks(self, raw):
+        phase = "start" if raw.cause == _uapi.CAUSE_GC_START else "stop"
+        info = {"generation": raw.count,
+                "collected": raw.id if phase == "stop" else 0,
+                "uncollectable": 0}
+        for cb in list(self.callbacks):
+            cb(phase, info)
+
+    def _ids(self, request, arg_of, entry, key):
+        """Page through OBJECTS/REFERRERS-like calls; return the entries."""
+        self._heap.require("inspect")
+        out = []
+        cursor = 0
+        page = (entry * _uapi.SNAPSHOT_MAX)()
+        while True:
+            arg = arg_of(cursor, page)
+            self._heap._ioctl(request, arg)
+            out.extend(key(e) for e in page[:arg.count])
+            if arg.count == 0 or arg.cursor == cursor:
+                return out
+            cursor = arg.cursor
+
+    def _handles(self, ids):
+        out = []
+        for oid in ids:
+            obj = self._heap.from_id(oid)
+            if obj is not None:
+                out.append(obj)
+        return out
+
+    def get_objects(self, generation=None):
+        """Every live object of the heap (of ``generation`` 0..2 only, or
+        3 for the frozen ones, if given) as a list of new handles, in id
+        order (gc.get_objects()). Objects that die meanwhile are left out."""
+        flags, gen = 0, 0
+        if generation is not None:
+            if generation not in (0, 1, 2, _uapi.GEN_FROZEN):
+                raise ValueError("invalid generation")
+            flags, gen = _uapi.OBJECTS_GENERATION, generation
+
+        def arg_of(cursor, page):
+            return _uapi.Objects(flags=flags, generation=gen,
+                                 entry_size=ctypes.sizeof(_uapi.ObjectInfo),
+                                 cursor=cursor, capacity=len(page),
+                                 entries=ctypes.addressof(page))
+        ids = self._ids(_uapi.IOC_OBJECTS, arg_of, _uapi.ObjectInfo,
+                        lambda e: e.id)
+        return self._handles(ids)
+
+    def get_referents(self, *objs):
+        """The objects the slots of ``objs`` point at, as new handles, in
+        slot order (gc.get_referents()); empty slots are left out."""
+        self._heap.require("inspect")
+        ids = []
+        for obj in objs:
+            n = 16
+            while True:
+                buf = (_uapi.u64 * n)()
+                arg = _uapi.Referents(id=obj.id, ids=ctypes.addressof(buf),
+                                      capacity=n)
+                self._heap._ioctl(_uapi.IOC_REFERENTS, arg)
+                if arg.nslots <= n:
+                    ids.extend(i for i in buf[:arg.nslots] if i)
+                    break
+                n = arg.nslots
+        return self._handles(ids)
+
+    def get_referrers(self, *objs):
+        """The objects with a slot pointing at any of ``objs``, as new
+        handles, each once (gc.get_referrers(); handles are not objects,
+        so they are not listed)."""
+        seen = []
+        for obj in objs:
+            def arg_of(cursor, page, oid=obj.id):
+                return _uapi.Referrers(id=oid, entries=ctypes.addressof(page),
+                                       cursor=cursor, capacity=len(page))
+            for rid in self._ids(_uapi.IOC_REFERRERS, arg_of, _uapi.Referrer,
+                                 lambda e: e.id):
+                if rid not in seen:
+                    seen.append(rid)
+        return self._handles(seen)
 
     def _value(self, request, value=0):
         self._heap.require("gc")
@@ -785,12 +907,18 @@ class GC:
         return self._value(_uapi.IOC_GC_GET_FREEZE_COUNT)
 
     def set_debug(self, flags):
-        """Set the debug flags, DEBUG_STATS | DEBUG_SAVEALL (gc.set_debug())."""
+        """Set the debug flags: DEBUG_STATS, DEBUG_SAVEALL, DEBUG_COLLECTABLE,
+        DEBUG_UNCOLLECTABLE, DEBUG_LEAK (gc.set_debug()). The reports
+        come as events (``Event.cause`` "gc_stats", "gc_collectable")."""
+        if self.callbacks:
+            flags |= _uapi.GC_DEBUG_CALLBACKS
         self._value(_uapi.IOC_GC_SET_DEBUG, flags)
 
     def get_debug(self):
-        """The debug flags (gc.get_debug())."""
-        return self._value(_uapi.IOC_GC_GET_DEBUG)
+        """The debug flags (gc.get_debug()), without the one gc.callbacks
+        sets."""
+        return self._value(_uapi.IOC_GC_GET_DEBUG) & \
+            ~_uapi.GC_DEBUG_CALLBACKS
 
     @property
     def garbage(self):
@@ -828,6 +956,150 @@ class GC:
         return self._value(_uapi.IOC_GC_GET_DELAY)
 
 
+# ---- allocation statistics ------------------------------------------------
+
+def _fmt_size(n):
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 10 * 1024 or unit == "GiB":
+            return "%d %s" % (n, unit) if unit == "B" else \
+                "%.1f %s" % (n, unit)
+        n /= 1024
+
+
+class Statistic:
+    """One group of a :class:`Snapshot`, as tracemalloc.Statistic: ``name``
+    (the tag decoded or named with :meth:`Tracemalloc.name_tag`; for a
+    creator, its command name), ``key`` (the tag, or the creator's index),
+    ``pid`` (creator), ``count`` live objects, ``size`` their bytes,
+    ``created`` objects ever made, ``other`` (the group of what is not
+    tracked on its own)."""
+
+    __slots__ = ("key", "name", "pid", "count", "size", "created", "other")
+
+    def __init__(self, raw, group):
+        self.key = raw.key
+        self.pid = raw.pid
+        self.count = raw.count
+        self.size = raw.bytes
+        self.created = raw.created
+        self.other = bool(raw.stat_flags & _uapi.STAT_OTHER)
+        name = raw.name.decode("utf-8", "replace")
+        if self.other:
+            name = "<other>"
+        elif group == _uapi.GROUP_TAG and not raw.stat_flags & \
+                _uapi.STAT_NAMED:
+            name = decode_tag(raw.key)
+        self.name = name
+
+    def __str__(self):
+        avg = self.size // self.count if self.count else 0
+        return "%s: size=%s, count=%d, average=%s" % (
+            self.name, _fmt_size(self.size), self.count, _fmt_size(avg))
+
+    def __repr__(self):
+        return "<Statistic %s>" % self
+
+
+class Snapshot:
+    """The heap's allocation statistics at one moment (SNAPSHOT, by tag
+    and by creator), as tracemalloc.Snapshot. ``objects``, ``size``,
+    ``peak_objects``, ``peak_size``: the heap's totals then."""
+
+    _GROUPS = {"tag": _uapi.GROUP_TAG, "lineno": _uapi.GROUP_TAG,
+               "creator": _uapi.GROUP_CREATOR,
+               "filename": _uapi.GROUP_CREATOR}
+
+    def __init__(self, heap):
+        self._stats = {}
+        for group in (_uapi.GROUP_TAG, _uapi.GROUP_CREATOR):
+            self._stats[group] = self._take(heap, group)
+
+    def _take(self, heap, group):
+        out = []
+        cursor = 0
+        page = (_uapi.Stat * 64)()
+        while True:
+            arg = _uapi.Snapshot(group=group,
+                                 entry_size=ctypes.sizeof(_uapi.Stat),
+                                 cursor=cursor, capacity=len(page),
+                                 entries=ctypes.addressof(page))
+            heap._ioctl(_uapi.IOC_SNAPSHOT, arg)
+            if group == _uapi.GROUP_TAG and cursor == 0:
+                self.objects, self.size = arg.objects, arg.bytes
+                self.peak_objects = arg.peak_objects
+                self.peak_size = arg.peak_bytes
+            out.extend(Statistic(e, group) for e in page[:arg.count])
+            if arg.count == 0 or arg.cursor >= arg.total:
+                return out
+            cursor = arg.cursor
+
+    def statistics(self, key_type="tag"):
+        """The groups with live objects, biggest first (by size, then
+        count), as tracemalloc's Snapshot.statistics(): ``key_type`` "tag"
+        (alias "lineno") or "creator" (alias "filename")."""
+        group = self._GROUPS.get(key_type)
+        if group is None:
+            raise ValueError("unknown key_type: %r" % (key_type,))
+        stats = [s for s in self._stats[group] if s.count]
+        stats.sort(key=lambda s: (s.size, s.count), reverse=True)
+        return stats
+
+
+class Tracemalloc:
+    """The heap's allocation statistics, shaped like :mod:`tracemalloc`.
+
+    Reached as ``heap.tracemalloc``. The kernel always traces, so
+    :meth:`start` only checks the feature exists.
+    """
+
+    def __init__(self, heap):
+        self._heap = _weakref.proxy(heap)
+
+    def start(self):
+        """tracemalloc.start(): the kernel traces always; checks the
+        module has the feature."""
+        self._heap.require("trace")
+
+    def is_tracing(self):
+        """True where the module keeps statistics."""
+        return self._heap.has_feature("trace")
+
+    def _traced(self, flags=0):
+        self._heap.require("trace")
+        arg = _uapi.TracedMemory(flags=flags)
+        self._heap._ioctl(_uapi.IOC_TRACED_MEMORY, arg)
+        return arg
+
+    def get_traced_memory(self):
+        """``(size, peak)`` in bytes, as tracemalloc.get_traced_memory()."""
+        arg = self._traced()
+        return (arg.bytes, arg.peak_bytes)
+
+    def get_traced_objects(self):
+        """``(objects, peak)``: live objects and their peak."""
+        arg = self._traced()
+        return (arg.objects, arg.peak_objects)
+
+    def reset_peak(self):
+        """Set the peaks to the current values (tracemalloc.reset_peak())."""
+        self._traced(_uapi.TRACED_RESET_PEAK)
+
+    def name_tag(self, tag, name):
+        """Name ``tag`` (see :func:`encode_tag`) ``name`` (a str of at most
+        63 UTF-8 bytes) in the statistics."""
+        self._heap.require("trace")
+        raw = name.encode("utf-8")
+        buf = ctypes.create_string_buffer(raw, len(raw))
+        arg = _uapi.TagName(tag=encode_tag(tag), name=ctypes.addressof(buf),
+                            name_len=len(raw))
+        self._heap._ioctl(_uapi.IOC_TAG_NAME, arg)
+
+    def take_snapshot(self):
+        """A :class:`Snapshot` of the heap's statistics now."""
+        self._heap.require("trace")
+        return Snapshot(self._heap)
+
+
 # ---- the heap --------------------------------------------------------------
 
 class Heap:
@@ -861,6 +1133,8 @@ class Heap:
         self.feature_bits = arg.features
         #: The gc-like interface to this heap's collector (:class:`GC`).
         self.gc = GC(self)
+        #: The tracemalloc-like statistics (:class:`Tracemalloc`).
+        self.tracemalloc = Tracemalloc(self)
 
     # -- features
 
@@ -923,7 +1197,8 @@ class Heap:
 
     def _autopoll(self):
         if (self.autopoll and not self._dispatching and
-                (self._watch or self._refs or self._finalizers)):
+                (self._watch or self._refs or self._finalizers or
+                 self.gc.callbacks)):
             self.poll_events()
 
     def fileno(self):
@@ -1008,6 +1283,17 @@ class Heap:
         arg = _uapi.Dup(handle=obj._h())
         self._ioctl(_uapi.IOC_DUP, arg)
         return Object(self, arg.new_handle, obj.id)
+
+    def from_id(self, id):
+        """A new handle to the live object ``id`` (ID_HANDLE), or None if
+        no live object has that id."""
+        self.require("inspect")
+        arg = _uapi.IdHandle(id=id)
+        try:
+            self._ioctl(_uapi.IOC_ID_HANDLE, arg)
+        except FileNotFoundError:
+            return None
+        return Object(self, arg.handle, id)
 
     def getrefcount(self, obj):
         """The kernel's count of strong references to ``obj`` plus one, as
@@ -1180,6 +1466,11 @@ class Heap:
     def _dispatch(self, raw):
         if raw.cause == _uapi.CAUSE_OVERFLOW:
             self.events_lost += raw.count
+            return Event(raw.id, raw.cookie, raw.cause, raw.count)
+        if raw.cause >= _uapi.CAUSE_GC_START:
+            # Collection records (gc.callbacks, DEBUG_* reports).
+            if raw.cause in (_uapi.CAUSE_GC_START, _uapi.CAUSE_GC_STOP):
+                self.gc._run_callbacks(raw)
             return Event(raw.id, raw.cookie, raw.cause, raw.count)
         if raw.cause in (_uapi.CAUSE_WEAKREF, _uapi.CAUSE_WEAKREF_CYCLE):
             ev = Event(raw.id, raw.cookie, raw.cause, raw.count)

@@ -56,6 +56,8 @@ class FakeDevice:
         self.closed = False
         self.fail_next = None  # errno the next ioctl fails with
         self.wcb = {}          # weak handle -> cookie of its armed callback
+        self.tags = {}         # tag -> [created, name or None], in order
+        self.peak = [0, 0]     # objects, bytes
 
     # -- the _Device interface
 
@@ -147,10 +149,23 @@ class FakeDevice:
         a.version = 1
         a.features = self.features
 
+    @staticmethod
+    def charge(obj):
+        """What the model charges an object: 64 + payload + 8 a slot."""
+        return 64 + len(obj.payload) + 8 * len(obj.slots)
+
+    def _traced(self):
+        objs = list(self.objs.values())
+        return len(objs), sum(self.charge(o) for o in objs)
+
     def do_create(self, a):
         obj = _Obj(self.next_id, a)
+        obj.bytes = 64 + a.payload_size + 8 * a.nslots
         self.objs[obj.id] = obj
         self.next_id += 1
+        self.tags.setdefault(a.tag, [0, None])[0] += 1
+        n, b = self._traced()
+        self.peak = [max(self.peak[0], n), max(self.peak[1], b)]
         a.handle = self._new_handle(obj)
         a.id = obj.id
 
@@ -304,6 +319,7 @@ class FakeDevice:
             seen.add(id(o))
             stack.extend(self._strong_slots(o))
         every = {id(o): o for o in self.objs.values()}
+        start = len(self.events)
         dead = [o for k, o in every.items() if k not in seen]
         if self.gc["debug"] & U.GC_DEBUG_SAVEALL:
             for o in dead:
@@ -320,6 +336,11 @@ class FakeDevice:
                     self.events.append(U.Event(cookie=o.cookie, id=o.id,
                                                cause=U.CAUSE_CYCLE, count=1))
                 o.slots = []
+        if self.gc["debug"] & U.GC_DEBUG_CALLBACKS:
+            self.events.insert(start, U.Event(cause=U.CAUSE_GC_START,
+                                              count=a.generation))
+            self.events.append(U.Event(cause=U.CAUSE_GC_STOP, id=len(dead),
+                                       count=a.generation))
         st = self.gc["stats"][a.generation]
         st[0] += 1
         st[1] += len(dead)
@@ -369,7 +390,7 @@ class FakeDevice:
         a.value = self.gc["frozen"]
 
     def do_gc_set_debug(self, a):
-        if a.value & ~(U.GC_DEBUG_STATS | U.GC_DEBUG_SAVEALL):
+        if a.value & ~U.GC_DEBUG_FLAGS:
             _fail(errno.EINVAL)
         self.gc["debug"] = a.value
 
@@ -399,3 +420,98 @@ class FakeDevice:
     def do_gc_get_delay(self, a):
         self._value(a)
         a.value = self.gc["delay"]
+
+    # -- observability
+
+    def do_traced_memory(self, a):
+        if a.flags & ~U.TRACED_RESET_PEAK:
+            _fail(errno.EINVAL)
+        a.objects, a.bytes = self._traced()
+        a.peak_objects, a.peak_bytes = self.peak
+        if a.flags:
+            self.peak = [a.objects, a.bytes]
+
+    def do_tag_name(self, a):
+        if a.name_len == 0:
+            _fail(errno.EINVAL)
+        if a.name_len >= U.TAG_NAME_MAX:
+            _fail(errno.ENAMETOOLONG)
+        name = ctypes.string_at(a.name, a.name_len)
+        if b"\0" in name:
+            _fail(errno.EINVAL)
+        self.tags.setdefault(a.tag, [0, None])[1] = name
+
+    def do_snapshot(self, a):
+        if a.group == U.GROUP_TAG:
+            groups = []
+            for tag, (created, name) in self.tags.items():
+                objs = [o for o in self.objs.values() if o.tag == tag]
+                groups.append((tag, len(objs), sum(map(self.charge, objs)),
+                               created, 0, name))
+        elif a.group == U.GROUP_CREATOR:
+            n, b = self._traced()
+            groups = [(0, n, b, self.next_id - 1, os.getpid(), b"python3")]
+        else:
+            _fail(errno.EINVAL)
+        a.total = len(groups)
+        a.objects, a.bytes = self._traced()
+        a.peak_objects, a.peak_bytes = self.peak
+        page = groups[a.cursor:a.cursor + min(a.capacity, U.SNAPSHOT_MAX)]
+        arr = (U.Stat * max(len(page), 1)).from_address(a.entries) \
+            if page else []
+        for e, (key, count, size, created, pid, name) in zip(arr, page):
+            e.key, e.count, e.bytes, e.created, e.pid = (key, count, size,
+                                                         created, pid)
+            e.stat_flags = U.STAT_NAMED if name and a.group == U.GROUP_TAG \
+                else 0
+            e.name = name or b""
+        a.count = len(page)
+        a.cursor += len(page)
+
+    def do_objects(self, a):
+        ids = sorted(i for i in self.objs if i >= a.cursor)
+        if a.flags & U.OBJECTS_GENERATION:
+            ids = [i for i in ids if a.generation == 2]  # all in gen 2 here
+        page = ids[:min(a.capacity, U.SNAPSHOT_MAX)]
+        a.total = len(self.objs)
+        if page:
+            arr = (U.ObjectInfo * len(page)).from_address(a.entries)
+            for e, i in zip(arr, page):
+                o = self.objs[i]
+                e.id, e.tag, e.refcount = o.id, o.tag, o.refs
+                e.payload_size, e.nslots = len(o.payload), len(o.slots)
+                e.generation, e.bytes = 2, self.charge(o)
+            a.cursor = page[-1] + 1
+        a.count = len(page)
+
+    def _live(self, oid):
+        if oid not in self.objs:
+            _fail(errno.ENOENT)
+        return self.objs[oid]
+
+    def do_referents(self, a):
+        o = self._live(a.id)
+        a.nslots = len(o.slots)
+        n = min(a.capacity, a.nslots)
+        if n:
+            arr = (U.u64 * n).from_address(a.ids)
+            for i in range(n):
+                t = o.slots[i]
+                arr[i] = t.id if t is not None and t.alive else 0
+
+    def do_referrers(self, a):
+        t = self._live(a.id)
+        refs = [(o.id, i) for o in sorted(self.objs.values(),
+                                          key=lambda o: o.id)
+                for i, s in enumerate(o.slots) if s is t]
+        a.total = len(refs)
+        page = refs[a.cursor:a.cursor + min(a.capacity, U.SNAPSHOT_MAX)]
+        if page:
+            arr = (U.Referrer * len(page)).from_address(a.entries)
+            for e, (oid, slot) in zip(arr, page):
+                e.id, e.slot = oid, slot
+        a.count = len(page)
+        a.cursor += len(page)
+
+    def do_id_handle(self, a):
+        a.handle = self._new_handle(self._live(a.id))

@@ -803,6 +803,135 @@ class GCTest(unittest.TestCase):
             heap.gc.set_delay(60001)
 
 
+class ObsTest(unittest.TestCase):
+    """heap.tracemalloc, gc.get_objects/referents/referrers, callbacks."""
+
+    def test_heap_from_id(self):
+        heap, _ = fake_heap()
+        a = heap.new()
+        b = heap.from_id(a.id)
+        self.assertEqual(b, a)
+        self.assertNotEqual(b.handle, a.handle)
+        self.assertEqual(heap.getrefcount(a), 3)
+        self.assertIsNone(heap.from_id(12345))
+
+    def test_gc_get_objects(self):
+        heap, _ = fake_heap()
+        a, b = heap.new(), heap.new(slots=1)
+        b[0] = heap.new()
+        objs = heap.gc.get_objects()
+        self.assertEqual([o.id for o in objs], [a.id, b.id, b[0].id])
+        self.assertEqual(len(heap.gc.get_objects(generation=2)), 3)
+        self.assertEqual(heap.gc.get_objects(generation=0), [])
+        with self.assertRaises(ValueError):
+            heap.gc.get_objects(generation=4)
+        many = [heap.new() for _ in range(U.SNAPSHOT_MAX + 5)]
+        self.assertEqual(len(heap.gc.get_objects()), U.SNAPSHOT_MAX + 8)
+        del many
+
+    def test_gc_get_referents(self):
+        heap, _ = fake_heap()
+        a, b = heap.new(slots=20), heap.new()
+        a[3] = b
+        a[19] = a
+        self.assertEqual(heap.gc.get_referents(a), [b, a])
+        self.assertEqual(heap.gc.get_referents(b), [])
+        self.assertEqual(heap.gc.get_referents(a, a), [b, a, b, a])
+
+    def test_gc_get_referrers(self):
+        heap, _ = fake_heap()
+        a, b, c = heap.new(slots=2), heap.new(slots=1), heap.new()
+        a[0] = a[1] = c
+        b[0] = c
+        self.assertEqual(heap.gc.get_referrers(c), [a, b])
+        self.assertEqual(heap.gc.get_referrers(a), [])
+        self.assertEqual(heap.gc.get_referrers(c, a), [a, b])
+
+    def test_gc_callbacks(self):
+        heap, dev = fake_heap()
+        seen = []
+        heap.gc.callbacks.append(lambda p, i: seen.append((p, i)))
+        self.assertEqual(dev.gc["debug"], U.GC_DEBUG_CALLBACKS)
+        self.assertEqual(heap.gc.get_debug(), 0)
+        heap.gc.set_debug(heap.gc.DEBUG_STATS)
+        self.assertEqual(dev.gc["debug"],
+                         U.GC_DEBUG_CALLBACKS | U.GC_DEBUG_STATS)
+        heap.gc.set_debug(0)
+        a = heap.new(slots=1)
+        a[0] = a
+        del a
+        heap.gc.collect()
+        self.assertEqual(seen, [
+            ("start", {"generation": 2, "collected": 0, "uncollectable": 0}),
+            ("stop", {"generation": 2, "collected": 1, "uncollectable": 0})])
+        heap.gc.callbacks.clear()
+        self.assertEqual(dev.gc["debug"], 0)
+        heap.gc.callbacks += [print]
+        self.assertEqual(dev.gc["debug"], U.GC_DEBUG_CALLBACKS)
+        del heap.gc.callbacks[0]
+        self.assertEqual(dev.gc["debug"], 0)
+
+    def test_tracemalloc_start_is_tracing(self):
+        heap, _ = fake_heap()
+        heap.tracemalloc.start()
+        self.assertTrue(heap.tracemalloc.is_tracing())
+        h2, _ = fake_heap(features=1)
+        self.assertFalse(h2.tracemalloc.is_tracing())
+        with self.assertRaises(refstore.UnsupportedError):
+            h2.tracemalloc.start()
+
+    def test_tracemalloc_get_traced_memory_get_traced_objects_reset_peak(self):
+        heap, dev = fake_heap()
+        objs = [heap.new(payload=36) for _ in range(10)]
+        self.assertEqual(heap.tracemalloc.get_traced_memory(), (1000, 1000))
+        self.assertEqual(heap.tracemalloc.get_traced_objects(), (10, 10))
+        del objs[5:]
+        self.assertEqual(heap.tracemalloc.get_traced_memory(), (500, 1000))
+        heap.tracemalloc.reset_peak()
+        self.assertEqual(heap.tracemalloc.get_traced_objects(), (5, 5))
+
+    def test_tracemalloc_name_tag_take_snapshot(self):
+        heap, _ = fake_heap()
+        cells = [heap.new(tag="cell", payload=8) for _ in range(3)]
+        node = heap.new(tag="Node", slots=4)
+        heap.new(tag="gone")
+        heap.tracemalloc.name_tag(7, "seed.py:42")
+        n7 = heap.new(tag=7, payload=1000)
+        with self.assertRaises(OSError):
+            heap.tracemalloc.name_tag(8, "x" * 64)
+        snap = heap.tracemalloc.take_snapshot()
+        self.assertEqual((snap.objects, snap.size), (5, 1064 + 96 + 3 * 72))
+        self.assertEqual(snap.peak_objects, 5)
+        self.assertGreaterEqual(snap.peak_size, snap.size)
+        self.assertIsInstance(snap, refstore.Snapshot)
+        del cells, node, n7
+
+    def test_snapshot_statistics(self):
+        heap, _ = fake_heap()
+        cells = [heap.new(tag="cell", payload=8) for _ in range(3)]
+        heap.tracemalloc.name_tag(7, "seed.py:42")
+        n7 = heap.new(tag=7, payload=1000)
+        heap.new(tag="gone")
+        snap = heap.tracemalloc.take_snapshot()
+        stats = snap.statistics("tag")
+        self.assertEqual([(s.name, s.count, s.size) for s in stats],
+                         [("seed.py:42", 1, 1064), ("cell", 3, 216)])
+        self.assertEqual(str(stats[1]),
+                         "cell: size=216 B, count=3, average=72 B")
+        self.assertEqual(stats[1].created, 3)
+        self.assertIn("cell", repr(stats[1]))
+        self.assertEqual(snap.statistics("lineno")[0].name, "seed.py:42")
+        by = snap.statistics("creator")
+        self.assertEqual((by[0].pid, by[0].count, by[0].name),
+                         (os.getpid(), 4, "python3"))
+        self.assertEqual(snap.statistics("filename")[0].count, 4)
+        with self.assertRaises(ValueError):
+            snap.statistics("traceback")
+        del cells, n7
+        # The snapshot does not change afterwards.
+        self.assertEqual(snap.statistics()[1].count, 3)
+
+
 class ApiTest(unittest.TestCase):
     """Every public function is documented and has a test."""
 

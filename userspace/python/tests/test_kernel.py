@@ -460,3 +460,70 @@ class GCKernelTest(KernelTest):
             time.sleep(0.01)
         with self.assertRaises(OSError):
             gc.set_delay(60001)
+
+
+class ObsKernelTest(KernelTest):
+    def test_heap_from_id(self):
+        a = self.heap.new()
+        b = self.heap.from_id(a.id)
+        self.assertEqual(b, a)
+        self.assertEqual(self.heap.getrefcount(a), 3)
+        oid = a.id
+        del a, b
+        self.assertIsNone(self.heap.from_id(oid))
+
+    def test_gc_get_objects_get_referents_get_referrers(self):
+        a, b, c = (self.heap.new(slots=2), self.heap.new(slots=1),
+                   self.heap.new())
+        a[0] = a[1] = c
+        b[0] = c
+        self.assertEqual(self.heap.gc.get_objects(), [a, b, c])
+        self.assertEqual(self.heap.gc.get_referents(a), [c, c])
+        # REFERRERS lists in the kernel's order, which is not id order.
+        self.assertEqual(sorted(self.heap.gc.get_referrers(c),
+                                key=lambda o: o.id), [a, b])
+        self.assertEqual(self.heap.gc.get_referrers(a), [])
+        many = [self.heap.new() for _ in range(1100)]
+        self.assertEqual(len(self.heap.gc.get_objects()), 1103)
+        del many
+        self.heap.gc.freeze()
+        self.assertEqual(len(self.heap.gc.get_objects(generation=3)), 3)
+        self.assertEqual(self.heap.gc.get_objects(generation=0), [])
+
+    def test_gc_callbacks(self):
+        seen = []
+        self.heap.gc.callbacks.append(lambda p, i: seen.append((p, i)))
+        a = self.heap.new(slots=1)
+        a[0] = a
+        del a
+        self.assertEqual(self.heap.gc.collect(), 1)
+        self.assertEqual([p for p, _ in seen], ["start", "stop"])
+        self.assertEqual(seen[1][1], {"generation": 2, "collected": 1,
+                                      "uncollectable": 0})
+        self.heap.gc.callbacks.clear()
+        self.assertEqual(self.heap.gc.get_debug(), 0)
+        self.heap.gc.collect()
+        self.assertEqual(len(seen), 2)
+
+    def test_tracemalloc(self):
+        tm = self.heap.tracemalloc
+        tm.start()
+        self.assertTrue(tm.is_tracing())
+        cells = [self.heap.new(tag="cell", payload=8) for _ in range(3)]
+        tm.name_tag(7, "seed.py:42")
+        n7 = self.heap.new(tag=7, payload=1000)
+        size, peak = tm.get_traced_memory()
+        self.assertGreater(size, 1000)
+        self.assertEqual(tm.get_traced_objects(), (4, 4))
+        snap = tm.take_snapshot()
+        stats = snap.statistics("tag")
+        self.assertEqual([(s.name, s.count) for s in stats],
+                         [("seed.py:42", 1), ("cell", 3)])
+        self.assertIn("cell: size=", str(stats[1]))
+        self.assertEqual(snap.statistics("creator")[0].pid, os.getpid())
+        del cells
+        tm.reset_peak()
+        self.assertEqual(tm.get_traced_objects(), (1, 1))
+        del n7
+        with self.assertRaises(OSError):
+            tm.name_tag(8, "x" * 64)
