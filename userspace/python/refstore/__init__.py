@@ -23,6 +23,11 @@ Weak references are :class:`weakref`'s: ``heap.weakref(obj, callback)``,
 weakref.ref(parent)``: no reference counted, no cycle; the slot reads None
 once the parent died).
 
+``heap.gc`` is :mod:`gc` (collection, thresholds, ``garbage``,
+``get_objects``/``get_referents``/``get_referrers``, ``callbacks``);
+``heap.tracemalloc`` is :mod:`tracemalloc`
+(``take_snapshot().statistics("tag")``, ``get_traced_memory``).
+
 Deaths of objects made with ``on_del=`` (or ``notify=True``) and the
 deaths weak references asked to hear of are reported by the kernel as
 events; :meth:`Heap.poll_events` reads them and calls the callbacks
