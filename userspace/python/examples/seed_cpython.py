@@ -124,3 +124,33 @@ def main():
 
 
 main()
+
+print("== 7. weak references (best practice 8)")
+import weakref
+
+
+class TreeNode:
+    def __init__(self, name):
+        self.name = name
+        self.parent = None
+        self.children = []
+
+    def add_child(self, child):
+        self.children.append(child)
+        child.parent = weakref.ref(self)  # no cycle: the parent is weak
+
+    def __del__(self):
+        print(f"TreeNode {self.name} deleted")
+
+
+root = TreeNode("root")
+leaf = TreeNode("leaf")
+root.add_child(leaf)
+print(leaf.parent().name)
+print(weakref.getweakrefcount(root))
+weakref.finalize(root, print, "root finalized")
+
+del root  # freed by counting alone: its __del__, then its finalizer
+print(leaf.parent())
+del leaf
+print(gc.collect())

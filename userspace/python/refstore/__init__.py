@@ -16,9 +16,22 @@ unless slots of other objects or other handles still reference it::
     del a, b                     # closes both handles: the cycle leaks...
     heap.gc.collect()            # ...until the kernel's collector frees it: 2
 
-Deaths of objects made with ``on_del=`` (or ``notify=True``) are reported
-by the kernel as events; :meth:`Heap.poll_events` reads them and calls the
-callbacks (``on_del`` and weak reference callbacks), which by default
+Weak references are :class:`weakref`'s: ``heap.weakref(obj, callback)``,
+``heap.finalize(obj, fn, *args)``, ``heap.getweakrefcount(obj)``,
+``heap.getweakrefs(obj)``, :class:`WeakValueDictionary`, and weak slots
+(``child[PARENT] = refstore.weak(parent)``, Python's ``child.parent =
+weakref.ref(parent)``: no reference counted, no cycle; the slot reads None
+once the parent died).
+
+``heap.gc`` is :mod:`gc` (collection, thresholds, ``garbage``,
+``get_objects``/``get_referents``/``get_referrers``, ``callbacks``);
+``heap.tracemalloc`` is :mod:`tracemalloc`
+(``take_snapshot().statistics("tag")``, ``get_traced_memory``).
+
+Deaths of objects made with ``on_del=`` (or ``notify=True``) and the
+deaths weak references asked to hear of are reported by the kernel as
+events; :meth:`Heap.poll_events` reads them and calls the callbacks
+(``on_del``, weak reference callbacks, finalizers), which by default
 (``autopoll=True``) also happens after every call that can free objects.
 
 Errors raise Python exceptions chosen by errno: ENOENT
@@ -30,6 +43,7 @@ mirrored in :mod:`refstore._uapi`) with :func:`fcntl.ioctl`; only the
 standard library is used.
 """
 
+import collections.abc as _abc
 import ctypes
 import errno as _errno
 import fcntl
@@ -41,6 +55,8 @@ from . import _uapi
 
 __all__ = [
     "DEVICE", "Heap", "Object", "WeakRef", "Event", "GC", "ObjectInfo",
+    "weak", "Finalize", "WeakEntry", "WeakValueDictionary", "Tracemalloc",
+    "Snapshot", "Statistic",
     "RefstoreError", "QuotaError", "UserQuotaError", "GlobalQuotaError",
     "LimitError", "HandleKindError", "UnsupportedError", "error",
     "encode_tag", "decode_tag",
@@ -183,12 +199,15 @@ _NAMES = {v: k for k, v in _uapi.IOCTLS.items()}
 # ---- events ----------------------------------------------------------------
 
 class Event:
-    """One death event read from the heap.
+    """One event read from the heap.
 
-    Attributes: ``id`` (the object's id), ``cookie`` (given at creation),
-    ``cause`` ("released": its last reference went; "cycle": the collector
-    freed it; "overflow": ``count`` events were lost), ``count`` and
-    ``name`` (the ``name=`` given to :meth:`Heap.new`, or None).
+    Attributes: ``id`` (the object's id), ``cookie`` (given at creation,
+    or for a weak reference's event the weak reference's), ``cause``
+    ("released": its last reference went; "cycle": the collector freed it;
+    "weakref" / "weakref_cycle": the same two deaths as told to a weak
+    reference with a callback or a finalizer; "overflow": ``count`` events
+    were lost), ``count`` and ``name`` (the ``name=`` given to
+    :meth:`Heap.new`, or None).
     """
 
     __slots__ = ("id", "cookie", "cause", "count", "name")
@@ -208,12 +227,11 @@ class Event:
 class _Watch:
     """What the heap does when one watched object dies."""
 
-    __slots__ = ("name", "on_del", "weakrefs")
+    __slots__ = ("name", "on_del")
 
     def __init__(self, name, on_del):
         self.name = name
         self.on_del = on_del
-        self.weakrefs = []
 
 
 # ---- objects ---------------------------------------------------------------
@@ -242,11 +260,13 @@ class ObjectInfo:
 class Object:
     """One strong handle to a kernel object.
 
-    ``obj[i]`` reads slot i (a new :class:`Object`, or None if empty),
-    ``obj[i] = other`` points it at ``other`` (None empties it, as does
-    ``del obj[i]``), ``len(obj)`` is the slot count. Two wrappers compare
-    equal when they name the same kernel object. Dropping the wrapper (or
-    :meth:`close`) closes the handle.
+    ``obj[i]`` reads slot i (a new :class:`Object`, or None if empty or
+    if it holds a weak reference whose target died), ``obj[i] = other``
+    points it at ``other`` (None empties it, as does ``del obj[i]``;
+    ``obj[i] = refstore.weak(other)`` or a :class:`WeakRef` stores a weak
+    reference, see :class:`weak`), ``len(obj)`` is the slot count. Two
+    wrappers compare equal when they name the same kernel object.
+    Dropping the wrapper (or :meth:`close`) closes the handle.
     """
 
     __slots__ = ("_heap", "_handle", "id", "__weakref__")
@@ -314,25 +334,41 @@ class Object:
     def __len__(self):
         return self.info().nslots
 
-    def __getitem__(self, slot):
+    def _get_slot(self, slot):
         arg = _uapi.GetSlot(handle=self._h(), slot=self._slot(slot))
         self._heap._ioctl(_uapi.IOC_GET_SLOT, arg)
         if arg.target == 0:
-            return None
-        return Object(self._heap, arg.target, arg.target_id)
+            return None, arg.slot_flags
+        return Object(self._heap, arg.target, arg.target_id), arg.slot_flags
+
+    def __getitem__(self, slot):
+        return self._get_slot(slot)[0]
 
     def __setitem__(self, slot, target):
+        flags = 0
+        if isinstance(target, weak):
+            target, flags = target.obj, _uapi.SLOT_WEAK
         if target is None:
             th = 0
         elif isinstance(target, Object) and target._heap is self._heap:
             th = target._h()
+        elif isinstance(target, WeakRef) and target._heap is self._heap:
+            th, flags = target._h(), _uapi.SLOT_WEAK
         else:
-            raise TypeError("a slot holds an Object of the same heap or None, "
-                            "not %r" % (target,))
-        arg = _uapi.SetSlot(handle=self._h(), slot=self._slot(slot),
-                            target=th)
+            raise TypeError("a slot holds an Object or a WeakRef of the same "
+                            "heap, refstore.weak(obj) or None, not %r"
+                            % (target,))
+        if flags:
+            self._heap.require("weak_graph")
+        arg = _uapi.SetSlot(flags=flags, handle=self._h(),
+                            slot=self._slot(slot), target=th)
         self._heap._ioctl(_uapi.IOC_SET_SLOT, arg)
         self._heap._autopoll()
+
+    def is_weak(self, slot):
+        """True if slot ``slot`` holds a weak reference, alive or dead
+        (False for a strong or empty slot)."""
+        return bool(self._get_slot(slot)[1] & _uapi.SLOT_WEAK)
 
     def __delitem__(self, slot):
         self[slot] = None
@@ -387,26 +423,57 @@ class Object:
         return "<refstore.Object id=%d handle=%d>" % (self.id, self._handle)
 
 
+class weak:
+    """``obj[i] = refstore.weak(target)``: store a weak reference in a slot.
+
+    Python's ``self.parent = weakref.ref(parent)``: the slot does not
+    count in ``target``'s reference count and is no edge for the cycle
+    collector, so a child pointing back at its parent this way makes no
+    cycle. Reading the slot gives the target (a new handle) while it
+    lives and None once it died. No handle is made for it (storing a
+    :class:`WeakRef` in a slot does the same through its weak handle).
+    """
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        if not isinstance(obj, (Object, WeakRef)):
+            raise TypeError("refstore.weak() takes an Object or a WeakRef, "
+                            "not %r" % (obj,))
+        self.obj = obj
+
+    def __repr__(self):
+        return "refstore.weak(%r)" % (self.obj,)
+
+
 class WeakRef:
     """A weak handle: does not keep its object alive.
 
     Calling it returns a new :class:`Object` (a new strong handle) while the
     object lives, None after it died, as :class:`weakref.ref` does.
-    ``callback(ref)``, if given, is called when the object's death event is
-    read (see :meth:`Heap.weakref`).
+    ``callback(ref)``, if given, is called once the kernel's event for the
+    object's death is read, if this WeakRef is still alive then (see
+    :meth:`Heap.weakref`).
     """
 
-    __slots__ = ("_heap", "_handle", "id", "callback", "__weakref__")
+    __slots__ = ("_heap", "_handle", "id", "callback", "_cookie",
+                 "__weakref__")
 
-    def __init__(self, heap, handle, id, callback):
+    def __init__(self, heap, handle, id, callback, cookie=0):
         self._heap = heap
         self._handle = handle
         self.id = id
         self.callback = callback
+        self._cookie = cookie
 
     @property
     def handle(self):
         """The weak handle number (0 once closed)."""
+        return self._handle
+
+    def _h(self):
+        if self._handle == 0:
+            raise ValueError("operation on a closed refstore weak reference")
         return self._handle
 
     def __call__(self):
@@ -420,8 +487,11 @@ class WeakRef:
         return Object(self._heap, arg.handle, self.id)
 
     def close(self):
-        """Close the weak handle (never frees anything); idempotent."""
+        """Close the weak handle (never frees anything; cancels the
+        callback if the object has not died yet); idempotent."""
         h, self._handle = self._handle, 0
+        if self._cookie:
+            self._heap._refs.pop(self._cookie, None)
         if h and not self._heap.closed:
             self._heap._close_handle(h, autopoll=False)
 
@@ -434,6 +504,159 @@ class WeakRef:
     def __repr__(self):
         return "<refstore.WeakRef id=%d %s>" % (
             self.id, "dead" if self() is None else "alive")
+
+
+class Finalize:
+    """A finalizer, as :class:`weakref.finalize`: made by
+    :meth:`Heap.finalize`.
+
+    ``fn(*args, **kwargs)`` is called once, when the kernel's event for the
+    object's death is read, or at the latest when the heap is closed (if
+    ``atexit`` is true, the default), or when the finalizer is called. The
+    heap keeps the finalizer alive until then: dropping it changes nothing.
+    It holds one weak handle with a kernel callback
+    (REFSTORE_WEAKREF_CALLBACK), closed once it ran or was detached.
+    """
+
+    __slots__ = ("_heap", "_handle", "_cookie", "id", "_fn", "_args",
+                 "_kwargs", "atexit", "__weakref__")
+
+    def __init__(self, heap, handle, cookie, id, fn, args, kwargs):
+        self._heap = heap
+        self._handle = handle
+        self._cookie = cookie
+        self.id = id
+        self._fn = fn
+        self._args = args
+        self._kwargs = kwargs
+        #: Run at heap close if still alive (weakref.finalize's atexit).
+        self.atexit = True
+
+    @property
+    def alive(self):
+        """True until the finalizer ran or was detached."""
+        return self._fn is not None
+
+    def _object(self):
+        if self._heap.closed:
+            return None
+        arg = _uapi.Upgrade(weak=self._handle)
+        try:
+            self._heap._ioctl(_uapi.IOC_UPGRADE, arg)
+        except FileNotFoundError:
+            return None
+        return Object(self._heap, arg.handle, self.id)
+
+    def peek(self):
+        """``(obj, fn, args, kwargs)`` while alive (obj None if the object
+        died but its event was not read yet), else None."""
+        if not self.alive:
+            return None
+        return (self._object(), self._fn, self._args, self._kwargs)
+
+    def detach(self):
+        """Cancel the finalizer; return what :meth:`peek` returned before."""
+        info = self.peek()
+        if info is not None:
+            self._end()
+        return info
+
+    def _end(self):
+        self._fn = None
+        self._heap._finalizers.pop(self._cookie, None)
+        h, self._handle = self._handle, 0
+        if h and not self._heap.closed:
+            self._heap._close_handle(h, autopoll=False)
+
+    def __call__(self, _=None):
+        """Run the finalizer now if alive (it then will not run again) and
+        return fn's result; None if it already ran or was detached."""
+        if not self.alive:
+            return None
+        fn, args, kwargs = self._fn, self._args, self._kwargs
+        self._end()
+        return fn(*args, **kwargs)
+
+    def __repr__(self):
+        return "<refstore.Finalize id=%d %s>" % (
+            self.id, "alive" if self.alive else "dead")
+
+
+class WeakEntry:
+    """One weak reference to an object, as :meth:`Heap.getweakrefs` lists it.
+
+    ``kind`` is "handle" (a weak handle: ``handle``, ``cookie`` and
+    ``callback`` (True if a callback is armed) are set) or "slot" (a weak
+    slot: slot ``slot`` of the object whose id is ``owner_id``). ``ref`` is
+    the :class:`WeakRef` or :class:`Finalize` of this heap that owns the
+    weak handle, or None (a slot, or a handle made elsewhere).
+    """
+
+    __slots__ = ("kind", "handle", "owner_id", "slot", "cookie", "callback",
+                 "ref")
+
+    def __init__(self, raw, ref=None):
+        is_slot = bool(raw.entry_flags & _uapi.WEAKREF_ENTRY_SLOT)
+        self.kind = "slot" if is_slot else "handle"
+        self.handle = raw.handle
+        self.owner_id = raw.owner_id
+        self.slot = raw.slot
+        self.cookie = raw.cookie
+        self.callback = bool(raw.entry_flags & _uapi.WEAKREF_ENTRY_CALLBACK)
+        self.ref = ref
+
+    def __repr__(self):
+        if self.kind == "slot":
+            return "WeakEntry(slot %d of id %d)" % (self.slot, self.owner_id)
+        return "WeakEntry(handle %d%s)" % (
+            self.handle, ", callback" if self.callback else "")
+
+
+class WeakValueDictionary(_abc.MutableMapping):
+    """A mapping whose values are objects of one heap, held weakly, as
+    :class:`weakref.WeakValueDictionary`.
+
+    ``WeakValueDictionary(heap, other=())``. Each value is a weak handle
+    with a kernel callback: once the value's death is read (autopoll, or
+    :meth:`Heap.poll_events`), its entry is gone. ``d[key]`` returns a new
+    handle, or raises KeyError if the value died meanwhile.
+    """
+
+    def __init__(self, heap, other=()):
+        self._heap = heap
+        self._data = {}
+        self.update(other)
+
+    def _remover(self, key):
+        selfref = _weakref.ref(self)
+
+        def remove(ref):
+            d = selfref()
+            if d is not None and d._data.get(key) is ref:
+                del d._data[key]
+        return remove
+
+    def __getitem__(self, key):
+        obj = self._data[key]()
+        if obj is None:
+            raise KeyError(key)
+        return obj
+
+    def __setitem__(self, key, value):
+        self._data[key] = self._heap.weakref(value,
+                                             callback=self._remover(key))
+
+    def __delitem__(self, key):
+        self._data.pop(key).close()
+
+    def __iter__(self):
+        return iter(list(self._data))
+
+    def __len__(self):
+        return len(self._data)
+
+    def __repr__(self):
+        return "<refstore.WeakValueDictionary %d entries>" % len(self)
 
 
 # ---- the collector ---------------------------------------------------------
@@ -458,6 +681,29 @@ class _Garbage(list):
         del self[:]
 
 
+class _Callbacks(list):
+    """gc.callbacks: a list; changing it turns the kernel's collection
+    events on (not empty) or off (empty)."""
+
+    def __init__(self, gc):
+        super().__init__()
+        self._gc = gc
+
+    def _changed(name):
+        def method(self, *args):
+            out = getattr(list, name)(self, *args)
+            self._gc._sync_callbacks()
+            return self if name == "__iadd__" else out
+        method.__name__ = name
+        method.__doc__ = getattr(list, name).__doc__
+        return method
+
+    for _name in ("append", "extend", "insert", "remove", "pop", "clear",
+                  "__setitem__", "__delitem__", "__iadd__"):
+        locals()[_name] = _changed(_name)
+    del _name, _changed
+
+
 class GC:
     """The heap's cycle collector, shaped like Python's :mod:`gc` module.
 
@@ -467,11 +713,109 @@ class GC:
 
     DEBUG_STATS = _uapi.GC_DEBUG_STATS
     DEBUG_SAVEALL = _uapi.GC_DEBUG_SAVEALL
+    DEBUG_COLLECTABLE = _uapi.GC_DEBUG_COLLECTABLE
+    DEBUG_UNCOLLECTABLE = _uapi.GC_DEBUG_UNCOLLECTABLE
+    DEBUG_LEAK = _uapi.GC_DEBUG_LEAK
 
     def __init__(self, heap):
         # A proxy: heap.gc must not keep the heap alive (a cycle would
         # leave closing it to Python's own collector).
         self._heap = _weakref.proxy(heap)
+        #: gc.callbacks: ``cb(phase, info)`` with phase "start" or "stop"
+        #: and info {"generation", "collected", "uncollectable"}, run when
+        #: the collection's events are read (REFSTORE_GC_DEBUG_CALLBACKS
+        #: is set while the list is not empty).
+        self.callbacks = _Callbacks(self)
+
+    def _sync_callbacks(self):
+        want = _uapi.GC_DEBUG_CALLBACKS if self.callbacks else 0
+        cur = self._value(_uapi.IOC_GC_GET_DEBUG)
+        if cur & _uapi.GC_DEBUG_CALLBACKS != want:
+            self._heap.require("gc_events")
+            self._value(_uapi.IOC_GC_SET_DEBUG,
+                        cur & ~_uapi.GC_DEBUG_CALLBACKS | want)
+
+    def _run_callbacks(self, raw):
+        phase = "start" if raw.cause == _uapi.CAUSE_GC_START else "stop"
+        info = {"generation": raw.count,
+                "collected": raw.id if phase == "stop" else 0,
+                "uncollectable": 0}
+        for cb in list(self.callbacks):
+            cb(phase, info)
+
+    def _ids(self, request, arg_of, entry, key):
+        """Page through OBJECTS/REFERRERS-like calls; return the entries."""
+        self._heap.require("inspect")
+        out = []
+        cursor = 0
+        page = (entry * _uapi.SNAPSHOT_MAX)()
+        while True:
+            arg = arg_of(cursor, page)
+            self._heap._ioctl(request, arg)
+            out.extend(key(e) for e in page[:arg.count])
+            if arg.count == 0 or arg.cursor == cursor:
+                return out
+            cursor = arg.cursor
+
+    def _handles(self, ids):
+        out = []
+        for oid in ids:
+            obj = self._heap.from_id(oid)
+            if obj is not None:
+                out.append(obj)
+        return out
+
+    def get_objects(self, generation=None):
+        """Every live object of the heap (of ``generation`` 0..2 only, or
+        3 for the frozen ones, if given) as a list of new handles, in id
+        order (gc.get_objects()). Objects that die meanwhile are left out."""
+        flags, gen = 0, 0
+        if generation is not None:
+            if generation not in (0, 1, 2, _uapi.GEN_FROZEN):
+                raise ValueError("invalid generation")
+            flags, gen = _uapi.OBJECTS_GENERATION, generation
+
+        def arg_of(cursor, page):
+            return _uapi.Objects(flags=flags, generation=gen,
+                                 entry_size=ctypes.sizeof(_uapi.ObjectInfo),
+                                 cursor=cursor, capacity=len(page),
+                                 entries=ctypes.addressof(page))
+        ids = self._ids(_uapi.IOC_OBJECTS, arg_of, _uapi.ObjectInfo,
+                        lambda e: e.id)
+        return self._handles(ids)
+
+    def get_referents(self, *objs):
+        """The objects the slots of ``objs`` point at, as new handles, in
+        slot order (gc.get_referents()); empty slots are left out."""
+        self._heap.require("inspect")
+        ids = []
+        for obj in objs:
+            n = 16
+            while True:
+                buf = (_uapi.u64 * n)()
+                arg = _uapi.Referents(id=obj.id, ids=ctypes.addressof(buf),
+                                      capacity=n)
+                self._heap._ioctl(_uapi.IOC_REFERENTS, arg)
+                if arg.nslots <= n:
+                    ids.extend(i for i in buf[:arg.nslots] if i)
+                    break
+                n = arg.nslots
+        return self._handles(ids)
+
+    def get_referrers(self, *objs):
+        """The objects with a slot pointing at any of ``objs``, as new
+        handles, each once (gc.get_referrers(); handles are not objects,
+        so they are not listed)."""
+        seen = []
+        for obj in objs:
+            def arg_of(cursor, page, oid=obj.id):
+                return _uapi.Referrers(id=oid, entries=ctypes.addressof(page),
+                                       cursor=cursor, capacity=len(page))
+            for rid in self._ids(_uapi.IOC_REFERRERS, arg_of, _uapi.Referrer,
+                                 lambda e: e.id):
+                if rid not in seen:
+                    seen.append(rid)
+        return self._handles(seen)
 
     def _value(self, request, value=0):
         self._heap.require("gc")
@@ -568,12 +912,18 @@ class GC:
         return self._value(_uapi.IOC_GC_GET_FREEZE_COUNT)
 
     def set_debug(self, flags):
-        """Set the debug flags, DEBUG_STATS | DEBUG_SAVEALL (gc.set_debug())."""
+        """Set the debug flags: DEBUG_STATS, DEBUG_SAVEALL, DEBUG_COLLECTABLE,
+        DEBUG_UNCOLLECTABLE, DEBUG_LEAK (gc.set_debug()). The reports
+        come as events (``Event.cause`` "gc_stats", "gc_collectable")."""
+        if self.callbacks:
+            flags |= _uapi.GC_DEBUG_CALLBACKS
         self._value(_uapi.IOC_GC_SET_DEBUG, flags)
 
     def get_debug(self):
-        """The debug flags (gc.get_debug())."""
-        return self._value(_uapi.IOC_GC_GET_DEBUG)
+        """The debug flags (gc.get_debug()), without the one gc.callbacks
+        sets."""
+        return self._value(_uapi.IOC_GC_GET_DEBUG) & \
+            ~_uapi.GC_DEBUG_CALLBACKS
 
     @property
     def garbage(self):
@@ -611,6 +961,150 @@ class GC:
         return self._value(_uapi.IOC_GC_GET_DELAY)
 
 
+# ---- allocation statistics ------------------------------------------------
+
+def _fmt_size(n):
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 10 * 1024 or unit == "GiB":
+            return "%d %s" % (n, unit) if unit == "B" else \
+                "%.1f %s" % (n, unit)
+        n /= 1024
+
+
+class Statistic:
+    """One group of a :class:`Snapshot`, as tracemalloc.Statistic: ``name``
+    (the tag decoded or named with :meth:`Tracemalloc.name_tag`; for a
+    creator, its command name), ``key`` (the tag, or the creator's index),
+    ``pid`` (creator), ``count`` live objects, ``size`` their bytes,
+    ``created`` objects ever made, ``other`` (the group of what is not
+    tracked on its own)."""
+
+    __slots__ = ("key", "name", "pid", "count", "size", "created", "other")
+
+    def __init__(self, raw, group):
+        self.key = raw.key
+        self.pid = raw.pid
+        self.count = raw.count
+        self.size = raw.bytes
+        self.created = raw.created
+        self.other = bool(raw.stat_flags & _uapi.STAT_OTHER)
+        name = raw.name.decode("utf-8", "replace")
+        if self.other:
+            name = "<other>"
+        elif group == _uapi.GROUP_TAG and not raw.stat_flags & \
+                _uapi.STAT_NAMED:
+            name = decode_tag(raw.key)
+        self.name = name
+
+    def __str__(self):
+        avg = self.size // self.count if self.count else 0
+        return "%s: size=%s, count=%d, average=%s" % (
+            self.name, _fmt_size(self.size), self.count, _fmt_size(avg))
+
+    def __repr__(self):
+        return "<Statistic %s>" % self
+
+
+class Snapshot:
+    """The heap's allocation statistics at one moment (SNAPSHOT, by tag
+    and by creator), as tracemalloc.Snapshot. ``objects``, ``size``,
+    ``peak_objects``, ``peak_size``: the heap's totals then."""
+
+    _GROUPS = {"tag": _uapi.GROUP_TAG, "lineno": _uapi.GROUP_TAG,
+               "creator": _uapi.GROUP_CREATOR,
+               "filename": _uapi.GROUP_CREATOR}
+
+    def __init__(self, heap):
+        self._stats = {}
+        for group in (_uapi.GROUP_TAG, _uapi.GROUP_CREATOR):
+            self._stats[group] = self._take(heap, group)
+
+    def _take(self, heap, group):
+        out = []
+        cursor = 0
+        page = (_uapi.Stat * 64)()
+        while True:
+            arg = _uapi.Snapshot(group=group,
+                                 entry_size=ctypes.sizeof(_uapi.Stat),
+                                 cursor=cursor, capacity=len(page),
+                                 entries=ctypes.addressof(page))
+            heap._ioctl(_uapi.IOC_SNAPSHOT, arg)
+            if group == _uapi.GROUP_TAG and cursor == 0:
+                self.objects, self.size = arg.objects, arg.bytes
+                self.peak_objects = arg.peak_objects
+                self.peak_size = arg.peak_bytes
+            out.extend(Statistic(e, group) for e in page[:arg.count])
+            if arg.count == 0 or arg.cursor >= arg.total:
+                return out
+            cursor = arg.cursor
+
+    def statistics(self, key_type="tag"):
+        """The groups with live objects, biggest first (by size, then
+        count), as tracemalloc's Snapshot.statistics(): ``key_type`` "tag"
+        (alias "lineno") or "creator" (alias "filename")."""
+        group = self._GROUPS.get(key_type)
+        if group is None:
+            raise ValueError("unknown key_type: %r" % (key_type,))
+        stats = [s for s in self._stats[group] if s.count]
+        stats.sort(key=lambda s: (s.size, s.count), reverse=True)
+        return stats
+
+
+class Tracemalloc:
+    """The heap's allocation statistics, shaped like :mod:`tracemalloc`.
+
+    Reached as ``heap.tracemalloc``. The kernel always traces, so
+    :meth:`start` only checks the feature exists.
+    """
+
+    def __init__(self, heap):
+        self._heap = _weakref.proxy(heap)
+
+    def start(self):
+        """tracemalloc.start(): the kernel traces always; checks the
+        module has the feature."""
+        self._heap.require("trace")
+
+    def is_tracing(self):
+        """True where the module keeps statistics."""
+        return self._heap.has_feature("trace")
+
+    def _traced(self, flags=0):
+        self._heap.require("trace")
+        arg = _uapi.TracedMemory(flags=flags)
+        self._heap._ioctl(_uapi.IOC_TRACED_MEMORY, arg)
+        return arg
+
+    def get_traced_memory(self):
+        """``(size, peak)`` in bytes, as tracemalloc.get_traced_memory()."""
+        arg = self._traced()
+        return (arg.bytes, arg.peak_bytes)
+
+    def get_traced_objects(self):
+        """``(objects, peak)``: live objects and their peak."""
+        arg = self._traced()
+        return (arg.objects, arg.peak_objects)
+
+    def reset_peak(self):
+        """Set the peaks to the current values (tracemalloc.reset_peak())."""
+        self._traced(_uapi.TRACED_RESET_PEAK)
+
+    def name_tag(self, tag, name):
+        """Name ``tag`` (see :func:`encode_tag`) ``name`` (a str of at most
+        63 UTF-8 bytes) in the statistics."""
+        self._heap.require("trace")
+        raw = name.encode("utf-8")
+        buf = ctypes.create_string_buffer(raw, len(raw))
+        arg = _uapi.TagName(tag=encode_tag(tag), name=ctypes.addressof(buf),
+                            name_len=len(raw))
+        self._heap._ioctl(_uapi.IOC_TAG_NAME, arg)
+
+    def take_snapshot(self):
+        """A :class:`Snapshot` of the heap's statistics now."""
+        self._heap.require("trace")
+        return Snapshot(self._heap)
+
+
 # ---- the heap --------------------------------------------------------------
 
 class Heap:
@@ -629,6 +1123,9 @@ class Heap:
         self._dev = device if device is not None else _Device(path)
         self.autopoll = autopoll
         self._watch = {}
+        self._refs = {}          # cookie -> weakref to a WeakRef
+        self._finalizers = {}    # cookie -> Finalize (kept alive)
+        self._weak = _weakref.WeakValueDictionary()  # handle -> owner
         self._dispatching = False
         self._cookie = 0
         #: Death events the kernel could not queue (overflow reports).
@@ -641,6 +1138,8 @@ class Heap:
         self.feature_bits = arg.features
         #: The gc-like interface to this heap's collector (:class:`GC`).
         self.gc = GC(self)
+        #: The tracemalloc-like statistics (:class:`Tracemalloc`).
+        self.tracemalloc = Tracemalloc(self)
 
     # -- features
 
@@ -702,7 +1201,9 @@ class Heap:
         return Object(self, handle, arg.id)
 
     def _autopoll(self):
-        if self.autopoll and self._watch and not self._dispatching:
+        if (self.autopoll and not self._dispatching and
+                (self._watch or self._refs or self._finalizers or
+                 self.gc.callbacks)):
             self.poll_events()
 
     def fileno(self):
@@ -713,10 +1214,17 @@ class Heap:
         return self._dev.fd
 
     def close(self):
-        """Close the heap: the kernel frees all its objects. Idempotent."""
+        """Close the heap: the kernel frees all its objects. Idempotent.
+
+        Finalizers that did not run yet and have ``atexit`` set run then,
+        newest first (weakref.finalize's rule at interpreter exit)."""
         dev, self._dev = self._dev, None
         if dev is not None:
             dev.close()
+            fins, self._finalizers = self._finalizers, {}
+            for f in sorted(fins.values(), key=lambda f: -f._cookie):
+                if f.atexit:
+                    f()
 
     def __del__(self):
         try:
@@ -781,6 +1289,17 @@ class Heap:
         self._ioctl(_uapi.IOC_DUP, arg)
         return Object(self, arg.new_handle, obj.id)
 
+    def from_id(self, id):
+        """A new handle to the live object ``id`` (ID_HANDLE), or None if
+        no live object has that id."""
+        self.require("inspect")
+        arg = _uapi.IdHandle(id=id)
+        try:
+            self._ioctl(_uapi.IOC_ID_HANDLE, arg)
+        except FileNotFoundError:
+            return None
+        return Object(self, arg.handle, id)
+
     def getrefcount(self, obj):
         """The kernel's count of strong references to ``obj`` plus one, as
         sys.getrefcount() counts its own argument: handles plus slots."""
@@ -790,25 +1309,91 @@ class Heap:
         """``obj``'s :class:`ObjectInfo`."""
         return self._info(obj._h())
 
-    def weakref(self, obj, callback=None):
-        """Return a :class:`WeakRef` to ``obj``.
+    def _weakref(self, obj, cookie):
+        flags = 0
+        if cookie:
+            self.require("weak_graph")
+            flags |= _uapi.WEAKREF_CALLBACK
+        if isinstance(obj, WeakRef):
+            self.require("weak_graph")
+            flags |= _uapi.WEAKREF_FROM_WEAK
+        elif not isinstance(obj, Object):
+            raise TypeError("cannot create a weak reference to %r" % (obj,))
+        arg = _uapi.Weakref(flags=flags, handle=obj._h(), cookie=cookie)
+        self._ioctl(_uapi.IOC_WEAKREF, arg)
+        return arg.weak
 
-        ``callback(ref)`` is called once the object's death is read, while
-        the WeakRef itself is alive (as in :mod:`weakref`); that needs an
-        object whose death the kernel reports (made with ``on_del``,
-        ``notify`` or ``cookie``), else ValueError.
+    def _next_cookie(self):
+        self._cookie += 1
+        return self._cookie
+
+    def weakref(self, obj, callback=None):
+        """Return a :class:`WeakRef` to ``obj`` (an :class:`Object`, or a
+        :class:`WeakRef` whose object is alive), as weakref.ref(obj,
+        callback).
+
+        ``callback(ref)`` is called once, when the kernel's event for the
+        object's death is read, if the WeakRef is still alive then (as in
+        :mod:`weakref`: dropping it cancels the callback in the kernel).
+        Any object may be given one (REFSTORE_WEAKREF_CALLBACK): it need
+        not be made with ``notify``.
         """
         self.require("weak")
-        if callback is not None and obj.id not in self._watch:
-            raise ValueError("a weakref callback needs an object made with "
-                             "notify=True (or on_del/cookie): the kernel "
-                             "reports only those deaths")
-        arg = _uapi.Weakref(handle=obj._h())
-        self._ioctl(_uapi.IOC_WEAKREF, arg)
-        ref = WeakRef(self, arg.weak, obj.id, callback)
-        if callback is not None:
-            self._watch[obj.id].weakrefs.append(_weakref.ref(ref))
+        cookie = self._next_cookie() if callback is not None else 0
+        h = self._weakref(obj, cookie)
+        ref = WeakRef(self, h, obj.id, callback, cookie)
+        self._weak[h] = ref
+        if cookie:
+            self._refs[cookie] = _weakref.ref(ref)
         return ref
+
+    def finalize(self, obj, fn, *args, **kwargs):
+        """Return a :class:`Finalize` that calls ``fn(*args, **kwargs)``
+        once ``obj`` dies, as weakref.finalize(obj, fn, *args, **kwargs).
+
+        It runs when the death's event is read (with autopoll, right after
+        the call that freed ``obj``), after ``obj``'s own ``on_del`` if it
+        was freed by counting and before every ``on_del`` of a collection
+        if the collector freed it (CPython's order). ``fn`` and ``args``
+        must not hold ``obj`` itself, or it could not die.
+        """
+        self.require("weak_graph")
+        cookie = self._next_cookie()
+        h = self._weakref(obj, cookie)
+        f = Finalize(self, h, cookie, obj.id, fn, args, kwargs)
+        self._finalizers[cookie] = f
+        self._weak[h] = f
+        return f
+
+    def getweakrefcount(self, obj):
+        """The number of weak references to ``obj``: weak handles (every
+        :class:`WeakRef` and :class:`Finalize`, in any process) plus weak
+        slots pointing at it, as weakref.getweakrefcount()."""
+        self.require("weak_query")
+        arg = _uapi.WeakrefCount(handle=obj._h())
+        self._ioctl(_uapi.IOC_WEAKREF_COUNT, arg)
+        return arg.count
+
+    def getweakrefs(self, obj):
+        """The weak references to ``obj``, newest first, as a list of
+        :class:`WeakEntry` (weakref.getweakrefs(); weak slots included,
+        which have no weakref object of their own)."""
+        self.require("weak_query")
+        out = []
+        page = (_uapi.WeakrefEntry * _uapi.WEAKREFS_PAGE)()
+        while True:
+            arg = _uapi.Weakrefs(handle=obj._h(),
+                                 capacity=_uapi.WEAKREFS_PAGE,
+                                 entries=ctypes.addressof(page),
+                                 start=len(out))
+            self._ioctl(_uapi.IOC_WEAKREFS, arg)
+            for raw in page[:arg.count]:
+                ref = None
+                if not raw.entry_flags & _uapi.WEAKREF_ENTRY_SLOT:
+                    ref = self._weak.get(raw.handle)
+                out.append(WeakEntry(raw, ref))
+            if arg.count == 0 or len(out) >= arg.total:
+                return out
 
     # -- heap-wide
 
@@ -853,9 +1438,11 @@ class Heap:
         """Read the queued death events, run their callbacks, return them.
 
         Waits up to ``timeout`` seconds (None: forever) for the first one.
-        For each event of a watched object, ``on_del(event)`` runs, then
-        the callbacks of its live :class:`WeakRef`\\ s. An overflow event
-        adds its count to :attr:`events_lost`.
+        Events come in the kernel's (CPython's) order: for an object
+        freed by counting, its ``on_del(event)`` then the callbacks of its
+        weak references (newest first); for a collection, every weak
+        reference callback and finalizer first, then every ``on_del``. An
+        overflow event adds its count to :attr:`events_lost`.
         """
         self.require("events")
         if timeout != 0 and self._dev is not None:
@@ -885,16 +1472,27 @@ class Heap:
         if raw.cause == _uapi.CAUSE_OVERFLOW:
             self.events_lost += raw.count
             return Event(raw.id, raw.cookie, raw.cause, raw.count)
+        if raw.cause >= _uapi.CAUSE_GC_START:
+            # Collection records (gc.callbacks, DEBUG_* reports).
+            if raw.cause in (_uapi.CAUSE_GC_START, _uapi.CAUSE_GC_STOP):
+                self.gc._run_callbacks(raw)
+            return Event(raw.id, raw.cookie, raw.cause, raw.count)
+        if raw.cause in (_uapi.CAUSE_WEAKREF, _uapi.CAUSE_WEAKREF_CYCLE):
+            ev = Event(raw.id, raw.cookie, raw.cause, raw.count)
+            f = self._finalizers.get(raw.cookie)
+            if f is not None:
+                f()
+                return ev
+            r = self._refs.pop(raw.cookie, None)
+            ref = r() if r is not None else None
+            if ref is not None and ref.callback is not None:
+                ref.callback(ref)
+            return ev
         w = self._watch.pop(raw.id, None)
         ev = Event(raw.id, raw.cookie, raw.cause, raw.count,
                    w.name if w else None)
-        if w is not None:
-            if w.on_del is not None:
-                w.on_del(ev)
-            for r in w.weakrefs:
-                ref = r()
-                if ref is not None and ref.callback is not None:
-                    ref.callback(ref)
+        if w is not None and w.on_del is not None:
+            w.on_del(ev)
         return ev
 
     def events(self, timeout=None):

@@ -3,10 +3,11 @@
 
 It implements the ioctls the binding uses with the uapi's documented
 semantics at the level the binding relies on (handles, counts, slots,
-payloads, weak handles, death events, a full collection that frees what no
-handle reaches, SAVEALL), and records every call so tests can check what
-the binding sent. It is not the collector: `make hostcheck` tests that
-against CPython separately.
+payloads, weak handles and weak slots, death events and weak reference
+callbacks in the uapi's order, WEAKREF_COUNT/WEAKREFS, a full collection
+that frees what no handle reaches, SAVEALL), and records every call so
+tests can check what the binding sent. It is not the collector: `make
+hostcheck` tests that against CPython separately.
 """
 
 import ctypes
@@ -23,6 +24,7 @@ class _Obj:
         self.tag = c.tag
         self.payload = bytearray(c.payload_size)
         self.slots = [None] * c.nslots
+        self.weakslots = set()   # indices of slots holding weak references
         self.refs = 0
         self.notify = bool(c.flags & U.CREATE_NOTIFY)
         self.cookie = c.cookie
@@ -53,6 +55,9 @@ class FakeDevice:
         self.gc["stats"] = [[0, 0, 0] for _ in range(3)]
         self.closed = False
         self.fail_next = None  # errno the next ioctl fails with
+        self.wcb = {}          # weak handle -> cookie of its armed callback
+        self.tags = {}         # tag -> [created, name or None], in order
+        self.peak = [0, 0]     # objects, bytes
 
     # -- the _Device interface
 
@@ -103,16 +108,40 @@ class FakeDevice:
         if obj.refs == 0:
             self._free(obj, cause)
 
+    def _weak_entries(self, obj):
+        """obj's weak references, newest first: weak handles (newest
+        first), then weak slots (a model: the kernel interleaves them)."""
+        out = [(h, 0, 0) for h in sorted(self.handles, reverse=True)
+               if self.handles[h] == (obj, True)]
+        for o in self.objs.values():
+            for i in sorted(o.weakslots):
+                if o.slots[i] is obj:
+                    out.append((0, o.id, i))
+        return out
+
+    def _callbacks(self, obj, cause):
+        for h, _, _ in self._weak_entries(obj):
+            cookie = self.wcb.pop(h, None)
+            if cookie is not None:
+                self.events.append(U.Event(cookie=cookie, id=obj.id,
+                                           cause=cause, count=1))
+
+    def _strong_slots(self, obj):
+        return [t for i, t in enumerate(obj.slots)
+                if t is not None and i not in obj.weakslots]
+
     def _free(self, obj, cause):
         obj.alive = False
         del self.objs[obj.id]
         if obj.notify:
             self.events.append(U.Event(cookie=obj.cookie, id=obj.id,
                                        cause=cause, count=1))
-        slots, obj.slots = obj.slots, []
-        for t in slots:
-            if t is not None:
-                self._put(t, cause)
+        self._callbacks(obj, U.CAUSE_WEAKREF if cause == U.CAUSE_RELEASED
+                        else U.CAUSE_WEAKREF_CYCLE)
+        strong = self._strong_slots(obj)
+        obj.slots, obj.weakslots = [], set()
+        for t in strong:
+            self._put(t, cause)
 
     # -- commands
 
@@ -120,10 +149,23 @@ class FakeDevice:
         a.version = 1
         a.features = self.features
 
+    @staticmethod
+    def charge(obj):
+        """What the model charges an object: 64 + payload + 8 a slot."""
+        return 64 + len(obj.payload) + 8 * len(obj.slots)
+
+    def _traced(self):
+        objs = list(self.objs.values())
+        return len(objs), sum(self.charge(o) for o in objs)
+
     def do_create(self, a):
         obj = _Obj(self.next_id, a)
+        obj.bytes = 64 + a.payload_size + 8 * a.nslots
         self.objs[obj.id] = obj
         self.next_id += 1
+        self.tags.setdefault(a.tag, [0, None])[0] += 1
+        n, b = self._traced()
+        self.peak = [max(self.peak[0], n), max(self.peak[1], b)]
         a.handle = self._new_handle(obj)
         a.id = obj.id
 
@@ -134,20 +176,35 @@ class FakeDevice:
         if a.handle not in self.handles:
             _fail(errno.ENOENT)
         obj, weak = self.handles.pop(a.handle)
+        self.wcb.pop(a.handle, None)
         if weak:
             obj.weak -= 1
         else:
             self._put(obj)
 
     def do_set_slot(self, a):
+        if a.flags & ~U.SET_SLOT_FLAGS:
+            _fail(errno.EINVAL)
+        weak = bool(a.flags & U.SLOT_WEAK)
         obj = self._get(a.handle)
-        t = self._get(a.target) if a.target else None
+        t = None
+        if a.target:
+            if weak and a.target in self.handles and self.handles[a.target][1]:
+                t = self._get(a.target, weak=True)
+                if not t.alive:
+                    _fail(errno.ENOENT)
+            else:
+                t = self._get(a.target)
         if a.slot >= len(obj.slots):
             _fail(errno.EINVAL)
-        if t is not None:
+        if t is not None and not weak:
             t.refs += 1
         old, obj.slots[a.slot] = obj.slots[a.slot], t
-        if old is not None:
+        was_weak = a.slot in obj.weakslots
+        obj.weakslots.discard(a.slot)
+        if weak and t is not None:
+            obj.weakslots.add(a.slot)
+        if old is not None and not was_weak:
             self._put(old)
 
     def do_get_slot(self, a):
@@ -155,6 +212,12 @@ class FakeDevice:
         if a.slot >= len(obj.slots):
             _fail(errno.EINVAL)
         t = obj.slots[a.slot]
+        a.slot_flags = 0
+        if a.slot in obj.weakslots:
+            a.slot_flags = U.SLOT_WEAK
+            if not t.alive:
+                a.slot_flags |= U.SLOT_DEAD
+                t = None
         a.target = self._new_handle(t) if t else 0
         a.target_id = t.id if t else 0
 
@@ -186,7 +249,38 @@ class FakeDevice:
         a.creator_pid = os.getpid()
 
     def do_weakref(self, a):
-        a.weak = self._new_handle(self._get(a.handle), weak=True)
+        if a.flags & ~U.WEAKREF_FLAGS or (
+                a.cookie and not a.flags & U.WEAKREF_CALLBACK):
+            _fail(errno.EINVAL)
+        if a.flags & U.WEAKREF_FROM_WEAK:
+            obj = self._get(a.handle, weak=True)
+            if not obj.alive:
+                _fail(errno.ENOENT)
+        else:
+            obj = self._get(a.handle)
+        a.weak = self._new_handle(obj, weak=True)
+        if a.flags & U.WEAKREF_CALLBACK:
+            self.wcb[a.weak] = a.cookie
+
+    def do_weakref_count(self, a):
+        entries = self._weak_entries(self._get(a.handle))
+        a.weak_handles = sum(1 for h, _, _ in entries if h)
+        a.weak_slots = len(entries) - a.weak_handles
+        a.count = len(entries)
+
+    def do_weakrefs(self, a):
+        entries = self._weak_entries(self._get(a.handle))
+        a.total = len(entries)
+        page = entries[a.start:a.start + min(a.capacity, U.WEAKREFS_PAGE)]
+        a.count = len(page)
+        if page:
+            arr = (U.WeakrefEntry * len(page)).from_address(a.entries)
+            for e, (h, owner, slot) in zip(arr, page):
+                e.handle, e.owner_id, e.slot = h, owner, slot
+                e.cookie = self.wcb.get(h, 0) if h else 0
+                e.entry_flags = ((0 if h else U.WEAKREF_ENTRY_SLOT) |
+                                 (U.WEAKREF_ENTRY_CALLBACK if h in self.wcb
+                                  else 0))
 
     def do_upgrade(self, a):
         obj = self._get(a.weak, weak=True)
@@ -223,14 +317,17 @@ class FakeDevice:
             if id(o) in seen:
                 continue
             seen.add(id(o))
-            stack.extend(t for t in o.slots if t is not None)
+            stack.extend(self._strong_slots(o))
         every = {id(o): o for o in self.objs.values()}
+        start = len(self.events)
         dead = [o for k, o in every.items() if k not in seen]
         if self.gc["debug"] & U.GC_DEBUG_SAVEALL:
             for o in dead:
                 o.refs += 1
                 self.garbage.append(o)
         else:
+            for o in dead:
+                self._callbacks(o, U.CAUSE_WEAKREF_CYCLE)
             for o in dead:
                 o.alive = False
                 del self.objs[o.id]
@@ -239,6 +336,11 @@ class FakeDevice:
                     self.events.append(U.Event(cookie=o.cookie, id=o.id,
                                                cause=U.CAUSE_CYCLE, count=1))
                 o.slots = []
+        if self.gc["debug"] & U.GC_DEBUG_CALLBACKS:
+            self.events.insert(start, U.Event(cause=U.CAUSE_GC_START,
+                                              count=a.generation))
+            self.events.append(U.Event(cause=U.CAUSE_GC_STOP, id=len(dead),
+                                       count=a.generation))
         st = self.gc["stats"][a.generation]
         st[0] += 1
         st[1] += len(dead)
@@ -288,7 +390,7 @@ class FakeDevice:
         a.value = self.gc["frozen"]
 
     def do_gc_set_debug(self, a):
-        if a.value & ~(U.GC_DEBUG_STATS | U.GC_DEBUG_SAVEALL):
+        if a.value & ~U.GC_DEBUG_FLAGS:
             _fail(errno.EINVAL)
         self.gc["debug"] = a.value
 
@@ -318,3 +420,98 @@ class FakeDevice:
     def do_gc_get_delay(self, a):
         self._value(a)
         a.value = self.gc["delay"]
+
+    # -- observability
+
+    def do_traced_memory(self, a):
+        if a.flags & ~U.TRACED_RESET_PEAK:
+            _fail(errno.EINVAL)
+        a.objects, a.bytes = self._traced()
+        a.peak_objects, a.peak_bytes = self.peak
+        if a.flags:
+            self.peak = [a.objects, a.bytes]
+
+    def do_tag_name(self, a):
+        if a.name_len == 0:
+            _fail(errno.EINVAL)
+        if a.name_len >= U.TAG_NAME_MAX:
+            _fail(errno.ENAMETOOLONG)
+        name = ctypes.string_at(a.name, a.name_len)
+        if b"\0" in name:
+            _fail(errno.EINVAL)
+        self.tags.setdefault(a.tag, [0, None])[1] = name
+
+    def do_snapshot(self, a):
+        if a.group == U.GROUP_TAG:
+            groups = []
+            for tag, (created, name) in self.tags.items():
+                objs = [o for o in self.objs.values() if o.tag == tag]
+                groups.append((tag, len(objs), sum(map(self.charge, objs)),
+                               created, 0, name))
+        elif a.group == U.GROUP_CREATOR:
+            n, b = self._traced()
+            groups = [(0, n, b, self.next_id - 1, os.getpid(), b"python3")]
+        else:
+            _fail(errno.EINVAL)
+        a.total = len(groups)
+        a.objects, a.bytes = self._traced()
+        a.peak_objects, a.peak_bytes = self.peak
+        page = groups[a.cursor:a.cursor + min(a.capacity, U.SNAPSHOT_MAX)]
+        arr = (U.Stat * max(len(page), 1)).from_address(a.entries) \
+            if page else []
+        for e, (key, count, size, created, pid, name) in zip(arr, page):
+            e.key, e.count, e.bytes, e.created, e.pid = (key, count, size,
+                                                         created, pid)
+            e.stat_flags = U.STAT_NAMED if name and a.group == U.GROUP_TAG \
+                else 0
+            e.name = name or b""
+        a.count = len(page)
+        a.cursor += len(page)
+
+    def do_objects(self, a):
+        ids = sorted(i for i in self.objs if i >= a.cursor)
+        if a.flags & U.OBJECTS_GENERATION:
+            ids = [i for i in ids if a.generation == 2]  # all in gen 2 here
+        page = ids[:min(a.capacity, U.SNAPSHOT_MAX)]
+        a.total = len(self.objs)
+        if page:
+            arr = (U.ObjectInfo * len(page)).from_address(a.entries)
+            for e, i in zip(arr, page):
+                o = self.objs[i]
+                e.id, e.tag, e.refcount = o.id, o.tag, o.refs
+                e.payload_size, e.nslots = len(o.payload), len(o.slots)
+                e.generation, e.bytes = 2, self.charge(o)
+            a.cursor = page[-1] + 1
+        a.count = len(page)
+
+    def _live(self, oid):
+        if oid not in self.objs:
+            _fail(errno.ENOENT)
+        return self.objs[oid]
+
+    def do_referents(self, a):
+        o = self._live(a.id)
+        a.nslots = len(o.slots)
+        n = min(a.capacity, a.nslots)
+        if n:
+            arr = (U.u64 * n).from_address(a.ids)
+            for i in range(n):
+                t = o.slots[i]
+                arr[i] = t.id if t is not None and t.alive else 0
+
+    def do_referrers(self, a):
+        t = self._live(a.id)
+        refs = [(o.id, i) for o in sorted(self.objs.values(),
+                                          key=lambda o: o.id)
+                for i, s in enumerate(o.slots) if s is t]
+        a.total = len(refs)
+        page = refs[a.cursor:a.cursor + min(a.capacity, U.SNAPSHOT_MAX)]
+        if page:
+            arr = (U.Referrer * len(page)).from_address(a.entries)
+            for e, (oid, slot) in zip(arr, page):
+                e.id, e.slot = oid, slot
+        a.count = len(page)
+        a.cursor += len(page)
+
+    def do_id_handle(self, a):
+        a.handle = self._new_handle(self._live(a.id))

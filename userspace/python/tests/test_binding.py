@@ -231,22 +231,205 @@ class HeapTest(unittest.TestCase):
         self.assertIn("dead", repr(r))
 
     def test_heap_weakref_callback(self):
-        heap, _ = fake_heap()
+        heap, dev = fake_heap()
         seen = []
-        a = heap.new(notify=True)
+        a = heap.new()  # no notify needed: the kernel's weakref callback
         r = heap.weakref(a, callback=seen.append)
         self.assertEqual(r.callback, seen.append)
+        sent = U.Weakref.from_buffer_copy(dev.calls[-1][1])
+        self.assertEqual(sent.flags, U.WEAKREF_CALLBACK)
+        self.assertNotEqual(sent.cookie, 0)
         del a
         self.assertEqual(seen, [r])
-        # A callback needs a death the kernel reports.
-        b = heap.new()
-        with self.assertRaises(ValueError):
-            heap.weakref(b, callback=print)
-        # A dead WeakRef's callback is not called (as in weakref).
-        c = heap.new(notify=True)
+        self.assertIsNone(r())
+        # A dropped WeakRef cancels its callback (as in weakref).
+        c = heap.new()
         heap.weakref(c, callback=seen.append)
+        self.assertEqual(dev.wcb, {})
         del c
         self.assertEqual(seen, [r])
+        # A weak reference made from a weak one (WEAKREF_FROM_WEAK).
+        d = heap.new()
+        r1 = heap.weakref(d)
+        r2 = heap.weakref(r1, callback=seen.append)
+        sent = U.Weakref.from_buffer_copy(dev.calls[-1][1])
+        self.assertEqual(sent.flags, U.WEAKREF_CALLBACK | U.WEAKREF_FROM_WEAK)
+        self.assertEqual(r2(), d)
+        del d
+        self.assertEqual(seen, [r, r2])
+        with self.assertRaises(FileNotFoundError):
+            heap.weakref(r1)  # dead
+        with self.assertRaises(TypeError):
+            heap.weakref(42)
+        with self.assertRaises(refstore.UnsupportedError):
+            h2, _ = fake_heap(features=1 << U.FEATURES["weak"])
+            h2.weakref(h2.new(), callback=print)
+
+    def test_heap_weakref_order(self):
+        # Counting: the object's on_del, then its callbacks newest first.
+        heap, _ = fake_heap()
+        seen = []
+        a = heap.new(name="a", on_del=lambda e: seen.append(e.name))
+        r1 = heap.weakref(a, callback=lambda r: seen.append("r1"))
+        r2 = heap.weakref(a, callback=lambda r: seen.append("r2"))
+        del a
+        self.assertEqual(seen, ["a", "r2", "r1"])
+        # A collection: every callback before any on_del.
+        seen.clear()
+        b = heap.new(slots=1, name="b", on_del=lambda e: seen.append(e.name))
+        c = heap.new(slots=1, name="c", on_del=lambda e: seen.append(e.name))
+        b[0], c[0] = c, b
+        rb = heap.weakref(b, callback=lambda r: seen.append("rb"))
+        rc = heap.weakref(c, callback=lambda r: seen.append("rc"))
+        del b, c
+        self.assertEqual(heap.gc.collect(), 2)
+        self.assertEqual(sorted(seen[:2]), ["rb", "rc"])
+        self.assertEqual(sorted(seen[2:]), ["b", "c"])
+        del r1, r2, rb, rc
+
+    def test_heap_finalize(self):
+        heap, dev = fake_heap()
+        seen = []
+        a = heap.new()
+        f = heap.finalize(a, seen.append, "a gone")
+        del f  # the heap keeps it
+        self.assertEqual(heap.getweakrefcount(a), 1)
+        del a
+        self.assertEqual(seen, ["a gone"])
+        self.assertEqual(heap._finalizers, {})
+        self.assertEqual(heap.stats()["weak_handles"], 0)
+        # At heap close, those left run, newest first.
+        b = heap.new()
+        heap.finalize(b, seen.append, "b1")
+        heap.finalize(b, seen.append, "b2")
+        f3 = heap.finalize(b, seen.append, "b3")
+        f3.atexit = False
+        heap.close()
+        self.assertEqual(seen, ["a gone", "b2", "b1"])
+
+    def test_finalize_call_alive(self):
+        heap, _ = fake_heap()
+        a = heap.new()
+        f = heap.finalize(a, lambda x, y=0: x + y, 1, y=2)
+        self.assertTrue(f.alive)
+        self.assertIn("alive", repr(f))
+        self.assertEqual(f(), 3)
+        self.assertFalse(f.alive)
+        self.assertIsNone(f())
+        self.assertEqual(heap.getweakrefcount(a), 0)
+
+    def test_finalize_peek_detach(self):
+        heap, _ = fake_heap()
+        seen = []
+        a = heap.new()
+        f = heap.finalize(a, seen.append, 1)
+        obj, fn, args, kwargs = f.peek()
+        self.assertEqual((obj, fn, args, kwargs), (a, seen.append, (1,), {}))
+        del obj
+        self.assertEqual(f.detach()[1:], (seen.append, (1,), {}))
+        self.assertIsNone(f.detach())
+        self.assertIsNone(f.peek())
+        del a
+        self.assertEqual(seen, [])
+
+    def test_heap_getweakrefcount(self):
+        heap, dev = fake_heap()
+        a = heap.new()
+        b = heap.new(slots=2)
+        self.assertEqual(heap.getweakrefcount(a), 0)
+        r = heap.weakref(a)
+        b[1] = refstore.weak(a)
+        self.assertEqual(heap.getweakrefcount(a), 2)
+        self.assertEqual(heap.getrefcount(a), 2)  # neither counts
+        del r
+        self.assertEqual(heap.getweakrefcount(a), 1)
+        with self.assertRaises(refstore.UnsupportedError):
+            h2, _ = fake_heap(features=1)
+            h2.getweakrefcount(h2.new())
+
+    def test_heap_getweakrefs(self):
+        heap, dev = fake_heap()
+        a = heap.new()
+        b = heap.new(slots=2)
+        self.assertEqual(heap.getweakrefs(a), [])
+        r = heap.weakref(a)
+        f = heap.finalize(a, print)
+        b[1] = refstore.weak(a)
+        es = heap.getweakrefs(a)
+        self.assertEqual([e.kind for e in es], ["handle", "handle", "slot"])
+        self.assertIs(es[0].ref, f)
+        self.assertTrue(es[0].callback)
+        self.assertIs(es[1].ref, r)
+        self.assertFalse(es[1].callback)
+        self.assertEqual((es[2].owner_id, es[2].slot, es[2].ref),
+                         (b.id, 1, None))
+        self.assertIn("slot 1", repr(es[2]))
+        self.assertIn("callback", repr(es[0]))
+        # Pages of REFSTORE_WEAKREFS_PAGE entries.
+        many = [heap.weakref(a) for _ in range(U.WEAKREFS_PAGE + 10)]
+        self.assertEqual(len(heap.getweakrefs(a)), U.WEAKREFS_PAGE + 13)
+        del many
+        f.detach()
+
+    def test_object_is_weak(self):
+        heap, dev = fake_heap()
+        parent = heap.new(slots=1, name="parent", notify=True)
+        child = heap.new(slots=1)
+        parent[0] = child
+        child[0] = refstore.weak(parent)
+        sent = U.SetSlot.from_buffer_copy(dev.calls[-1][1])
+        self.assertEqual(sent.flags, U.SLOT_WEAK)
+        self.assertTrue(child.is_weak(0))
+        self.assertFalse(parent.is_weak(0))
+        self.assertEqual(child[0], parent)
+        self.assertEqual(heap.getrefcount(parent), 2)
+        # No cycle: dropping the parent frees it by counting, and the
+        # child's weak slot reads None.
+        keep = child
+        del parent, child
+        self.assertEqual(dev.objs[keep.id].refs, 1)
+        self.assertIsNone(keep[0])
+        self.assertTrue(keep.is_weak(0))
+        # A WeakRef in a slot stores a weak reference too.
+        x = heap.new()
+        keep[0] = heap.weakref(x)
+        self.assertTrue(keep.is_weak(0))
+        self.assertEqual(keep[0], x)
+        keep[0] = x
+        self.assertFalse(keep.is_weak(0))
+        keep[0] = None
+        self.assertFalse(keep.is_weak(0))
+        with self.assertRaises(TypeError):
+            refstore.weak(3)
+        self.assertIn("refstore.weak", repr(refstore.weak(x)))
+        with self.assertRaises(refstore.UnsupportedError):
+            h2, _ = fake_heap(features=1)
+            h2.new(slots=1)[0] = refstore.weak(h2.new())
+
+    def test_weakvaluedictionary_getitem_setitem_delitem_len(self):
+        heap, _ = fake_heap()
+        d = refstore.WeakValueDictionary(heap)
+        a, b = heap.new(), heap.new()
+        d["a"] = a
+        d["b"] = b
+        self.assertEqual(len(d), 2)
+        self.assertEqual(d["a"], a)
+        self.assertEqual(heap.getrefcount(a), 2)
+        self.assertEqual(sorted(d), ["a", "b"])
+        del a  # its callback removes the entry
+        self.assertEqual(list(d), ["b"])
+        with self.assertRaises(KeyError):
+            d["a"]
+        d["b"] = heap.new()  # replaced: b's weak handle goes
+        self.assertEqual(heap.getweakrefcount(b), 0)
+        self.assertEqual(len(d), 0)  # the new value died at once
+        d["b"] = b
+        del d["b"]
+        self.assertEqual(heap.getweakrefcount(b), 0)
+        self.assertIn("0 entries", repr(d))
+        d2 = refstore.WeakValueDictionary(heap, {"x": b})
+        self.assertEqual(d2.get("x"), b)
+        self.assertIsNone(d2.get("y"))
 
     def test_heap_stats(self):
         heap, _ = fake_heap()
@@ -618,6 +801,135 @@ class GCTest(unittest.TestCase):
         self.assertEqual(heap.gc.get_delay(), 0)
         with self.assertRaises(OSError):
             heap.gc.set_delay(60001)
+
+
+class ObsTest(unittest.TestCase):
+    """heap.tracemalloc, gc.get_objects/referents/referrers, callbacks."""
+
+    def test_heap_from_id(self):
+        heap, _ = fake_heap()
+        a = heap.new()
+        b = heap.from_id(a.id)
+        self.assertEqual(b, a)
+        self.assertNotEqual(b.handle, a.handle)
+        self.assertEqual(heap.getrefcount(a), 3)
+        self.assertIsNone(heap.from_id(12345))
+
+    def test_gc_get_objects(self):
+        heap, _ = fake_heap()
+        a, b = heap.new(), heap.new(slots=1)
+        b[0] = heap.new()
+        objs = heap.gc.get_objects()
+        self.assertEqual([o.id for o in objs], [a.id, b.id, b[0].id])
+        self.assertEqual(len(heap.gc.get_objects(generation=2)), 3)
+        self.assertEqual(heap.gc.get_objects(generation=0), [])
+        with self.assertRaises(ValueError):
+            heap.gc.get_objects(generation=4)
+        many = [heap.new() for _ in range(U.SNAPSHOT_MAX + 5)]
+        self.assertEqual(len(heap.gc.get_objects()), U.SNAPSHOT_MAX + 8)
+        del many
+
+    def test_gc_get_referents(self):
+        heap, _ = fake_heap()
+        a, b = heap.new(slots=20), heap.new()
+        a[3] = b
+        a[19] = a
+        self.assertEqual(heap.gc.get_referents(a), [b, a])
+        self.assertEqual(heap.gc.get_referents(b), [])
+        self.assertEqual(heap.gc.get_referents(a, a), [b, a, b, a])
+
+    def test_gc_get_referrers(self):
+        heap, _ = fake_heap()
+        a, b, c = heap.new(slots=2), heap.new(slots=1), heap.new()
+        a[0] = a[1] = c
+        b[0] = c
+        self.assertEqual(heap.gc.get_referrers(c), [a, b])
+        self.assertEqual(heap.gc.get_referrers(a), [])
+        self.assertEqual(heap.gc.get_referrers(c, a), [a, b])
+
+    def test_gc_callbacks(self):
+        heap, dev = fake_heap()
+        seen = []
+        heap.gc.callbacks.append(lambda p, i: seen.append((p, i)))
+        self.assertEqual(dev.gc["debug"], U.GC_DEBUG_CALLBACKS)
+        self.assertEqual(heap.gc.get_debug(), 0)
+        heap.gc.set_debug(heap.gc.DEBUG_STATS)
+        self.assertEqual(dev.gc["debug"],
+                         U.GC_DEBUG_CALLBACKS | U.GC_DEBUG_STATS)
+        heap.gc.set_debug(0)
+        a = heap.new(slots=1)
+        a[0] = a
+        del a
+        heap.gc.collect()
+        self.assertEqual(seen, [
+            ("start", {"generation": 2, "collected": 0, "uncollectable": 0}),
+            ("stop", {"generation": 2, "collected": 1, "uncollectable": 0})])
+        heap.gc.callbacks.clear()
+        self.assertEqual(dev.gc["debug"], 0)
+        heap.gc.callbacks += [print]
+        self.assertEqual(dev.gc["debug"], U.GC_DEBUG_CALLBACKS)
+        del heap.gc.callbacks[0]
+        self.assertEqual(dev.gc["debug"], 0)
+
+    def test_tracemalloc_start_is_tracing(self):
+        heap, _ = fake_heap()
+        heap.tracemalloc.start()
+        self.assertTrue(heap.tracemalloc.is_tracing())
+        h2, _ = fake_heap(features=1)
+        self.assertFalse(h2.tracemalloc.is_tracing())
+        with self.assertRaises(refstore.UnsupportedError):
+            h2.tracemalloc.start()
+
+    def test_tracemalloc_get_traced_memory_get_traced_objects_reset_peak(self):
+        heap, dev = fake_heap()
+        objs = [heap.new(payload=36) for _ in range(10)]
+        self.assertEqual(heap.tracemalloc.get_traced_memory(), (1000, 1000))
+        self.assertEqual(heap.tracemalloc.get_traced_objects(), (10, 10))
+        del objs[5:]
+        self.assertEqual(heap.tracemalloc.get_traced_memory(), (500, 1000))
+        heap.tracemalloc.reset_peak()
+        self.assertEqual(heap.tracemalloc.get_traced_objects(), (5, 5))
+
+    def test_tracemalloc_name_tag_take_snapshot(self):
+        heap, _ = fake_heap()
+        cells = [heap.new(tag="cell", payload=8) for _ in range(3)]
+        node = heap.new(tag="Node", slots=4)
+        heap.new(tag="gone")
+        heap.tracemalloc.name_tag(7, "seed.py:42")
+        n7 = heap.new(tag=7, payload=1000)
+        with self.assertRaises(OSError):
+            heap.tracemalloc.name_tag(8, "x" * 64)
+        snap = heap.tracemalloc.take_snapshot()
+        self.assertEqual((snap.objects, snap.size), (5, 1064 + 96 + 3 * 72))
+        self.assertEqual(snap.peak_objects, 5)
+        self.assertGreaterEqual(snap.peak_size, snap.size)
+        self.assertIsInstance(snap, refstore.Snapshot)
+        del cells, node, n7
+
+    def test_snapshot_statistics(self):
+        heap, _ = fake_heap()
+        cells = [heap.new(tag="cell", payload=8) for _ in range(3)]
+        heap.tracemalloc.name_tag(7, "seed.py:42")
+        n7 = heap.new(tag=7, payload=1000)
+        heap.new(tag="gone")
+        snap = heap.tracemalloc.take_snapshot()
+        stats = snap.statistics("tag")
+        self.assertEqual([(s.name, s.count, s.size) for s in stats],
+                         [("seed.py:42", 1, 1064), ("cell", 3, 216)])
+        self.assertEqual(str(stats[1]),
+                         "cell: size=216 B, count=3, average=72 B")
+        self.assertEqual(stats[1].created, 3)
+        self.assertIn("cell", repr(stats[1]))
+        self.assertEqual(snap.statistics("lineno")[0].name, "seed.py:42")
+        by = snap.statistics("creator")
+        self.assertEqual((by[0].pid, by[0].count, by[0].name),
+                         (os.getpid(), 4, "python3"))
+        self.assertEqual(snap.statistics("filename")[0].count, 4)
+        with self.assertRaises(ValueError):
+            snap.statistics("traceback")
+        del cells, n7
+        # The snapshot does not change afterwards.
+        self.assertEqual(snap.statistics()[1].count, 3)
 
 
 class ApiTest(unittest.TestCase):

@@ -42,7 +42,8 @@ class HeapKernelTest(KernelTest):
     def test_heap_features(self):
         f = self.heap.features
         for name in ("objects", "slots", "payload", "weak", "events",
-                     "limits", "heap_stats", "gc", "gc_delay"):
+                     "limits", "heap_stats", "gc", "gc_delay", "weak_graph",
+                     "weak_query"):
             self.assertIn(name, f)
             self.assertTrue(self.heap.has_feature(name))
 
@@ -98,7 +99,7 @@ class HeapKernelTest(KernelTest):
 
     def test_heap_weakref_callback(self):
         seen = []
-        a = self.heap.new(slots=1, notify=True)
+        a = self.heap.new(slots=1)  # no notify: the kernel's callback
         r = self.heap.weakref(a, callback=seen.append)
         a[0] = a
         del a
@@ -106,6 +107,88 @@ class HeapKernelTest(KernelTest):
         self.assertEqual(self.heap.gc.collect(), 1)
         self.assertEqual(seen, [r])
         self.assertIsNone(r())
+        # Dropping the WeakRef cancels its callback in the kernel.
+        b = self.heap.new()
+        self.heap.weakref(b, callback=seen.append)
+        del b
+        self.assertEqual(self.heap.poll_events(), [])
+        self.assertEqual(seen, [r])
+        # From a weak reference (WEAKREF_FROM_WEAK).
+        c = self.heap.new()
+        r1 = self.heap.weakref(c)
+        r2 = self.heap.weakref(r1, callback=seen.append)
+        del c
+        self.assertEqual(seen, [r, r2])
+        with self.assertRaises(FileNotFoundError):
+            self.heap.weakref(r1)
+
+    def test_heap_weakref_order(self):
+        seen = []
+        a = self.heap.new(name="a", on_del=lambda e: seen.append(e.name))
+        r1 = self.heap.weakref(a, callback=lambda r: seen.append("r1"))
+        r2 = self.heap.weakref(a, callback=lambda r: seen.append("r2"))
+        del a
+        self.assertEqual(seen, ["a", "r2", "r1"])
+        seen.clear()
+        b = self.heap.new(slots=1, name="b",
+                          on_del=lambda e: seen.append(e.name))
+        c = self.heap.new(slots=1, name="c",
+                          on_del=lambda e: seen.append(e.name))
+        b[0], c[0] = c, b
+        rb = self.heap.weakref(b, callback=lambda r: seen.append("rb"))
+        rc = self.heap.weakref(c, callback=lambda r: seen.append("rc"))
+        del b, c
+        self.assertEqual(self.heap.gc.collect(), 2)
+        self.assertEqual(sorted(seen[:2]), ["rb", "rc"])
+        self.assertEqual(sorted(seen[2:]), ["b", "c"])
+        del r1, r2, rb, rc
+
+    def test_heap_finalize(self):
+        seen = []
+        a = self.heap.new()
+        f = self.heap.finalize(a, seen.append, "a gone")
+        self.assertTrue(f.alive)
+        self.assertEqual(f.peek()[1:], (seen.append, ("a gone",), {}))
+        del f
+        del a
+        self.assertEqual(seen, ["a gone"])
+        self.assertEqual(self.heap.stats()["weak_handles"], 0)
+        b = self.heap.new()
+        f = self.heap.finalize(b, seen.append, "b")
+        self.assertIsNotNone(f.detach())
+        self.assertEqual(f(), None)
+        g = self.heap.finalize(b, lambda: 7)
+        self.assertEqual(g(), 7)
+        del b
+        self.assertEqual(seen, ["a gone"])
+        heap = refstore.Heap()
+        keep = heap.new()
+        heap.finalize(keep, seen.append, "at close")
+        heap.close()
+        self.assertEqual(seen, ["a gone", "at close"])
+
+    def test_heap_getweakrefcount_getweakrefs(self):
+        a = self.heap.new()
+        b = self.heap.new(slots=2)
+        self.assertEqual(self.heap.getweakrefcount(a), 0)
+        self.assertEqual(self.heap.getweakrefs(a), [])
+        r = self.heap.weakref(a)
+        f = self.heap.finalize(a, print)
+        b[1] = refstore.weak(a)
+        self.assertEqual(self.heap.getweakrefcount(a), 3)
+        self.assertEqual(self.heap.getrefcount(a), 2)
+        es = self.heap.getweakrefs(a)
+        self.assertEqual(sorted(e.kind for e in es),
+                         ["handle", "handle", "slot"])
+        byref = {id(e.ref): e for e in es}
+        self.assertTrue(byref[id(f)].callback)
+        self.assertFalse(byref[id(r)].callback)
+        slot = [e for e in es if e.kind == "slot"][0]
+        self.assertEqual((slot.owner_id, slot.slot), (b.id, 1))
+        many = [self.heap.weakref(a) for _ in range(300)]
+        self.assertEqual(len(self.heap.getweakrefs(a)), 303)
+        del many
+        f.detach()
 
     def test_heap_stats(self):
         a = self.heap.new(payload=100)
@@ -228,6 +311,43 @@ class ObjectKernelTest(KernelTest):
     def test_object_tag(self):
         self.assertEqual(self.heap.new(tag="MyObject").tag, "MyObject")
 
+    def test_object_is_weak(self):
+        # The tutorial's advice: a child points back at its parent weakly.
+        dead = []
+        parent = self.heap.new(slots=1, name="parent",
+                               on_del=lambda e: dead.append(e.name))
+        child = self.heap.new(slots=1, name="child",
+                              on_del=lambda e: dead.append(e.name))
+        parent[0] = child
+        child[0] = refstore.weak(parent)
+        self.assertTrue(child.is_weak(0))
+        self.assertFalse(parent.is_weak(0))
+        self.assertEqual(child[0], parent)
+        self.assertEqual(self.heap.getrefcount(parent), 2)
+        keep = child
+        del child, parent  # no cycle: freed by counting
+        self.assertEqual(dead, ["parent"])
+        self.assertIsNone(keep[0])
+        self.assertTrue(keep.is_weak(0))
+        x = self.heap.new()
+        keep[0] = self.heap.weakref(x)  # a WeakRef stores weakly too
+        self.assertTrue(keep.is_weak(0))
+        self.assertEqual(keep[0], x)
+        del keep
+        self.assertEqual(dead, ["parent", "child"])
+        self.assertEqual(self.heap.gc.get_stats()[2]["collections"], 0)
+
+    def test_weakvaluedictionary(self):
+        d = refstore.WeakValueDictionary(self.heap)
+        a, b = self.heap.new(), self.heap.new()
+        d["a"], d["b"] = a, b
+        self.assertEqual(d["a"], a)
+        self.assertEqual(len(d), 2)
+        del a
+        self.assertEqual(list(d), ["b"])
+        del d["b"]
+        self.assertEqual(self.heap.getweakrefcount(b), 0)
+
 
 class GCKernelTest(KernelTest):
     def test_gc_enable_disable_isenabled(self):
@@ -340,3 +460,70 @@ class GCKernelTest(KernelTest):
             time.sleep(0.01)
         with self.assertRaises(OSError):
             gc.set_delay(60001)
+
+
+class ObsKernelTest(KernelTest):
+    def test_heap_from_id(self):
+        a = self.heap.new()
+        b = self.heap.from_id(a.id)
+        self.assertEqual(b, a)
+        self.assertEqual(self.heap.getrefcount(a), 3)
+        oid = a.id
+        del a, b
+        self.assertIsNone(self.heap.from_id(oid))
+
+    def test_gc_get_objects_get_referents_get_referrers(self):
+        a, b, c = (self.heap.new(slots=2), self.heap.new(slots=1),
+                   self.heap.new())
+        a[0] = a[1] = c
+        b[0] = c
+        self.assertEqual(self.heap.gc.get_objects(), [a, b, c])
+        self.assertEqual(self.heap.gc.get_referents(a), [c, c])
+        # REFERRERS lists in the kernel's order, which is not id order.
+        self.assertEqual(sorted(self.heap.gc.get_referrers(c),
+                                key=lambda o: o.id), [a, b])
+        self.assertEqual(self.heap.gc.get_referrers(a), [])
+        many = [self.heap.new() for _ in range(1100)]
+        self.assertEqual(len(self.heap.gc.get_objects()), 1103)
+        del many
+        self.heap.gc.freeze()
+        self.assertEqual(len(self.heap.gc.get_objects(generation=3)), 3)
+        self.assertEqual(self.heap.gc.get_objects(generation=0), [])
+
+    def test_gc_callbacks(self):
+        seen = []
+        self.heap.gc.callbacks.append(lambda p, i: seen.append((p, i)))
+        a = self.heap.new(slots=1)
+        a[0] = a
+        del a
+        self.assertEqual(self.heap.gc.collect(), 1)
+        self.assertEqual([p for p, _ in seen], ["start", "stop"])
+        self.assertEqual(seen[1][1], {"generation": 2, "collected": 1,
+                                      "uncollectable": 0})
+        self.heap.gc.callbacks.clear()
+        self.assertEqual(self.heap.gc.get_debug(), 0)
+        self.heap.gc.collect()
+        self.assertEqual(len(seen), 2)
+
+    def test_tracemalloc(self):
+        tm = self.heap.tracemalloc
+        tm.start()
+        self.assertTrue(tm.is_tracing())
+        cells = [self.heap.new(tag="cell", payload=8) for _ in range(3)]
+        tm.name_tag(7, "seed.py:42")
+        n7 = self.heap.new(tag=7, payload=1000)
+        size, peak = tm.get_traced_memory()
+        self.assertGreater(size, 1000)
+        self.assertEqual(tm.get_traced_objects(), (4, 4))
+        snap = tm.take_snapshot()
+        stats = snap.statistics("tag")
+        self.assertEqual([(s.name, s.count) for s in stats],
+                         [("seed.py:42", 1), ("cell", 3)])
+        self.assertIn("cell: size=", str(stats[1]))
+        self.assertEqual(snap.statistics("creator")[0].pid, os.getpid())
+        del cells
+        tm.reset_peak()
+        self.assertEqual(tm.get_traced_objects(), (1, 1))
+        del n7
+        with self.assertRaises(OSError):
+            tm.name_tag(8, "x" * 64)

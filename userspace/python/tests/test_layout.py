@@ -23,7 +23,7 @@ UAPI = os.path.join(TOP, "kmod", "uapi")
 
 
 def _c_field(name):
-    return "__reserved" if name == "_reserved" else name
+    return "_" + name if name.startswith("_reserved") else name
 
 
 def _expected():
@@ -43,7 +43,19 @@ def _expected():
     for name in ("IOC_MAGIC", "UAPI_VERSION", "CREATE_NOTIFY", "OBJ_NOTIFY",
                  "OBJ_WEAKREFS", "LIMITS_RAISE", "CAUSE_RELEASED",
                  "CAUSE_CYCLE", "CAUSE_OVERFLOW", "GC_GENERATIONS",
-                 "GC_DEBUG_STATS", "GC_DEBUG_SAVEALL"):
+                 "GC_DEBUG_STATS", "GC_DEBUG_SAVEALL", "SLOT_WEAK",
+                 "SLOT_DEAD", "SET_SLOT_FLAGS", "WEAKREF_CALLBACK",
+                 "WEAKREF_FROM_WEAK", "WEAKREF_FLAGS", "WEAKREF_ENTRY_SLOT",
+                 "WEAKREF_ENTRY_CALLBACK", "WEAKREFS_PAGE", "CAUSE_WEAKREF",
+                 "CAUSE_WEAKREF_CYCLE", "CAUSE_GC_START", "CAUSE_GC_STOP",
+                 "CAUSE_GC_COLLECTABLE", "CAUSE_GC_UNCOLLECTABLE",
+                 "CAUSE_GC_STATS", "GC_DEBUG_COLLECTABLE",
+                 "GC_DEBUG_UNCOLLECTABLE", "GC_DEBUG_CALLBACKS",
+                 "GC_DEBUG_LEAK", "GC_DEBUG_FLAGS", "TRACED_RESET_PEAK",
+                 "TAG_NAME_MAX", "GROUP_TAG", "GROUP_CREATOR", "STAT_NAMED",
+                 "STAT_OTHER", "SNAPSHOT_MAX", "OBJ_FROZEN", "OBJ_GARBAGE",
+                 "OBJ_SUSPECT", "OBJ_COLLECTING", "GEN_FROZEN",
+                 "OBJECTS_GENERATION"):
         out.append(("REFSTORE_" + name, getattr(U, name)))
     return out
 
