@@ -13,7 +13,9 @@
  * tag. What is observed is what a user of the module sees:
  *   r  GC_COLLECT's unreachable count (-1 for other ops)
  *   d  death events read() from the heap: cookie and cause (CYCLE: "gc",
- *      RELEASED: "rc"), sorted by index
+ *      RELEASED: "rc"), sorted by index; an object whose weak reference
+ *      asked for a callback (Q) shows its callback event ("cb") joined to
+ *      its death in the order they came ("cb+gc", "rc+cb")
  *   w  the weak handles (one per object, made by the first W) that
  *      UPGRADE still accepts (the handle it gives is closed at once)
  *   c  GC_GET_COUNT's count[1], count[2]
@@ -53,11 +55,20 @@ struct phandle {
 static int heap = -1;
 static unsigned long lineno;
 static struct phandle handle[MAX_HANDLES];
-/* Per object index: its weak handle (0: none made). */
-static uint32_t *weak;
+/*
+ * Per object index: its weak handle (0: none made); the weak handle with
+ * a callback (Q; kept until the program ends: closing it would cancel the
+ * callback); whether its death was read (it was finalized).
+ */
+static uint32_t *weak, *cbweak;
+static bool *dead;
 static size_t nobjs, capobjs;
-/* Deaths read since the last observation, as index * 4 + cause. */
+/*
+ * Events read since the last observation, as (index << 24 | arrival) * 4 +
+ * kind (1: death by counting, 2: by the collector, 3: a callback).
+ */
 static uint64_t *deaths;
+static uint32_t arrival;
 static size_t ndeaths, capdeaths;
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -135,10 +146,18 @@ static struct phandle new_obj(uint32_t nslots)
 {
 	struct phandle p = { .nslots = nslots, .idx = nobjs };
 
+	size_t cap = capobjs;
+
 	weak = grow(weak, &capobjs, nobjs, sizeof(*weak));
+	capobjs = cap;
+	cbweak = grow(cbweak, &capobjs, nobjs, sizeof(*cbweak));
+	capobjs = cap;
+	dead = grow(dead, &capobjs, nobjs, sizeof(*dead));
 	CHECK(rs_create(heap, 0, nslots, REFSTORE_CREATE_NOTIFY, p.idx, p.idx,
 			&p.h, NULL));
-	weak[nobjs++] = 0;
+	weak[nobjs] = 0;
+	cbweak[nobjs] = 0;
+	dead[nobjs++] = false;
 	return p;
 }
 
@@ -171,14 +190,33 @@ static void read_deaths(void)
 		if (n < 0)
 			fail("read: %s", strerror((int)-n));
 		for (i = 0; i < n; i++) {
-			if (ev[i].cause != REFSTORE_CAUSE_RELEASED &&
-			    ev[i].cause != REFSTORE_CAUSE_CYCLE)
+			unsigned int kind;
+
+			switch (ev[i].cause) {
+			case REFSTORE_CAUSE_RELEASED:
+				kind = 1;
+				break;
+			case REFSTORE_CAUSE_CYCLE:
+				kind = 2;
+				break;
+			case REFSTORE_CAUSE_WEAKREF:
+			case REFSTORE_CAUSE_WEAKREF_CYCLE:
+				kind = 3;
+				break;
+			default:
 				fail("event cause %u (%s)", ev[i].cause,
 				     rs_cause_name(ev[i].cause));
+			}
+			if (ev[i].cookie >= nobjs)
+				fail("event cookie %llu",
+				     (unsigned long long)ev[i].cookie);
+			if (kind != 3)
+				dead[ev[i].cookie] = true;
 			deaths = grow(deaths, &capdeaths, ndeaths,
 				      sizeof(*deaths));
-			deaths[ndeaths++] = ev[i].cookie * 4 +
-				(ev[i].cause == REFSTORE_CAUSE_CYCLE ? 2 : 1);
+			deaths[ndeaths++] = ((ev[i].cookie << 24 |
+					      (arrival++ & 0xffffff)) << 2) +
+					    kind;
 		}
 	}
 }
@@ -216,11 +254,19 @@ static void observe(long ret)
 	qsort(deaths, ndeaths, sizeof(*deaths), cmp_u64);
 	printf("r=%ld d=", ret);
 	for (i = 0; i < ndeaths; i++) {
-		printf("%s%llu:%s", sep, (unsigned long long)(deaths[i] >> 2),
-		       (deaths[i] & 3) == 1 ? "rc" : "gc");
+		static const char *const kind[] = { "", "rc", "gc", "cb" };
+		uint64_t idx = deaths[i] >> 26;
+
+		/* An object's events are adjacent, in arrival order. */
+		if (i && deaths[i - 1] >> 26 == idx)
+			printf("+%s", kind[deaths[i] & 3]);
+		else
+			printf("%s%llu:%s", sep, (unsigned long long)idx,
+			       kind[deaths[i] & 3]);
 		sep = ",";
 	}
 	ndeaths = 0;
+	arrival = 0;
 	printf(" w=");
 	sep = "";
 	for (i = 0; i < nobjs; i++) {
@@ -332,11 +378,15 @@ int main(void)
 			if (valid_h(a) && b < handle[a].nslots)
 				CHECK(rs_set_slot(heap, handle[a].h, b, 0));
 			break;
-		case 'G':	/* G h s t: handle t = h.s */
+		case 'G':	/* G h s t: handle t = h.s (a weak one: r=1/0) */
 			if (valid_h(a) && b < handle[a].nslots &&
 			    c >= 0 && c < MAX_HANDLES) {
-				CHECK(rs_get_slot(heap, handle[a].h, b, &h,
-						  NULL));
+				uint32_t flags;
+
+				CHECK(rs_get_slot_ex(heap, handle[a].h, b, &h,
+						     NULL, &flags));
+				if (flags & REFSTORE_SLOT_WEAK)
+					ret = !!h;
 				if (h) {
 					p = describe(h);
 					take(c, &p);
@@ -353,6 +403,19 @@ int main(void)
 				CHECK(rs_dup(heap, handle[a].h, &p.h));
 				take(b, &p);
 			}
+			break;
+		case 'Y':	/* Y h s t: h.s = weakref.ref(t) */
+			if (valid_h(a) && b < handle[a].nslots && valid_h(c))
+				CHECK(rs_set_slot_weak(heap, handle[a].h, b,
+						       handle[c].h));
+			break;
+		case 'Q':	/* Q h: weakref.ref(h, callback) */
+			if (valid_h(a) && !cbweak[handle[a].idx] &&
+			    !dead[handle[a].idx])
+				CHECK(rs_weakref_ex(heap, handle[a].h,
+						    REFSTORE_WEAKREF_CALLBACK,
+						    handle[a].idx,
+						    &cbweak[handle[a].idx]));
 			break;
 		case 'W':	/* W h: a weak reference to h's object */
 			if (valid_h(a) && !weak[handle[a].idx])
