@@ -96,7 +96,11 @@ int cli_open_heap(int flags);
  */
 FILE *cli_debugfs_open(const char *rel, const char *mode);
 
-int cmd_heaps_fdinfo(int argc, char **argv); /* observe.c: heaps from fdinfo */
+/*
+ * observe.c: `heaps` without --all: the heaps of the processes whose
+ * /proc/PID/fdinfo the caller can read (its own; every one's as root).
+ */
+int cli_heaps_fdinfo(void);
 
 /* Parse a whole unsigned number (decimal, 0x hex); 0 or -EINVAL. */
 int cli_parse_u64(const char *s, uint64_t *v);
@@ -114,6 +118,7 @@ void json_u64(const char *key, uint64_t v);
 void json_s64(const char *key, int64_t v);
 void json_bool(const char *key, bool v);
 void json_str(const char *key, const char *v);
+void json_null(const char *key);
 /* Ends the top-level value with a newline (one document a line). */
 void json_end(void);
 
