@@ -235,31 +235,18 @@ static int by_bytes_desc(const void *a, const void *b)
 	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
 }
 
-int cmd_top(int argc, char **argv)
+int cli_top_print(int heap, uint32_t group, uint32_t limit)
 {
 	struct refstore_heap_stats hs;
 	struct refstore_snapshot tot;
 	struct refstore_stat *v;
-	struct obs_opts o;
-	char label[96];
 	size_t n, i, shown = 0;
-	int heap, ret;
+	char label[96];
+	int ret;
 
-	ret = obs_parse(argc, argv, "n:", top_longopts, &o);
-	if (ret >= 0)
-		return ret;
-	if (optind < argc)
-		return cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
-	ret = obs_need_heap(argv[0], &o);
-	if (ret >= 0)
-		return ret;
-	heap = obs_heap(&o);
-	if (heap < 0)
-		return CLI_FAIL;
-	ret = rs_snapshot_all(heap, o.group, &v, &n, &tot);
+	ret = rs_snapshot_all(heap, group, &v, &n, &tot);
 	if (!ret)
 		ret = rs_heap_stats(heap, &hs);
-	close(heap);
 	if (ret)
 		return cli_fail_errno("SNAPSHOT", ret);
 	qsort(v, n, sizeof(*v), by_bytes_desc);
@@ -270,18 +257,18 @@ int cmd_top(int argc, char **argv)
 		json_u64("bytes", tot.bytes);
 		json_u64("peak_objects", tot.peak_objects);
 		json_u64("peak_bytes", tot.peak_bytes);
-		json_str("by", o.group == REFSTORE_GROUP_CREATOR ? "creator" : "tag");
+		json_str("by", group == REFSTORE_GROUP_CREATOR ? "creator" : "tag");
 		json_arr_open("top");
 	} else {
 		printf("[ Top %u ] %" PRIu64 " objects, %" PRIu64
-		       " B (peak %" PRIu64 " B)\n", o.limit,
+		       " B (peak %" PRIu64 " B)\n", limit,
 		       (uint64_t)tot.objects, (uint64_t)tot.bytes,
 		       (uint64_t)tot.peak_bytes);
 	}
-	for (i = 0; i < n && shown < o.limit; i++) {
+	for (i = 0; i < n && shown < limit; i++) {
 		if (!v[i].count)
 			continue;
-		group_label(&v[i], o.group, label, sizeof(label));
+		group_label(&v[i], group, label, sizeof(label));
 		if (cli.json) {
 			json_obj_open(NULL);
 			json_u64("key", v[i].key);
@@ -309,21 +296,38 @@ int cmd_top(int argc, char **argv)
 	return CLI_OK;
 }
 
+int cmd_top(int argc, char **argv)
+{
+	struct obs_opts o;
+	int heap, ret;
+
+	ret = obs_parse(argc, argv, "n:", top_longopts, &o);
+	if (ret >= 0)
+		return ret;
+	if (optind < argc)
+		return cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
+	ret = obs_need_heap(argv[0], &o);
+	if (ret >= 0)
+		return ret;
+	heap = obs_heap(&o);
+	if (heap < 0)
+		return CLI_FAIL;
+	ret = cli_top_print(heap, o.group, o.limit);
+	close(heap);
+	return ret;
+}
+
 /* ---- snapshots ---- */
 
-static int snap_save(const struct obs_opts *o, const char *path)
+int cli_snapshot_write(int heap, uint32_t group, const char *path)
 {
 	struct refstore_snapshot tot;
 	struct refstore_stat *v;
 	size_t n, i;
-	int heap, ret;
+	int ret;
 	FILE *f;
 
-	heap = obs_heap(o);
-	if (heap < 0)
-		return CLI_FAIL;
-	ret = rs_snapshot_all(heap, o->group, &v, &n, &tot);
-	close(heap);
+	ret = rs_snapshot_all(heap, group, &v, &n, &tot);
 	if (ret)
 		return cli_fail_errno("SNAPSHOT", ret);
 	f = fopen(path, "we");
@@ -338,7 +342,7 @@ static int snap_save(const struct obs_opts *o, const char *path)
 	for (i = 0; i < n; i++) {
 		char label[96], *p;
 
-		group_label(&v[i], o->group, label, sizeof(label));
+		group_label(&v[i], group, label, sizeof(label));
 		for (p = label; *p; p++)
 			if (*p == '\n')
 				*p = ' ';
@@ -441,7 +445,7 @@ static int snap_load_or_fail(const char *path, struct snap_line **v, size_t *n)
 	return CLI_OK;
 }
 
-static int snap_diff(const char *old, const char *new)
+int cli_snapshot_diff(const char *old, const char *new)
 {
 	struct snap_line *a, *b;
 	struct snap_diff *d;
@@ -522,7 +526,7 @@ int cmd_snapshot(int argc, char **argv)
 {
 	struct obs_opts o;
 	const char *verb;
-	int ret;
+	int heap, ret;
 
 	ret = obs_parse(argc, argv, "", snapshot_longopts, &o);
 	if (ret >= 0)
@@ -536,12 +540,17 @@ int cmd_snapshot(int argc, char **argv)
 		ret = obs_need_heap(argv[0], &o);
 		if (ret >= 0)
 			return ret;
-		return snap_save(&o, argv[optind + 1]);
+		heap = obs_heap(&o);
+		if (heap < 0)
+			return CLI_FAIL;
+		ret = cli_snapshot_write(heap, o.group, argv[optind + 1]);
+		close(heap);
+		return ret;
 	}
 	if (!strcmp(verb, "diff")) {
 		if (argc - optind != 3)
 			return cli_usage(argv[0], "diff wants two files, OLD NEW");
-		return snap_diff(argv[optind + 1], argv[optind + 2]);
+		return cli_snapshot_diff(argv[optind + 1], argv[optind + 2]);
 	}
 	return cli_usage(argv[0], "unknown VERB '%s': save or diff", verb);
 }
