@@ -55,7 +55,7 @@ _refstore()
 	top) COMPREPLY=($(compgen -W "-n --by --pid --fd $common" -- "$cur")) ;;
 	snapshot) COMPREPLY=($(compgen -W "save diff --by --pid --fd $common" -- "$cur") $(compgen -f -- "$cur")) ;;
 	graph) COMPREPLY=($(compgen -W "--max-objects --id --depth --pid --fd $common" -- "$cur")) ;;
-	why) COMPREPLY=($(compgen -W "--pid --fd $common" -- "$cur")) ;;
+	why) COMPREPLY=($(compgen -W "--dot --pid --fd $common" -- "$cur")) ;;
 	watch) COMPREPLY=($(compgen -W "--interval --count $common" -- "$cur")) ;;
 	run) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W "- $common" -- "$cur")) ;;
 	*) COMPREPLY=($(compgen -W "$common" -- "$cur")) ;;

@@ -21,6 +21,6 @@ CLI_CMD(watch, "[--interval MS] [--count N]", "live counters and rates, like sla
 CLI_CMD(top, "[-n N] [--by tag|creator] --pid PID --fd FD", "a heap's largest allocation sites, as tracemalloc's statistics")
 CLI_CMD(snapshot, "save FILE [--by tag|creator] --pid PID --fd FD | diff OLD NEW", "save a heap's allocation statistics; compare two, as compare_to")
 CLI_CMD(graph, "[--max-objects N] [--id ID [--depth N]] --pid PID --fd FD", "a heap's object graph as DOT (JSON with -j), as objgraph")
-CLI_CMD(why, "ID --pid PID --fd FD", "the shortest chain from a handle to object ID")
+CLI_CMD(why, "[--dot] ID --pid PID --fd FD", "the shortest chain from a handle to object ID")
 CLI_CMD(run, "[FILE|-]", "run a script of object commands on one heap")
 CLI_CMD(demo, "", "the memory-management tutorial's scenarios, narrated")

@@ -14,7 +14,7 @@
  *   refstore graph [--max-objects N] [--id ID [--depth N]] --pid PID --fd FD
  *                                           objects and slot edges, DOT or
  *                                           JSON; handle-held objects bold
- *   refstore why ID --pid PID --fd FD       the shortest chain from a handle
+ *   refstore why [--dot] ID --pid PID --fd FD  the shortest chain from a handle
  *                                           to ID (find_backref_chain)
  *
  * All take the framework's -j/-p/-h (cli_getopt()); exit 0, 1 after a
@@ -55,10 +55,10 @@ struct obs_opts {
 	bool has_id;
 	uint32_t depth;
 	bool has_depth;
-	bool all;
+	bool dot;
 };
 
-enum { OPT_PID = 256, OPT_FD, OPT_MAX, OPT_BY, OPT_ID, OPT_DEPTH, OPT_ALL };
+enum { OPT_PID = 256, OPT_FD, OPT_MAX, OPT_BY, OPT_ID, OPT_DEPTH, OPT_DOT };
 
 #define OBS_HEAP_OPTS \
 	{ "pid", required_argument, NULL, OPT_PID }, \
@@ -86,6 +86,7 @@ static const struct option graph_longopts[] = {
 
 static const struct option why_longopts[] = {
 	OBS_HEAP_OPTS,
+	{ "dot", no_argument, NULL, OPT_DOT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -118,6 +119,10 @@ static int obs_parse(int argc, char **argv, const char *shortopts,
 			else
 				return cli_usage(argv[0], "--by wants tag or creator, not '%s'",
 						 optarg);
+			continue;
+		}
+		if (c == OPT_DOT) {
+			o->dot = true;
 			continue;
 		}
 		if (c == OPT_ID) {
@@ -962,11 +967,20 @@ next:
 			json_null("chain");
 		else
 			json_arr_open("chain");
+	} else if (found != SIZE_MAX && o.dot) {
+		printf("digraph why {\n  node [shape=box];\n  handle [shape=plaintext];\n"
+		       "  handle -> o%" PRIu64 ";\n", queue[found]);
 	} else if (found != SIZE_MAX) {
 		printf("handle");
 	}
 	for (i = found; found != SIZE_MAX && i != SIZE_MAX; i = parent[i]) {
-		if (cli.json) {
+		if (o.dot && !cli.json) {
+			printf("  o%" PRIu64 " [label=\"#%" PRIu64 "\"%s];\n", queue[i],
+			       queue[i], parent[i] == SIZE_MAX ? ", penwidth=3" : "");
+			if (parent[i] != SIZE_MAX)
+				printf("  o%" PRIu64 " -> o%" PRIu64 " [label=\"%u\"];\n",
+				       queue[i], queue[parent[i]], pslot[i]);
+		} else if (cli.json) {
 			json_obj_open(NULL);
 			json_u64("id", queue[i]);
 			json_s64("slot", parent[i] == SIZE_MAX ? -1 : (int)pslot[i]);
@@ -983,7 +997,7 @@ next:
 		json_obj_close();
 		json_end();
 	} else if (found != SIZE_MAX) {
-		printf("\n");
+		printf(o.dot ? "}\n" : "\n");
 	}
 	if (found != SIZE_MAX)
 		ret = CLI_OK;
