@@ -22,7 +22,15 @@ _refstore()
 		COMPREPLY=($(compgen -W "$(ls /sys/kernel/debug/refstore/heaps 2>/dev/null)" -- "$cur"))
 		return
 		;;
-	--interval | --count) return ;;
+	--interval | --count | --fd | --id | --depth | --max-objects | -n) return ;;
+	--pid)
+		COMPREPLY=($(compgen -W "$(refstore heaps 2>/dev/null | awk 'NR > 1 { print $1 }')" -- "$cur"))
+		return
+		;;
+	--by)
+		COMPREPLY=($(compgen -W "tag creator" -- "$cur"))
+		return
+		;;
 	esac
 	case $cmd in
 	gc)
@@ -43,6 +51,11 @@ _refstore()
 		fi
 		;;
 	stats) COMPREPLY=($(compgen -W "--heap $common" -- "$cur")) ;;
+	heaps) COMPREPLY=($(compgen -W "--all $common" -- "$cur")) ;;
+	top) COMPREPLY=($(compgen -W "-n --by --pid --fd $common" -- "$cur")) ;;
+	snapshot) COMPREPLY=($(compgen -W "save diff --by --pid --fd $common" -- "$cur") $(compgen -f -- "$cur")) ;;
+	graph) COMPREPLY=($(compgen -W "--max-objects --id --depth --pid --fd $common" -- "$cur")) ;;
+	why) COMPREPLY=($(compgen -W "--dot --pid --fd $common" -- "$cur")) ;;
 	watch) COMPREPLY=($(compgen -W "--interval --count $common" -- "$cur")) ;;
 	run) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W "- $common" -- "$cur")) ;;
 	*) COMPREPLY=($(compgen -W "$common" -- "$cur")) ;;

@@ -288,7 +288,8 @@ int refstore_ioc_referents(struct refstore_ucmd *ucmd)
 	cmd->nslots = obj->nslots;
 	n = min_t(u32, cap, obj->nslots);
 	for (i = 0; i < n; i++) {
-		t = refstore_obj_slots(obj)[i];
+		/* a weak slot is no edge: 0, as an empty one */
+		t = refstore_slot_strong(refstore_obj_slots(obj)[i]);
 		ids[i] = t ? t->id : 0;
 	}
 	mutex_unlock(&heap->lock);

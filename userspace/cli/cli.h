@@ -96,7 +96,17 @@ int cli_open_heap(int flags);
  */
 FILE *cli_debugfs_open(const char *rel, const char *mode);
 
-int cmd_heaps_fdinfo(int argc, char **argv); /* observe.c: heaps from fdinfo */
+/*
+ * observe.c: `heaps` without --all: the heaps of the processes whose
+ * /proc/PID/fdinfo the caller can read (its own; every one's as root).
+ */
+int cli_heaps_fdinfo(void);
+/* observe.c: `top` of heap fd @heap (text or JSON); CLI_OK or CLI_FAIL. */
+int cli_top_print(int heap, uint32_t group, uint32_t limit);
+/* observe.c: a snapshot of @heap's statistics to file @path. */
+int cli_snapshot_write(int heap, uint32_t group, const char *path);
+/* observe.c: compare_to() of two snapshot files, printed. */
+int cli_snapshot_diff(const char *old, const char *new);
 
 /* Parse a whole unsigned number (decimal, 0x hex); 0 or -EINVAL. */
 int cli_parse_u64(const char *s, uint64_t *v);
@@ -114,6 +124,7 @@ void json_u64(const char *key, uint64_t v);
 void json_s64(const char *key, int64_t v);
 void json_bool(const char *key, bool v);
 void json_str(const char *key, const char *v);
+void json_null(const char *key);
 /* Ends the top-level value with a newline (one document a line). */
 void json_end(void);
 

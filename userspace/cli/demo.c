@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -319,6 +320,83 @@ static void demo_manual_gc(int heap)
 	printf("\n");
 }
 
+/*
+ * (f) tracemalloc: objects tagged with the line that made them (RS_HERE:
+ * "demo.c:LINE"), the heap's own statistics (SNAPSHOT) shown as `refstore
+ * top` shows them, and two snapshots compared as compare_to() does.
+ */
+#define TM_ROUNDS 3
+#define TM_KEEP 8
+#define TM_TEMP 4
+
+static void tm_round(int heap, uint32_t *cache, unsigned int *ncache)
+{
+	uint32_t h;
+	int i;
+
+	for (i = 0; i < TM_KEEP; i++) {
+		/* a cache that only grows: the leak to find */
+		if (bad(rs_create(heap, 512, 0, 0, RS_HERE(heap), 0, &h, NULL), "create"))
+			return;
+		cache[(*ncache)++] = h;
+	}
+	for (i = 0; i < TM_TEMP; i++) {
+		/* scratch buffers, dropped at once */
+		if (bad(rs_create(heap, 64, 0, 0, RS_HERE(heap), 0, &h, NULL), "create") ||
+		    bad(rs_close(heap, h), "close"))
+			return;
+	}
+}
+
+static void demo_tracemalloc(int heap)
+{
+	char old[] = "/tmp/refstore-demo-XXXXXX", new[] = "/tmp/refstore-demo-XXXXXX";
+	uint32_t cache[TM_ROUNDS * TM_KEEP];
+	unsigned int ncache = 0, r;
+	int fo, fn;
+
+	printf("== (f) tracemalloc: which line holds the memory ==\n");
+	printf("  every object is made with tag RS_HERE(heap), its line's tag, named \"demo.c:LINE\"\n");
+	fo = mkstemp(old);
+	fn = mkstemp(new);
+	if (fo < 0 || fn < 0) {
+		bad(-errno, "mkstemp");
+		goto out;
+	}
+	tm_round(heap, cache, &ncache);
+	printf("  snapshot1 = tracemalloc.take_snapshot()   # after 1 round\n");
+	if (cli_snapshot_write(heap, REFSTORE_GROUP_TAG, old))
+		goto fail;
+	for (r = 1; r < TM_ROUNDS; r++)
+		tm_round(heap, cache, &ncache);
+	printf("  snapshot2 = tracemalloc.take_snapshot()   # after %d rounds\n", TM_ROUNDS);
+	if (cli_snapshot_write(heap, REFSTORE_GROUP_TAG, new))
+		goto fail;
+	printf("  snapshot2.statistics('lineno') (refstore top):\n");
+	if (cli_top_print(heap, REFSTORE_GROUP_TAG, 10))
+		goto fail;
+	printf("  snapshot2.compare_to(snapshot1, 'lineno') (refstore snapshot diff):\n");
+	if (cli_snapshot_diff(old, new))
+		goto fail;
+	printf("  the growing line is the cache's: %u objects kept, the scratch buffers' line holds none\n",
+	       ncache);
+	for (r = 0; r < ncache; r++)
+		rs_close(heap, cache[r]);
+	goto out;
+fail:
+	demo_failed = 1;
+out:
+	if (fo >= 0) {
+		close(fo);
+		unlink(old);
+	}
+	if (fn >= 0) {
+		close(fn);
+		unlink(new);
+	}
+	printf("\n");
+}
+
 /* A cycle dropped with the collector enabled: the thread frees it alone. */
 static void demo_thread(int heap)
 {
@@ -413,7 +491,7 @@ int cmd_demo(int argc, char **argv)
 {
 	void (*const steps[])(int) = {
 		demo_linked_list, demo_getrefcount, demo_cycle, demo_weakref,
-		demo_manual_gc, demo_thread, demo_streaming,
+		demo_manual_gc, demo_tracemalloc, demo_thread, demo_streaming,
 	};
 	unsigned int i;
 	int heap, st;

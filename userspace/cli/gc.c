@@ -192,6 +192,15 @@ int cli_parse_gc_debug(const char *s, uint64_t *flags)
 			*flags |= REFSTORE_GC_DEBUG_STATS;
 		else if (!strcasecmp(tok, "saveall") || !strcasecmp(tok, "DEBUG_SAVEALL"))
 			*flags |= REFSTORE_GC_DEBUG_SAVEALL;
+		else if (!strcasecmp(tok, "collectable") || !strcasecmp(tok, "DEBUG_COLLECTABLE"))
+			*flags |= REFSTORE_GC_DEBUG_COLLECTABLE;
+		else if (!strcasecmp(tok, "uncollectable") ||
+			 !strcasecmp(tok, "DEBUG_UNCOLLECTABLE"))
+			*flags |= REFSTORE_GC_DEBUG_UNCOLLECTABLE;
+		else if (!strcasecmp(tok, "leak") || !strcasecmp(tok, "DEBUG_LEAK"))
+			*flags |= REFSTORE_GC_DEBUG_LEAK;
+		else if (!strcasecmp(tok, "callbacks"))
+			*flags |= REFSTORE_GC_DEBUG_CALLBACKS;
 		else
 			return -EINVAL;
 	}
@@ -216,7 +225,9 @@ static int gc_get_set(int heap, struct gc_args *a, const char *verb,
 		if (ret == -EINVAL)
 			return cli_fail("gc %s %s: refused (EINVAL): %s", verb, a->argv[0],
 					!strcmp(verb, "debug") ?
-					"known flags: stats (1), saveall (2)" :
+					"known flags: stats (1), saveall (2), collectable (4), "
+					"uncollectable (8), callbacks (16), leak (collectable,"
+					"uncollectable,saveall)" :
 					"the delay is 0..60000 ms");
 		if (ret)
 			return cli_fail_errno(verb, ret);

@@ -119,6 +119,12 @@ void json_bool(const char *key, bool v)
 	fputs(v ? "true" : "false", stdout);
 }
 
+void json_null(const char *key)
+{
+	json_member(key);
+	fputs("null", stdout);
+}
+
 void json_str(const char *key, const char *v)
 {
 	json_member(key);

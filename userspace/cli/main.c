@@ -305,7 +305,7 @@ static int usage_all(FILE *out, int status)
 		"       %s --version | --help | COMMAND --help\n\ncommands:\n",
 		cli.prog, cli.prog);
 	for (c = cli_cmds; c->name; c++)
-		fprintf(out, "  %-8s %s\n", c->name, c->help);
+		fprintf(out, "  %-9s %s\n", c->name, c->help);
 	fprintf(out, "\nsee refstore(1) and refstore(4)\n");
 	return status;
 }

@@ -3,18 +3,22 @@
  * refstore CLI views of a heap's allocation statistics, after Python's
  * tracemalloc:
  *
- *   refstore heaps [-j]                     the caller's heaps, from fdinfo
- *   refstore top [-j] [-n N] [--by creator] --pid PID --fd FD
+ *   refstore heaps                          the caller's heaps, from fdinfo
+ *                                           (cmd_heaps in stats.c; --all:
+ *                                           every heap, from debugfs)
+ *   refstore top [-n N] [--by tag|creator] --pid PID --fd FD
  *                                           largest groups first
- *   refstore snapshot save FILE --pid PID --fd FD
- *   refstore snapshot diff [-j] OLD NEW     compare_to(): size and count
+ *   refstore snapshot save FILE [--by tag|creator] --pid PID --fd FD
+ *   refstore snapshot diff OLD NEW          compare_to(): size and count
  *                                           differences, largest first
- *   refstore graph [-j] [--max-objects N] --pid PID --fd FD
+ *   refstore graph [--max-objects N] [--id ID [--depth N]] --pid PID --fd FD
  *                                           objects and slot edges, DOT or
  *                                           JSON; handle-held objects bold
- *   refstore why [-j] ID --pid PID --fd FD  the shortest chain from a handle
+ *   refstore why [--dot] ID --pid PID --fd FD  the shortest chain from a handle
  *                                           to ID (find_backref_chain)
  *
+ * All take the framework's -j/-p/-h (cli_getopt()); exit 0, 1 after a
+ * message naming cause and fix (cli_fail()), 2 after a usage error.
  * A heap belongs to the process that opened it: --pid/--fd name one of its
  * descriptors, and the view takes its own copy of it with pidfd_getfd()
  * (the rights ptrace needs: the same user, or CAP_SYS_PTRACE). A snapshot
@@ -42,82 +46,175 @@
 
 /* Options shared by the views. */
 struct obs_opts {
-	int json;
 	int pid;
 	int fd;
-	int limit;
-	size_t max;
+	uint32_t limit;
+	uint32_t max;
 	uint32_t group;
-	const char *args[2];
-	int nargs;
+	uint64_t id;
+	bool has_id;
+	uint32_t depth;
+	bool has_depth;
+	bool dot;
 };
 
-static int obs_parse(int argc, char **argv, struct obs_opts *o)
+enum { OPT_PID = 256, OPT_FD, OPT_MAX, OPT_BY, OPT_ID, OPT_DEPTH, OPT_DOT };
+
+#define OBS_HEAP_OPTS \
+	{ "pid", required_argument, NULL, OPT_PID }, \
+	{ "fd", required_argument, NULL, OPT_FD }
+
+static const struct option top_longopts[] = {
+	OBS_HEAP_OPTS,
+	{ "by", required_argument, NULL, OPT_BY },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option snapshot_longopts[] = {
+	OBS_HEAP_OPTS,
+	{ "by", required_argument, NULL, OPT_BY },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option graph_longopts[] = {
+	OBS_HEAP_OPTS,
+	{ "max-objects", required_argument, NULL, OPT_MAX },
+	{ "id", required_argument, NULL, OPT_ID },
+	{ "depth", required_argument, NULL, OPT_DEPTH },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option why_longopts[] = {
+	OBS_HEAP_OPTS,
+	{ "dot", no_argument, NULL, OPT_DOT },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * Parses the view's options into @o with cli_getopt(); the positional
+ * arguments are left at argv[optind..].  Returns -1 to go on, or the exit
+ * status (after --help, or a usage error).
+ */
+static int obs_parse(int argc, char **argv, const char *shortopts,
+		     const struct option *longopts, struct obs_opts *o)
 {
-	int i;
+	int c, st;
 
 	memset(o, 0, sizeof(*o));
 	o->pid = -1;
 	o->fd = -1;
 	o->limit = 10;
 	o->max = 1000;
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
-			o->json = 1;
-		} else if (!strcmp(argv[i], "--pid") && i + 1 < argc) {
-			o->pid = atoi(argv[++i]);
-		} else if (!strcmp(argv[i], "--fd") && i + 1 < argc) {
-			o->fd = atoi(argv[++i]);
-		} else if (!strcmp(argv[i], "--max-objects") && i + 1 < argc) {
-			o->max = strtoul(argv[++i], NULL, 10);
-		} else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
-			o->limit = atoi(argv[++i]);
-		} else if (!strcmp(argv[i], "--by") && i + 1 < argc) {
-			i++;
-			if (!strcmp(argv[i], "creator"))
+	cli_getopt_reset();
+	while ((c = cli_getopt(argc, argv, shortopts, longopts, &st)) != -1) {
+		uint32_t v;
+
+		if (c == '?')
+			return st;
+		if (c == OPT_BY) {
+			if (!strcmp(optarg, "creator"))
 				o->group = REFSTORE_GROUP_CREATOR;
-			else if (strcmp(argv[i], "tag"))
-				return -EINVAL;
-		} else if (argv[i][0] != '-' && o->nargs < 2) {
-			o->args[o->nargs++] = argv[i];
-		} else {
-			return -EINVAL;
+			else if (!strcmp(optarg, "tag"))
+				o->group = REFSTORE_GROUP_TAG;
+			else
+				return cli_usage(argv[0], "--by wants tag or creator, not '%s'",
+						 optarg);
+			continue;
+		}
+		if (c == OPT_DOT) {
+			o->dot = true;
+			continue;
+		}
+		if (c == OPT_ID) {
+			if (cli_parse_u64(optarg, &o->id) || !o->id)
+				return cli_usage(argv[0], "--id wants an object id (see: %s graph -j), not '%s'",
+						 cli.prog, optarg);
+			o->has_id = true;
+			continue;
+		}
+		if (cli_parse_u32(optarg, &v) || v > INT32_MAX)
+			return cli_usage(argv[0], "%s wants a number, not '%s'",
+					 c == OPT_PID ? "--pid" : c == OPT_FD ? "--fd" :
+					 c == OPT_MAX ? "--max-objects" :
+					 c == OPT_DEPTH ? "--depth" : "-n", optarg);
+		switch (c) {
+		case OPT_PID:
+			o->pid = v;
+			break;
+		case OPT_FD:
+			o->fd = v;
+			break;
+		case OPT_MAX:
+			if (!v)
+				return cli_usage(argv[0], "--max-objects wants at least 1");
+			o->max = v;
+			break;
+		case OPT_DEPTH:
+			o->depth = v;
+			o->has_depth = true;
+			break;
+		case 'n':
+			o->limit = v;
+			break;
 		}
 	}
-	return 0;
+	return -1;
 }
 
-/* A copy of descriptor @fd of process @pid: the heap to look at. */
+/*
+ * A copy of descriptor --fd of process --pid (pidfd_getfd()): the heap to
+ * look at.  Returns the fd, or -1 after a message naming cause and fix.
+ */
 static int obs_heap(const struct obs_opts *o)
 {
-	int pidfd, fd;
+	int pidfd, fd, err;
+	uint64_t id;
 
-	if (o->pid < 0 || o->fd < 0) {
-		fprintf(stderr, "refstore: --pid PID --fd FD name the heap\n");
-		return -EINVAL;
-	}
 	pidfd = syscall(SYS_pidfd_open, o->pid, 0);
-	if (pidfd < 0)
-		return -errno;
+	if (pidfd < 0) {
+		err = errno;
+		if (err == ESRCH)
+			cli_fail("no process %d: list the heaps you can see with: %s heaps",
+				 o->pid, cli.prog);
+		else if (err == ENOSYS)
+			cli_fail("pidfd_open: not in this kernel (Linux 5.6 or later has it)");
+		else
+			cli_fail_errno("pidfd_open", -err);
+		return -1;
+	}
 	fd = syscall(SYS_pidfd_getfd, pidfd, o->fd, 0);
-	fd = fd < 0 ? -errno : fd;
+	err = errno;
 	close(pidfd);
+	if (fd < 0) {
+		if (err == EBADF)
+			cli_fail("process %d has no fd %d: list the heaps you can see with: %s heaps",
+				 o->pid, o->fd, cli.prog);
+		else if (err == EPERM || err == EACCES)
+			cli_fail("cannot take fd %d of process %d: pidfd_getfd needs the rights of "
+				 "ptrace (the same user, or CAP_SYS_PTRACE): run as its user, or root",
+				 o->fd, o->pid);
+		else if (err == ESRCH)
+			cli_fail("process %d exited", o->pid);
+		else
+			cli_fail_errno("pidfd_getfd", -err);
+		return -1;
+	}
+	if (rs_fdinfo_u64(getpid(), fd, "refstore-heap", &id)) {
+		cli_fail("fd %d of process %d is not a refstore heap: list the heaps with: %s heaps",
+			 o->fd, o->pid, cli.prog);
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
-/* A JSON string: the names are C strings from the kernel or a file. */
-static void obs_json_str(const char *s)
+/* Usage error unless --pid and --fd were both given. */
+static int obs_need_heap(const char *name, const struct obs_opts *o)
 {
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
+	if (o->pid < 0 || o->fd < 0)
+		return cli_usage(name, "--pid PID --fd FD name the heap (list them with: %s heaps)",
+				 cli.prog);
+	return -1;
 }
 
 /* What a group is called: its tag's name, or the tag, or the creator. */
@@ -143,62 +240,50 @@ static int by_bytes_desc(const void *a, const void *b)
 	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
 }
 
-int cmd_top(int argc, char **argv)
+int cli_top_print(int heap, uint32_t group, uint32_t limit)
 {
 	struct refstore_heap_stats hs;
 	struct refstore_snapshot tot;
 	struct refstore_stat *v;
-	struct obs_opts o;
-	char label[96];
 	size_t n, i, shown = 0;
-	int heap, ret;
+	char label[96];
+	int ret;
 
-	if (obs_parse(argc, argv, &o)) {
-		fprintf(stderr, "usage: refstore top [-j] [-n N] [--by tag|creator] --pid PID --fd FD\n");
-		return 2;
-	}
-	heap = obs_heap(&o);
-	if (heap < 0) {
-		print_err("heap", heap);
-		return 1;
-	}
-	ret = rs_snapshot_all(heap, o.group, &v, &n, &tot);
+	ret = rs_snapshot_all(heap, group, &v, &n, &tot);
 	if (!ret)
 		ret = rs_heap_stats(heap, &hs);
-	close(heap);
-	if (ret) {
-		print_err("SNAPSHOT", ret);
-		return 1;
-	}
+	if (ret)
+		return cli_fail_errno("SNAPSHOT", ret);
 	qsort(v, n, sizeof(*v), by_bytes_desc);
-	if (o.json) {
-		printf("{\"heap\":%" PRIu64 ",\"objects\":%" PRIu64
-		       ",\"bytes\":%" PRIu64 ",\"peak_objects\":%" PRIu64
-		       ",\"peak_bytes\":%" PRIu64 ",\"by\":\"%s\",\"top\":[",
-		       (uint64_t)hs.heap_id, (uint64_t)tot.objects, (uint64_t)tot.bytes,
-		       (uint64_t)tot.peak_objects, (uint64_t)tot.peak_bytes,
-		       o.group == REFSTORE_GROUP_CREATOR ? "creator" : "tag");
+	if (cli.json) {
+		json_obj_open(NULL);
+		json_u64("heap", hs.heap_id);
+		json_u64("objects", tot.objects);
+		json_u64("bytes", tot.bytes);
+		json_u64("peak_objects", tot.peak_objects);
+		json_u64("peak_bytes", tot.peak_bytes);
+		json_str("by", group == REFSTORE_GROUP_CREATOR ? "creator" : "tag");
+		json_arr_open("top");
 	} else {
-		printf("[ Top %d ] %" PRIu64 " objects, %" PRIu64
-		       " B (peak %" PRIu64 " B)\n", o.limit,
+		printf("[ Top %u ] %" PRIu64 " objects, %" PRIu64
+		       " B (peak %" PRIu64 " B)\n", limit,
 		       (uint64_t)tot.objects, (uint64_t)tot.bytes,
 		       (uint64_t)tot.peak_bytes);
 	}
-	for (i = 0; i < n && (int)shown < o.limit; i++) {
+	for (i = 0; i < n && shown < limit; i++) {
 		if (!v[i].count)
 			continue;
-		group_label(&v[i], o.group, label, sizeof(label));
-		if (o.json) {
-			printf("%s{\"key\":%" PRIu64 ",\"name\":", shown ? "," : "",
-			       (uint64_t)v[i].key);
-			obs_json_str(label);
-			printf(",\"count\":%" PRIu64 ",\"bytes\":%" PRIu64
-			       ",\"average\":%" PRIu64 ",\"created\":%" PRIu64
-			       ",\"other\":%s}",
-			       (uint64_t)v[i].count, (uint64_t)v[i].bytes,
-			       (uint64_t)(v[i].bytes / v[i].count),
-			       (uint64_t)v[i].created,
-			       v[i].stat_flags & REFSTORE_STAT_OTHER ? "true" : "false");
+		group_label(&v[i], group, label, sizeof(label));
+		if (cli.json) {
+			json_obj_open(NULL);
+			json_u64("key", v[i].key);
+			json_str("name", label);
+			json_u64("count", v[i].count);
+			json_u64("bytes", v[i].bytes);
+			json_u64("average", v[i].bytes / v[i].count);
+			json_u64("created", v[i].created);
+			json_bool("other", v[i].stat_flags & REFSTORE_STAT_OTHER);
+			json_obj_close();
 		} else {
 			printf("%s: size=%" PRIu64 " B, count=%" PRIu64
 			       ", average=%" PRIu64 " B\n", label,
@@ -207,38 +292,54 @@ int cmd_top(int argc, char **argv)
 		}
 		shown++;
 	}
-	if (o.json)
-		printf("]}\n");
+	if (cli.json) {
+		json_arr_close();
+		json_obj_close();
+		json_end();
+	}
 	free(v);
-	return 0;
+	return CLI_OK;
+}
+
+int cmd_top(int argc, char **argv)
+{
+	struct obs_opts o;
+	int heap, ret;
+
+	ret = obs_parse(argc, argv, "n:", top_longopts, &o);
+	if (ret >= 0)
+		return ret;
+	if (optind < argc)
+		return cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
+	ret = obs_need_heap(argv[0], &o);
+	if (ret >= 0)
+		return ret;
+	heap = obs_heap(&o);
+	if (heap < 0)
+		return CLI_FAIL;
+	ret = cli_top_print(heap, o.group, o.limit);
+	close(heap);
+	return ret;
 }
 
 /* ---- snapshots ---- */
 
-static int snap_save(const struct obs_opts *o)
+int cli_snapshot_write(int heap, uint32_t group, const char *path)
 {
 	struct refstore_snapshot tot;
 	struct refstore_stat *v;
 	size_t n, i;
-	int heap, ret;
+	int ret;
 	FILE *f;
 
-	heap = obs_heap(o);
-	if (heap < 0) {
-		print_err("heap", heap);
-		return 1;
-	}
-	ret = rs_snapshot_all(heap, o->group, &v, &n, &tot);
-	close(heap);
-	if (ret) {
-		print_err("SNAPSHOT", ret);
-		return 1;
-	}
-	f = fopen(o->args[1], "we");
+	ret = rs_snapshot_all(heap, group, &v, &n, &tot);
+	if (ret)
+		return cli_fail_errno("SNAPSHOT", ret);
+	f = fopen(path, "we");
 	if (!f) {
-		print_err(o->args[1], -errno);
+		ret = -errno;
 		free(v);
-		return 1;
+		return cli_fail_errno(path, ret);
 	}
 	fprintf(f, "refstore-snapshot 1 objects=%" PRIu64 " bytes=%" PRIu64
 		" peak_bytes=%" PRIu64 "\n", (uint64_t)tot.objects,
@@ -246,7 +347,7 @@ static int snap_save(const struct obs_opts *o)
 	for (i = 0; i < n; i++) {
 		char label[96], *p;
 
-		group_label(&v[i], o->group, label, sizeof(label));
+		group_label(&v[i], group, label, sizeof(label));
 		for (p = label; *p; p++)
 			if (*p == '\n')
 				*p = ' ';
@@ -257,11 +358,18 @@ static int snap_save(const struct obs_opts *o)
 	}
 	free(v);
 	ret = fclose(f) ? -errno : 0;
-	if (ret) {
-		print_err(o->args[1], ret);
-		return 1;
+	if (ret)
+		return cli_fail_errno(path, ret);
+	if (cli.json) {
+		json_obj_open(NULL);
+		json_str("saved", path);
+		json_u64("groups", n);
+		json_u64("objects", tot.objects);
+		json_u64("bytes", tot.bytes);
+		json_obj_close();
+		json_end();
 	}
-	return 0;
+	return CLI_OK;
 }
 
 struct snap_line {
@@ -329,29 +437,36 @@ static int by_dbytes_desc(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static int snap_diff(const struct obs_opts *o)
+/* Loads snapshot file @path; CLI_OK, or CLI_FAIL after the message. */
+static int snap_load_or_fail(const char *path, struct snap_line **v, size_t *n)
+{
+	int ret = snap_load(path, v, n);
+
+	if (ret == -EINVAL)
+		return cli_fail("%s is not a refstore snapshot: make one with: "
+				"%s snapshot save FILE --pid PID --fd FD", path, cli.prog);
+	if (ret)
+		return cli_fail_errno(path, ret);
+	return CLI_OK;
+}
+
+int cli_snapshot_diff(const char *old, const char *new)
 {
 	struct snap_line *a, *b;
 	struct snap_diff *d;
 	size_t na, nb, nd = 0, i, j;
-	int ret;
 
-	ret = snap_load(o->args[0], &a, &na);
-	if (ret) {
-		print_err(o->args[0], ret);
-		return 1;
-	}
-	ret = snap_load(o->args[1], &b, &nb);
-	if (ret) {
-		print_err(o->args[1], ret);
+	if (snap_load_or_fail(old, &a, &na))
+		return CLI_FAIL;
+	if (snap_load_or_fail(new, &b, &nb)) {
 		free(a);
-		return 1;
+		return CLI_FAIL;
 	}
 	d = calloc(na + nb + 1, sizeof(*d));
 	if (!d) {
 		free(a);
 		free(b);
-		return 1;
+		return cli_fail_errno("snapshot diff", -ENOMEM);
 	}
 	/* Groups are keyed by name (a tag's or creator's), as in the files. */
 	for (j = 0; j < nb; j++) {
@@ -380,76 +495,89 @@ static int snap_diff(const struct obs_opts *o)
 		nd++;
 	}
 	qsort(d, nd, sizeof(*d), by_dbytes_desc);
-	if (o->json)
-		printf("{\"diff\":[");
-	for (i = 0, j = 0; i < nd; i++) {
+	if (cli.json) {
+		json_obj_open(NULL);
+		json_arr_open("diff");
+	}
+	for (i = 0; i < nd; i++) {
 		if (!d[i].dcount && !d[i].dbytes)
 			continue;
-		if (o->json) {
-			printf("%s{\"name\":", j ? "," : "");
-			obs_json_str(d[i].name);
-			printf(",\"size\":%" PRIu64 ",\"size_diff\":%" PRId64
-			       ",\"count\":%" PRIu64 ",\"count_diff\":%" PRId64
-			       "}", d[i].bytes, d[i].dbytes, d[i].count,
-			       d[i].dcount);
+		if (cli.json) {
+			json_obj_open(NULL);
+			json_str("name", d[i].name);
+			json_u64("size", d[i].bytes);
+			json_s64("size_diff", d[i].dbytes);
+			json_u64("count", d[i].count);
+			json_s64("count_diff", d[i].dcount);
+			json_obj_close();
 		} else {
 			printf("%s: size=%" PRIu64 " B (%+" PRId64 " B), count=%"
 			       PRIu64 " (%+" PRId64 ")\n", d[i].name, d[i].bytes,
 			       d[i].dbytes, d[i].count, d[i].dcount);
 		}
-		j++;
 	}
-	if (o->json)
-		printf("]}\n");
+	if (cli.json) {
+		json_arr_close();
+		json_obj_close();
+		json_end();
+	}
 	free(d);
 	free(a);
 	free(b);
-	return 0;
+	return CLI_OK;
 }
 
 int cmd_snapshot(int argc, char **argv)
 {
 	struct obs_opts o;
+	const char *verb;
+	int heap, ret;
 
-	/* argv[1] is the verb; the rest are its options and files. */
-	if (argc < 2 || obs_parse(argc - 1, argv + 1, &o))
-		goto usage;
-	if (!strcmp(argv[1], "save") && o.nargs == 1) {
-		o.args[1] = o.args[0];
-		return snap_save(&o);
+	ret = obs_parse(argc, argv, "", snapshot_longopts, &o);
+	if (ret >= 0)
+		return ret;
+	if (optind >= argc)
+		return cli_usage(argv[0], "no VERB: save or diff");
+	verb = argv[optind];
+	if (!strcmp(verb, "save")) {
+		if (argc - optind != 2)
+			return cli_usage(argv[0], "save wants one FILE");
+		ret = obs_need_heap(argv[0], &o);
+		if (ret >= 0)
+			return ret;
+		heap = obs_heap(&o);
+		if (heap < 0)
+			return CLI_FAIL;
+		ret = cli_snapshot_write(heap, o.group, argv[optind + 1]);
+		close(heap);
+		return ret;
 	}
-	if (!strcmp(argv[1], "diff") && o.nargs == 2)
-		return snap_diff(&o);
-usage:
-	fprintf(stderr, "usage: refstore snapshot save FILE --pid PID --fd FD\n"
-		"       refstore snapshot diff [-j] OLD NEW\n");
-	return 2;
+	if (!strcmp(verb, "diff")) {
+		if (argc - optind != 3)
+			return cli_usage(argv[0], "diff wants two files, OLD NEW");
+		return cli_snapshot_diff(argv[optind + 1], argv[optind + 2]);
+	}
+	return cli_usage(argv[0], "unknown VERB '%s': save or diff", verb);
 }
 
 /* ---- heaps: every heap fd of the processes we can read ---- */
 
-int cmd_heaps_fdinfo(int argc, char **argv)
+int cli_heaps_fdinfo(void)
 {
 	static const char *const keys[] = {
 		"objects", "object-bytes", "peak-bytes", "bytes", "handles",
 		"suspects", "gc-garbage", "gc-enabled",
 	};
-	struct obs_opts o;
 	struct dirent *p, *f;
 	char path[300];
 	DIR *proc, *fds;
 	unsigned int k;
-	int first = 1;
 
-	if (obs_parse(argc, argv, &o))
-		return 2;
 	proc = opendir("/proc");
-	if (!proc) {
-		print_err("/proc", -errno);
-		return 1;
-	}
-	if (o.json)
-		printf("{\"heaps\":[");
+	if (!proc)
+		return cli_fail_errno("/proc", -errno);
+	if (cli.json)
+		json_arr_open(NULL);
 	else
 		printf("%-8s %-4s %-10s %10s %12s %12s %8s %8s\n", "PID", "FD",
 		       "HEAP", "OBJECTS", "BYTES", "PEAK", "HANDLES",
@@ -462,7 +590,7 @@ int cmd_heaps_fdinfo(int argc, char **argv)
 		snprintf(path, sizeof(path), "/proc/%d/fdinfo", pid);
 		fds = opendir(path);
 		if (!fds)
-			continue;
+			continue;	/* another user's, or gone */
 		while ((f = readdir(fds))) {
 			int fd = atoi(f->d_name);
 			uint64_t id, v[8];
@@ -473,130 +601,293 @@ int cmd_heaps_fdinfo(int argc, char **argv)
 			for (k = 0; k < 8; k++)
 				if (rs_fdinfo_u64(pid, fd, keys[k], &v[k]))
 					v[k] = 0;
-			if (o.json) {
-				printf("%s{\"pid\":%d,\"fd\":%d,\"heap\":%" PRIu64,
-				       first ? "" : ",", pid, fd, id);
+			if (cli.json) {
+				json_obj_open(NULL);
+				json_u64("pid", pid);
+				json_u64("fd", fd);
+				json_u64("heap", id);
 				for (k = 0; k < 8; k++)
-					printf(",\"%s\":%" PRIu64, keys[k], v[k]);
-				printf("}");
+					json_u64(keys[k], v[k]);
+				json_obj_close();
 			} else {
 				printf("%-8d %-4d %-10" PRIu64 " %10" PRIu64
 				       " %12" PRIu64 " %12" PRIu64 " %8" PRIu64
 				       " %8" PRIu64 "\n", pid, fd, id, v[0], v[3],
 				       v[2], v[4], v[5]);
 			}
-			first = 0;
 		}
 		closedir(fds);
 	}
 	closedir(proc);
-	if (o.json)
-		printf("]}\n");
-	return 0;
+	if (cli.json) {
+		json_arr_close();
+		json_end();
+	}
+	return CLI_OK;
 }
 
 /* ---- graph: objects and slot edges, as DOT or JSON (objgraph) ---- */
 
+#define GRAPH_SLOTS 65536
+
+/* The index of object @id in @v (ids increasing), or -1. */
+static long obj_index(const struct refstore_object_info *v, size_t n,
+		      uint64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].id == id)
+			return mid;
+		if (v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* The name TAG_NAME gave @tag (from a SNAPSHOT by tag), or NULL. */
+static const char *tag_name(const struct refstore_stat *t, size_t nt,
+			    uint64_t tag)
+{
+	size_t i;
+
+	for (i = 0; i < nt; i++)
+		if (t[i].key == tag && (t[i].stat_flags & REFSTORE_STAT_NAMED))
+			return t[i].name;
+	return NULL;
+}
+
+/* A DOT string's text: quotes and backslashes escaped. */
+static void dot_text(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		putchar(*s);
+	}
+}
+
+/*
+ * Marks in @show the objects at most @depth slot edges (either way) from
+ * object index @start: the part of the graph around one object.
+ */
+static int graph_around(int heap, const struct refstore_object_info *v,
+			size_t n, long start, uint32_t depth, bool *show,
+			uint64_t *ids)
+{
+	struct refstore_referrer r[64];
+	uint32_t *dist, ns, s, got, k;
+	size_t *queue, head = 0, tail = 0;
+	uint64_t cursor, total;
+	long x;
+
+	dist = calloc(n, sizeof(*dist));
+	queue = calloc(n, sizeof(*queue));
+	if (!dist || !queue) {
+		free(dist);
+		free(queue);
+		return -ENOMEM;
+	}
+	show[start] = true;
+	queue[tail++] = start;
+	while (head < tail) {
+		size_t i = queue[head++];
+
+		if (dist[i] >= depth)
+			continue;
+		if (!rs_referents(heap, v[i].id, ids, GRAPH_SLOTS, &ns)) {
+			for (s = 0; s < ns && s < GRAPH_SLOTS; s++) {
+				x = ids[s] ? obj_index(v, n, ids[s]) : -1;
+				if (x < 0 || show[x])
+					continue;
+				show[x] = true;
+				dist[x] = dist[i] + 1;
+				queue[tail++] = x;
+			}
+		}
+		cursor = 0;
+		do {
+			if (rs_referrers(heap, v[i].id, &cursor, r, 64, &got, &total))
+				break;
+			for (k = 0; k < got; k++) {
+				x = obj_index(v, n, r[k].id);
+				if (x < 0 || show[x])
+					continue;
+				show[x] = true;
+				dist[x] = dist[i] + 1;
+				queue[tail++] = x;
+			}
+		} while (got == 64);
+	}
+	free(dist);
+	free(queue);
+	return 0;
+}
+
 int cmd_graph(int argc, char **argv)
 {
-	struct refstore_object_info *v;
+	struct refstore_object_info *v = NULL;
+	struct refstore_stat *tags = NULL;
 	uint64_t *ids = NULL, *in = NULL;
-	size_t n, i, max, nedges = 0;
+	size_t n, nt = 0, i, shown = 0;
+	bool *show = NULL, truncated = false;
 	struct obs_opts o;
 	uint32_t s, ns;
-	int heap, ret, first = 1;
+	int heap, ret;
+	long x;
 
-	if (obs_parse(argc, argv, &o)) {
-		fprintf(stderr, "usage: refstore graph [-j] [--max-objects N] --pid PID --fd FD\n");
-		return 2;
-	}
-	max = o.max;
+	ret = obs_parse(argc, argv, "", graph_longopts, &o);
+	if (ret >= 0)
+		return ret;
+	if (optind < argc)
+		return cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
+	if (o.has_depth && !o.has_id)
+		return cli_usage(argv[0], "--depth needs --id ID: the object to look around");
+	ret = obs_need_heap(argv[0], &o);
+	if (ret >= 0)
+		return ret;
+	if (!o.has_depth)
+		o.depth = 2;
 	heap = obs_heap(&o);
-	if (heap < 0) {
-		print_err("heap", heap);
-		return 1;
-	}
+	if (heap < 0)
+		return CLI_FAIL;
 	ret = rs_objects_all(heap, &v, &n);
 	if (ret) {
-		print_err("OBJECTS", ret);
 		close(heap);
-		return 1;
+		return cli_fail_errno("OBJECTS", ret);
 	}
-	if (n > max)
-		n = max;
-	ids = calloc(65536, sizeof(*ids));
+	if (rs_snapshot_all(heap, REFSTORE_GROUP_TAG, &tags, &nt, NULL))
+		nt = 0;	/* no names: tags as numbers */
+	ids = calloc(GRAPH_SLOTS, sizeof(*ids));
 	in = calloc(n + 1, sizeof(*in));
-	if (!ids || !in) {
-		close(heap);
-		return 1;
+	show = calloc(n + 1, sizeof(*show));
+	if (!ids || !in || !show) {
+		ret = cli_fail_errno("graph", -ENOMEM);
+		goto out;
 	}
-	/* Incoming slot edges per object: its handles are the rest. */
+	if (o.has_id) {
+		x = obj_index(v, n, o.id);
+		if (x < 0) {
+			ret = cli_fail("no live object #%" PRIu64 " in this heap: see its objects with: %s graph -j --pid %d --fd %d",
+				       o.id, cli.prog, o.pid, o.fd);
+			goto out;
+		}
+		if (graph_around(heap, v, n, x, o.depth, show, ids)) {
+			ret = cli_fail_errno("graph", -ENOMEM);
+			goto out;
+		}
+	} else {
+		for (i = 0; i < n; i++)
+			show[i] = true;
+	}
 	for (i = 0; i < n; i++) {
-		if (rs_referents(heap, v[i].id, ids, 65536, &ns))
+		if (!show[i])
 			continue;
-		for (s = 0; s < ns; s++) {
-			size_t k;
-
-			for (k = 0; k < n && ids[s]; k++)
-				if (v[k].id == ids[s]) {
-					in[k]++;
-					break;
-				}
+		if (shown == o.max) {
+			show[i] = false;
+			truncated = true;
+			continue;
+		}
+		shown++;
+	}
+	/* Incoming slot edges per object, from every object: handles are the rest. */
+	for (i = 0; i < n; i++) {
+		if (rs_referents(heap, v[i].id, ids, GRAPH_SLOTS, &ns))
+			continue;
+		for (s = 0; s < ns && s < GRAPH_SLOTS; s++) {
+			x = ids[s] ? obj_index(v, n, ids[s]) : -1;
+			if (x >= 0)
+				in[x]++;
 		}
 	}
-	if (o.json)
-		printf("{\"objects\":[");
-	else
+	if (cli.json) {
+		json_obj_open(NULL);
+		json_arr_open("objects");
+	} else {
 		printf("digraph refstore {\n  node [shape=box];\n");
+	}
 	for (i = 0; i < n; i++) {
 		uint64_t handles = v[i].refcount > in[i] ? v[i].refcount - in[i] : 0;
 		const char *state = v[i].obj_flags & REFSTORE_OBJ_GARBAGE ? "garbage" :
 			v[i].obj_flags & REFSTORE_OBJ_FROZEN ? "frozen" : "live";
+		const char *name = tag_name(tags, nt, v[i].tag);
 
-		if (o.json)
-			printf("%s{\"id\":%" PRIu64 ",\"tag\":%" PRIu64
-			       ",\"refcount\":%u,\"handles\":%" PRIu64
-			       ",\"state\":\"%s\"}", i ? "," : "",
-			       (uint64_t)v[i].id, (uint64_t)v[i].tag,
-			       v[i].refcount, handles, state);
-		else
-			printf("  o%" PRIu64 " [label=\"#%" PRIu64 " tag %" PRIu64
-			       "\\nrefcount %u\"%s%s];\n", (uint64_t)v[i].id,
-			       (uint64_t)v[i].id, (uint64_t)v[i].tag,
-			       v[i].refcount,
-			       handles ? ", penwidth=3" : "",
-			       !strcmp(state, "garbage") ? ", style=filled, fillcolor=salmon" :
-			       !strcmp(state, "frozen") ? ", style=filled, fillcolor=lightblue" : "");
-	}
-	if (o.json)
-		printf("],\"edges\":[");
-	for (i = 0; i < n; i++) {
-		if (rs_referents(heap, v[i].id, ids, 65536, &ns))
+		if (!show[i])
 			continue;
-		for (s = 0; s < ns; s++) {
-			if (!ids[s])
+		if (cli.json) {
+			json_obj_open(NULL);
+			json_u64("id", v[i].id);
+			json_u64("tag", v[i].tag);
+			if (name)
+				json_str("name", name);
+			json_u64("refcount", v[i].refcount);
+			json_u64("handles", handles);
+			json_str("state", state);
+			json_obj_close();
+			continue;
+		}
+		printf("  o%" PRIu64 " [label=\"#%" PRIu64 " ", (uint64_t)v[i].id,
+		       (uint64_t)v[i].id);
+		if (name)
+			dot_text(name);
+		else
+			printf("tag %" PRIu64, (uint64_t)v[i].tag);
+		printf("\\nrefcount %u%s\"%s%s];\n", v[i].refcount,
+		       handles ? ", handle" : "",
+		       handles ? ", penwidth=3" : "",
+		       !strcmp(state, "garbage") ? ", style=filled, fillcolor=salmon" :
+		       !strcmp(state, "frozen") ? ", style=filled, fillcolor=lightblue" : "");
+	}
+	if (cli.json) {
+		json_arr_close();
+		json_arr_open("edges");
+	}
+	for (i = 0; i < n; i++) {
+		if (!show[i] || rs_referents(heap, v[i].id, ids, GRAPH_SLOTS, &ns))
+			continue;
+		for (s = 0; s < ns && s < GRAPH_SLOTS; s++) {
+			x = ids[s] ? obj_index(v, n, ids[s]) : -1;
+			if (x < 0 || !show[x])
 				continue;
-			if (o.json)
-				printf("%s{\"from\":%" PRIu64 ",\"slot\":%u,\"to\":%"
-				       PRIu64 ",\"weak\":false}", first ? "" : ",",
-				       (uint64_t)v[i].id, s, ids[s]);
-			else
+			/*
+			 * REFERENTS lists strong slots only: a weak slot's
+			 * edge (which would be drawn dashed) is not reported.
+			 */
+			if (cli.json) {
+				json_obj_open(NULL);
+				json_u64("from", v[i].id);
+				json_u64("slot", s);
+				json_u64("to", ids[s]);
+				json_bool("weak", false);
+				json_obj_close();
+			} else {
 				printf("  o%" PRIu64 " -> o%" PRIu64
 				       " [label=\"%u\"];\n", (uint64_t)v[i].id,
 				       ids[s], s);
-			first = 0;
-			nedges++;
+			}
 		}
 	}
-	if (o.json)
-		printf("],\"truncated\":%s}\n", n == max ? "true" : "false");
-	else
+	if (cli.json) {
+		json_arr_close();
+		json_bool("truncated", truncated);
+		json_obj_close();
+		json_end();
+	} else {
 		printf("}\n");
+	}
+	ret = CLI_OK;
+out:
 	close(heap);
+	free(show);
+	free(tags);
 	free(ids);
 	free(in);
 	free(v);
-	return 0;
+	return ret;
 }
 
 /* ---- why ID: the shortest chain from a handle (find_backref_chain) ---- */
@@ -610,24 +901,31 @@ int cmd_why(int argc, char **argv)
 	struct refstore_referrer r[64];
 	struct refstore_object_info oi;
 	size_t head = 0, tail = 0, i, found = SIZE_MAX;
+	bool exists = false;
 	struct obs_opts o;
-	int heap;
+	int heap, ret;
 
-	if (obs_parse(argc, argv, &o) || o.nargs != 1) {
-		fprintf(stderr, "usage: refstore why [-j] ID --pid PID --fd FD\n");
-		return 2;
-	}
-	target = strtoull(o.args[0], NULL, 10);
+	ret = obs_parse(argc, argv, "", why_longopts, &o);
+	if (ret >= 0)
+		return ret;
+	if (argc - optind != 1)
+		return cli_usage(argv[0], "one object ID, please");
+	if (cli_parse_u64(argv[optind], &target) || !target)
+		return cli_usage(argv[0], "ID wants an object id (see: %s graph -j), not '%s'",
+				 cli.prog, argv[optind]);
+	ret = obs_need_heap(argv[0], &o);
+	if (ret >= 0)
+		return ret;
 	heap = obs_heap(&o);
-	if (heap < 0) {
-		print_err("heap", heap);
-		return 1;
-	}
+	if (heap < 0)
+		return CLI_FAIL;
 	queue = calloc(WHY_MAX, sizeof(*queue));
 	parent = calloc(WHY_MAX, sizeof(*parent));
 	pslot = calloc(WHY_MAX, sizeof(*pslot));
-	if (!queue || !parent || !pslot)
-		return 1;
+	if (!queue || !parent || !pslot) {
+		ret = cli_fail_errno("why", -ENOMEM);
+		goto out;
+	}
 	queue[tail++] = target;
 	parent[0] = SIZE_MAX;
 	/* Breadth first over referrers: the first object held by a handle. */
@@ -637,6 +935,8 @@ int cmd_why(int argc, char **argv)
 		if (rs_objects(heap, 0, 0, &cursor, &oi, 1, &got, NULL) || !got ||
 		    oi.id != id)
 			goto next;
+		if (!head)
+			exists = true;
 		cursor = 0;
 		total = 0;
 		do {
@@ -660,32 +960,57 @@ int cmd_why(int argc, char **argv)
 next:
 		head++;
 	}
-	if (found == SIZE_MAX) {
-		if (o.json)
-			printf("{\"id\":%" PRIu64 ",\"chain\":null}\n", target);
+	if (cli.json) {
+		json_obj_open(NULL);
+		json_u64("id", target);
+		if (found == SIZE_MAX)
+			json_null("chain");
 		else
-			printf("#%" PRIu64 ": no handle reaches it (garbage, or not found)\n",
-			       target);
-	} else {
-		if (o.json)
-			printf("{\"id\":%" PRIu64 ",\"chain\":[", target);
-		else
-			printf("handle");
-		for (i = found; i != SIZE_MAX; i = parent[i]) {
-			if (o.json)
-				printf("%s{\"id\":%" PRIu64 ",\"slot\":%d}",
-				       i == found ? "" : ",", queue[i],
-				       parent[i] == SIZE_MAX ? -1 : (int)pslot[i]);
-			else if (parent[i] == SIZE_MAX)
-				printf(" -> #%" PRIu64, queue[i]);
-			else
-				printf(" -> #%" PRIu64 ".slot%u", queue[i], pslot[i]);
-		}
-		printf(o.json ? "]}\n" : "\n");
+			json_arr_open("chain");
+	} else if (found != SIZE_MAX && o.dot) {
+		printf("digraph why {\n  node [shape=box];\n  handle [shape=plaintext];\n"
+		       "  handle -> o%" PRIu64 ";\n", queue[found]);
+	} else if (found != SIZE_MAX) {
+		printf("handle");
 	}
+	for (i = found; found != SIZE_MAX && i != SIZE_MAX; i = parent[i]) {
+		if (o.dot && !cli.json) {
+			printf("  o%" PRIu64 " [label=\"#%" PRIu64 "\"%s];\n", queue[i],
+			       queue[i], parent[i] == SIZE_MAX ? ", penwidth=3" : "");
+			if (parent[i] != SIZE_MAX)
+				printf("  o%" PRIu64 " -> o%" PRIu64 " [label=\"%u\"];\n",
+				       queue[i], queue[parent[i]], pslot[i]);
+		} else if (cli.json) {
+			json_obj_open(NULL);
+			json_u64("id", queue[i]);
+			json_s64("slot", parent[i] == SIZE_MAX ? -1 : (int)pslot[i]);
+			json_obj_close();
+		} else if (parent[i] == SIZE_MAX) {
+			printf(" -> #%" PRIu64, queue[i]);
+		} else {
+			printf(" -> #%" PRIu64 ".slot%u", queue[i], pslot[i]);
+		}
+	}
+	if (cli.json) {
+		if (found != SIZE_MAX)
+			json_arr_close();
+		json_obj_close();
+		json_end();
+	} else if (found != SIZE_MAX) {
+		printf(o.dot ? "}\n" : "\n");
+	}
+	if (found != SIZE_MAX)
+		ret = CLI_OK;
+	else if (!exists)
+		ret = cli_fail("no live object #%" PRIu64 " in this heap: see its objects with: %s graph -j --pid %d --fd %d",
+			       target, cli.prog, o.pid, o.fd);
+	else
+		ret = cli_fail("#%" PRIu64 ": no handle reaches it: it is garbage, for the collector (try: %s gc collect --heap ID, as root)",
+			       target, cli.prog);
+out:
 	close(heap);
 	free(queue);
 	free(parent);
 	free(pslot);
-	return found == SIZE_MAX ? 1 : 0;
+	return ret;
 }

@@ -286,6 +286,21 @@ static void do_close(struct script *sc, int argc, char **argv)
 	printf("closed %s\n", argv[1]);
 }
 
+/* tagname TAG NAME: TAG_NAME, the name `top` and `graph` show for TAG. */
+static void do_tagname(struct script *sc, int argc, char **argv,
+		       const char *name)
+{
+	uint64_t tag;
+	int ret;
+
+	if (argc < 3 || cli_parse_u64(argv[1], &tag))
+		return (void)fail(sc, "tagname", -EINVAL);
+	ret = rs_tag_name(sc->heap, tag, name);
+	if (ret)
+		return (void)fail(sc, "tagname", ret);
+	printf("tag %" PRIu64 " = \"%s\"\n", tag, name);
+}
+
 /* link NAME SLOT TARGET|none; wlink: the same, a weak slot. */
 static void do_link(struct script *sc, int argc, char **argv)
 {
@@ -795,6 +810,8 @@ static void run_cmd(struct script *sc, int argc, char **argv,
 		;
 	else if (!strcmp(cmd, "echo"))
 		printf("%s\n", after_words(line, skip + 1));
+	else if (!strcmp(cmd, "tagname"))
+		do_tagname(sc, argc, argv, after_words(line, skip + 2));
 	else {
 		fflush(stdout);
 		fprintf(stderr, "line %u: %s: EINVAL (unknown command)\n",

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * refstore heaps, refstore stats [--heap ID]: the module's debugfs
- * counters (root only), as text or JSON.
+ * refstore heaps --all, refstore stats [--heap ID]: the module's debugfs
+ * counters (root only), as text or JSON; plain `heaps` reads fdinfo.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -103,8 +103,18 @@ static int not_dot(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
+static const struct option heaps_longopts[] = {
+	{ "all", no_argument, NULL, 'a' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * heaps: the caller's own heaps from /proc/PID/fdinfo (observe.c; no root
+ * needed), or with --all every heap, from debugfs (root).
+ */
 int cmd_heaps(int argc, char **argv)
 {
+	bool all = false;
 	struct dirent **ents;
 	struct heap_row row;
 	unsigned int i;
@@ -113,10 +123,15 @@ int cmd_heaps(int argc, char **argv)
 	FILE *f;
 
 	cli_getopt_reset();
-	while ((c = cli_getopt(argc, argv, "", NULL, &st)) != -1)
-		return st;
+	while ((c = cli_getopt(argc, argv, "a", heaps_longopts, &st)) != -1) {
+		if (c == '?')
+			return st;
+		all = true;
+	}
 	if (optind < argc)
 		return cli_usage(argv[0], "unexpected argument '%s'", argv[optind]);
+	if (!all)
+		return cli_heaps_fdinfo();
 	/* Reports a missing module, debugfs or permission first. */
 	f = cli_debugfs_open("stats", "re");
 	if (!f)

@@ -1143,7 +1143,7 @@ struct refstore_objects {
  * @flags: must be 0
  * @id: the object's id
  * @ids: user pointer (as __u64) to @capacity __u64: slot i's target's
- *	id, 0 for an empty slot
+ *	id, 0 for an empty slot or a weak one (a weak slot is no edge)
  * @capacity: entries at @ids
  * @nslots: out: the object's slot count; min(@capacity, @nslots) are
  *	written
