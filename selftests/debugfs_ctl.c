@@ -13,6 +13,7 @@
 #define DBG "/sys/kernel/debug/refstore"
 #define OBJECTS_HEADER "id refcount size slots tag gen creator_pid creator_comm\n"
 #define NR_OBJS 5000
+#define CLI "/usr/bin/refstore"
 
 FIXTURE(dbg) {
 	int fd;
@@ -342,6 +343,81 @@ TEST_F(dbg, control_errors)
 	big[sizeof(big) - 1] = '\0';
 	EXPECT_EQ(-EINVAL, t_write_str(self->control, big));
 	EXPECT_EQ(1, GC_VALUE(self->fd, GC_ISENABLED));
+}
+
+/* `refstore gc VERB --heap ID` runs @verb on this heap: its exit status. */
+static int run_cli(const struct __test_metadata *_metadata, int fd,
+		   const char *verb, char *out, size_t len)
+{
+	struct refstore_heap_stats st = { .size = sizeof(st) };
+	char cmd[256];
+	size_t n = 0, r;
+	FILE *f;
+
+	if (rs_heap_stats(fd, &st))
+		return -1;
+	snprintf(cmd, sizeof(cmd), CLI " gc %s --heap %llu 2>&1", verb,
+		 (unsigned long long)st.heap_id);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (n + 1 < len && (r = fread(out + n, 1, len - 1 - n, f)) > 0)
+		n += r;
+	out[n] = 0;
+	r = pclose(f);
+	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
+}
+
+/* The CLI's --heap path for each verb debugfs' control file has. */
+TEST_F(dbg, cli_heap_verbs)
+{
+	uint32_t t[REFSTORE_GC_GENERATIONS];
+	char out[1024];
+	int i;
+
+	if (access(CLI, X_OK))
+		SKIP(return, "no %s", CLI);
+	for (i = 0; i < 4; i++)
+		CREATE(self->fd, 0, 1);
+
+	ASSERT_EQ(0, run_cli(_metadata, self->fd, "disable", out, sizeof(out)));
+	EXPECT_EQ(0, GC_VALUE(self->fd, GC_ISENABLED));
+	ASSERT_EQ(0, run_cli(_metadata, self->fd, "enable", out, sizeof(out)));
+	EXPECT_EQ(1, GC_VALUE(self->fd, GC_ISENABLED));
+
+	/* Values not given keep theirs, as without --heap. */
+	ASSERT_EQ(0, rs_gc_set_threshold(self->fd, 700, 10, 10));
+	ASSERT_EQ(0, run_cli(_metadata, self->fd, "threshold 50 60", out,
+			     sizeof(out)));
+	EXPECT_STREQ("threshold: 50 60 10\n", out);
+	ASSERT_EQ(0, rs_gc_get_threshold(self->fd, t));
+	EXPECT_EQ(50, t[0]);
+	EXPECT_EQ(60, t[1]);
+	EXPECT_EQ(10, t[2]);
+	ASSERT_EQ(0, run_cli(_metadata, self->fd, "threshold", out, sizeof(out)));
+	EXPECT_STREQ("threshold: 50 60 10\n", out);
+	EXPECT_EQ(1, run_cli(_metadata, self->fd, "threshold 1 2 2000000", out,
+			     sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "EINVAL")) TH_LOG("%s", out);
+	ASSERT_EQ(0, rs_gc_get_threshold(self->fd, t));
+	EXPECT_EQ(50, t[0]);
+
+	ASSERT_EQ(0, run_cli(_metadata, self->fd, "debug saveall", out,
+			     sizeof(out)));
+	EXPECT_STREQ("debug: 0x2 saveall\n", out);
+	EXPECT_EQ(REFSTORE_GC_DEBUG_SAVEALL, GC_VALUE(self->fd, GC_GET_DEBUG));
+	ASSERT_EQ(0, run_cli(_metadata, self->fd, "debug 0", out, sizeof(out)));
+	EXPECT_EQ(0, GC_VALUE(self->fd, GC_GET_DEBUG));
+	EXPECT_EQ(1, run_cli(_metadata, self->fd, "debug 64", out, sizeof(out)));
+
+	ASSERT_EQ(0, run_cli(_metadata, self->fd, "freeze", out, sizeof(out)));
+	EXPECT_STREQ("gc.freeze(); gc.get_freeze_count() = 4\n", out);
+	EXPECT_EQ(4, GC_VALUE(self->fd, GC_GET_FREEZE_COUNT));
+	ASSERT_EQ(0, run_cli(_metadata, self->fd, "unfreeze", out, sizeof(out)));
+	EXPECT_STREQ("gc.unfreeze(); gc.get_freeze_count() = 0\n", out);
+
+	/* delay stays its owner's. */
+	EXPECT_EQ(1, run_cli(_metadata, self->fd, "delay 5", out, sizeof(out)));
 }
 
 TEST_HARNESS_MAIN
