@@ -84,7 +84,7 @@ static int heap_control(const struct gc_args *a, const char *verb)
 		ret = -errno;
 	if (ret == -EINVAL)
 		cli_fail("gc --heap %" PRIu64 ": '%s' refused (EINVAL): thresholds are "
-			 "0..1000000, debug flags stats (1) and saveall (2)",
+			 "0..1000000, debug flags the REFSTORE_GC_DEBUG_* bits",
 			 a->heap_id, verb);
 	else if (ret)
 		cli_fail_errno(path, ret);
@@ -100,6 +100,12 @@ static int heap_gc_value(const struct gc_args *a, const char *key, char *val,
 	FILE *f;
 
 	snprintf(rel, sizeof(rel), "heaps/%" PRIu64 "/gc", a->heap_id);
+	if (!access(RS_DEBUGFS "/heaps", F_OK)) {
+		snprintf(line, sizeof(line), "%s/%s", RS_DEBUGFS, rel);
+		if (access(line, F_OK) && errno == ENOENT)
+			return cli_fail("no heap %" PRIu64 ": list heaps with: %s heaps",
+					a->heap_id, cli.prog);
+	}
 	f = cli_debugfs_open(rel, "re");
 	if (!f)
 		return CLI_FAIL;
