@@ -16,10 +16,6 @@
 
 #include "refstore_private.h"
 
-/* Called for each live object; returns false to stop the walk. */
-typedef bool (*refstore_visit_t)(struct refstore_heap *heap,
-				 struct refstore_obj *obj, void *arg);
-
 static bool refstore_visit_list(struct refstore_heap *heap,
 				struct list_head *list, refstore_visit_t visit,
 				void *arg, u32 *n)
@@ -37,12 +33,17 @@ static bool refstore_visit_list(struct refstore_heap *heap,
 	return true;
 }
 
-/*
- * Every object of @heap with references, wherever it is: the graph's
- * lists and those of collections between their scan and their end.
+/**
+ * refstore_walk_objs() - visit every object of a heap with references
+ * @heap: the heap, locked
+ * @visit: called for each; returns false to stop the walk
+ * @arg: passed to @visit
+ *
+ * Wherever the object is: the graph's lists and those of collections
+ * between their scan and their end. Reschedules as it goes.
  */
-static void refstore_walk_objs(struct refstore_heap *heap,
-			       refstore_visit_t visit, void *arg)
+void refstore_walk_objs(struct refstore_heap *heap, refstore_visit_t visit,
+			void *arg)
 {
 	struct refstore_graph *g = &heap->graph;
 	struct refstore_collection *coll;
@@ -88,8 +89,15 @@ static struct refstore_obj *refstore_obj_by_id(struct refstore_heap *heap,
 	return f.obj;
 }
 
-static u32 refstore_obj_generation(struct refstore_heap *heap,
-				   const struct refstore_obj *obj)
+/**
+ * refstore_obj_generation() - an object's generation, even while scanned
+ * @heap: the heap, locked
+ * @obj: the object
+ *
+ * Return: 0..2, or REFSTORE_GEN_FROZEN.
+ */
+u32 refstore_obj_generation(struct refstore_heap *heap,
+			    const struct refstore_obj *obj)
 {
 	/* In a scan, gc_refs overlays the stamp: the recorded generation. */
 	if (obj->flags & REFSTORE_OF_SCANNED)

@@ -604,6 +604,13 @@ void refstore_gc_event_stop(struct refstore_heap *heap,
 			    struct refstore_gc_run *run, u64 ns, bool commit);
 
 /* inspect.c */
+/* Called for each live object; returns false to stop the walk. */
+typedef bool (*refstore_visit_t)(struct refstore_heap *heap,
+				 struct refstore_obj *obj, void *arg);
+void refstore_walk_objs(struct refstore_heap *heap, refstore_visit_t visit,
+			void *arg);
+u32 refstore_obj_generation(struct refstore_heap *heap,
+			    const struct refstore_obj *obj);
 int refstore_ioc_objects(struct refstore_ucmd *ucmd);
 int refstore_ioc_referents(struct refstore_ucmd *ucmd);
 int refstore_ioc_referrers(struct refstore_ucmd *ucmd);

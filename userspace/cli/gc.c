@@ -5,13 +5,17 @@
  * through the ioctls (a fresh heap: useful to read the defaults, and the
  * same verbs work inside `refstore run` scripts on the script's heap).
  * With --heap ID (root) they act on another process's heap through
- * debugfs: `collect` writes "collect=ID" to the control file, `stats`
- * reads heaps/ID/gc, `garbage` heaps/ID/garbage.  `enable|disable --all`
- * switch automatic collection for every heap ("gc=on|off").  The other
- * verbs have no debugfs control and are their heap's owner's alone.
+ * debugfs: `collect` writes "collect=ID" to the control file; `enable`,
+ * `disable`, `threshold T0 T1 T2`, `debug FLAGS`, `freeze` and `unfreeze`
+ * write their verb to heaps/ID/control and read the result back from
+ * heaps/ID/gc, which `stats` prints; `garbage` reads heaps/ID/garbage.
+ * `enable|disable --all` switch automatic collection for every heap
+ * ("gc=on|off").  Only `delay` has no debugfs control: it is its heap's
+ * owner's alone.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -44,10 +48,77 @@ static int gc_usage(const char *fmt, const char *arg)
 
 static int gc_no_heap(const char *verb)
 {
-	return cli_fail("gc %s --heap: the debugfs control file has no per-heap '%s' "
-			"(only collect=ID, gc=on, gc=off): run it in the heap's own "
-			"process (REFSTORE_IOC_GC_*), or use 'gc enable|disable --all'",
+	return cli_fail("gc %s: debugfs has no '%s' for other heaps (--heap) or all "
+			"of them (--all): run it in the heap's own process "
+			"(REFSTORE_IOC_GC_*)", verb, verb);
+}
+
+static int gc_no_all(const char *verb)
+{
+	return cli_fail("gc %s --all: '%s' is per heap: name one with --heap ID",
 			verb, verb);
+}
+
+/* Writes @verb to heaps/ID/control: 0, or a -errno already reported. */
+static int heap_control(const struct gc_args *a, const char *verb)
+{
+	char path[256];
+	FILE *f;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "%s/heaps/%" PRIu64 "/control", RS_DEBUGFS,
+		 a->heap_id);
+	f = fopen(path, "we");
+	if (!f) {
+		ret = -errno;
+		if (ret == -ENOENT && !access(RS_DEBUGFS "/heaps", F_OK))
+			cli_fail("no heap %" PRIu64 ": list heaps with: %s heaps",
+				 a->heap_id, cli.prog);
+		else
+			cli_fail_errno(path, ret);
+		return ret;
+	}
+	if (fputs(verb, f) < 0 || fflush(f))
+		ret = -errno;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	if (ret == -EINVAL)
+		cli_fail("gc --heap %" PRIu64 ": '%s' refused (EINVAL): thresholds are "
+			 "0..1000000, debug flags the REFSTORE_GC_DEBUG_* bits",
+			 a->heap_id, verb);
+	else if (ret)
+		cli_fail_errno(path, ret);
+	return ret;
+}
+
+/* The value of "@key: " in heaps/ID/gc, into @val; 0 or CLI_FAIL. */
+static int heap_gc_value(const struct gc_args *a, const char *key, char *val,
+			 size_t len)
+{
+	char rel[64], line[256];
+	size_t klen = strlen(key);
+	FILE *f;
+
+	snprintf(rel, sizeof(rel), "heaps/%" PRIu64 "/gc", a->heap_id);
+	if (!access(RS_DEBUGFS "/heaps", F_OK)) {
+		snprintf(line, sizeof(line), "%s/%s", RS_DEBUGFS, rel);
+		if (access(line, F_OK) && errno == ENOENT)
+			return cli_fail("no heap %" PRIu64 ": list heaps with: %s heaps",
+					a->heap_id, cli.prog);
+	}
+	f = cli_debugfs_open(rel, "re");
+	if (!f)
+		return CLI_FAIL;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, klen) || strncmp(line + klen, ": ", 2))
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		snprintf(val, len, "%s", line + klen + 2);
+		fclose(f);
+		return 0;
+	}
+	fclose(f);
+	return cli_fail("%s/%s: no '%s' line", RS_DEBUGFS, rel, key);
 }
 
 /* Writes @verb to debugfs' control file. */
@@ -127,8 +198,12 @@ static int gc_onoff(int heap, struct gc_args *a, bool on)
 
 	if (a->argc)
 		return gc_usage("%s takes no argument", verb);
-	if (a->heap)
-		return gc_no_heap(verb);
+	if (a->heap) {
+		if (heap_control(a, verb))
+			return CLI_FAIL;
+		print_ok(on ? "gc.enable()" : "gc.disable()");
+		return CLI_OK;
+	}
 	if (a->all) {
 		ret = gc_control(on ? "gc=on" : "gc=off");
 		if (!ret)
@@ -149,17 +224,31 @@ static int gc_threshold(int heap, struct gc_args *a)
 	uint32_t t[REFSTORE_GC_GENERATIONS];
 	int i, ret;
 
-	if (a->heap || a->all)
-		return gc_no_heap("threshold");
+	char val[64], verb[64];
+
+	if (a->all)
+		return gc_no_all("threshold");
 	if (a->argc > REFSTORE_GC_GENERATIONS)
 		return gc_usage("threshold takes at most 3 values%s", "");
-	ret = rs_gc_get_threshold(heap, t);
-	if (ret)
-		return cli_fail_errno("REFSTORE_IOC_GC_GET_THRESHOLD", ret);
+	if (a->heap) {
+		if (heap_gc_value(a, "threshold", val, sizeof(val)))
+			return CLI_FAIL;
+		if (sscanf(val, "%u %u %u", &t[0], &t[1], &t[2]) != 3)
+			return cli_fail("heaps/%" PRIu64 "/gc: bad threshold '%s'",
+					a->heap_id, val);
+	} else {
+		ret = rs_gc_get_threshold(heap, t);
+		if (ret)
+			return cli_fail_errno("REFSTORE_IOC_GC_GET_THRESHOLD", ret);
+	}
 	for (i = 0; i < a->argc; i++)
 		if (cli_parse_u32(a->argv[i], &t[i]))
 			return gc_usage("threshold: '%s' is not a number", a->argv[i]);
-	if (a->argc) {
+	if (a->argc && a->heap) {
+		snprintf(verb, sizeof(verb), "threshold %u %u %u", t[0], t[1], t[2]);
+		if (heap_control(a, verb))
+			return CLI_FAIL;
+	} else if (a->argc) {
 		ret = rs_gc_set_threshold(heap, t[0], t[1], t[2]);
 		if (ret == -EINVAL)
 			return cli_fail("gc threshold: a threshold above 1000000 is refused (EINVAL)");
@@ -210,17 +299,34 @@ int cli_parse_gc_debug(const char *s, uint64_t *flags)
 static int gc_get_set(int heap, struct gc_args *a, const char *verb,
 		      unsigned long set, unsigned long get)
 {
+	bool debug = !strcmp(verb, "debug");
+	char val[64];
 	uint64_t v;
 	int ret;
 
-	if (a->heap || a->all)
+	if (a->all && debug)
+		return gc_no_all(verb);
+	if ((a->heap && !debug) || a->all)
 		return gc_no_heap(verb);
 	if (a->argc > 1)
 		return gc_usage("%s takes at most one value", verb);
 	if (a->argc) {
-		if (!strcmp(verb, "debug") ? cli_parse_gc_debug(a->argv[0], &v) :
+		if (debug ? cli_parse_gc_debug(a->argv[0], &v) :
 		    cli_parse_u64(a->argv[0], &v))
 			return gc_usage("not a valid value: '%s'", a->argv[0]);
+	}
+	if (a->heap) {
+		if (a->argc) {
+			snprintf(val, sizeof(val), "debug %#" PRIx64, v);
+			if (heap_control(a, val))
+				return CLI_FAIL;
+		}
+		if (heap_gc_value(a, "debug", val, sizeof(val)))
+			return CLI_FAIL;
+		v = strtoull(val, NULL, 0);
+		goto print;
+	}
+	if (a->argc) {
 		ret = rs_gc_value(heap, set, v, NULL);
 		if (ret == -EINVAL)
 			return cli_fail("gc %s %s: refused (EINVAL): %s", verb, a->argv[0],
@@ -235,6 +341,7 @@ static int gc_get_set(int heap, struct gc_args *a, const char *verb,
 	ret = rs_gc_value(heap, get, 0, &v);
 	if (ret)
 		return cli_fail_errno(verb, ret);
+print:
 	if (cli.json) {
 		json_obj_open(NULL);
 		json_u64(strcmp(verb, "debug") ? "delay_ms" : "debug", v);
@@ -253,19 +360,27 @@ static int gc_get_set(int heap, struct gc_args *a, const char *verb,
 static int gc_freeze(int heap, struct gc_args *a, bool freeze)
 {
 	const char *verb = freeze ? "freeze" : "unfreeze";
+	char val[64];
 	uint64_t n;
 	int ret;
 
-	if (a->heap || a->all)
-		return gc_no_heap(verb);
+	if (a->all)
+		return gc_no_all(verb);
 	if (a->argc)
 		return gc_usage("%s takes no argument", verb);
-	ret = rs_gc_value(heap, freeze ? REFSTORE_IOC_GC_FREEZE : REFSTORE_IOC_GC_UNFREEZE,
-			  0, NULL);
-	if (!ret)
-		ret = rs_gc_value(heap, REFSTORE_IOC_GC_GET_FREEZE_COUNT, 0, &n);
-	if (ret)
-		return cli_fail_errno(verb, ret);
+	if (a->heap) {
+		if (heap_control(a, verb) ||
+		    heap_gc_value(a, "frozen", val, sizeof(val)))
+			return CLI_FAIL;
+		n = strtoull(val, NULL, 10);
+	} else {
+		ret = rs_gc_value(heap, freeze ? REFSTORE_IOC_GC_FREEZE :
+				  REFSTORE_IOC_GC_UNFREEZE, 0, NULL);
+		if (!ret)
+			ret = rs_gc_value(heap, REFSTORE_IOC_GC_GET_FREEZE_COUNT, 0, &n);
+		if (ret)
+			return cli_fail_errno(verb, ret);
+	}
 	if (cli.json) {
 		json_obj_open(NULL);
 		json_u64("freeze_count", n);
