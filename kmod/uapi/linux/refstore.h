@@ -1158,9 +1158,9 @@ struct refstore_objects {
  *
  * A weak slot keeps nothing alive: a caller asking what keeps objects
  * alive (gc.get_referents()) leaves @slot_flags 0 and sees strong slots
- * only; one drawing the graph asks for the flags to draw weak edges too. On EFAULT either array may have been
- * written in part; the call changes nothing else, and @nslots is not
- * written back.
+ * only; one drawing the graph asks for the flags to draw weak edges too.
+ * On EFAULT either array may have been written in part; the call changes
+ * nothing else, and @nslots is not written back.
  *
  * Errors: ENOENT (no live object has @id), EFAULT (@ids, or a non-zero
  * @slot_flags, not writable where entries are written), ENOMEM.
