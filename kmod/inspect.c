@@ -265,22 +265,52 @@ out_free:
 	return ret;
 }
 
+/*
+ * One REFERENTS entry: the id of what @slot points at. A weak slot reads
+ * 0 unless its flags are wanted (@fl set): then *@fl gets its
+ * REFSTORE_SLOT_* bits and a live target's id is returned.
+ */
+static u64 refstore_referent(struct refstore_obj *slot, u32 *fl)
+{
+	struct refstore_obj *t;
+
+	if (!refstore_slot_is_weak(slot))
+		return slot ? slot->id : 0;
+	/* a weak slot is no edge: 0, as an empty one, unless asked for */
+	if (!fl)
+		return 0;
+	*fl = REFSTORE_SLOT_WEAK;
+	t = refstore_slot_weak(slot)->obj;
+	/* Dead, or garbage a pending GC_COLLECT found: as GET_SLOT. */
+	if (!t || refstore_obj_collecting(t)) {
+		*fl |= REFSTORE_SLOT_DEAD;
+		return 0;
+	}
+	return t->id;
+}
+
 int refstore_ioc_referents(struct refstore_ucmd *ucmd)
 {
 	struct refstore_referents *cmd = ucmd->cmd;
 	struct refstore_heap *heap = ucmd->heap;
 	u32 cap = min_t(u32, cmd->capacity, REFSTORE_MAX_SLOTS), n, i;
-	struct refstore_obj *obj, *t;
+	bool want_flags = cmd->slot_flags;
+	size_t esize = sizeof(u64) + (want_flags ? sizeof(u32) : 0);
+	struct refstore_obj *obj;
 	u64 *ids = NULL;
+	u32 *fl = NULL;
 	int ret = 0;
 
 	if (cmd->flags)
 		return -EINVAL;
 	if (cap) {
+		/* @ids, then (if wanted) the flags: one buffer */
 		ids = refstore_fault() ? NULL :
-		      kvcalloc(cap, sizeof(*ids), REFSTORE_GFP);
+		      kvcalloc(cap, esize, REFSTORE_GFP);
 		if (!ids)
 			return -ENOMEM;
+		if (want_flags)
+			fl = (u32 *)(ids + cap);
 	}
 
 	if (mutex_lock_killable(&heap->lock)) {
@@ -295,16 +325,18 @@ int refstore_ioc_referents(struct refstore_ucmd *ucmd)
 	}
 	cmd->nslots = obj->nslots;
 	n = min_t(u32, cap, obj->nslots);
-	for (i = 0; i < n; i++) {
-		/* a weak slot is no edge: 0, as an empty one */
-		t = refstore_slot_strong(refstore_obj_slots(obj)[i]);
-		ids[i] = t ? t->id : 0;
-	}
+	for (i = 0; i < n; i++)
+		ids[i] = refstore_referent(refstore_obj_slots(obj)[i],
+					   fl ? &fl[i] : NULL);
 	mutex_unlock(&heap->lock);
 
 	if (n && (refstore_fault() ||
 		  copy_to_user(u64_to_user_ptr(cmd->ids), ids,
 			       n * sizeof(*ids))))
+		ret = -EFAULT;
+	else if (n && fl && (refstore_fault() ||
+			     copy_to_user(u64_to_user_ptr(cmd->slot_flags), fl,
+					  n * sizeof(*fl))))
 		ret = -EFAULT;
 	else
 		ret = refstore_respond(ucmd, sizeof(*cmd));

@@ -448,7 +448,10 @@ T_BUILD(OBJECTS)
 	a->entries = (uintptr_t)c->buf;
 }
 
-/* a.slot1 = b: a's two slots' targets. */
+/*
+ * a.slot0 = weak b, a.slot1 = b: a's two slots' targets into c->buf, and
+ * their flags (slot_flags) after them.
+ */
 T_BUILD(REFERENTS)
 {
 	struct refstore_referents *a = T_ARG(c, struct refstore_referents);
@@ -456,10 +459,12 @@ T_BUILD(REFERENTS)
 
 	ASSERT_EQ(0, rs_create(c->fd, 0, 2, 0, 0, 0, &c->h[0], &id));
 	c->h[1] = CREATE(c->fd, 0, 0);
+	ASSERT_EQ(0, rs_set_slot_weak(c->fd, c->h[0], 0, c->h[1]));
 	LINK(c->fd, c->h[0], 1, c->h[1]);
 	a->id = id;
 	a->ids = (uintptr_t)c->buf;
 	a->capacity = 2;
+	a->slot_flags = (uintptr_t)(c->buf + 2 * sizeof(uint64_t));
 }
 
 /* b, pointed at by a's slot 0 and its own slot 1. */

@@ -13,7 +13,8 @@
  *                                           differences, largest first
  *   refstore graph [--max-objects N] [--id ID [--depth N]] --pid PID --fd FD
  *                                           objects and slot edges, DOT or
- *                                           JSON; handle-held objects bold
+ *                                           JSON; handle-held objects bold,
+ *                                           weak edges dashed
  *   refstore why [--dot] ID --pid PID --fd FD  the shortest chain from a handle
  *                                           to ID (find_backref_chain)
  *
@@ -672,8 +673,23 @@ static void dot_text(const char *s)
 }
 
 /*
- * Marks in @show the objects at most @depth slot edges (either way) from
- * object index @start: the part of the graph around one object.
+ * REFERENTS with each slot's REFSTORE_SLOT_* bits in @fl (weak slots'
+ * targets in @ids); a module without them: strong slots only, @fl all 0.
+ */
+static int graph_referents(int heap, uint64_t id, uint64_t *ids, uint32_t *fl,
+			   uint32_t *ns)
+{
+	int ret = rs_referents_ex(heap, id, ids, fl, GRAPH_SLOTS, ns);
+
+	if (ret != -E2BIG)
+		return ret;
+	memset(fl, 0, GRAPH_SLOTS * sizeof(*fl));
+	return rs_referents(heap, id, ids, GRAPH_SLOTS, ns);
+}
+
+/*
+ * Marks in @show the objects at most @depth strong slot edges (either way)
+ * from object index @start: the part of the graph around one object.
  */
 static int graph_around(int heap, const struct refstore_object_info *v,
 			size_t n, long start, uint32_t depth, bool *show,
@@ -735,8 +751,8 @@ int cmd_graph(int argc, char **argv)
 	uint64_t *ids = NULL, *in = NULL;
 	size_t n, nt = 0, i, shown = 0;
 	bool *show = NULL, truncated = false;
+	uint32_t s, ns, *fl = NULL;
 	struct obs_opts o;
-	uint32_t s, ns;
 	int heap, ret;
 	long x;
 
@@ -763,9 +779,10 @@ int cmd_graph(int argc, char **argv)
 	if (rs_snapshot_all(heap, REFSTORE_GROUP_TAG, &tags, &nt, NULL))
 		nt = 0;	/* no names: tags as numbers */
 	ids = calloc(GRAPH_SLOTS, sizeof(*ids));
+	fl = calloc(GRAPH_SLOTS, sizeof(*fl));
 	in = calloc(n + 1, sizeof(*in));
 	show = calloc(n + 1, sizeof(*show));
-	if (!ids || !in || !show) {
+	if (!ids || !fl || !in || !show) {
 		ret = cli_fail_errno("graph", -ENOMEM);
 		goto out;
 	}
@@ -794,7 +811,10 @@ int cmd_graph(int argc, char **argv)
 		}
 		shown++;
 	}
-	/* Incoming slot edges per object, from every object: handles are the rest. */
+	/*
+	 * Incoming strong slot edges per object, from every object: handles
+	 * are the rest of its refcount (weak slots read 0 here).
+	 */
 	for (i = 0; i < n; i++) {
 		if (rs_referents(heap, v[i].id, ids, GRAPH_SLOTS, &ns))
 			continue;
@@ -846,28 +866,27 @@ int cmd_graph(int argc, char **argv)
 		json_arr_close();
 		json_arr_open("edges");
 	}
+	/* Slot edges, strong and weak (dashed); a dead weak slot has none. */
 	for (i = 0; i < n; i++) {
-		if (!show[i] || rs_referents(heap, v[i].id, ids, GRAPH_SLOTS, &ns))
+		if (!show[i] || graph_referents(heap, v[i].id, ids, fl, &ns))
 			continue;
 		for (s = 0; s < ns && s < GRAPH_SLOTS; s++) {
+			bool weak = fl[s] & REFSTORE_SLOT_WEAK;
+
 			x = ids[s] ? obj_index(v, n, ids[s]) : -1;
 			if (x < 0 || !show[x])
 				continue;
-			/*
-			 * REFERENTS lists strong slots only: a weak slot's
-			 * edge (which would be drawn dashed) is not reported.
-			 */
 			if (cli.json) {
 				json_obj_open(NULL);
 				json_u64("from", v[i].id);
 				json_u64("slot", s);
 				json_u64("to", ids[s]);
-				json_bool("weak", false);
+				json_bool("weak", weak);
 				json_obj_close();
 			} else {
 				printf("  o%" PRIu64 " -> o%" PRIu64
-				       " [label=\"%u\"];\n", (uint64_t)v[i].id,
-				       ids[s], s);
+				       " [label=\"%u\"%s];\n", (uint64_t)v[i].id,
+				       ids[s], s, weak ? ", style=dashed" : "");
 			}
 		}
 	}
@@ -885,6 +904,7 @@ out:
 	free(show);
 	free(tags);
 	free(ids);
+	free(fl);
 	free(in);
 	free(v);
 	return ret;
@@ -928,7 +948,10 @@ int cmd_why(int argc, char **argv)
 	}
 	queue[tail++] = target;
 	parent[0] = SIZE_MAX;
-	/* Breadth first over referrers: the first object held by a handle. */
+	/*
+	 * Breadth first over referrers: the first object held by a handle.
+	 * REFERRERS lists strong slots only: a weak edge keeps nothing alive.
+	 */
 	while (head < tail && found == SIZE_MAX) {
 		id = queue[head];
 		cursor = id;

@@ -371,6 +371,8 @@ static void fill_referents(struct rng *r, int heap, const struct cmd *c,
 	a->id = an_id(r);
 	a->capacity = one_in(r, 10) ? rnd(r) : below(r, 8);
 	a->ids = a_pointer(r, data_buf, DATA_SIZE);
+	if (one_in(r, 2))
+		a->slot_flags = a_pointer(r, data_buf, DATA_SIZE);
 }
 
 static void fill_referrers(struct rng *r, int heap, const struct cmd *c,

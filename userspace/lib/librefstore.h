@@ -234,9 +234,20 @@ int rs_objects(int heap, uint32_t flags, uint32_t generation,
 /* Every object, paged: *@out is malloc()ed (free() it), *@n entries. */
 int rs_objects_all(int heap, struct refstore_object_info **out, size_t *n);
 
-/* REFSTORE_IOC_REFERENTS: slot i's target id in @ids[i] (0: empty). */
+/*
+ * REFSTORE_IOC_REFERENTS: slot i's target id in @ids[i] (0: empty, or
+ * weak: a weak slot is no edge).
+ */
 int rs_referents(int heap, uint64_t id, uint64_t *ids, uint32_t capacity,
 		 uint32_t *nslots);
+
+/*
+ * The same with each slot's REFSTORE_SLOT_WEAK / REFSTORE_SLOT_DEAD bits
+ * in @slot_flags[i] (NULL: as rs_referents()); a live weak slot's target
+ * id is then in @ids[i] (0 if it died). -E2BIG: a module without them.
+ */
+int rs_referents_ex(int heap, uint64_t id, uint64_t *ids,
+		    uint32_t *slot_flags, uint32_t capacity, uint32_t *nslots);
 
 /* REFSTORE_IOC_REFERRERS: slots pointing at @id, from *@cursor. */
 int rs_referrers(int heap, uint64_t id, uint64_t *cursor,

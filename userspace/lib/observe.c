@@ -220,20 +220,27 @@ int rs_objects_all(int heap, struct refstore_object_info **out, size_t *n)
 	return 0;
 }
 
-int rs_referents(int heap, uint64_t id, uint64_t *ids, uint32_t capacity,
-		 uint32_t *nslots)
+int rs_referents_ex(int heap, uint64_t id, uint64_t *ids,
+		    uint32_t *slot_flags, uint32_t capacity, uint32_t *nslots)
 {
 	struct refstore_referents r = {
 		.size = sizeof(r),
 		.id = id,
 		.ids = (uintptr_t)ids,
 		.capacity = capacity,
+		.slot_flags = (uintptr_t)slot_flags,
 	};
 	int ret = rs_ioctl(heap, REFSTORE_IOC_REFERENTS, &r);
 
 	if (!ret && nslots)
 		*nslots = r.nslots;
 	return ret;
+}
+
+int rs_referents(int heap, uint64_t id, uint64_t *ids, uint32_t capacity,
+		 uint32_t *nslots)
+{
+	return rs_referents_ex(heap, id, ids, NULL, capacity, nslots);
 }
 
 int rs_referrers(int heap, uint64_t id, uint64_t *cursor,

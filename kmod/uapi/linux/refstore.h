@@ -1139,16 +1139,31 @@ struct refstore_objects {
 
 /**
  * struct refstore_referents - REFSTORE_IOC_REFERENTS, as gc.get_referents()
- * @size: sizeof(struct refstore_referents)
+ * @size: sizeof(struct refstore_referents): 32 (no @slot_flags) or 40
  * @flags: must be 0
  * @id: the object's id
  * @ids: user pointer (as __u64) to @capacity __u64: slot i's target's
- *	id, 0 for an empty slot or a weak one (a weak slot is no edge)
- * @capacity: entries at @ids
+ *	id, 0 for an empty slot. Without @slot_flags a weak slot reads 0
+ *	too (a weak slot is no edge); with it, a weak slot reads its
+ *	target's id while the target lives, 0 once it has died
+ * @capacity: entries at @ids and at @slot_flags
  * @nslots: out: the object's slot count; min(@capacity, @nslots) are
  *	written
+ * @slot_flags: user pointer (as __u64) to @capacity __u32: slot i's
+ *	REFSTORE_SLOT_WEAK and REFSTORE_SLOT_DEAD bits, as GET_SLOT's
+ *	@slot_flags (0 for a strong or empty slot; a weak slot whose target
+ *	died, or is garbage a pending GC_COLLECT found, has both); 0: not
+ *	wanted, and weak slots read 0 in @ids. A module older than this
+ *	field answers E2BIG to a non-zero one
  *
- * Errors: ENOENT (no live object has @id), EFAULT (@ids), ENOMEM.
+ * A weak slot keeps nothing alive: a caller asking what keeps objects
+ * alive (gc.get_referents()) leaves @slot_flags 0 and sees strong slots
+ * only; one drawing the graph asks for the flags to draw weak edges too.
+ * On EFAULT either array may have been written in part; the call changes
+ * nothing else, and @nslots is not written back.
+ *
+ * Errors: ENOENT (no live object has @id), EFAULT (@ids, or a non-zero
+ * @slot_flags, not writable where entries are written), ENOMEM.
  */
 struct refstore_referents {
 	__u32 size;
@@ -1157,6 +1172,7 @@ struct refstore_referents {
 	__u64 ids;
 	__u32 capacity;
 	__u32 nslots;
+	__u64 slot_flags;
 };
 
 /**
@@ -1184,7 +1200,8 @@ struct refstore_referrer {
  * @count: out: entries written
  * @total: out: slots of the heap that point at the object (an object
  *	pointing at it twice counts twice); its handles are its refcount
- *	minus @total
+ *	minus @total. Strong slots only: a weak slot keeps nothing alive
+ *	and is not listed
  *
  * Walks every object and slot of the heap: O(objects + slots) per call.
  * Errors: ENOENT (no live object has @id), EFAULT (@entries), ENOMEM.

@@ -786,7 +786,8 @@ class GC:
 
     def get_referents(self, *objs):
         """The objects the slots of ``objs`` point at, as new handles, in
-        slot order (gc.get_referents()); empty slots are left out."""
+        slot order (gc.get_referents()); empty and weak slots are left out
+        (a weak slot keeps nothing alive: REFERENTS without slot_flags)."""
         self._heap.require("inspect")
         ids = []
         for obj in objs:

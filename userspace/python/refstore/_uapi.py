@@ -263,7 +263,7 @@ class Objects(_Struct):
 
 class Referents(_Struct):
     _fields_ = [("size", u32), ("flags", u32), ("id", u64), ("ids", u64),
-                ("capacity", u32), ("nslots", u32)]
+                ("capacity", u32), ("nslots", u32), ("slot_flags", u64)]
 
 
 class Referrer(ctypes.Structure):
