@@ -520,7 +520,6 @@ struct refstore_ucmd {
 /* ioctl.c */
 long refstore_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
-
 /* gc_ioctl.c */
 int refstore_ioc_gc_collect(struct refstore_ucmd *ucmd);
 int refstore_ioc_gc_enable(struct refstore_ucmd *ucmd);
@@ -580,6 +579,7 @@ static inline int refstore_respond(struct refstore_ucmd *ucmd, size_t cmd_len)
 		return -EFAULT;
 	return 0;
 }
+
 void refstore_fault_debugfs_init(struct dentry *root);
 
 /* alloc_stats.c */
