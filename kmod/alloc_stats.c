@@ -452,8 +452,7 @@ int refstore_ioc_snapshot(struct refstore_ucmd *ucmd)
 	struct refstore_heap *heap = ucmd->heap;
 	struct refstore_stat *buf = NULL;
 	u32 n = min_t(u32, cmd->capacity, REFSTORE_SNAPSHOT_MAX);
-	u8 __user *dst = u64_to_user_ptr(cmd->entries);
-	size_t esize = cmd->entry_size, len;
+	size_t esize = cmd->entry_size;
 	struct refstore_traced *tr;
 	int ret = 0;
 	u32 i;
@@ -491,15 +490,9 @@ int refstore_ioc_snapshot(struct refstore_ucmd *ucmd)
 	cmd->peak_bytes = tr->peak_bytes;
 	mutex_unlock(&heap->lock);
 
-	for (i = 0; i < cmd->count; i++, dst += esize) {
-		len = sizeof(*buf);
-		if (refstore_fault() || copy_to_user(dst, &buf[i], len) ||
-		    (esize > len && clear_user(dst + len, esize - len))) {
-			ret = -EFAULT;
-			goto out_free_buf;
-		}
-	}
-	ret = refstore_respond(ucmd, sizeof(*cmd));
+	ret = refstore_copy_entries(u64_to_user_ptr(cmd->entries), buf,
+				    cmd->count, sizeof(*buf), esize) ?:
+	      refstore_respond(ucmd, sizeof(*cmd));
 out_free_buf:
 	kvfree(buf);
 	return ret;

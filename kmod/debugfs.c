@@ -21,6 +21,10 @@
  *   heaps/<id>/stats       one heap's counters, limits and owner
  *   heaps/<id>/objects     one line per live object of the heap, in id
  *                          order, read in chunks (see below)
+ *   heaps/<id>/edges       one line per slot holding a reference: source
+ *                          id, slot, target id, strong/weak/dead (a weak
+ *                          slot whose target is gone: target 0); in
+ *                          (source, slot) order, read in chunks as objects
  *   heaps/<id>/gc          the heap's collector state, gc.get_stats() shape
  *   heaps/<id>/garbage     ids of the objects on the heap's garbage list
  *   heaps/<id>/control     write a verb: the heap's collector controls
@@ -36,15 +40,13 @@
  * killed.
  */
 #include <linux/debugfs.h>
+#include <linux/slab.h>
 #include <linux/seq_file.h>
 #include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "refstore_private.h"
-
-/* Lines of heaps/<id>/objects before the listing is cut short. */
-#define REFSTORE_DEBUGFS_MAX_OBJECTS 100000
 
 static struct dentry *refstore_debugfs_root;
 static struct dentry *refstore_debugfs_heaps;
@@ -102,230 +104,297 @@ static int refstore_heap_stats_show(struct seq_file *m, void *v)
 DEFINE_SHOW_ATTRIBUTE(refstore_heap_stats);
 
 /*
- * heaps/<id>/objects is a seq_file iterator that resumes by object id:
- * each chunk takes the heap's lock once, gathers the
- * REFSTORE_DEBUGFS_CHUNK smallest ids at or above its cursor (a max-heap
- * on id, one walk of the heap), copies what a line shows and drops the
- * lock; the lines are printed from the copy. The listing is in id order
- * and names each object at most once however the heap changes between
- * chunks: an object freed meanwhile is left out, one created meanwhile
- * (a larger id) is listed. After REFSTORE_DEBUGFS_MAX_OBJECTS lines a
- * last one, "... N more", counts the objects not listed, and the
- * listing ends there.
+ * heaps/<id>/objects and heaps/<id>/edges are one seq_file iterator that
+ * resumes by key: an object's id in objects, (source id, slot) in edges.
+ * Each chunk takes the heap's lock once, gathers the
+ * REFSTORE_DEBUGFS_CHUNK smallest keys at or above its cursor (a max-heap
+ * on the key, one walk of the heap, see refstore_smallest_add()), copies
+ * what a line shows and drops the lock; the lines are printed from the
+ * copy, so nothing is written to the reader with the lock held. The
+ * listing is in key order and names each object (edge) at most once
+ * however the heap changes between chunks: one freed (an edge cleared)
+ * meanwhile is left out, one created meanwhile with a larger key is
+ * listed. After REFSTORE_DEBUGFS_MAX_LINES lines a last one, "... N
+ * more", counts those not listed, and the listing ends there.
  */
 #define REFSTORE_DEBUGFS_CHUNK 256
 
-/* What one line of heaps/<id>/objects shows, copied under the lock. */
-struct refstore_objects_line {
-	u64 id;
-	u64 tag;
-	u32 refcount;
-	u32 payload_size;
-	u32 nslots;
-	u32 gen;
-	pid_t creator_pid;
-	char creator_comm[TASK_COMM_LEN];
+/* Lines of a listing before it is cut short. */
+#define REFSTORE_DEBUGFS_MAX_LINES 100000
+
+/* What one line of a listing shows, copied under the lock. */
+struct refstore_listing_line {
+	u64 id;			/* key: the object; the edge's source */
+	u32 slot;		/* key: the edge's slot; 0 in objects */
+	u32 slot_flags;		/* edges: REFSTORE_SLOT_* */
+	union {
+		struct {
+			struct refstore_object_info oi;
+			char comm[TASK_COMM_LEN];
+		} obj;		/* objects */
+		u64 target;	/* edges: the target's id, 0 if dead */
+	};
+};
+
+/* A listing: its header, how a chunk is gathered, how a line reads. */
+struct refstore_listing {
+	const char *header;
+	refstore_visit_t gather;
+	void (*show)(struct seq_file *m, const struct refstore_listing_line *l);
 };
 
 /* The iterator's state, the seq_file's private data. */
-struct refstore_objects_iter {
+struct refstore_listing_iter {
 	struct refstore_heap *heap;
-	u64 cursor;		/* the next chunk's smallest id */
+	const struct refstore_listing *listing;
+	struct refstore_smallest sel;	/* the chunk: lines, in sel.v */
+	u64 cursor_id;		/* the next chunk's smallest key */
+	u32 cursor_slot;
 	loff_t pos;		/* the record at lines[next] */
-	u32 n, next;		/* lines gathered, the next one to show */
-	u64 more;		/* objects left when the listing is cut */
-	u64 total;		/* the walk's count of ids >= cursor */
+	u32 next;		/* the next line to show */
+	u64 more;		/* lines left when the listing is cut */
+	u64 total;		/* the walk's count of keys >= cursor */
 	bool end;		/* the last chunk is gathered */
-	struct refstore_objects_line lines[REFSTORE_DEBUGFS_CHUNK];
 };
 
-/* Tokens of the records that are not an object's line. */
-#define REFSTORE_OBJECTS_MORE ((void *)2)
+/* Tokens of the records that are not a line of the chunk. */
+#define REFSTORE_LISTING_MORE ((void *)2)
 
-static void refstore_objects_line_fill(struct refstore_heap *heap,
-				       struct refstore_obj *obj,
-				       struct refstore_objects_line *l)
+static int refstore_listing_line_cmp(const void *a, const void *b)
 {
-	const struct refstore_creator *c = refstore_heap_creator_of(heap, obj);
+	const struct refstore_listing_line *x = a, *y = b;
 
-	l->id = obj->id;
-	l->tag = obj->tag;
-	l->refcount = refstore_obj_count(obj);
-	l->payload_size = obj->payload_size;
-	l->nslots = obj->nslots;
-	l->gen = refstore_obj_generation(heap, obj);
-	l->creator_pid = c ? c->pid : 0;
-	strscpy(l->creator_comm, c ? c->comm : "?", sizeof(l->creator_comm));
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->slot < y->slot ? -1 : x->slot > y->slot;
 }
 
-static void refstore_objects_sift_down(struct refstore_objects_line *v,
-				       u32 n, u32 i)
-{
-	for (;;) {
-		u32 l = 2 * i + 1, r = l + 1, m = i;
-
-		if (l < n && v[l].id > v[m].id)
-			m = l;
-		if (r < n && v[r].id > v[m].id)
-			m = r;
-		if (m == i)
-			return;
-		swap(v[i], v[m]);
-		i = m;
-	}
-}
-
-/* Keep @obj if its id is among the chunk's smallest at or above cursor. */
+/* Keep an object for objects if among the chunk's smallest ids. */
 static bool refstore_objects_gather(struct refstore_heap *heap,
 				    struct refstore_obj *obj, void *arg)
 {
-	struct refstore_objects_iter *it = arg;
-	u32 i;
+	struct refstore_listing_iter *it = arg;
+	struct refstore_listing_line key = { .id = obj->id }, *l;
 
-	if (obj->id < it->cursor)
+	if (obj->id < it->cursor_id ||
+	    (obj->id == it->cursor_id && it->cursor_slot))
 		return true;
 	it->total++;
-	if (it->n == REFSTORE_DEBUGFS_CHUNK) {
-		if (obj->id > it->lines[0].id)
-			return true;
-		refstore_objects_line_fill(heap, obj, &it->lines[0]);
-		refstore_objects_sift_down(it->lines, it->n, 0);
+	l = refstore_smallest_add(&it->sel, &key);
+	if (l)
+		refstore_object_info_fill(heap, obj, &l->obj.oi, l->obj.comm);
+	return true;
+}
+
+static void refstore_objects_line_show(struct seq_file *m,
+				       const struct refstore_listing_line *l)
+{
+	const struct refstore_object_info *oi = &l->obj.oi;
+
+	seq_printf(m, "%llu %u %u %u %llu %u %d %s\n", oi->id, oi->refcount,
+		   oi->payload_size, oi->nslots, oi->tag, oi->generation,
+		   oi->creator_pid, l->obj.comm);
+}
+
+/* Keep each edge of @obj for edges if among the chunk's smallest keys. */
+static bool refstore_edges_gather(struct refstore_heap *heap,
+				  struct refstore_obj *obj, void *arg)
+{
+	struct refstore_listing_iter *it = arg;
+	struct refstore_obj **slots = refstore_obj_slots(obj);
+	struct refstore_listing_line key = { .id = obj->id }, *l;
+	u32 i = 0;
+
+	if (obj->id < it->cursor_id)
 		return true;
-	}
-	i = it->n++;
-	refstore_objects_line_fill(heap, obj, &it->lines[i]);
-	while (i && it->lines[(i - 1) / 2].id < it->lines[i].id) {
-		swap(it->lines[(i - 1) / 2], it->lines[i]);
-		i = (i - 1) / 2;
+	if (obj->id == it->cursor_id)
+		i = it->cursor_slot;
+	for (; i < obj->nslots; i++) {
+		if (!slots[i])
+			continue;
+		it->total++;
+		key.slot = i;
+		l = refstore_smallest_add(&it->sel, &key);
+		/* As REFERENTS with slot flags: a weak target's id, or dead. */
+		if (l)
+			l->target = refstore_referent(slots[i], &l->slot_flags);
 	}
 	return true;
 }
 
-static int refstore_objects_line_cmp(const void *a, const void *b)
+static void refstore_edges_line_show(struct seq_file *m,
+				     const struct refstore_listing_line *l)
 {
-	const struct refstore_objects_line *x = a, *y = b;
+	const char *kind = "strong";
 
-	return x->id < y->id ? -1 : x->id > y->id;
+	if (l->slot_flags & REFSTORE_SLOT_DEAD)
+		kind = "dead";
+	else if (l->slot_flags & REFSTORE_SLOT_WEAK)
+		kind = "weak";
+	seq_printf(m, "%llu %u %llu %s\n", l->id, l->slot, l->target, kind);
 }
 
+static const struct refstore_listing refstore_objects_listing = {
+	.header = "id refcount size slots tag gen creator_pid creator_comm\n",
+	.gather = refstore_objects_gather,
+	.show = refstore_objects_line_show,
+};
+
+static const struct refstore_listing refstore_edges_listing = {
+	.header = "source slot target kind\n",
+	.gather = refstore_edges_gather,
+	.show = refstore_edges_line_show,
+};
+
 /* Gather the next chunk under the heap's lock; -EINTR if killed. */
-static int refstore_objects_refill(struct refstore_objects_iter *it)
+static int refstore_listing_refill(struct refstore_listing_iter *it)
 {
 	struct refstore_heap *heap = it->heap;
+	struct refstore_listing_line *lines = it->sel.v;
+	u32 n;
 
-	it->n = 0;
+	it->sel.n = 0;
 	it->next = 0;
 	it->total = 0;
 	if (mutex_lock_killable(&heap->lock))
 		return -EINTR;
-	refstore_walk_objs(heap, refstore_objects_gather, it);
+	refstore_walk_objs(heap, it->listing->gather, it);
 	mutex_unlock(&heap->lock);
-	sort(it->lines, it->n, sizeof(it->lines[0]), refstore_objects_line_cmp,
-	     NULL);
-	if (it->n < REFSTORE_DEBUGFS_CHUNK || it->total == it->n)
+	n = it->sel.n;
+	sort(lines, n, sizeof(*lines), refstore_listing_line_cmp, NULL);
+	if (n < REFSTORE_DEBUGFS_CHUNK || it->total == n)
 		it->end = true;
-	if (it->n)
-		it->cursor = it->lines[it->n - 1].id + 1;
+	if (n) {
+		/* Just past the last key: slots are fewer than U32_MAX. */
+		it->cursor_id = lines[n - 1].id;
+		it->cursor_slot = lines[n - 1].slot + 1;
+	}
 	return 0;
 }
 
 /* The record at it->pos: the header, a line, the "more" line, or NULL. */
-static void *refstore_objects_current(struct refstore_objects_iter *it)
+static void *refstore_listing_current(struct refstore_listing_iter *it)
 {
+	struct refstore_listing_line *lines = it->sel.v;
 	int ret;
 
 	if (!it->pos)
 		return SEQ_START_TOKEN;
-	if (it->pos > REFSTORE_DEBUGFS_MAX_OBJECTS + 1)
+	if (it->pos > REFSTORE_DEBUGFS_MAX_LINES + 1)
 		return NULL;
-	if (it->next == it->n) {
+	if (it->next == it->sel.n) {
 		if (it->end)
 			return NULL;
-		ret = refstore_objects_refill(it);
+		ret = refstore_listing_refill(it);
 		if (ret)
 			return ERR_PTR(ret);
-		if (!it->n)
+		if (!it->sel.n)
 			return NULL;
 	}
-	if (it->pos == REFSTORE_DEBUGFS_MAX_OBJECTS + 1) {
-		/* This chunk's walk counted every id from its first on. */
+	if (it->pos == REFSTORE_DEBUGFS_MAX_LINES + 1) {
+		/* This chunk's walk counted every key from its first on. */
 		it->more = it->total - it->next;
-		return REFSTORE_OBJECTS_MORE;
+		return REFSTORE_LISTING_MORE;
 	}
-	return &it->lines[it->next];
+	return &lines[it->next];
 }
 
-static void *refstore_objects_start(struct seq_file *m, loff_t *pos)
+static void *refstore_listing_start(struct seq_file *m, loff_t *pos)
 {
-	struct refstore_objects_iter *it = m->private;
+	struct refstore_listing_iter *it = m->private;
 
 	/*
 	 * seq_read() asks again for the record it stopped at, or restarts
 	 * from 0 (a seek): anything else starts over too.
 	 */
 	if (!*pos || *pos != it->pos) {
-		it->cursor = 0;
-		it->n = 0;
+		it->cursor_id = 0;
+		it->cursor_slot = 0;
+		it->sel.n = 0;
 		it->next = 0;
 		it->end = false;
 		it->pos = 0;
 		*pos = 0;
 	}
-	return refstore_objects_current(it);
+	return refstore_listing_current(it);
 }
 
-static void *refstore_objects_next(struct seq_file *m, void *v, loff_t *pos)
+static void *refstore_listing_next(struct seq_file *m, void *v, loff_t *pos)
 {
-	struct refstore_objects_iter *it = m->private;
+	struct refstore_listing_iter *it = m->private;
 
-	if (v != SEQ_START_TOKEN && v != REFSTORE_OBJECTS_MORE)
+	if (v != SEQ_START_TOKEN && v != REFSTORE_LISTING_MORE)
 		it->next++;
 	*pos = ++it->pos;
-	if (v == REFSTORE_OBJECTS_MORE)
+	if (v == REFSTORE_LISTING_MORE)
 		return NULL;
-	return refstore_objects_current(it);
+	return refstore_listing_current(it);
 }
 
-static void refstore_objects_stop(struct seq_file *m, void *v)
+static void refstore_listing_stop(struct seq_file *m, void *v)
 {
 	/* Nothing is held between chunks. */
 }
 
-static int refstore_objects_show(struct seq_file *m, void *v)
+static int refstore_listing_show(struct seq_file *m, void *v)
 {
-	struct refstore_objects_iter *it = m->private;
-	const struct refstore_objects_line *l = v;
+	struct refstore_listing_iter *it = m->private;
 
-	if (v == SEQ_START_TOKEN) {
-		seq_puts(m, "id refcount size slots tag gen creator_pid creator_comm\n");
-		return 0;
-	}
-	if (v == REFSTORE_OBJECTS_MORE) {
+	if (v == SEQ_START_TOKEN)
+		seq_puts(m, it->listing->header);
+	else if (v == REFSTORE_LISTING_MORE)
 		seq_printf(m, "... %llu more\n", it->more);
-		return 0;
-	}
-	seq_printf(m, "%llu %u %u %u %llu %u %d %s\n", l->id, l->refcount,
-		   l->payload_size, l->nslots, l->tag, l->gen, l->creator_pid,
-		   l->creator_comm);
+	else
+		it->listing->show(m, v);
 	return 0;
 }
 
-static const struct seq_operations refstore_objects_sops = {
-	.start = refstore_objects_start,
-	.next = refstore_objects_next,
-	.stop = refstore_objects_stop,
-	.show = refstore_objects_show,
+static const struct seq_operations refstore_listing_sops = {
+	.start = refstore_listing_start,
+	.next = refstore_listing_next,
+	.stop = refstore_listing_stop,
+	.show = refstore_listing_show,
 };
+
+static int refstore_listing_open(struct inode *inode, struct file *file,
+				 const struct refstore_listing *listing)
+{
+	struct refstore_listing_iter *it;
+	void *lines;
+
+	/* 20 KiB: not one physically contiguous allocation */
+	lines = kvcalloc(REFSTORE_DEBUGFS_CHUNK,
+			 sizeof(struct refstore_listing_line), GFP_KERNEL);
+	if (!lines)
+		return -ENOMEM;
+	it = __seq_open_private(file, &refstore_listing_sops, sizeof(*it));
+	if (!it) {
+		kvfree(lines);
+		return -ENOMEM;
+	}
+	it->heap = inode->i_private;
+	it->listing = listing;
+	it->sel = (struct refstore_smallest){
+		.v = lines,
+		.cap = REFSTORE_DEBUGFS_CHUNK,
+		.size = sizeof(struct refstore_listing_line),
+		.cmp = refstore_listing_line_cmp,
+	};
+	return 0;
+}
+
+static int refstore_listing_release(struct inode *inode, struct file *file)
+{
+	struct refstore_listing_iter *it =
+		((struct seq_file *)file->private_data)->private;
+
+	kvfree(it->sel.v);
+	return seq_release_private(inode, file);
+}
 
 static int refstore_heap_objects_open(struct inode *inode, struct file *file)
 {
-	struct refstore_objects_iter *it;
-
-	it = __seq_open_private(file, &refstore_objects_sops, sizeof(*it));
-	if (!it)
-		return -ENOMEM;
-	it->heap = inode->i_private;
-	return 0;
+	return refstore_listing_open(inode, file, &refstore_objects_listing);
 }
 
 static const struct file_operations refstore_heap_objects_fops = {
@@ -333,7 +402,20 @@ static const struct file_operations refstore_heap_objects_fops = {
 	.open = refstore_heap_objects_open,
 	.read = seq_read,
 	.llseek = seq_lseek,
-	.release = seq_release_private,
+	.release = refstore_listing_release,
+};
+
+static int refstore_heap_edges_open(struct inode *inode, struct file *file)
+{
+	return refstore_listing_open(inode, file, &refstore_edges_listing);
+}
+
+static const struct file_operations refstore_heap_edges_fops = {
+	.owner = THIS_MODULE,
+	.open = refstore_heap_edges_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = refstore_listing_release,
 };
 
 static int refstore_gc_show(struct seq_file *m, void *v)
@@ -570,6 +652,8 @@ void refstore_debugfs_heap_add(struct refstore_heap *heap)
 			    &refstore_heap_stats_fops);
 	debugfs_create_file("objects", 0400, heap->debugfs, heap,
 			    &refstore_heap_objects_fops);
+	debugfs_create_file("edges", 0400, heap->debugfs, heap,
+			    &refstore_heap_edges_fops);
 	debugfs_create_file("gc", 0400, heap->debugfs, heap,
 			    &refstore_heap_gc_fops);
 	debugfs_create_file("garbage", 0400, heap->debugfs, heap,

@@ -105,12 +105,21 @@ u32 refstore_obj_generation(struct refstore_heap *heap,
 	return refstore_obj_gen(&heap->graph, obj);
 }
 
-static void refstore_object_info_fill(struct refstore_heap *heap,
-				      struct refstore_obj *obj,
-				      struct refstore_object_info *oi)
+/**
+ * refstore_object_info_fill() - copy what OBJECTS and debugfs show of an object
+ * @heap: the heap, locked
+ * @obj: the object
+ * @oi: out: its OBJECTS entry
+ * @comm: out, if not NULL: its creator's command name, TASK_COMM_LEN bytes
+ *	("?" if unknown)
+ */
+void refstore_object_info_fill(struct refstore_heap *heap,
+			       struct refstore_obj *obj,
+			       struct refstore_object_info *oi, char *comm)
 {
 	const struct refstore_creator *c = refstore_heap_creator_of(heap, obj);
 
+	lockdep_assert_held(&heap->lock);
 	*oi = (struct refstore_object_info){
 		.id = obj->id,
 		.tag = obj->tag,
@@ -133,63 +142,73 @@ static void refstore_object_info_fill(struct refstore_heap *heap,
 		oi->obj_flags |= REFSTORE_OBJ_SUSPECT;
 	if (refstore_obj_collecting(obj))
 		oi->obj_flags |= REFSTORE_OBJ_COLLECTING;
+	if (comm)
+		strscpy(comm, c ? c->comm : "?", TASK_COMM_LEN);
 }
 
-/*
- * OBJECTS gathers the @cap smallest ids >= @from in a max-heap on id
- * (@v[0] is the largest kept), then sorts them.
+/**
+ * refstore_smallest_add() - offer an entry to a selection of the smallest
+ * @s: the selection: @s->n of @s->cap entries kept as a max-heap under
+ *	@s->cmp (the largest kept at @s->v), sorted with sort() when done
+ * @e: the entry offered; @s->cmp reads only its key
+ *
+ * Keeps the @s->cap smallest entries offered (the keys are distinct): a
+ * walk offers every candidate, each in O(log cap) and without copying
+ * more than its key unless it is kept.
+ *
+ * Return: where @e was copied, for the caller to fill in the rest, or
+ * NULL if it is not among the smallest.
  */
+void *refstore_smallest_add(struct refstore_smallest *s, const void *e)
+{
+	size_t sz = s->size;
+	u8 *v = s->v;
+	u32 i, c;
+
+	if (s->n == s->cap) {
+		if (!s->cap || s->cmp(e, v) > 0)
+			return NULL;
+		/* @e replaces the largest: move the hole down from the root. */
+		for (i = 0; (c = 2 * i + 1) < s->n; i = c) {
+			if (c + 1 < s->n && s->cmp(v + (c + 1) * sz, v + c * sz) > 0)
+				c++;
+			if (s->cmp(v + c * sz, e) <= 0)
+				break;
+			memcpy(v + i * sz, v + c * sz, sz);
+		}
+	} else {
+		/* A new leaf: move the hole up past smaller parents. */
+		for (i = s->n++; i && s->cmp(v + (i - 1) / 2 * sz, e) < 0;
+		     i = (i - 1) / 2)
+			memcpy(v + i * sz, v + (i - 1) / 2 * sz, sz);
+	}
+	memcpy(v + i * sz, e, sz);
+	return v + i * sz;
+}
+
+/* OBJECTS gathers the @cap smallest ids >= @from, then sorts them. */
 struct refstore_objects_walk {
-	struct refstore_object_info *v;
-	u32 n;
-	u32 cap;
+	struct refstore_smallest sel;
 	u64 from;
 	bool by_gen;
 	u32 gen;
 	u64 total;
 };
 
-static void refstore_objects_sift_down(struct refstore_object_info *v, u32 n,
-				       u32 i)
-{
-	for (;;) {
-		u32 l = 2 * i + 1, r = l + 1, m = i;
-
-		if (l < n && v[l].id > v[m].id)
-			m = l;
-		if (r < n && v[r].id > v[m].id)
-			m = r;
-		if (m == i)
-			return;
-		swap(v[i], v[m]);
-		i = m;
-	}
-}
-
 static bool refstore_objects_visit(struct refstore_heap *heap,
 				   struct refstore_obj *obj, void *arg)
 {
 	struct refstore_objects_walk *w = arg;
-	u32 i;
+	struct refstore_object_info key = { .id = obj->id }, *oi;
 
 	w->total++;
-	if (obj->id < w->from || !w->cap)
+	if (obj->id < w->from)
 		return true;
 	if (w->by_gen && refstore_obj_generation(heap, obj) != w->gen)
 		return true;
-	if (w->n == w->cap) {
-		if (obj->id > w->v[0].id)
-			return true;
-		refstore_object_info_fill(heap, obj, &w->v[0]);
-		refstore_objects_sift_down(w->v, w->n, 0);
-		return true;
-	}
-	i = w->n++;
-	refstore_object_info_fill(heap, obj, &w->v[i]);
-	while (i && w->v[(i - 1) / 2].id < w->v[i].id) {
-		swap(w->v[(i - 1) / 2], w->v[i]);
-		i = (i - 1) / 2;
-	}
+	oi = refstore_smallest_add(&w->sel, &key);
+	if (oi)
+		refstore_object_info_fill(heap, obj, oi, NULL);
 	return true;
 }
 
@@ -200,31 +219,23 @@ static int refstore_object_info_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Copy @n records of @len bytes to @dst, @esize apart, zeroing the rest. */
-static int refstore_copy_entries(u8 __user *dst, const void *src, u32 n,
-				 size_t len, size_t esize)
-{
-	u32 i;
-
-	for (i = 0; i < n; i++, dst += esize, src += len) {
-		if (refstore_fault() || copy_to_user(dst, src, len) ||
-		    (esize > len && clear_user(dst + len, esize - len)))
-			return -EFAULT;
-	}
-	return 0;
-}
-
 int refstore_ioc_objects(struct refstore_ucmd *ucmd)
 {
 	struct refstore_objects *cmd = ucmd->cmd;
 	struct refstore_heap *heap = ucmd->heap;
 	struct refstore_objects_walk w = {
-		.cap = min_t(u32, cmd->capacity, REFSTORE_SNAPSHOT_MAX),
+		.sel = {
+			.cap = min_t(u32, cmd->capacity, REFSTORE_SNAPSHOT_MAX),
+			.size = sizeof(struct refstore_object_info),
+			.cmp = refstore_object_info_cmp,
+		},
 		.from = cmd->cursor,
 		.by_gen = cmd->flags & REFSTORE_OBJECTS_GENERATION,
 		.gen = cmd->generation,
 	};
+	struct refstore_object_info *v = NULL;
 	size_t esize = cmd->entry_size;
+	u32 n;
 	u64 last;
 	int ret;
 
@@ -232,13 +243,14 @@ int refstore_ioc_objects(struct refstore_ucmd *ucmd)
 		return -EINVAL;
 	if (w.by_gen ? cmd->generation > REFSTORE_GEN_FROZEN : cmd->generation)
 		return -EINVAL;
-	if (esize < sizeof(*w.v) || esize % 8 || esize > PAGE_SIZE)
+	if (esize < sizeof(*v) || esize % 8 || esize > PAGE_SIZE)
 		return -EINVAL;
-	if (w.cap) {
-		w.v = refstore_fault() ? NULL :
-		      kvcalloc(w.cap, sizeof(*w.v), REFSTORE_GFP);
-		if (!w.v)
+	if (w.sel.cap) {
+		v = refstore_fault() ? NULL :
+		    kvcalloc(w.sel.cap, sizeof(*v), REFSTORE_GFP);
+		if (!v)
 			return -ENOMEM;
+		w.sel.v = v;
 	}
 
 	if (mutex_lock_killable(&heap->lock)) {
@@ -249,31 +261,38 @@ int refstore_ioc_objects(struct refstore_ucmd *ucmd)
 	last = heap->last_obj_id;
 	mutex_unlock(&heap->lock);
 
-	sort(w.v, w.n, sizeof(*w.v), refstore_object_info_cmp, NULL);
-	cmd->count = w.n;
+	n = w.sel.n;
+	sort(v, n, sizeof(*v), refstore_object_info_cmp, NULL);
+	cmd->count = n;
 	cmd->total = w.total;
 	/* A full page ends at its last id; a short one at the end. */
-	if (w.n && w.n == w.cap)
-		cmd->cursor = w.v[w.n - 1].id + 1;
+	if (n && n == w.sel.cap)
+		cmd->cursor = v[n - 1].id + 1;
 	else
 		cmd->cursor = max(cmd->cursor, last + 1);
-	ret = refstore_copy_entries(u64_to_user_ptr(cmd->entries), w.v, w.n,
-				    sizeof(*w.v), esize) ?:
+	ret = refstore_copy_entries(u64_to_user_ptr(cmd->entries), v, n,
+				    sizeof(*v), esize) ?:
 	      refstore_respond(ucmd, sizeof(*cmd));
 out_free:
-	kvfree(w.v);
+	kvfree(v);
 	return ret;
 }
 
-/*
- * One REFERENTS entry: the id of what @slot points at. A weak slot reads
- * 0 unless its flags are wanted (@fl set): then *@fl gets its
- * REFSTORE_SLOT_* bits and a live target's id is returned.
+/**
+ * refstore_referent() - one REFERENTS entry: what a slot points at
+ * @slot: the slot's content
+ * @fl: NULL, or out: the slot's REFSTORE_SLOT_* bits
+ *
+ * Return: the target's id; 0 for an empty slot, and for a weak one unless
+ * @fl is wanted (then a live target's id, 0 and REFSTORE_SLOT_DEAD for a
+ * dead one).
  */
-static u64 refstore_referent(struct refstore_obj *slot, u32 *fl)
+u64 refstore_referent(struct refstore_obj *slot, u32 *fl)
 {
 	struct refstore_obj *t;
 
+	if (fl)
+		*fl = 0;
 	if (!refstore_slot_is_weak(slot))
 		return slot ? slot->id : 0;
 	/* a weak slot is no edge: 0, as an empty one, unless asked for */
@@ -423,7 +442,6 @@ int refstore_ioc_id_handle(struct refstore_ucmd *ucmd)
 	struct refstore_id_handle *cmd = ucmd->cmd;
 	struct refstore_heap *heap = ucmd->heap;
 	struct refstore_obj *obj;
-	int ret;
 
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
@@ -433,18 +451,8 @@ int refstore_ioc_id_handle(struct refstore_ucmd *ucmd)
 	obj = refstore_obj_by_id(heap, cmd->id);
 	/* As UPGRADE: what a pending collection found is dead already. */
 	if (!obj || refstore_obj_collecting(obj)) {
-		ret = -ENOENT;
-		goto out_unlock;
+		mutex_unlock(&heap->lock);
+		return -ENOENT;
 	}
-	ret = refstore_handle_reserve(heap, &cmd->handle);
-	if (ret)
-		goto out_unlock;
-	refstore_obj_get(obj);
-	mutex_unlock(&heap->lock);
-
-	return refstore_respond_handle(ucmd, sizeof(*cmd), cmd->handle, obj);
-
-out_unlock:
-	mutex_unlock(&heap->lock);
-	return ret;
+	return refstore_handle_for_obj(ucmd, sizeof(*cmd), &cmd->handle, obj);
 }

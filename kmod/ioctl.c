@@ -132,7 +132,6 @@ static int refstore_ioc_dup(struct refstore_ucmd *ucmd)
 	struct refstore_dup *cmd = ucmd->cmd;
 	struct refstore_heap *heap = ucmd->heap;
 	struct refstore_obj *obj;
-	int ret;
 
 	if (cmd->flags)
 		return -EINVAL;
@@ -141,20 +140,11 @@ static int refstore_ioc_dup(struct refstore_ucmd *ucmd)
 		return -EINTR;
 	obj = refstore_handle_obj(heap, cmd->handle);
 	if (IS_ERR(obj)) {
-		ret = PTR_ERR(obj);
-		goto out_unlock;
+		mutex_unlock(&heap->lock);
+		return PTR_ERR(obj);
 	}
-	ret = refstore_handle_reserve(heap, &cmd->new_handle);
-	if (ret)
-		goto out_unlock;
-	refstore_obj_get(obj);
-	mutex_unlock(&heap->lock);
-
-	return refstore_respond_handle(ucmd, sizeof(*cmd), cmd->new_handle, obj);
-
-out_unlock:
-	mutex_unlock(&heap->lock);
-	return ret;
+	return refstore_handle_for_obj(ucmd, sizeof(*cmd), &cmd->new_handle,
+				       obj);
 }
 
 static int refstore_ioc_close(struct refstore_ucmd *ucmd)
@@ -308,14 +298,8 @@ static int refstore_ioc_get_slot(struct refstore_ucmd *ucmd)
 		mutex_unlock(&heap->lock);
 		return refstore_respond(ucmd, sizeof(*cmd));
 	}
-	ret = refstore_handle_reserve(heap, &cmd->target);
-	if (ret)
-		goto out_unlock;
-	refstore_obj_get(target);
 	cmd->target_id = target->id;
-	mutex_unlock(&heap->lock);
-
-	return refstore_respond_handle(ucmd, sizeof(*cmd), cmd->target, target);
+	return refstore_handle_for_obj(ucmd, sizeof(*cmd), &cmd->target, target);
 
 out_unlock:
 	mutex_unlock(&heap->lock);
@@ -594,13 +578,7 @@ static int refstore_ioc_upgrade(struct refstore_ucmd *ucmd)
 		ret = -ENOENT;
 		goto out_unlock;
 	}
-	ret = refstore_handle_reserve(heap, &cmd->handle);
-	if (ret)
-		goto out_unlock;
-	refstore_obj_get(obj);
-	mutex_unlock(&heap->lock);
-
-	return refstore_respond_handle(ucmd, sizeof(*cmd), cmd->handle, obj);
+	return refstore_handle_for_obj(ucmd, sizeof(*cmd), &cmd->handle, obj);
 
 out_unlock:
 	mutex_unlock(&heap->lock);

@@ -580,6 +580,33 @@ static inline int refstore_respond(struct refstore_ucmd *ucmd, size_t cmd_len)
 	return 0;
 }
 
+/**
+ * refstore_copy_entries() - copy a listing's entries out to the caller
+ * @dst: the caller's entries, @esize bytes apart
+ * @src: @n entries of @len bytes, in a kernel buffer
+ * @n: entries to copy
+ * @len: sizeof() an entry as the kernel knows it
+ * @esize: the caller's entry size, at least @len: the bytes past @len are
+ *	zeroed
+ *
+ * Called without the heap's lock. Inline here, for alloc_stats.c and
+ * inspect.c alike: calls between module files point one way.
+ *
+ * Return: 0 or -EFAULT.
+ */
+static inline int refstore_copy_entries(u8 __user *dst, const void *src,
+					u32 n, size_t len, size_t esize)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++, dst += esize, src += len) {
+		if (refstore_fault() || copy_to_user(dst, src, len) ||
+		    (esize > len && clear_user(dst + len, esize - len)))
+			return -EFAULT;
+	}
+	return 0;
+}
+
 void refstore_fault_debugfs_init(struct dentry *root);
 
 /* alloc_stats.c */
@@ -611,6 +638,28 @@ void refstore_walk_objs(struct refstore_heap *heap, refstore_visit_t visit,
 			void *arg);
 u32 refstore_obj_generation(struct refstore_heap *heap,
 			    const struct refstore_obj *obj);
+void refstore_object_info_fill(struct refstore_heap *heap,
+			       struct refstore_obj *obj,
+			       struct refstore_object_info *oi, char *comm);
+u64 refstore_referent(struct refstore_obj *slot, u32 *fl);
+
+/**
+ * struct refstore_smallest - the @cap smallest of the entries a walk offers
+ * @v: @cap entries of @size bytes
+ * @n: entries kept
+ * @cap: at most this many
+ * @size: bytes of an entry
+ * @cmp: orders two entries by their keys (distinct), as sort() takes it
+ */
+struct refstore_smallest {
+	void *v;
+	u32 n;
+	u32 cap;
+	size_t size;
+	cmp_func_t cmp;
+};
+
+void *refstore_smallest_add(struct refstore_smallest *s, const void *e);
 int refstore_ioc_objects(struct refstore_ucmd *ucmd);
 int refstore_ioc_referents(struct refstore_ucmd *ucmd);
 int refstore_ioc_referrers(struct refstore_ucmd *ucmd);
@@ -655,6 +704,39 @@ static inline int refstore_respond_handle(struct refstore_ucmd *ucmd,
 	}
 	mutex_unlock(&heap->lock);
 	return ret;
+}
+
+/**
+ * refstore_handle_for_obj() - answer with a new strong handle to @obj
+ * @ucmd: the call
+ * @cmd_len: sizeof() the command's structure
+ * @handle: out: the handle's field in the command's structure
+ * @obj: a live object of the heap, found under the heap's lock
+ *
+ * The tail of DUP, GET_SLOT, UPGRADE and ID_HANDLE: reserves the handle
+ * and takes @obj's reference for it under the lock the caller found @obj
+ * in, drops that lock, then answers and publishes the handle (see
+ * refstore_respond_handle()). Called with the heap's lock held; returns
+ * with it dropped.
+ *
+ * Return: 0, an error of refstore_handle_reserve(), or -EFAULT.
+ */
+static inline int refstore_handle_for_obj(struct refstore_ucmd *ucmd,
+					  size_t cmd_len, u32 *handle,
+					  struct refstore_obj *obj)
+{
+	struct refstore_heap *heap = ucmd->heap;
+	int ret;
+
+	lockdep_assert_held(&heap->lock);
+	ret = refstore_handle_reserve(heap, handle);
+	if (ret) {
+		mutex_unlock(&heap->lock);
+		return ret;
+	}
+	refstore_obj_get(obj);
+	mutex_unlock(&heap->lock);
+	return refstore_respond_handle(ucmd, cmd_len, *handle, obj);
 }
 
 #endif /* _REFSTORE_PRIVATE_H */

@@ -56,7 +56,7 @@ from . import _uapi
 __all__ = [
     "DEVICE", "Heap", "Object", "WeakRef", "Event", "GC", "ObjectInfo",
     "weak", "Finalize", "WeakEntry", "WeakValueDictionary", "Tracemalloc",
-    "Snapshot", "Statistic",
+    "Snapshot", "Statistic", "StatisticDiff",
     "RefstoreError", "QuotaError", "UserQuotaError", "GlobalQuotaError",
     "LimitError", "HandleKindError", "UnsupportedError", "error",
     "encode_tag", "decode_tag",
@@ -964,11 +964,12 @@ class GC:
 
 # ---- allocation statistics ------------------------------------------------
 
-def _fmt_size(n):
+def _fmt_size(n, sign=False):
     for unit in ("B", "KiB", "MiB", "GiB"):
         if abs(n) < 10 * 1024 or unit == "GiB":
-            return "%d %s" % (n, unit) if unit == "B" else \
-                "%.1f %s" % (n, unit)
+            fmt = ("%+d %s" if sign else "%d %s") if unit == "B" else \
+                ("%+.1f %s" if sign else "%.1f %s")
+            return fmt % (n, unit)
         n /= 1024
 
 
@@ -1006,6 +1007,45 @@ class Statistic:
         return "<Statistic %s>" % self
 
 
+class StatisticDiff:
+    """One group's change between two :class:`Snapshot`\ s, as
+    tracemalloc.StatisticDiff: ``size`` and ``count`` in the newer one,
+    ``size_diff`` and ``count_diff`` from the older one (negative: it
+    shrank; a group gone has ``size`` and ``count`` 0), and the group:
+    ``key``, ``name`` (also as ``traceback``, tracemalloc's name for it),
+    ``pid``, ``other``, as in :class:`Statistic`."""
+
+    __slots__ = ("key", "name", "traceback", "pid", "other", "size",
+                 "size_diff", "count", "count_diff")
+
+    def __init__(self, stat, size, size_diff, count, count_diff):
+        self.key = stat.key
+        self.name = self.traceback = stat.name
+        self.pid = stat.pid
+        self.other = stat.other
+        self.size = size
+        self.size_diff = size_diff
+        self.count = count
+        self.count_diff = count_diff
+
+    def _sort_key(self):
+        # tracemalloc's order, the group's identity last in place of its
+        # traceback
+        return (abs(self.size_diff), self.size, abs(self.count_diff),
+                self.count, (self.other, self.key))
+
+    def __str__(self):
+        text = "%s: size=%s (%s), count=%d (%+d)" % (
+            self.name, _fmt_size(self.size), _fmt_size(self.size_diff, True),
+            self.count, self.count_diff)
+        if self.count:
+            text += ", average=%s" % _fmt_size(self.size // self.count)
+        return text
+
+    def __repr__(self):
+        return "<StatisticDiff %s>" % self
+
+
 class Snapshot:
     """The heap's allocation statistics at one moment (SNAPSHOT, by tag
     and by creator), as tracemalloc.Snapshot. ``objects``, ``size``,
@@ -1039,16 +1079,40 @@ class Snapshot:
                 return out
             cursor = arg.cursor
 
-    def statistics(self, key_type="tag"):
-        """The groups with live objects, biggest first (by size, then
-        count), as tracemalloc's Snapshot.statistics(): ``key_type`` "tag"
-        (alias "lineno") or "creator" (alias "filename")."""
+    def _live(self, key_type):
         group = self._GROUPS.get(key_type)
         if group is None:
             raise ValueError("unknown key_type: %r" % (key_type,))
-        stats = [s for s in self._stats[group] if s.count]
+        return [s for s in self._stats[group] if s.count]
+
+    def statistics(self, key_type="tag", cumulative=False):
+        """The groups with live objects, biggest first (by size, then
+        count), as tracemalloc's Snapshot.statistics(): ``key_type`` "tag"
+        (alias "lineno") or "creator" (alias "filename"). A group has one
+        "frame", so ``cumulative`` changes nothing."""
+        stats = self._live(key_type)
         stats.sort(key=lambda s: (s.size, s.count), reverse=True)
         return stats
+
+    def compare_to(self, old_snapshot, key_type="tag", cumulative=False):
+        """The change since ``old_snapshot`` (an older :class:`Snapshot` of
+        the same heap), as tracemalloc's Snapshot.compare_to(): one
+        :class:`StatisticDiff` per group with live objects in either,
+        biggest change first (by abs(size_diff), size, abs(count_diff),
+        count, then the group). ``key_type`` and ``cumulative`` as in
+        :meth:`statistics`."""
+        old = {(s.other, s.key): s for s in old_snapshot._live(key_type)}
+        diffs = []
+        for s in self._live(key_type):
+            o = old.pop((s.other, s.key), None)
+            diffs.append(StatisticDiff(s, s.size,
+                                       s.size - (o.size if o else 0),
+                                       s.count,
+                                       s.count - (o.count if o else 0)))
+        diffs.extend(StatisticDiff(o, 0, -o.size, 0, -o.count)
+                     for o in old.values())
+        diffs.sort(key=StatisticDiff._sort_key, reverse=True)
+        return diffs
 
 
 class Tracemalloc:

@@ -931,6 +931,66 @@ class ObsTest(unittest.TestCase):
         # The snapshot does not change afterwards.
         self.assertEqual(snap.statistics()[1].count, 3)
 
+    def test_snapshot_compare_to(self):
+        heap, _ = fake_heap()
+        cells = [heap.new(tag="cell", payload=8) for _ in range(3)]
+        heap.tracemalloc.name_tag(7, "seed.py:42")
+        n7 = heap.new(tag=7, payload=1000)
+        heap.new(tag="gone")
+        old = heap.tracemalloc.take_snapshot()
+        del n7
+        cells += [heap.new(tag="cell", payload=8) for _ in range(2)]
+        node = heap.new(tag="Node", slots=4)
+        new = heap.tracemalloc.take_snapshot()
+        diffs = new.compare_to(old, "tag")
+        # biggest change first: the group gone, then the growth
+        self.assertEqual([(d.name, d.size, d.size_diff, d.count, d.count_diff)
+                          for d in diffs],
+                         [("seed.py:42", 0, -1064, 0, -1),
+                          ("cell", 360, 144, 5, 2),
+                          ("Node", 96, 96, 1, 1)])
+        self.assertIsInstance(diffs[0], refstore.StatisticDiff)
+        self.assertEqual(diffs[0].traceback, "seed.py:42")
+        self.assertEqual(diffs[0].key, 7)
+        self.assertEqual(str(diffs[1]),
+                         "cell: size=360 B (+144 B), count=5 (+2), "
+                         "average=72 B")
+        self.assertEqual(str(diffs[0]),
+                         "seed.py:42: size=0 B (-1064 B), count=0 (-1)")
+        self.assertIn("+144 B", repr(diffs[1]))
+        self.assertEqual([d.name for d in new.compare_to(old, "lineno")],
+                         ["seed.py:42", "cell", "Node"])
+        # by creator: one group, 4 objects then 6, 824 bytes fewer
+        by = new.compare_to(old, "creator", cumulative=True)
+        self.assertEqual([(d.count, d.count_diff, d.size_diff) for d in by],
+                         [(6, 2, 96 + 144 - 1064)])
+        self.assertEqual(by[0].pid, os.getpid())
+        # against itself: no change, ordered by size then count
+        same = new.compare_to(new)
+        self.assertEqual([(d.name, d.size_diff, d.count_diff) for d in same],
+                         [("cell", 0, 0), ("Node", 0, 0)])
+        self.assertEqual(str(same[1]),
+                         "Node: size=96 B (+0 B), count=1 (+0), average=96 B")
+        with self.assertRaises(ValueError):
+            new.compare_to(old, "traceback")
+        del cells, node
+
+    def test_statisticdiff_sort_order(self):
+        # tracemalloc's key: abs(size_diff), size, abs(count_diff), count
+        class S:
+            other = False
+            pid = 0
+
+            def __init__(self, key):
+                self.key, self.name = key, "k%d" % key
+        d = [refstore.StatisticDiff(S(1), 100, -50, 1, -1),
+             refstore.StatisticDiff(S(2), 200, 50, 2, 1),
+             refstore.StatisticDiff(S(3), 200, 50, 3, -2),
+             refstore.StatisticDiff(S(4), 200, 50, 3, 2),
+             refstore.StatisticDiff(S(5), 10, 60, 1, 1)]
+        d.sort(key=refstore.StatisticDiff._sort_key, reverse=True)
+        self.assertEqual([x.key for x in d], [5, 4, 3, 2, 1])
+
 
 class ApiTest(unittest.TestCase):
     """Every public function is documented and has a test."""

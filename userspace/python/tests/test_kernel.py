@@ -527,3 +527,20 @@ class ObsKernelTest(KernelTest):
         del n7
         with self.assertRaises(OSError):
             tm.name_tag(8, "x" * 64)
+
+    def test_snapshot_compare_to(self):
+        tm = self.heap.tracemalloc
+        cells = [self.heap.new(tag="cell", payload=8) for _ in range(3)]
+        n7 = self.heap.new(tag=7, payload=1000)
+        old = tm.take_snapshot()
+        del n7
+        cells += [self.heap.new(tag="cell", payload=8) for _ in range(2)]
+        diffs = tm.take_snapshot().compare_to(old, "tag")
+        # bytes are the kernel's charges: counts are exact, sizes relative
+        self.assertEqual([(d.key, d.count, d.count_diff) for d in diffs],
+                         [(7, 0, -1), (refstore.encode_tag("cell"), 5, 2)])
+        self.assertLess(diffs[0].size_diff, -1000)
+        self.assertEqual(diffs[0].size, 0)
+        self.assertEqual(diffs[1].size_diff * 5, diffs[1].size * 2)
+        self.assertIn("count=5 (+2)", str(diffs[1]))
+        del cells
