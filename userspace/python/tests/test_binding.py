@@ -906,12 +906,18 @@ class ObsTest(unittest.TestCase):
         self.assertIsInstance(snap, refstore.Snapshot)
         del cells, node, n7
 
-    def test_snapshot_statistics(self):
+    @staticmethod
+    def _tagged_heap():
+        """3 cells, one object of tag 7 named seed.py:42, one gone."""
         heap, _ = fake_heap()
         cells = [heap.new(tag="cell", payload=8) for _ in range(3)]
         heap.tracemalloc.name_tag(7, "seed.py:42")
         n7 = heap.new(tag=7, payload=1000)
         heap.new(tag="gone")
+        return heap, cells, n7
+
+    def test_snapshot_statistics(self):
+        heap, cells, n7 = self._tagged_heap()
         snap = heap.tracemalloc.take_snapshot()
         stats = snap.statistics("tag")
         self.assertEqual([(s.name, s.count, s.size) for s in stats],
@@ -932,11 +938,7 @@ class ObsTest(unittest.TestCase):
         self.assertEqual(snap.statistics()[1].count, 3)
 
     def test_snapshot_compare_to(self):
-        heap, _ = fake_heap()
-        cells = [heap.new(tag="cell", payload=8) for _ in range(3)]
-        heap.tracemalloc.name_tag(7, "seed.py:42")
-        n7 = heap.new(tag=7, payload=1000)
-        heap.new(tag="gone")
+        heap, cells, n7 = self._tagged_heap()
         old = heap.tracemalloc.take_snapshot()
         del n7
         cells += [heap.new(tag="cell", payload=8) for _ in range(2)]
