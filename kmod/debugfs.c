@@ -364,7 +364,7 @@ static int refstore_listing_open(struct inode *inode, struct file *file,
 
 	/* 20 KiB: not one physically contiguous allocation */
 	lines = kvcalloc(REFSTORE_DEBUGFS_CHUNK,
-			 sizeof(struct refstore_listing_line), GFP_KERNEL);
+			 sizeof(struct refstore_listing_line), REFSTORE_GFP);
 	if (!lines)
 		return -ENOMEM;
 	it = __seq_open_private(file, &refstore_listing_sops, sizeof(*it));
