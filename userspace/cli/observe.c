@@ -433,9 +433,19 @@ static int by_dbytes_desc(const void *a, const void *b)
 	int64_t ax = x->dbytes < 0 ? -x->dbytes : x->dbytes;
 	int64_t ay = y->dbytes < 0 ? -y->dbytes : y->dbytes;
 
+	int64_t cx = x->dcount < 0 ? -x->dcount : x->dcount;
+	int64_t cy = y->dcount < 0 ? -y->dcount : y->dcount;
+
+	/* tracemalloc's compare_to() order: each key descending. */
 	if (ax != ay)
 		return ax < ay ? 1 : -1;
-	return strcmp(x->name, y->name);
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	if (cx != cy)
+		return cx < cy ? 1 : -1;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return strcmp(y->name, x->name);
 }
 
 /* Loads snapshot file @path; CLI_OK, or CLI_FAIL after the message. */
