@@ -249,6 +249,10 @@ struct refstore_collect_result {
  * @survivors: the rest of the subgraph, flagged REFSTORE_OF_STAGED |
  *	REFSTORE_OF_REACHABLE, in their old generation until the commit
  * @res: what the scan found; the commit accounts exactly this
+ * @nr_unreachable: of @unreachable, how many have each @gen; all of them
+ *	carry the stamp @stamp, so their generations now follow from these
+ *	counts alone (the commit moves the counts, not the objects)
+ * @stamp: the graph's @clock at the scan (or at a resynchronisation)
  *
  * Filled by refstore_collect_scan(); the caller keeps it (on its stack,
  * say) until it calls refstore_collect_commit() or refstore_collect_abort().
@@ -258,6 +262,8 @@ struct refstore_collection {
 	struct list_head unreachable;
 	struct list_head survivors;
 	struct refstore_collect_result res;
+	u64 nr_unreachable[REFSTORE_NR_GENS];
+	u32 stamp;
 };
 
 /**
