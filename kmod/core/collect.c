@@ -119,28 +119,23 @@ int refstore_graph_due(const struct refstore_graph *graph)
  * thresholds if one is, else the youngest generation that holds every
  * suspect, so that a dropped cycle is found whatever its age; but not a
  * full collection while CPython's long-lived rule holds it back (then 1),
- * so a timed collection costs no more than the thresholds allow. Linear in
- * the suspects, which the collection walks anyway.
+ * so a timed collection costs no more than the thresholds allow. O(1):
+ * the oldest generation whose suspect list is not empty.
  *
  * Return: the generation; -1 if there are no suspects or collection is
  * disabled.
  */
 int refstore_graph_due_timed(const struct refstore_graph *graph)
 {
-	const struct refstore_obj *obj;
 	int due = refstore_graph_due(graph);
-	u32 g = 0;
+	u32 g = REFSTORE_GEN_OLDEST;
 
 	if (due >= 0)
 		return due;
-	if (!graph->enabled || list_empty(&graph->suspects))
+	if (!graph->enabled || !refstore_graph_has_suspects(graph))
 		return -1;
-	list_for_each_entry(obj, &graph->suspects, node) {
-		if (refstore_obj_gen(graph, obj) > g)
-			g = refstore_obj_gen(graph, obj);
-		if (g >= REFSTORE_GEN_OLDEST)
-			break;
-	}
+	while (g && list_empty(&graph->suspects[g]))
+		g--;
 	if (g >= REFSTORE_GEN_OLDEST)
 		g = refstore_full_allowed(graph) ? REFSTORE_GEN_OLDEST :
 		    REFSTORE_GEN_OLDEST - 1;
@@ -212,12 +207,13 @@ static __always_inline void refstore_scan_edge(struct refstore_graph *graph,
  * subtracted once, from a target whose gc_refs was set when it joined
  * (or, if it joins later, is set then and the edge subtracted after).
  *
- * The suspects are taken onto @scan all at once and judged as the walk
- * reaches them: an ineligible one goes back to graph->suspects, in order.
- * A target that is a suspect not reached yet joins where it is (it is
- * ahead of the walk: every SUSPECT object not parked or saved was on
- * graph->suspects); any other target joins at the tail. One pass over the
- * subgraph, breadth first.
+ * The suspects of generations 0..@gen are taken onto @scan all at once
+ * (older ones are not touched: a young collection costs what the young
+ * suspects reach, however many old ones wait) and join as the walk
+ * reaches them. A target that is a suspect not reached yet joins where it
+ * is (it is ahead of the walk: every SUSPECT object of those generations
+ * not parked or saved was on their lists); any other target joins at the
+ * tail. One pass over the subgraph, breadth first.
  */
 static u64 refstore_scan_build(struct refstore_graph *graph, u32 gen,
 			       struct list_head *scan)
@@ -229,7 +225,8 @@ static u64 refstore_scan_build(struct refstore_graph *graph, u32 gen,
 	u32 i, k = 0;
 	u64 n = 0;
 
-	list_splice_tail_init(&graph->suspects, scan);
+	for (i = 0; i <= gen; i++)
+		list_splice_tail_init(&graph->suspects[i], scan);
 	for (;;) {
 		next = pos->next;
 		if (next == scan) {
@@ -253,9 +250,11 @@ static u64 refstore_scan_build(struct refstore_graph *graph, u32 gen,
 						       REFSTORE_OF_STAGED |
 						       REFSTORE_OF_GARBAGE)) ==
 					REFSTORE_OF_SUSPECT);
+			/* Each suspect list holds its generation only. */
 			if (!refstore_scan_eligible(graph, obj, gen, full)) {
+				REFSTORE_ASSERT(0);
 				pos = pos->prev;
-				list_move_tail(next, &graph->suspects);
+				refstore_graph_suspect(graph, obj);
 				continue;
 			}
 			refstore_scan_join(graph, obj);
@@ -404,7 +403,7 @@ static void refstore_unpark(struct refstore_graph *graph,
 	obj->flags &= ~(REFSTORE_OF_STAGED | REFSTORE_OF_REACHABLE |
 			REFSTORE_OF_RESUSPECT);
 	if (obj->flags & REFSTORE_OF_SUSPECT)
-		list_move_tail(&obj->node, &graph->suspects);
+		refstore_graph_suspect(graph, obj);
 	else
 		list_move_tail(&obj->node, &graph->objects);
 }
@@ -449,9 +448,11 @@ static void refstore_resync_staged(struct refstore_graph *graph,
 static void refstore_clock_resync(struct refstore_graph *graph)
 {
 	struct refstore_collection *c;
+	u32 g;
 
 	refstore_resync_list(graph, &graph->objects);
-	refstore_resync_list(graph, &graph->suspects);
+	for (g = 0; g < REFSTORE_NR_GENS; g++)
+		refstore_resync_list(graph, &graph->suspects[g]);
 	refstore_resync_list(graph, &graph->garbage);
 	list_for_each_entry(c, &graph->staged, link) {
 		refstore_resync_list(graph, &c->survivors);
@@ -463,8 +464,9 @@ static void refstore_clock_resync(struct refstore_graph *graph)
 /*
  * Step 4a: CPython's aging, in O(1): every object of generations 0..@gen
  * (the survivors, parked or not, and anything created since the scan)
- * moves to @gen + 1, at most the oldest. Only the counts move; the
- * objects follow from the clock (refstore_obj_gen()).
+ * moves to @gen + 1, at most the oldest. Only the counts and the suspect
+ * lists move (as CPython's gc_list_merge()); the objects follow from the
+ * clock (refstore_obj_gen()).
  */
 static void refstore_commit_age(struct refstore_graph *graph, u32 gen)
 {
@@ -482,6 +484,7 @@ static void refstore_commit_age(struct refstore_graph *graph, u32 gen)
 	for (g = 0; g <= gen && g < to; g++) {
 		graph->nr_gen[to] += graph->nr_gen[g];
 		graph->nr_gen[g] = 0;
+		list_splice_tail_init(&graph->suspects[g], &graph->suspects[to]);
 	}
 	graph->clock++;
 	if (gen > 0)
@@ -574,6 +577,18 @@ static __always_inline bool refstore_victim_points_out(struct refstore_obj *obj)
 	return false;
 }
 
+static __always_inline void refstore_victim_prefetch(struct refstore_obj *obj)
+{
+	struct refstore_obj *t, **slots = refstore_obj_slots(obj);
+	u32 i;
+
+	for (i = 0; i < obj->nslots; i++) {
+		t = refstore_slot_strong(slots[i]);
+		if (t)
+			prefetch(t);
+	}
+}
+
 /*
  * Step 5: free the unreachable objects, in three passes over them:
  *  - all are marked dead and their weak references cleared (callbacks
@@ -590,9 +605,10 @@ static void refstore_commit_free(struct refstore_graph *graph,
 				 struct list_head *scan,
 				 struct list_head *to_free)
 {
-	struct refstore_obj *obj, *next, *t, *first_out, **slots;
+	struct refstore_obj *q[REFSTORE_SCAN_AHEAD] = { NULL };
+	struct refstore_obj *obj, *next, *t, *old, *first_out, **slots;
 	LIST_HEAD(out);
-	u32 i;
+	u32 i, k = 0;
 
 	list_for_each_entry_safe(obj, next, scan, node) {
 		refstore_prefetch_ahead(&obj->node);
@@ -600,10 +616,22 @@ static void refstore_commit_free(struct refstore_graph *graph,
 		obj->flags &= ~(REFSTORE_OF_STAGED | REFSTORE_OF_SUSPECT);
 		obj->flags |= REFSTORE_OF_DEAD;
 		refstore_graph_clear_weak(graph, obj, REFSTORE_CAUSE_CYCLE);
-		if (refstore_victim_points_out(obj))
-			list_move_tail(&obj->node, &out);
+		/*
+		 * Its targets are judged REFSTORE_SCAN_AHEAD victims on (a
+		 * victim's target is a victim, dead or not yet, either way),
+		 * so that their misses overlap; the one judged now is behind
+		 * the walk, and may move.
+		 */
+		refstore_victim_prefetch(obj);
+		old = q[k % REFSTORE_SCAN_AHEAD];
+		q[k++ % REFSTORE_SCAN_AHEAD] = obj;
+		if (old && refstore_victim_points_out(old))
+			list_move_tail(&old->node, &out);
 		cond_resched();
 	}
+	for (i = 0; i < REFSTORE_SCAN_AHEAD; i++)
+		if (q[i] && refstore_victim_points_out(q[i]))
+			list_move_tail(&q[i]->node, &out);
 	first_out = list_empty(&out) ? NULL :
 		    list_first_entry(&out, struct refstore_obj, node);
 	list_splice_tail(&out, scan);
@@ -794,7 +822,8 @@ u64 refstore_freeze(struct refstore_graph *graph)
 	/* As gc.freeze() in CPython 3.11: every generation's count restarts. */
 	for (g = 0; g < REFSTORE_NR_GENS; g++)
 		graph->count[g] = 0;
-	list_splice_tail_init(&graph->suspects, &graph->objects);
+	for (g = 0; g < REFSTORE_NR_GENS; g++)
+		list_splice_tail_init(&graph->suspects[g], &graph->objects);
 	refstore_freeze_list(graph, &graph->objects);
 	refstore_freeze_list(graph, &graph->garbage);
 	list_for_each_entry(c, &graph->staged, link)
@@ -844,7 +873,8 @@ u64 refstore_unfreeze(struct refstore_graph *graph)
 		if (obj->nslots) {
 			graph->nr_gen[REFSTORE_GEN_OLDEST]++;
 			obj->flags |= REFSTORE_OF_SUSPECT;
-			list_move_tail(&obj->node, &graph->suspects);
+			list_move_tail(&obj->node,
+				       &graph->suspects[REFSTORE_GEN_OLDEST]);
 		}
 		cond_resched();
 	}
@@ -884,7 +914,7 @@ void refstore_garbage_clear(struct refstore_graph *graph)
 	}
 	list_for_each_entry_safe(obj, next, &list, node) {
 		if (obj->flags & REFSTORE_OF_SUSPECT)
-			list_move_tail(&obj->node, &graph->suspects);
+			refstore_graph_suspect(graph, obj);
 		else
 			list_move_tail(&obj->node, &graph->objects);
 		refstore_obj_put(graph, obj);
