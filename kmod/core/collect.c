@@ -6,8 +6,8 @@
  * A collection of generation g is a scan, then a commit or an abort:
  *
  * refstore_collect_scan():
- *  1. moves every suspect of generation <= g to a private list, and from
- *     there, breadth first, every object it reaches through slots that has
+ *  1. moves the suspects of generations 0..g (graph->suspects[0..g]) to
+ *     a private list, and from there, breadth first, every object it reaches through slots that has
  *     slots, is in generation <= g and is neither garbage, frozen nor
  *     parked in another staged collection: the subgraph. Each starts with
  *     gc_refs = its count.
@@ -21,15 +21,17 @@
  *     flagged REFSTORE_OF_STAGED and the collection is on graph->staged.
  *
  * refstore_collect_commit():
- *  4. puts the survivors back, one generation older. In a partial
+ *  4. puts the survivors back, one generation older (the suspect lists
+ *     0..g are merged into g + 1 with their objects). In a partial
  *     collection (g below the oldest) surviving suspects stay suspects:
  *     their cycle may run through an older object, which only a collection
  *     of an older generation can judge.
- *  5. marks the unreachable objects dead, all of them, before any is
- *     released; then clears every weak reference to any of them (weak
- *     handles and weak slots; callbacks queued); then releases them
- *     (death events queued); then breaks their slots without recursion; the memory is
- *     handed to the caller to free after it drops its lock. With SAVEALL
+ *  5. marks the unreachable objects dead and clears every weak reference
+ *     to them (weak handles and weak slots; callbacks queued), all of
+ *     them, before any is released; then releases them (death events
+ *     queued); then breaks the slots that lead out of the garbage, without
+ *     recursion; the memory is handed to the caller to free after it drops
+ *     its lock. With SAVEALL
  *     (as it was at the scan) they are moved to the garbage list instead.
  *     The statistics and counts account the scan's result.
  *
@@ -60,7 +62,7 @@
  *    collections; a later commit or abort of one does nothing.
  *
  * Every step is linear in the subgraph's objects and slots; a graph with no
- * suspects costs nothing.
+ * suspects of generations 0..g costs nothing, however many older ones wait.
  */
 #include "graph.h"
 
