@@ -503,9 +503,11 @@ static u64 refstore_nr_suspects(struct refstore_heap *heap)
 {
 	struct list_head *pos;
 	u64 n = 0;
+	u32 g;
 
-	list_for_each(pos, &heap->graph.suspects)
-		n++;
+	for (g = 0; g < REFSTORE_NR_GENS; g++)
+		list_for_each(pos, &heap->graph.suspects[g])
+			n++;
 	return n;
 }
 

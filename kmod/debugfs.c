@@ -442,7 +442,7 @@ static int refstore_heap_gc_show(struct seq_file *m, void *v)
 	seq_printf(m, "frozen: %llu\n", g->nr_frozen);
 	seq_printf(m, "garbage: %llu\n", g->nr_garbage);
 	seq_printf(m, "suspects: %s\n",
-		   list_empty(&g->suspects) ? "none" : "some");
+		   refstore_graph_has_suspects(g) ? "some" : "none");
 	seq_puts(m, "stats: [");
 	for (i = 0; i < REFSTORE_NR_GENS; i++)
 		seq_printf(m, "%s{'collections': %llu, 'collected': %llu, 'uncollectable': %llu}",

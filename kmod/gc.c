@@ -172,7 +172,7 @@ void refstore_gc_note_suspects(struct refstore_heap *heap)
 	lockdep_assert_held(&heap->lock);
 	if (!heap->gc_delay_ms || heap->dead || !heap->graph.enabled ||
 	    !READ_ONCE(refstore_gc_auto) ||
-	    list_empty(&heap->graph.suspects) ||
+	    !refstore_graph_has_suspects(&heap->graph) ||
 	    delayed_work_pending(&heap->gc_timer))
 		return;
 	queue_delayed_work(system_power_efficient_wq, &heap->gc_timer,

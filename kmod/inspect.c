@@ -47,12 +47,16 @@ void refstore_walk_objs(struct refstore_heap *heap, refstore_visit_t visit,
 {
 	struct refstore_graph *g = &heap->graph;
 	struct refstore_collection *coll;
-	u32 n = 0;
+	u32 n = 0, gen;
 
 	lockdep_assert_held(&heap->lock);
-	if (!refstore_visit_list(heap, &g->objects, visit, arg, &n) ||
-	    !refstore_visit_list(heap, &g->suspects, visit, arg, &n) ||
-	    !refstore_visit_list(heap, &g->garbage, visit, arg, &n))
+	if (!refstore_visit_list(heap, &g->objects, visit, arg, &n))
+		return;
+	for (gen = 0; gen < REFSTORE_NR_GENS; gen++)
+		if (!refstore_visit_list(heap, &g->suspects[gen], visit, arg,
+					 &n))
+			return;
+	if (!refstore_visit_list(heap, &g->garbage, visit, arg, &n))
 		return;
 	list_for_each_entry(coll, &g->staged, link) {
 		if (!refstore_visit_list(heap, &coll->unreachable, visit, arg,

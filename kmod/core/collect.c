@@ -6,8 +6,8 @@
  * A collection of generation g is a scan, then a commit or an abort:
  *
  * refstore_collect_scan():
- *  1. moves every suspect of generation <= g to a private list, and from
- *     there, breadth first, every object it reaches through slots that has
+ *  1. moves the suspects of generations 0..g (graph->suspects[0..g]) to
+ *     a private list, and from there, breadth first, every object it reaches through slots that has
  *     slots, is in generation <= g and is neither garbage, frozen nor
  *     parked in another staged collection: the subgraph. Each starts with
  *     gc_refs = its count.
@@ -21,15 +21,17 @@
  *     flagged REFSTORE_OF_STAGED and the collection is on graph->staged.
  *
  * refstore_collect_commit():
- *  4. puts the survivors back, one generation older. In a partial
+ *  4. puts the survivors back, one generation older (the suspect lists
+ *     0..g are merged into g + 1 with their objects). In a partial
  *     collection (g below the oldest) surviving suspects stay suspects:
  *     their cycle may run through an older object, which only a collection
  *     of an older generation can judge.
- *  5. marks the unreachable objects dead, all of them, before any is
- *     released; then clears every weak reference to any of them (weak
- *     handles and weak slots; callbacks queued); then releases them
- *     (death events queued); then breaks their slots without recursion; the memory is
- *     handed to the caller to free after it drops its lock. With SAVEALL
+ *  5. marks the unreachable objects dead and clears every weak reference
+ *     to them (weak handles and weak slots; callbacks queued), all of
+ *     them, before any is released; then releases them (death events
+ *     queued); then breaks the slots that lead out of the garbage, without
+ *     recursion; the memory is handed to the caller to free after it drops
+ *     its lock. With SAVEALL
  *     (as it was at the scan) they are moved to the garbage list instead.
  *     The statistics and counts account the scan's result.
  *
@@ -60,7 +62,7 @@
  *    collections; a later commit or abort of one does nothing.
  *
  * Every step is linear in the subgraph's objects and slots; a graph with no
- * suspects costs nothing.
+ * suspects of generations 0..g costs nothing, however many older ones wait.
  */
 #include "graph.h"
 
@@ -119,45 +121,49 @@ int refstore_graph_due(const struct refstore_graph *graph)
  * thresholds if one is, else the youngest generation that holds every
  * suspect, so that a dropped cycle is found whatever its age; but not a
  * full collection while CPython's long-lived rule holds it back (then 1),
- * so a timed collection costs no more than the thresholds allow. Linear in
- * the suspects, which the collection walks anyway.
+ * so a timed collection costs no more than the thresholds allow. O(1):
+ * the oldest generation whose suspect list is not empty.
  *
  * Return: the generation; -1 if there are no suspects or collection is
  * disabled.
  */
 int refstore_graph_due_timed(const struct refstore_graph *graph)
 {
-	const struct refstore_obj *obj;
 	int due = refstore_graph_due(graph);
-	u32 g = 0;
+	u32 g = REFSTORE_GEN_OLDEST;
 
 	if (due >= 0)
 		return due;
-	if (!graph->enabled || list_empty(&graph->suspects))
+	if (!graph->enabled || !refstore_graph_has_suspects(graph))
 		return -1;
-	list_for_each_entry(obj, &graph->suspects, node) {
-		if (refstore_obj_gen(graph, obj) > g)
-			g = refstore_obj_gen(graph, obj);
-		if (g >= REFSTORE_GEN_OLDEST)
-			break;
-	}
+	while (g && list_empty(&graph->suspects[g]))
+		g--;
 	if (g >= REFSTORE_GEN_OLDEST)
 		g = refstore_full_allowed(graph) ? REFSTORE_GEN_OLDEST :
 		    REFSTORE_GEN_OLDEST - 1;
 	return g;
 }
 
-static bool refstore_scan_eligible(const struct refstore_graph *graph,
-				   const struct refstore_obj *obj, u32 gen)
+/*
+ * May @obj, not in the subgraph yet, join it? Not if it is garbage, dead,
+ * parked, frozen or older than @gen, or has no slots. In a full
+ * collection every generation but the permanent one is in, so the
+ * recorded one says it without the clock (@full).
+ */
+static __always_inline bool
+refstore_scan_eligible(const struct refstore_graph *graph,
+		       const struct refstore_obj *obj, u32 gen, bool full)
 {
-	/* The flags first: a scanned object's stamp is its gc_refs. */
-	return !(obj->flags & (REFSTORE_OF_SCANNED | REFSTORE_OF_GARBAGE |
-			       REFSTORE_OF_DEAD | REFSTORE_OF_STAGED)) &&
-	       obj->nslots && refstore_obj_gen(graph, obj) <= gen;
+	if (obj->flags & (REFSTORE_OF_SCANNED | REFSTORE_OF_GARBAGE |
+			  REFSTORE_OF_DEAD | REFSTORE_OF_STAGED) ||
+	    !obj->nslots)
+		return false;
+	return full ? obj->gen != REFSTORE_GEN_PERMANENT :
+		      refstore_obj_gen(graph, obj) <= gen;
 }
 
-static void refstore_scan_join(struct refstore_graph *graph,
-			       struct refstore_obj *obj)
+static __always_inline void refstore_scan_join(struct refstore_graph *graph,
+					       struct refstore_obj *obj)
 {
 	/* A live object has a reference, or it would be on graph->dying. */
 	REFSTORE_ASSERT(kref_read(&obj->kref));
@@ -171,38 +177,29 @@ static void refstore_scan_join(struct refstore_graph *graph,
  * Edges whose target's flags a walk reads later: the target is prefetched
  * when the edge is met and judged REFSTORE_SCAN_AHEAD edges on, so that
  * the cache misses of a pointer-chasing walk overlap (the order in which
- * edges are judged does not change what the walk computes).
+ * edges are judged does not change what the walk computes). A power of
+ * two: the queue is a ring indexed by a free-running count.
  */
 #define REFSTORE_SCAN_AHEAD	8
 
-struct refstore_edge_queue {
-	struct refstore_obj *t[REFSTORE_SCAN_AHEAD];
-	u32 head;
-	u32 len;
-};
-
 /* One edge of the subgraph's walk: @t joins, or loses a reference. */
-static void refstore_scan_edge(struct refstore_graph *graph, u32 gen,
-			       struct refstore_obj *t, struct list_head *scan)
+static __always_inline void refstore_scan_edge(struct refstore_graph *graph,
+					       u32 gen, bool full,
+					       struct refstore_obj *t,
+					       struct list_head *scan)
 {
+	if (t->flags & REFSTORE_OF_SCANNED) {
+		t->gc_refs--;
+		return;
+	}
 	/* Only other staged garbage points at staged garbage. */
 	REFSTORE_ASSERT(!refstore_obj_collecting(t));
-	if (refstore_scan_eligible(graph, t, gen)) {
-		refstore_scan_join(graph, t);
-		if (!(t->flags & REFSTORE_OF_SUSPECT))
-			list_move_tail(&t->node, scan);
-	}
-	if (t->flags & REFSTORE_OF_SCANNED)
-		t->gc_refs--;
-}
-
-static struct refstore_obj *refstore_edge_pop(struct refstore_edge_queue *q)
-{
-	struct refstore_obj *t = q->t[q->head];
-
-	q->head = (q->head + 1) % REFSTORE_SCAN_AHEAD;
-	q->len--;
-	return t;
+	if (!refstore_scan_eligible(graph, t, gen, full))
+		return;
+	refstore_scan_join(graph, t);
+	t->gc_refs--;
+	if (!(t->flags & REFSTORE_OF_SUSPECT))
+		list_move_tail(&t->node, scan);
 }
 
 /*
@@ -212,31 +209,39 @@ static struct refstore_obj *refstore_edge_pop(struct refstore_edge_queue *q)
  * subtracted once, from a target whose gc_refs was set when it joined
  * (or, if it joins later, is set then and the edge subtracted after).
  *
- * The suspects are taken onto @scan all at once and judged as the walk
- * reaches them: an ineligible one goes back to graph->suspects, in order.
- * A target that is a suspect not reached yet joins where it is (it is
- * ahead of the walk: every SUSPECT object not parked or saved was on
- * graph->suspects); any other target joins at the tail. One pass over the
- * subgraph, breadth first.
+ * The suspects of generations 0..@gen are taken onto @scan all at once
+ * (older ones are not touched: a young collection costs what the young
+ * suspects reach, however many old ones wait) and join as the walk
+ * reaches them. A target that is a suspect not reached yet joins where it
+ * is (it is ahead of the walk: every SUSPECT object of those generations
+ * not parked or saved was on their lists); any other target joins at the
+ * tail. One pass over the subgraph, breadth first.
  */
 static u64 refstore_scan_build(struct refstore_graph *graph, u32 gen,
 			       struct list_head *scan)
 {
-	struct refstore_edge_queue q = { .len = 0 };
-	struct refstore_obj *obj, *t, **slots;
+	struct refstore_obj *q[REFSTORE_SCAN_AHEAD] = { NULL };
+	struct refstore_obj *obj, *t, *old, **slots;
 	struct list_head *pos = scan, *next;
+	bool full = gen >= REFSTORE_GEN_OLDEST;
+	u32 i, k = 0;
 	u64 n = 0;
-	u32 i;
 
-	list_splice_tail_init(&graph->suspects, scan);
+	for (i = 0; i <= gen; i++)
+		list_splice_tail_init(&graph->suspects[i], scan);
 	for (;;) {
 		next = pos->next;
 		if (next == scan) {
 			/* The queued edges may add objects at the tail. */
-			if (!q.len)
+			for (i = 0; i < REFSTORE_SCAN_AHEAD; i++) {
+				t = q[i];
+				q[i] = NULL;
+				if (t)
+					refstore_scan_edge(graph, gen, full, t,
+							   scan);
+			}
+			if (pos->next == scan)
 				break;
-			refstore_scan_edge(graph, gen, refstore_edge_pop(&q),
-					   scan);
 			continue;
 		}
 		pos = next;
@@ -247,9 +252,11 @@ static u64 refstore_scan_build(struct refstore_graph *graph, u32 gen,
 						       REFSTORE_OF_STAGED |
 						       REFSTORE_OF_GARBAGE)) ==
 					REFSTORE_OF_SUSPECT);
-			if (!refstore_scan_eligible(graph, obj, gen)) {
+			/* Each suspect list holds its generation only. */
+			if (!refstore_scan_eligible(graph, obj, gen, full)) {
+				REFSTORE_ASSERT(0);
 				pos = pos->prev;
-				list_move_tail(next, &graph->suspects);
+				refstore_graph_suspect(graph, obj);
 				continue;
 			}
 			refstore_scan_join(graph, obj);
@@ -261,10 +268,10 @@ static u64 refstore_scan_build(struct refstore_graph *graph, u32 gen,
 			if (!t)
 				continue;
 			prefetchw(t);
-			if (q.len == REFSTORE_SCAN_AHEAD)
-				refstore_scan_edge(graph, gen,
-						   refstore_edge_pop(&q), scan);
-			q.t[(q.head + q.len++) % REFSTORE_SCAN_AHEAD] = t;
+			old = q[k % REFSTORE_SCAN_AHEAD];
+			q[k++ % REFSTORE_SCAN_AHEAD] = t;
+			if (old)
+				refstore_scan_edge(graph, gen, full, old, scan);
 		}
 		n++;
 		cond_resched();
@@ -276,62 +283,83 @@ static u64 refstore_scan_build(struct refstore_graph *graph, u32 gen,
  * Step 3, in one pass as CPython's move_unreachable(): each object of
  * @scan in turn is reachable if references from outside hold it (gc_refs
  * > 0) or a reachable object reached it (REFSTORE_OF_REACHABLE); it then
- * moves to @live, and the objects of the subgraph it points at are flagged
+ * goes to @live, and the objects of the subgraph it points at are flagged
  * reachable (one already judged unreachable goes back to the tail of
- * @scan to be walked again). Otherwise it moves to @unreachable, for now.
+ * @scan to be walked again). Otherwise it goes to @unreachable, for now.
  * Either way it is parked (REFSTORE_OF_STAGED, stamped again: its
  * generation was recorded when it joined; gc_refs is not read again).
  * Within the walk, an object of this subgraph not yet judged reachable is
  * flagged SCANNED (not walked yet) or STAGED alone (judged unreachable);
  * no other object a reachable one points at is flagged STAGED without
- * REACHABLE (only staged garbage points at staged garbage). Returns how
- * many are reachable.
+ * REACHABLE (only staged garbage points at staged garbage).
+ *
+ * Objects are not moved one by one: the walk leaves them where they are
+ * and, each time the verdict changes from one object to the next, moves
+ * the run judged before it, whole, to @live or @unreachable (a ring of
+ * garbage is one run). A rescued object leaves whatever list it is on.
+ * @c->nr_unreachable counts @unreachable's objects per generation.
+ * Returns how many are reachable.
  */
 static u64 refstore_scan_reachable(struct refstore_graph *graph,
 				   struct list_head *scan,
 				   struct list_head *live,
-				   struct list_head *unreachable)
+				   struct refstore_collection *c)
 {
+	struct list_head *pos, *run = NULL, *to;
 	struct refstore_obj *obj, *t, **slots;
+	u32 clock = graph->clock, i, f;
+	u64 *nr = c->nr_unreachable;
+	LIST_HEAD(judged);
 	u64 n = 0;
-	u32 i, f;
 
-	while (!list_empty(scan)) {
-		obj = list_first_entry(scan, struct refstore_obj, node);
-		refstore_prefetch_ahead(&obj->node);
-		if (!(obj->flags & REFSTORE_OF_REACHABLE)) {
-			/* Internal references never outnumber the count. */
-			REFSTORE_ASSERT(obj->gc_refs >= 0);
-			if (!obj->gc_refs) {
-				obj->flags &= ~REFSTORE_OF_SCANNED;
-				obj->flags |= REFSTORE_OF_STAGED;
-				obj->stamp = graph->clock;
-				list_move_tail(&obj->node, unreachable);
-				continue;
+	for (pos = scan->next; pos != scan; pos = pos->next) {
+		refstore_prefetch_ahead(pos);
+		obj = list_entry(pos, struct refstore_obj, node);
+		/* Internal references never outnumber the count. */
+		REFSTORE_ASSERT(obj->flags & REFSTORE_OF_REACHABLE ||
+				obj->gc_refs >= 0);
+		if (!(obj->flags & REFSTORE_OF_REACHABLE) && !obj->gc_refs) {
+			obj->flags &= ~REFSTORE_OF_SCANNED;
+			obj->flags |= REFSTORE_OF_STAGED;
+			obj->stamp = clock;
+			nr[obj->gen]++;
+			to = &c->unreachable;
+		} else {
+			slots = refstore_obj_slots(obj);
+			for (i = 0; i < obj->nslots; i++) {
+				/* A weak slot keeps nothing alive. */
+				t = refstore_slot_strong(slots[i]);
+				if (!t)
+					continue;
+				f = t->flags & (REFSTORE_OF_SCANNED |
+						REFSTORE_OF_STAGED |
+						REFSTORE_OF_REACHABLE);
+				if (f == REFSTORE_OF_SCANNED) {
+					t->flags |= REFSTORE_OF_REACHABLE;
+				} else if (f == REFSTORE_OF_STAGED) {
+					t->flags |= REFSTORE_OF_REACHABLE;
+					nr[t->gen]--;
+					list_move_tail(&t->node, scan);
+				}
 			}
+			obj->flags &= ~REFSTORE_OF_SCANNED;
+			obj->flags |= REFSTORE_OF_STAGED | REFSTORE_OF_REACHABLE;
+			obj->stamp = clock;
+			n++;
+			to = live;
 		}
-		slots = refstore_obj_slots(obj);
-		for (i = 0; i < obj->nslots; i++) {
-			/* A weak slot is no edge: it keeps nothing alive. */
-			t = refstore_slot_strong(slots[i]);
-			if (!t)
-				continue;
-			f = t->flags & (REFSTORE_OF_SCANNED | REFSTORE_OF_STAGED |
-					REFSTORE_OF_REACHABLE);
-			if (f == REFSTORE_OF_SCANNED) {
-				t->flags |= REFSTORE_OF_REACHABLE;
-			} else if (f == REFSTORE_OF_STAGED) {
-				t->flags |= REFSTORE_OF_REACHABLE;
-				list_move_tail(&t->node, scan);
+		if (to != run) {
+			/* The run before @obj is judged: move it whole. */
+			if (run) {
+				list_cut_before(&judged, scan, pos);
+				list_splice_tail(&judged, run);
 			}
+			run = to;
 		}
-		obj->flags &= ~REFSTORE_OF_SCANNED;
-		obj->flags |= REFSTORE_OF_STAGED | REFSTORE_OF_REACHABLE;
-		obj->stamp = graph->clock;
-		list_move_tail(&obj->node, live);
-		n++;
 		cond_resched();
 	}
+	if (run)
+		list_splice_tail_init(scan, run);
 	return n;
 }
 
@@ -352,15 +380,19 @@ void refstore_collect_scan(struct refstore_graph *graph, u32 generation,
 	struct refstore_collect_result *res = &c->res;
 	LIST_HEAD(scan);
 	u64 n;
+	u32 g;
 
 	INIT_LIST_HEAD(&c->unreachable);
 	INIT_LIST_HEAD(&c->survivors);
 	list_add_tail(&c->link, &graph->staged);
 
+	for (g = 0; g < REFSTORE_NR_GENS; g++)
+		c->nr_unreachable[g] = 0;
+	c->stamp = graph->clock;
 	res->generation = generation;
 	res->examined = refstore_scan_build(graph, generation, &scan);
 	n = res->examined - refstore_scan_reachable(graph, &scan, &c->survivors,
-						    &c->unreachable);
+						    c);
 	res->unreachable = n;
 	res->uncollectable = 0;
 	res->saved = graph->debug & REFSTORE_GC_DEBUG_SAVEALL ? n : 0;
@@ -373,7 +405,7 @@ static void refstore_unpark(struct refstore_graph *graph,
 	obj->flags &= ~(REFSTORE_OF_STAGED | REFSTORE_OF_REACHABLE |
 			REFSTORE_OF_RESUSPECT);
 	if (obj->flags & REFSTORE_OF_SUSPECT)
-		list_move_tail(&obj->node, &graph->suspects);
+		refstore_graph_suspect(graph, obj);
 	else
 		list_move_tail(&obj->node, &graph->objects);
 }
@@ -393,6 +425,24 @@ static void refstore_resync_list(struct refstore_graph *graph,
 	}
 }
 
+/* The same for a staged collection's garbage, and its counts with it. */
+static void refstore_resync_staged(struct refstore_graph *graph,
+				   struct refstore_collection *c)
+{
+	struct refstore_obj *obj;
+	u32 g;
+
+	for (g = 0; g < REFSTORE_NR_GENS; g++)
+		c->nr_unreachable[g] = 0;
+	list_for_each_entry(obj, &c->unreachable, node) {
+		g = refstore_obj_gen(graph, obj);
+		refstore_obj_set_gen(graph, obj, g);
+		c->nr_unreachable[g]++;
+		cond_resched();
+	}
+	c->stamp = graph->clock;
+}
+
 /*
  * Once every REFSTORE_CLOCK_RESYNC commits (2^30): a walk of every live
  * object, so that no stamp is more than 2^31 commits behind the clock.
@@ -400,13 +450,15 @@ static void refstore_resync_list(struct refstore_graph *graph,
 static void refstore_clock_resync(struct refstore_graph *graph)
 {
 	struct refstore_collection *c;
+	u32 g;
 
 	refstore_resync_list(graph, &graph->objects);
-	refstore_resync_list(graph, &graph->suspects);
+	for (g = 0; g < REFSTORE_NR_GENS; g++)
+		refstore_resync_list(graph, &graph->suspects[g]);
 	refstore_resync_list(graph, &graph->garbage);
 	list_for_each_entry(c, &graph->staged, link) {
 		refstore_resync_list(graph, &c->survivors);
-		refstore_resync_list(graph, &c->unreachable);
+		refstore_resync_staged(graph, c);
 	}
 	graph->clock_old = graph->clock;
 }
@@ -414,8 +466,9 @@ static void refstore_clock_resync(struct refstore_graph *graph)
 /*
  * Step 4a: CPython's aging, in O(1): every object of generations 0..@gen
  * (the survivors, parked or not, and anything created since the scan)
- * moves to @gen + 1, at most the oldest. Only the counts move; the
- * objects follow from the clock (refstore_obj_gen()).
+ * moves to @gen + 1, at most the oldest. Only the counts and the suspect
+ * lists move (as CPython's gc_list_merge()); the objects follow from the
+ * clock (refstore_obj_gen()).
  */
 static void refstore_commit_age(struct refstore_graph *graph, u32 gen)
 {
@@ -433,6 +486,7 @@ static void refstore_commit_age(struct refstore_graph *graph, u32 gen)
 	for (g = 0; g <= gen && g < to; g++) {
 		graph->nr_gen[to] += graph->nr_gen[g];
 		graph->nr_gen[g] = 0;
+		list_splice_tail_init(&graph->suspects[g], &graph->suspects[to]);
 	}
 	graph->clock++;
 	if (gen > 0)
@@ -507,39 +561,133 @@ static void refstore_commit_save(struct refstore_graph *graph,
 }
 
 /*
- * Step 5: free the unreachable objects. refstore_collect_commit() marked
- * them all dead already; all are released before any slot is broken.
+ * A victim's strong slots: does one lead out of the garbage? Every target
+ * is another victim (staged garbage, or dead already: marked by this
+ * commit) or a live object outside, whose count the break must drop.
+ */
+static __always_inline bool refstore_victim_points_out(struct refstore_obj *obj)
+{
+	struct refstore_obj *t, **slots = refstore_obj_slots(obj);
+	u32 i;
+
+	for (i = 0; i < obj->nslots; i++) {
+		t = refstore_slot_strong(slots[i]);
+		if (t && !(t->flags & REFSTORE_OF_DEAD) &&
+		    !refstore_obj_collecting(t))
+			return true;
+	}
+	return false;
+}
+
+static __always_inline void refstore_victim_prefetch(struct refstore_obj *obj)
+{
+	struct refstore_obj *t, **slots = refstore_obj_slots(obj);
+	u32 i;
+
+	for (i = 0; i < obj->nslots; i++) {
+		t = refstore_slot_strong(slots[i]);
+		if (t)
+			prefetch(t);
+	}
+}
+
+/*
+ * Step 5: free the unreachable objects, in three passes over them:
+ *  - all are marked dead and their weak references cleared (callbacks
+ *    queued), before any is released (CPython's handle_weakrefs() before
+ *    finalize_garbage()); the ones with a slot leading out of the garbage
+ *    move to @out;
+ *  - all are released (death events queued), before any slot is broken;
+ *  - the slots of @out's victims are broken: each reference to a live
+ *    object is put, which may free it (refstore_reap() at the end). The
+ *    other victims point only at each other, all freed together: their
+ *    slots are left as they are (a freed object's slots are never read).
  */
 static void refstore_commit_free(struct refstore_graph *graph,
 				 struct list_head *scan,
 				 struct list_head *to_free)
 {
-	struct refstore_obj *obj, *t, **slots;
-	u32 i;
+	struct refstore_obj *q[REFSTORE_SCAN_AHEAD] = { NULL };
+	struct refstore_obj *obj, *next, *t, *old, *first_out, **slots;
+	LIST_HEAD(out);
+	u32 i, k = 0;
 
-	refstore_commit_clear_weak(graph, scan);
+	list_for_each_entry_safe(obj, next, scan, node) {
+		refstore_prefetch_ahead(&obj->node);
+		REFSTORE_ASSERT(refstore_obj_collecting(obj));
+		obj->flags &= ~(REFSTORE_OF_STAGED | REFSTORE_OF_SUSPECT);
+		obj->flags |= REFSTORE_OF_DEAD;
+		refstore_graph_clear_weak(graph, obj, REFSTORE_CAUSE_CYCLE);
+		/*
+		 * Its targets are judged REFSTORE_SCAN_AHEAD victims on (a
+		 * victim's target is a victim, dead or not yet, either way),
+		 * so that their misses overlap; the one judged now is behind
+		 * the walk, and may move.
+		 */
+		refstore_victim_prefetch(obj);
+		old = q[k % REFSTORE_SCAN_AHEAD];
+		q[k++ % REFSTORE_SCAN_AHEAD] = obj;
+		if (old && refstore_victim_points_out(old))
+			list_move_tail(&old->node, &out);
+		cond_resched();
+	}
+	for (i = 0; i < REFSTORE_SCAN_AHEAD; i++)
+		if (q[i] && refstore_victim_points_out(q[i]))
+			list_move_tail(&q[i]->node, &out);
+	first_out = list_empty(&out) ? NULL :
+		    list_first_entry(&out, struct refstore_obj, node);
+	list_splice_tail(&out, scan);
+	/*
+	 * Generation 0's count is not moved per free here: the commit sets
+	 * it to zero once the garbage is freed.
+	 */
 	list_for_each_entry(obj, scan, node) {
 		refstore_prefetch_ahead(&obj->node);
-		refstore_graph_count_free(graph);
 		refstore_graph_release_obj(graph, obj,
 					   obj->flags & REFSTORE_OF_FINALIZED ?
 					   REFSTORE_CAUSE_NONE :
 					   REFSTORE_CAUSE_CYCLE);
 		cond_resched();
 	}
-	list_for_each_entry(obj, scan, node) {
-		refstore_prefetch_ahead(&obj->node);
-		slots = refstore_obj_slots(obj);
-		for (i = 0; i < obj->nslots; i++) {
-			/* The release dropped the weak ones (the owner's). */
-			t = refstore_slot_strong(slots[i]);
-			slots[i] = NULL;
-			if (t && !(t->flags & REFSTORE_OF_DEAD))
-				refstore_obj_put(graph, t);
+	/* @out's victims are the tail of @scan now, from @first_out. */
+	if (first_out) {
+		obj = first_out;
+		list_for_each_entry_from(obj, scan, node) {
+			slots = refstore_obj_slots(obj);
+			for (i = 0; i < obj->nslots; i++) {
+				/* The release dropped the weak ones. */
+				t = refstore_slot_strong(slots[i]);
+				slots[i] = NULL;
+				if (t && !(t->flags & REFSTORE_OF_DEAD))
+					refstore_obj_put(graph, t);
+			}
+			cond_resched();
 		}
 	}
 	list_splice_tail_init(scan, to_free);
 	refstore_reap(graph, REFSTORE_CAUSE_RELEASED);
+}
+
+/*
+ * The unreachable objects leave their generations: the counts of
+ * @c->nr_unreachable, each taken from the generation its objects are in
+ * now (they all carry the stamp @c->stamp).
+ */
+static void refstore_commit_uncount(struct refstore_graph *graph,
+				    const struct refstore_collection *c)
+{
+	struct refstore_obj probe = { .stamp = c->stamp };
+	u32 g, now;
+
+	for (g = 0; g < REFSTORE_NR_GENS; g++) {
+		if (!c->nr_unreachable[g])
+			continue;
+		probe.gen = g;
+		now = refstore_obj_gen(graph, &probe);
+		REFSTORE_ASSERT(now < REFSTORE_NR_GENS &&
+				graph->nr_gen[now] >= c->nr_unreachable[g]);
+		graph->nr_gen[now] -= c->nr_unreachable[g];
+	}
 }
 
 /**
@@ -560,7 +708,6 @@ void refstore_collect_commit(struct refstore_graph *graph,
 {
 	const struct refstore_collect_result *res = &c->res;
 	struct refstore_gen_stats *st = &graph->stats[res->generation];
-	struct refstore_obj *obj;
 	u32 g;
 
 	/* Detached by refstore_graph_destroy(): nothing is left to do. */
@@ -568,21 +715,8 @@ void refstore_collect_commit(struct refstore_graph *graph,
 		return;
 	list_del_init(&c->link);
 
-	/*
-	 * The unreachable objects leave their generations first; unless they
-	 * are saved, they are all marked dead here, before any is released.
-	 */
-	list_for_each_entry(obj, &c->unreachable, node) {
-		refstore_prefetch_ahead(&obj->node);
-		REFSTORE_ASSERT(refstore_obj_collecting(obj));
-		g = refstore_obj_gen(graph, obj);
-		REFSTORE_ASSERT(g < REFSTORE_NR_GENS && graph->nr_gen[g]);
-		graph->nr_gen[g]--;
-		if (res->saved)
-			continue;
-		obj->flags &= ~(REFSTORE_OF_STAGED | REFSTORE_OF_SUSPECT);
-		obj->flags |= REFSTORE_OF_DEAD;
-	}
+	/* The unreachable objects leave their generations first. */
+	refstore_commit_uncount(graph, c);
 	refstore_commit_age(graph, res->generation);
 	refstore_commit_survivors(graph, res->generation, &c->survivors);
 	if (res->saved)
@@ -641,12 +775,13 @@ void refstore_free_list(struct refstore_graph *graph, struct list_head *to_free)
 {
 	struct refstore_obj *obj, *next;
 
+	/* The list is consumed whole: its nodes are not unlinked one by one. */
 	list_for_each_entry_safe(obj, next, to_free, node) {
 		refstore_prefetch_ahead(&obj->node);
-		list_del(&obj->node);
 		refstore_graph_free_obj(graph, obj);
 		cond_resched();
 	}
+	INIT_LIST_HEAD(to_free);
 }
 
 static void refstore_freeze_list(struct refstore_graph *graph,
@@ -689,7 +824,8 @@ u64 refstore_freeze(struct refstore_graph *graph)
 	/* As gc.freeze() in CPython 3.11: every generation's count restarts. */
 	for (g = 0; g < REFSTORE_NR_GENS; g++)
 		graph->count[g] = 0;
-	list_splice_tail_init(&graph->suspects, &graph->objects);
+	for (g = 0; g < REFSTORE_NR_GENS; g++)
+		list_splice_tail_init(&graph->suspects[g], &graph->objects);
 	refstore_freeze_list(graph, &graph->objects);
 	refstore_freeze_list(graph, &graph->garbage);
 	list_for_each_entry(c, &graph->staged, link)
@@ -739,7 +875,8 @@ u64 refstore_unfreeze(struct refstore_graph *graph)
 		if (obj->nslots) {
 			graph->nr_gen[REFSTORE_GEN_OLDEST]++;
 			obj->flags |= REFSTORE_OF_SUSPECT;
-			list_move_tail(&obj->node, &graph->suspects);
+			list_move_tail(&obj->node,
+				       &graph->suspects[REFSTORE_GEN_OLDEST]);
 		}
 		cond_resched();
 	}
@@ -779,7 +916,7 @@ void refstore_garbage_clear(struct refstore_graph *graph)
 	}
 	list_for_each_entry_safe(obj, next, &list, node) {
 		if (obj->flags & REFSTORE_OF_SUSPECT)
-			list_move_tail(&obj->node, &graph->suspects);
+			refstore_graph_suspect(graph, obj);
 		else
 			list_move_tail(&obj->node, &graph->objects);
 		refstore_obj_put(graph, obj);

@@ -11,7 +11,7 @@
  * A put that leaves a count above zero may have made a garbage cycle (the
  * reference dropped was the cycle's last from outside). If the object has
  * slots, is not frozen and not already a suspect, it moves to
- * graph->suspects. Objects without slots cannot be on a cycle and are
+ * graph->suspects[g], g its generation. Objects without slots cannot be on a cycle and are
  * never suspects, like the objects CPython does not track.
  *
  * An object parked in a staged collection (REFSTORE_OF_STAGED, see
@@ -22,8 +22,11 @@
 
 void refstore_graph_init(struct refstore_graph *graph)
 {
+	u32 g;
+
 	INIT_LIST_HEAD(&graph->objects);
-	INIT_LIST_HEAD(&graph->suspects);
+	for (g = 0; g < REFSTORE_NR_GENS; g++)
+		INIT_LIST_HEAD(&graph->suspects[g]);
 	INIT_LIST_HEAD(&graph->dying);
 	INIT_LIST_HEAD(&graph->garbage);
 	INIT_LIST_HEAD(&graph->staged);
@@ -131,10 +134,8 @@ void refstore_obj_put(struct refstore_graph *graph, struct refstore_obj *obj)
 		obj->flags |= REFSTORE_OF_SUSPECT | REFSTORE_OF_RESUSPECT;
 		return;
 	}
-	if (!(obj->flags & (REFSTORE_OF_SUSPECT | REFSTORE_OF_GARBAGE))) {
-		obj->flags |= REFSTORE_OF_SUSPECT;
-		list_move_tail(&obj->node, &graph->suspects);
-	}
+	if (!(obj->flags & (REFSTORE_OF_SUSPECT | REFSTORE_OF_GARBAGE)))
+		refstore_graph_suspect(graph, obj);
 }
 
 /**
@@ -200,6 +201,7 @@ static void refstore_graph_destroy_list(struct refstore_graph *graph,
 void refstore_graph_destroy(struct refstore_graph *graph)
 {
 	struct refstore_collection *c, *next;
+	u32 g;
 
 	list_for_each_entry_safe(c, next, &graph->staged, link) {
 		refstore_graph_destroy_list(graph, &c->survivors);
@@ -207,7 +209,8 @@ void refstore_graph_destroy(struct refstore_graph *graph)
 		list_del_init(&c->link);
 	}
 	refstore_graph_destroy_list(graph, &graph->objects);
-	refstore_graph_destroy_list(graph, &graph->suspects);
+	for (g = 0; g < REFSTORE_NR_GENS; g++)
+		refstore_graph_destroy_list(graph, &graph->suspects[g]);
 	refstore_graph_destroy_list(graph, &graph->garbage);
 	graph->nr_garbage = 0;
 	graph->count[0] = 0;

@@ -27,7 +27,7 @@
 #define REFSTORE_OF_NOTIFY	BIT(0)	/* queue a death event when freed */
 #define REFSTORE_OF_WEAKREFS	BIT(1)	/* weak handles name the object */
 #define REFSTORE_OF_DEAD	BIT(2)	/* count reached zero, or garbage */
-#define REFSTORE_OF_SUSPECT	BIT(3)	/* on graph->suspects */
+#define REFSTORE_OF_SUSPECT	BIT(3)	/* on graph->suspects[its gen] */
 #define REFSTORE_OF_SCANNED	BIT(4)	/* in the subgraph being collected */
 #define REFSTORE_OF_REACHABLE	BIT(5)	/* proven reachable from outside */
 #define REFSTORE_OF_GARBAGE	BIT(6)	/* on graph->garbage (SAVEALL) */
@@ -129,8 +129,12 @@ struct refstore_gen_stats {
 /**
  * struct refstore_graph - the objects of one heap and its collector state
  * @objects: live objects that are not suspects
- * @suspects: objects whose count was decremented to non-zero since they
- *	were last examined: the only places a new garbage cycle can be
+ * @suspects: per generation, the objects of that generation whose count
+ *	was decremented to non-zero since they were last examined (as
+ *	CPython's per-generation lists: a collection of generation g takes
+ *	@suspects[0..g] only, and its commit merges those lists into
+ *	@suspects[g + 1] as it ages their objects): the only places a new
+ *	garbage cycle can be
  * @dying: objects whose count reached zero, waiting for refstore_reap()
  * @garbage: unreachable objects kept because of SAVEALL
  * @nr_garbage: objects on @garbage
@@ -160,7 +164,7 @@ struct refstore_gen_stats {
  */
 struct refstore_graph {
 	struct list_head objects;
-	struct list_head suspects;
+	struct list_head suspects[REFSTORE_NR_GENS];
 	struct list_head dying;
 	struct list_head garbage;
 	u64 nr_garbage;
@@ -222,6 +226,26 @@ static inline void refstore_obj_set_gen(struct refstore_graph *graph,
 	obj->stamp = graph->clock;
 }
 
+/* Does any generation have suspects? */
+static inline bool refstore_graph_has_suspects(const struct refstore_graph *graph)
+{
+	u32 g;
+
+	for (g = 0; g < REFSTORE_NR_GENS; g++)
+		if (!list_empty(&graph->suspects[g]))
+			return true;
+	return false;
+}
+
+/* Make @obj, live and not parked, a suspect of the generation it is in. */
+static inline void refstore_graph_suspect(struct refstore_graph *graph,
+					  struct refstore_obj *obj)
+{
+	obj->flags |= REFSTORE_OF_SUSPECT;
+	list_move_tail(&obj->node,
+		       &graph->suspects[refstore_obj_gen(graph, obj)]);
+}
+
 /**
  * struct refstore_collect_result - what one collection did
  * @generation: the generation collected (and every younger one)
@@ -249,6 +273,10 @@ struct refstore_collect_result {
  * @survivors: the rest of the subgraph, flagged REFSTORE_OF_STAGED |
  *	REFSTORE_OF_REACHABLE, in their old generation until the commit
  * @res: what the scan found; the commit accounts exactly this
+ * @nr_unreachable: of @unreachable, how many have each @gen; all of them
+ *	carry the stamp @stamp, so their generations now follow from these
+ *	counts alone (the commit moves the counts, not the objects)
+ * @stamp: the graph's @clock at the scan (or at a resynchronisation)
  *
  * Filled by refstore_collect_scan(); the caller keeps it (on its stack,
  * say) until it calls refstore_collect_commit() or refstore_collect_abort().
@@ -258,6 +286,8 @@ struct refstore_collection {
 	struct list_head unreachable;
 	struct list_head survivors;
 	struct refstore_collect_result res;
+	u64 nr_unreachable[REFSTORE_NR_GENS];
+	u32 stamp;
 };
 
 /**

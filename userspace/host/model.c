@@ -309,20 +309,33 @@ static void weak_saved(struct model *m, int t)
 				m->o[i].wdead[s] = true;
 }
 
+/* The graph's lists of live objects: objects, suspects[0..2], garbage. */
+#define MODEL_LISTS	(2 + REFSTORE_NR_GENS)
+#define MODEL_LISTS_OF(g) { &(g)->objects, &(g)->suspects[0],		\
+			    &(g)->suspects[1], &(g)->suspects[2],	\
+			    &(g)->garbage }
+
+/* 0 objects, 1 suspects (of any generation), 2 garbage. */
+static int model_list_kind(int k)
+{
+	return k == 0 ? 0 : k <= REFSTORE_NR_GENS ? 1 : 2;
+}
+
 /* Each live object on exactly one list, with flags that agree. */
 static void check_lists(struct model *m, struct op_result *r)
 {
 	struct refstore_graph *g = &m->hg.graph;
-	struct list_head *lists[3] = { &g->objects, &g->suspects, &g->garbage };
+	struct list_head *lists[MODEL_LISTS] = MODEL_LISTS_OF(g);
 	u8 seen[MODEL_MAX_OBJS] = { 0 };
 	struct refstore_obj *obj;
 	u64 nr_garbage = 0, nr_frozen = 0, new_garbage = 0;
 	u64 nr_gen[REFSTORE_NR_GENS] = { 0 };
-	int l, i;
+	int k, l, i;
 
 	EXPECT(m, list_empty(&g->dying), "objects left on graph->dying");
-	for (l = 0; l < 3; l++) {
-		list_for_each_entry(obj, lists[l], node) {
+	for (k = 0; k < MODEL_LISTS; k++) {
+		l = model_list_kind(k);
+		list_for_each_entry(obj, lists[k], node) {
 			struct model_obj *mo;
 			u16 f = obj->flags;
 
@@ -346,8 +359,13 @@ static void check_lists(struct model *m, struct op_result *r)
 			EXPECT(m, (obj->gen == REFSTORE_GEN_PERMANENT) ==
 			       mo->frozen, "object %d: gen %u, model frozen %d",
 			       i, obj->gen, mo->frozen);
-			if (l == 1)
+			if (l == 1) {
 				EXPECT(m, obj->nslots, "slotless suspect %d", i);
+				/* suspects[g] holds generation g only. */
+				EXPECT(m, refstore_obj_gen(g, obj) == (u32)k - 1,
+				       "suspect %d of generation %u on suspects[%d]",
+				       i, refstore_obj_gen(g, obj), k - 1);
+			}
 			if (obj->nslots && !mo->frozen)
 				nr_gen[refstore_obj_gen(g, obj)]++;
 			if (l == 2) {
@@ -598,13 +616,15 @@ static void do_collect(struct model *m, struct op_result *r, u32 gen)
 	model_close(m, r->rooted_before);
 	r->collected = true;
 	r->gen = gen;
-	r->had_suspects = !list_empty(&m->hg.graph.suspects);
+	r->had_suspects = false;
+	for (i = 0; i <= (int)gen; i++)
+		r->had_suspects |= !list_empty(&m->hg.graph.suspects[i]);
 	host_collect(&m->hg, gen, &r->res);
 }
 
 /* What an abort must leave exactly as it was. */
 struct graph_snap {
-	signed char list[MODEL_MAX_OBJS];	/* 0 objects, 1 suspects, 2 garbage */
+	signed char list[MODEL_MAX_OBJS];	/* index of MODEL_LISTS_OF() */
 	u16 flags[MODEL_MAX_OBJS];
 	u8 gen[MODEL_MAX_OBJS];
 	unsigned int count[MODEL_MAX_OBJS];
@@ -616,13 +636,13 @@ struct graph_snap {
 static void snap_take(struct model *m, struct graph_snap *s)
 {
 	struct refstore_graph *g = &m->hg.graph;
-	struct list_head *lists[3] = { &g->objects, &g->suspects, &g->garbage };
+	struct list_head *lists[MODEL_LISTS] = MODEL_LISTS_OF(g);
 	struct refstore_obj *obj;
 	int l;
 
 	memset(s, 0, sizeof(*s));
 	memset(s->list, -1, sizeof(s->list));
-	for (l = 0; l < 3; l++) {
+	for (l = 0; l < MODEL_LISTS; l++) {
 		list_for_each_entry(obj, lists[l], node) {
 			s->list[obj->id] = l;
 			s->flags[obj->id] = obj->flags;

@@ -31,6 +31,9 @@ typedef int64_t s64;
 #define BIT(nr)			(1UL << (nr))
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)
+#ifndef __always_inline	/* glibc's <sys/cdefs.h> has one */
+#define __always_inline		inline __attribute__((__always_inline__))
+#endif
 
 #define container_of(ptr, type, member) ({				\
 	const typeof(((type *)0)->member) *__mptr = (ptr);		\
@@ -159,6 +162,36 @@ static inline void list_splice_tail_init(struct list_head *list,
 	INIT_LIST_HEAD(list);
 }
 
+static inline void list_splice_tail(struct list_head *list,
+				    struct list_head *head)
+{
+	struct list_head *first = list->next, *last = list->prev;
+
+	if (list_empty(list))
+		return;
+	first->prev = head->prev;
+	head->prev->next = first;
+	last->next = head;
+	head->prev = last;
+}
+
+/* Move the entries of @head before @entry (not included) to @list. */
+static inline void list_cut_before(struct list_head *list,
+				   struct list_head *head,
+				   struct list_head *entry)
+{
+	if (head->next == entry) {
+		INIT_LIST_HEAD(list);
+		return;
+	}
+	list->next = head->next;
+	list->next->prev = list;
+	list->prev = entry->prev;
+	list->prev->next = list;
+	head->next = entry;
+	entry->prev = head;
+}
+
 #define list_entry(ptr, type, member)	container_of(ptr, type, member)
 #define list_first_entry(ptr, type, member) \
 	list_entry((ptr)->next, type, member)
@@ -169,6 +202,10 @@ static inline void list_splice_tail_init(struct list_head *list,
 #define list_for_each_entry(pos, head, member)				\
 	for (pos = list_first_entry(head, typeof(*pos), member);	\
 	     !list_entry_is_head(pos, head, member);			\
+	     pos = list_next_entry(pos, member))
+
+#define list_for_each_entry_from(pos, head, member)			\
+	for (; !list_entry_is_head(pos, head, member);			\
 	     pos = list_next_entry(pos, member))
 
 #define list_for_each_entry_safe(pos, n, head, member)			\

@@ -214,7 +214,7 @@ static void t_two_cycle_seed(struct host_graph *hg)
 	CHECK_EQ(hg->rec[id2].cause, REFSTORE_CAUSE_CYCLE);
 	CHECK_EQ(hg->freed, 2);
 	CHECK_EQ(hg->graph.stats[2].collected, 2);
-	CHECK(list_empty(&hg->graph.suspects));
+	CHECK(!refstore_graph_has_suspects(&hg->graph));
 	CHECK(list_empty(&hg->graph.objects));
 }
 
@@ -323,7 +323,7 @@ static void t_garbage_into_live(struct host_graph *hg)
 	host_put(hg, l3);
 	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
 	CHECK_EQ(res.unreachable, 2);
-	CHECK(list_empty(&hg->graph.objects) && list_empty(&hg->graph.suspects));
+	CHECK(list_empty(&hg->graph.objects) && !refstore_graph_has_suspects(&hg->graph));
 }
 
 /*
@@ -425,7 +425,7 @@ static void *chain_thread(void *p)
 	arg->ok = hg->freed == CHAIN_LEN &&
 		  hg->released[REFSTORE_CAUSE_RELEASED] == CHAIN_LEN &&
 		  list_empty(&hg->graph.objects) &&
-		  list_empty(&hg->graph.suspects);
+		  !refstore_graph_has_suspects(&hg->graph);
 	return NULL;
 }
 
@@ -476,7 +476,7 @@ static void *cycle_chain_thread(void *p)
 	arg->ok = hg->freed == CHAIN_LEN + 2 &&
 		  res.unreachable >= 2 &&
 		  list_empty(&hg->graph.objects) &&
-		  list_empty(&hg->graph.suspects);
+		  !refstore_graph_has_suspects(&hg->graph);
 	return NULL;
 }
 
@@ -600,7 +600,7 @@ static void t_freeze(struct host_graph *hg)
 	host_put(hg, b);
 	CHECK_EQ(refstore_freeze(&hg->graph), 4);
 	CHECK_EQ(hg->graph.nr_frozen, 4);
-	CHECK(list_empty(&hg->graph.suspects));
+	CHECK(!refstore_graph_has_suspects(&hg->graph));
 	host_put(hg, c);
 	host_put(hg, d);
 	CHECK(!(c->flags & REFSTORE_OF_SUSPECT));
@@ -1061,7 +1061,7 @@ static void t_idle_collection(struct host_graph *hg)
 	}
 	/* Dropping the only handle to a slotless object makes no suspect. */
 	host_put(hg, host_new(hg, 0));
-	CHECK(list_empty(&hg->graph.suspects));
+	CHECK(!refstore_graph_has_suspects(&hg->graph));
 	for (i = 0; i <= REFSTORE_GEN_OLDEST; i++) {
 		host_collect(hg, i, &res);
 		CHECK_EQ(res.examined, 0);
@@ -1107,7 +1107,7 @@ static void t_destroy(struct host_graph *hg)
 		CHECK_EQ(hg->rec[i].freed, 1);
 	}
 	CHECK(list_empty(&hg->graph.objects));
-	CHECK(list_empty(&hg->graph.suspects));
+	CHECK(!refstore_graph_has_suspects(&hg->graph));
 	CHECK(list_empty(&hg->graph.garbage));
 	CHECK_EQ(hg->graph.nr_frozen, 0);
 	CHECK_EQ(hg->graph.nr_garbage, 0);
@@ -1149,6 +1149,12 @@ static bool on_list(struct refstore_obj *obj, struct list_head *list)
 	return false;
 }
 
+/* On the suspect list of its generation. */
+static bool on_suspects(struct refstore_graph *g, struct refstore_obj *obj)
+{
+	return on_list(obj, &g->suspects[refstore_obj_gen(g, obj)]);
+}
+
 /* Abort puts every object back as it was: lists, generations, counts. */
 static void t_staged_abort(struct host_graph *hg)
 {
@@ -1160,7 +1166,7 @@ static void t_staged_abort(struct host_graph *hg)
 
 	staged_build(hg, &s);
 	memcpy(count, g->count, sizeof(count));
-	CHECK(on_list(s.a, &g->suspects) && on_list(s.c, &g->suspects));
+	CHECK(on_suspects(g, s.a) && on_suspects(g, s.c));
 	CHECK(on_list(s.d, &g->objects));
 
 	host_scan(hg, REFSTORE_GEN_OLDEST, &c);
@@ -1169,13 +1175,13 @@ static void t_staged_abort(struct host_graph *hg)
 	CHECK(refstore_obj_collecting(s.a) && refstore_obj_collecting(s.b));
 	CHECK(!refstore_obj_collecting(s.c) && !refstore_obj_collecting(s.d));
 	CHECK(on_list(s.a, &c.unreachable) && on_list(s.c, &c.survivors));
-	CHECK(list_empty(&g->suspects));
+	CHECK(!refstore_graph_has_suspects(g));
 	CHECK_EQ(host_list_len(&g->staged), 1);
 
 	host_abort(hg, &c);
 	CHECK(list_empty(&g->staged));
-	CHECK(on_list(s.a, &g->suspects) && on_list(s.b, &g->suspects));
-	CHECK(on_list(s.c, &g->suspects) && on_list(s.d, &g->objects));
+	CHECK(on_suspects(g, s.a) && on_suspects(g, s.b));
+	CHECK(on_suspects(g, s.c) && on_list(s.d, &g->objects));
 	CHECK_EQ(refstore_obj_gen(&hg->graph, s.c), 0);
 	CHECK_EQ(refstore_obj_gen(&hg->graph, s.d), 0);
 	CHECK_EQ(s.a->flags, REFSTORE_OF_SUSPECT);
@@ -1262,6 +1268,57 @@ static void t_loops_reschedule(struct host_graph *hg)
 	host_put(hg, kept);
 }
 
+/*
+ * Old suspects wait on their own list: a young collection examines only
+ * what young suspects reach (as CPython's per-generation lists), and the
+ * commit merges the young list into the next generation's.
+ */
+static void t_young_skips_old_suspects(struct host_graph *hg)
+{
+	struct refstore_collect_result res;
+	struct refstore_obj *o[50], *a, *b;
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		o[i] = host_new(hg, 1);
+		host_get(o[i]);
+		host_set(hg, o[i], 0, o[i]);		/* a live self-loop */
+	}
+	host_collect(hg, REFSTORE_GEN_OLDEST, NULL);	/* old now */
+	for (i = 0; i < 50; i++) {
+		host_put(hg, o[i]);		/* an old suspect, still held */
+		CHECK(on_suspects(&hg->graph, o[i]));
+		CHECK_EQ(refstore_obj_gen(&hg->graph, o[i]), REFSTORE_GEN_OLDEST);
+	}
+	a = host_new(hg, 1);
+	b = host_new(hg, 1);
+	host_set(hg, a, 0, b);
+	host_set(hg, b, 0, a);
+	host_put(hg, a);
+	host_put(hg, b);
+	CHECK(on_list(a, &hg->graph.suspects[0]));
+	host_collect(hg, 0, &res);
+	CHECK_EQ(res.examined, 2);
+	CHECK_EQ(res.unreachable, 2);
+	CHECK_EQ(host_list_len(&hg->graph.suspects[REFSTORE_GEN_OLDEST]), 50);
+	/* A young survivor stays a suspect, one generation older. */
+	a = host_new(hg, 1);
+	host_get(a);
+	host_put(hg, a);
+	host_collect(hg, 0, &res);
+	CHECK_EQ(res.examined, 1);
+	CHECK(on_list(a, &hg->graph.suspects[1]));
+	host_collect(hg, 1, &res);
+	CHECK_EQ(res.examined, 1);
+	CHECK(on_list(a, &hg->graph.suspects[REFSTORE_GEN_OLDEST]));
+	host_collect(hg, REFSTORE_GEN_OLDEST, &res);
+	CHECK_EQ(res.examined, 51);
+	CHECK(!refstore_graph_has_suspects(&hg->graph));
+	host_put(hg, a);
+	for (i = 0; i < 50; i++)
+		host_put(hg, o[i]);
+}
+
 /* A survivor that loses a reference while staged becomes a suspect. */
 static void t_staged_put_resuspects(struct host_graph *hg)
 {
@@ -1276,7 +1333,7 @@ static void t_staged_put_resuspects(struct host_graph *hg)
 	CHECK(on_list(s.c, &c.survivors));
 	CHECK(s.c->flags & REFSTORE_OF_RESUSPECT);
 	host_commit(hg, &c, NULL);
-	CHECK(on_list(s.c, &g->suspects));
+	CHECK(on_suspects(g, s.c));
 	CHECK(on_list(s.d, &g->objects));
 	CHECK_EQ(s.c->flags, REFSTORE_OF_SUSPECT);
 	CHECK_EQ(hg->released[REFSTORE_CAUSE_CYCLE], 2);
@@ -1311,13 +1368,13 @@ static void t_staged_freeze(struct host_graph *hg)
 	/* Unfreeze while staged: the parked survivors come back suspects. */
 	host_get(s.c);
 	host_put(hg, s.c);	/* frozen: no suspect */
-	CHECK(list_empty(&g->suspects));
+	CHECK(!refstore_graph_has_suspects(g));
 	CHECK_EQ(refstore_unfreeze(g), 2);
 	host_scan(hg, REFSTORE_GEN_OLDEST, &c);
 	CHECK_EQ(refstore_freeze(g), 2);
 	CHECK_EQ(refstore_unfreeze(g), 2);
 	host_abort(hg, &c);
-	CHECK(on_list(s.c, &g->suspects) && on_list(s.d, &g->objects));
+	CHECK(on_suspects(g, s.c) && on_list(s.d, &g->objects));
 	CHECK_EQ(s.c->gen, REFSTORE_GEN_OLDEST);
 	CHECK_EQ(g->nr_frozen, 0);
 	host_put(hg, s.c);
@@ -1392,7 +1449,7 @@ static void t_weak_tree_counting(struct host_graph *hg)
 	host_put(hg, root);
 	CHECK_EQ(hg->released[REFSTORE_CAUSE_RELEASED], 5);
 	CHECK_EQ(hg->nweak, 0);
-	CHECK_EQ(host_list_len(&hg->graph.suspects), 0);
+	CHECK(!refstore_graph_has_suspects(&hg->graph));
 	CHECK_EQ(hg->graph.stats[0].collections, 0);
 }
 
@@ -1529,6 +1586,7 @@ static const struct test tests[] = {
 	{ "staged_abort", t_staged_abort },
 	{ "loops_reschedule", t_loops_reschedule },
 	{ "staged_put_resuspects", t_staged_put_resuspects },
+	{ "young_skips_old_suspects", t_young_skips_old_suspects },
 	{ "staged_freeze", t_staged_freeze },
 	{ "staged_destroy", t_staged_destroy },
 	{ "staged_two", t_staged_two },
