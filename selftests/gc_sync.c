@@ -12,6 +12,7 @@
  * thread's own counters are debugfs gc's thread_wakeups and
  * thread_collections.
  */
+#include <pthread.h>
 #include <sys/wait.h>
 
 #include "common.h"
@@ -155,6 +156,59 @@ TEST(threshold_collections_charged_to_the_creator)
 		       UNPRIV_UID, WEXITSTATUS(status), M);
 	EXPECT_EQ(wakeups, gc_global(_metadata, "thread_wakeups"));
 	EXPECT_EQ(runs, gc_global(_metadata, "thread_collections"));
+}
+
+/* Threads creating on one heap. */
+#define THREADS 4
+#define PER_THREAD 500
+
+struct creator {
+	int fd;
+	int failures;
+};
+
+static void *creator(void *arg)
+{
+	struct creator *c = arg;
+	uint32_t h;
+	int i;
+
+	for (i = 0; i < PER_THREAD; i++)
+		if (rs_create(c->fd, 0, 1, 0, 0, 0, &h, NULL))
+			c->failures++;
+	return NULL;
+}
+
+/*
+ * Four threads of one process create on one heap with threshold 1: every
+ * CREATE succeeds, some of them collect (at least the first past the
+ * threshold; at most one per two CREATEs, each collection emptying
+ * generation 0), one at a time, and the thread takes no part.
+ */
+TEST_F(sync, threads_on_one_heap)
+{
+	uint64_t runs = gc_global(_metadata, "thread_collections");
+	struct creator c[THREADS];
+	pthread_t t[THREADS];
+	uint64_t automatic;
+	int i;
+
+	GC_SET_THRESHOLD(self->fd, 1, 1000, 1000);
+	for (i = 0; i < THREADS; i++) {
+		c[i] = (struct creator){ .fd = self->fd };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, creator, &c[i]));
+	}
+	for (i = 0; i < THREADS; i++) {
+		ASSERT_EQ(0, pthread_join(t[i], NULL));
+		EXPECT_EQ(0, c[i].failures);
+	}
+	EXPECT_EQ(THREADS * PER_THREAD, OBJECTS(self->fd));
+	automatic = GC_STATS(self->fd).automatic;
+	EXPECT_LE(1, automatic);
+	EXPECT_GE(THREADS * PER_THREAD / 2, automatic);
+	EXPECT_EQ(runs, gc_global(_metadata, "thread_collections"));
+	LOG("%llu automatic collections in %d CREATEs by %d threads",
+	    (unsigned long long)automatic, THREADS * PER_THREAD, THREADS);
 }
 
 T_HARNESS_MAIN
