@@ -138,7 +138,8 @@ TEST_F(knobs, park_blocks_the_queue)
 {
 	struct refstore_gc_stats st = { .size = sizeof(st) };
 	int other = rs_open(0);
-	uint64_t first;
+	uint64_t first, queued = 0;
+	char path[96];
 	int64_t deadline = t_now_ms() + 60000;
 
 	ASSERT_LE(0, other);
@@ -149,6 +150,16 @@ TEST_F(knobs, park_blocks_the_queue)
 		usleep(10000);
 	}
 	make_due(_metadata, self->fd);
+	/* Its timer expired: queued behind the parked thread, not collected. */
+	snprintf(path, sizeof(path), DBG "/heaps/%llu/gc",
+		 (unsigned long long)STATS(self->fd).heap_id);
+	for (;;) {
+		ASSERT_EQ(0, rs_debugfs_u64(path, "queued", &queued));
+		if (queued)
+			break;
+		ASSERT_LT(t_now_ms(), deadline);
+		usleep(10000);
+	}
 	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_GC_GET_STATS, &st));
 	EXPECT_EQ(0, st.automatic);
 
