@@ -14,34 +14,53 @@
  *    them and commits only if that worked.
  *  - the collector thread, below.
  *
- * The thread sleeps until a heap asks for a collection: CREATE (and the
- * threshold and enable controls) call refstore_gc_maybe_kick(), which, if
- * generation 0's count is over its threshold, queues the heap, with a
- * reference, on a FIFO and wakes the thread. The thread dequeues heaps one
- * by one, keeping the queue's reference (so a heap whose file is released
- * meanwhile stays valid; its objects are gone and heap->dead tells so). It
- * never sleeps on a heap's lock: a heap whose lock is taken is set aside
- * and queued again after the others; if only such heaps are left, the
- * thread waits for the next kick or REFSTORE_GC_RETRY_MS. It collects the
- * generation that is due under the heap's lock, and frees the garbage after
- * dropping it. Calls on other heaps never wait for a collection.
+ *  - refstore_gc_collect_due(): the automatic collections the thresholds
+ *    make due, run in the task whose CREATE made them due, as CPython
+ *    collects inside the allocation that crosses generation 0's threshold.
+ *  - the collector thread, below, for timed collections only.
+ *
+ * Who pays. A collection the thresholds make due runs synchronously at the
+ * end of the CREATE that made it due, after the object is published and
+ * the answer written, with the heap's lock dropped and taken again
+ * (killably: a fatal signal skips the collection, the CREATE still
+ * succeeds). Its CPU time is the calling task's, in its cgroup, like the
+ * rest of the call. Only one task of a heap runs such a collection at a
+ * time (REFSTORE_HEAP_GC_COLLECTING, CPython's "collecting" flag): another
+ * task whose CREATE finds a collection due meanwhile returns at once, and
+ * the next CREATE past the threshold collects. GC_ENABLE and
+ * GC_SET_THRESHOLD collect nothing, as CPython's gc.enable() and
+ * gc.set_threshold(): the next CREATE does. So a caller cannot make anyone
+ * but itself collect by calls it repeats at will.
  *
  * The time bound: garbage must not wait for a program that stopped
- * allocating. Every put the module makes (refstore_obj_put_reap(): CLOSE,
- * SET_SLOT, a new handle taken back when its answer failed) ends with
- * refstore_gc_note_suspects(), as do CLEAR_GARBAGE, ENABLE and SET_DELAY:
- * if the heap has suspects, a delay and automatic collection on, it arms
- * the heap's delayed work (a no-op if it is armed). Its expiry sets
- * REFSTORE_HEAP_GC_TIMED and queues the heap like a kick; the thread then
- * collects refstore_graph_due_timed()'s generation.
- * Only calls arm the timer, never the thread: a partial collection leaves
- * older suspects in place, and a heap no call touched since its last timed
- * collection must cost nothing. So a heap gets at most one timed
- * collection per delay, and only within a delay of a call that left
- * suspects. The work holds no reference: refstore_gc_heap_release() cancels
- * it, synchronously, after the heap is marked dead (nothing arms it then)
- * and before the file's reference goes; module exit comes after every
- * file's release, so no work outlives the module.
+ * allocating, and then there is no call to run a collection in. Every put
+ * the module makes (refstore_obj_put_reap(): CLOSE, SET_SLOT, a new handle
+ * taken back when its answer failed) ends with refstore_gc_note_suspects(),
+ * as do CLEAR_GARBAGE, ENABLE and SET_DELAY: if the heap has suspects, a
+ * delay and automatic collection on, it arms the heap's delayed work (a
+ * no-op if it is armed). Its expiry queues the heap, with a reference, on
+ * the thread's FIFO and wakes the thread, which collects
+ * refstore_graph_due_timed()'s generation. Only calls arm the timer, never
+ * the thread: a partial collection leaves older suspects in place, and a
+ * heap no call touched since its last timed collection must cost nothing.
+ * So a heap gets at most one timed collection per delay, and only within a
+ * delay of a call that left suspects; and, the work the caller does not
+ * pay for, at most one per REFSTORE_GC_TIMED_SHARE times its last timed
+ * pause: the timer is armed for the longer of the two, so the thread spends
+ * at most about 1 / (1 + REFSTORE_GC_TIMED_SHARE) of its time on a heap
+ * that keeps it busy. The work holds no reference:
+ * refstore_gc_heap_release() cancels it, synchronously, after the heap is
+ * marked dead (nothing arms it then) and before the file's reference goes;
+ * module exit comes after every file's release, so no work outlives the
+ * module.
+ *
+ * The thread dequeues heaps one by one, keeping the queue's reference (so a
+ * heap whose file is released meanwhile stays valid; its objects are gone
+ * and heap->dead tells so). It never sleeps on a heap's lock: a heap whose
+ * lock is taken is set aside and queued again after the others; if only
+ * such heaps are left, the thread waits for the next expiry or
+ * REFSTORE_GC_RETRY_MS. It collects under the heap's lock, and frees the
+ * garbage after dropping it. Calls on other heaps never wait for it.
  *
  * Test knobs (debugfs, with the module parameter test_knobs=1 only):
  *   gc_park      write 1: the thread parks on the next heap it dequeues,
@@ -54,7 +73,7 @@
  *   gc_idle      read: waits (killable) until no heap is queued or in the
  *                thread's hands, then reads "idle"
  *   gc_stall_ms  the thread sleeps this long (0..1000) in the middle of
- *                each automatic collection, heap locked
+ *                each timed collection, heap locked
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -78,6 +97,12 @@ bool refstore_gc_auto = true;
 /* How long the thread waits before retrying heaps whose lock was taken. */
 #define REFSTORE_GC_RETRY_MS 10
 
+/*
+ * A heap's timer is armed for at least this many times its last timed
+ * collection's pause: the thread's share of time on one heap is bounded.
+ */
+#define REFSTORE_GC_TIMED_SHARE 9
+
 /* Test knob gc_stall_ms, bounded. */
 static u32 refstore_gc_stall_ms;
 #define REFSTORE_GC_MAX_STALL_MS 1000
@@ -97,11 +122,12 @@ static DECLARE_WAIT_QUEUE_HEAD(refstore_gc_idle_wait);
 /*
  * refstore_gc_queue_lock protects refstore_gc_queue (heaps linked by
  * heap->gc_link, each holding a reference), refstore_gc_kicks and
- * refstore_gc_in_hand. Taken under heap->lock (by kicks), never around it.
+ * refstore_gc_in_hand. Taken by timer expiries and the thread, never
+ * around a heap's lock.
  */
 static DEFINE_SPINLOCK(refstore_gc_queue_lock);
 static LIST_HEAD(refstore_gc_queue);
-/* Heaps ever queued: the thread's retry wait ends when this moves. */
+/* Heaps ever queued ("kicks"): the thread's retry wait ends when it moves. */
 static unsigned long refstore_gc_kicks;
 /* Heaps the thread dequeued and has not finished (or requeued) yet. */
 static unsigned int refstore_gc_in_hand;
@@ -115,6 +141,8 @@ static unsigned long refstore_gc_park_steps;
 static u64 refstore_gc_parked_id;
 
 static atomic64_t refstore_gc_wakeups = ATOMIC64_INIT(0);
+/* Collections the thread ran (all timed). */
+static atomic64_t refstore_gc_thread_runs = ATOMIC64_INIT(0);
 static atomic64_t refstore_gc_idle = ATOMIC64_INIT(0);
 static atomic64_t refstore_gc_busy = ATOMIC64_INIT(0);
 static atomic64_t refstore_gc_collections = ATOMIC64_INIT(0);
@@ -142,8 +170,6 @@ static void refstore_gc_timer_fn(struct work_struct *work)
 						  struct refstore_heap,
 						  gc_timer);
 
-	/* Before the queueing: test_and_set_bit() orders it for the thread. */
-	set_bit(REFSTORE_HEAP_GC_TIMED, &heap->gc_flags);
 	refstore_gc_enqueue(heap);
 }
 
@@ -165,18 +191,24 @@ void refstore_gc_heap_init(struct refstore_heap *heap)
  *
  * Called after every put the module makes. O(1): nothing is armed without
  * suspects, a delay, or automatic collection; an armed timer is left as it
- * is, so the first call that left suspects bounds their wait.
+ * is, so the first call that left suspects bounds their wait. The timer is
+ * armed for the delay, or REFSTORE_GC_TIMED_SHARE times the heap's last
+ * timed pause if that is longer: the thread's time on the heap is bounded.
  */
 void refstore_gc_note_suspects(struct refstore_heap *heap)
 {
+	unsigned long delay;
+
 	lockdep_assert_held(&heap->lock);
 	if (!heap->gc_delay_ms || heap->dead || !heap->graph.enabled ||
 	    !READ_ONCE(refstore_gc_auto) ||
 	    !refstore_graph_has_suspects(&heap->graph) ||
 	    delayed_work_pending(&heap->gc_timer))
 		return;
-	queue_delayed_work(system_power_efficient_wq, &heap->gc_timer,
-			   msecs_to_jiffies(heap->gc_delay_ms));
+	delay = max(msecs_to_jiffies(heap->gc_delay_ms),
+		    nsecs_to_jiffies(heap->gc_timed_ns *
+				     REFSTORE_GC_TIMED_SHARE));
+	queue_delayed_work(system_power_efficient_wq, &heap->gc_timer, delay);
 }
 
 /**
@@ -191,23 +223,10 @@ void refstore_gc_heap_release(struct refstore_heap *heap)
 }
 
 /**
- * refstore_gc_maybe_kick() - queue the heap for the collector if it is due
- * @heap: the heap, locked
- */
-void refstore_gc_maybe_kick(struct refstore_heap *heap)
-{
-	lockdep_assert_held(&heap->lock);
-	if (!READ_ONCE(refstore_gc_auto) || heap->dead ||
-	    refstore_graph_due(&heap->graph) < 0)
-		return;
-	refstore_gc_enqueue(heap);
-}
-
-/**
  * refstore_gc_scan_locked() - start a collection of a locked heap
  * @heap: the heap, locked, not dead
  * @generation: 0..REFSTORE_GEN_OLDEST
- * @automatic: started by the collector thread
+ * @automatic: made due by the thresholds or the delay, not asked for
  * @run: out: the staged collection; @run->res says what it found
  *
  * Emits gc_start; the caller must end the collection with
@@ -290,9 +309,58 @@ static void refstore_gc_collect_locked(struct refstore_heap *heap,
 	refstore_gc_scan_locked(heap, generation, automatic, run);
 	ms = min_t(u32, READ_ONCE(refstore_gc_stall_ms),
 		   REFSTORE_GC_MAX_STALL_MS);
-	if (automatic && ms)
+	if (automatic && ms && current == refstore_gc_task)
 		msleep(ms);
 	refstore_gc_finish_locked(heap, run, true);
+}
+
+/**
+ * refstore_gc_due() - does a CREATE leave a collection due?
+ * @heap: the heap, locked
+ *
+ * Return: true if the caller should call refstore_gc_collect_due() once it
+ * dropped the lock: automatic collection is on and a generation is due by
+ * the thresholds (refstore_graph_due()).
+ */
+bool refstore_gc_due(struct refstore_heap *heap)
+{
+	lockdep_assert_held(&heap->lock);
+	return READ_ONCE(refstore_gc_auto) && !heap->dead &&
+	       refstore_graph_due(&heap->graph) >= 0;
+}
+
+/**
+ * refstore_gc_collect_due() - run the collection the thresholds made due
+ * @heap: the heap; the caller (an ioctl on its file) holds a reference
+ *
+ * The end of a CREATE that refstore_gc_due() said made a collection due:
+ * the calling task collects the generation due, as an automatic
+ * collection, in its own context. Nothing is reported to the caller: if
+ * another task of the heap is collecting, a fatal signal comes while
+ * waiting for the lock, or the collection is no longer due once the lock
+ * is taken, nothing happens; the next CREATE past the threshold (or the
+ * heap's timer) sees to it.
+ *
+ * Context: process, may sleep; no lock held.
+ */
+void refstore_gc_collect_due(struct refstore_heap *heap)
+{
+	struct refstore_gc_run run;
+	int gen = -1;
+
+	if (test_and_set_bit_lock(REFSTORE_HEAP_GC_COLLECTING, &heap->gc_flags))
+		return;
+	if (mutex_lock_killable(&heap->lock))
+		goto out_clear;
+	if (!heap->dead && READ_ONCE(refstore_gc_auto))
+		gen = refstore_graph_due(&heap->graph);
+	if (gen >= 0)
+		refstore_gc_collect_locked(heap, gen, true, &run);
+	mutex_unlock(&heap->lock);
+	if (gen >= 0)
+		refstore_free_list(&heap->graph, &run.to_free);
+out_clear:
+	clear_bit_unlock(REFSTORE_HEAP_GC_COLLECTING, &heap->gc_flags);
 }
 
 /**
@@ -477,24 +545,23 @@ static void refstore_gc_park(struct refstore_heap *heap)
 static bool refstore_gc_thread_collect(struct refstore_heap *heap)
 {
 	struct refstore_gc_run run;
-	bool timed;
 	int gen;
 
 	if (!mutex_trylock(&heap->lock))
 		return false;
-	/* A kick or an expiry from here on queues the heap again. */
+	/* An expiry from here on queues the heap again. */
 	clear_bit(REFSTORE_HEAP_GC_PENDING, &heap->gc_flags);
-	timed = test_and_clear_bit(REFSTORE_HEAP_GC_TIMED, &heap->gc_flags);
 	if (heap->dead || !READ_ONCE(refstore_gc_auto))
 		gen = -1;
-	else if (timed)
+	else
 		gen = refstore_graph_due_timed(&heap->graph);
-	else
-		gen = refstore_graph_due(&heap->graph);
-	if (gen >= 0)
+	if (gen >= 0) {
 		refstore_gc_collect_locked(heap, gen, true, &run);
-	else
+		heap->gc_timed_ns = run.pause_ns;
+		atomic64_inc(&refstore_gc_thread_runs);
+	} else {
 		atomic64_inc(&refstore_gc_idle);
+	}
 	mutex_unlock(&heap->lock);
 	if (gen >= 0)
 		refstore_free_list(&heap->graph, &run.to_free);
@@ -587,6 +654,8 @@ void refstore_gc_debugfs_show(struct seq_file *m)
 		   READ_ONCE(refstore_gc_auto) ? "on" : "off");
 	seq_printf(m, "thread_wakeups: %lld\n",
 		   atomic64_read(&refstore_gc_wakeups));
+	seq_printf(m, "thread_collections: %lld\n",
+		   atomic64_read(&refstore_gc_thread_runs));
 	seq_printf(m, "idle_wakeups: %lld\n", atomic64_read(&refstore_gc_idle));
 	seq_printf(m, "busy_retries: %lld\n", atomic64_read(&refstore_gc_busy));
 	seq_printf(m, "collections: %lld\n",

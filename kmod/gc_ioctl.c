@@ -59,8 +59,8 @@ static int refstore_gc_control(struct refstore_ucmd *ucmd,
 
 static void refstore_gc_do_enable(struct refstore_heap *heap)
 {
+	/* Collects nothing, as gc.enable(): the next CREATE past 0's threshold. */
 	heap->graph.enabled = true;
-	refstore_gc_maybe_kick(heap);
 	refstore_gc_note_suspects(heap);
 }
 
@@ -222,7 +222,7 @@ int refstore_ioc_gc_set_threshold(struct refstore_ucmd *ucmd)
 		return -EINTR;
 	for (g = 0; g < REFSTORE_NR_GENS; g++)
 		heap->graph.threshold[g] = cmd->threshold[g];
-	refstore_gc_maybe_kick(heap);
+	/* Collects nothing, as gc.set_threshold(): the next CREATE does. */
 	mutex_unlock(&heap->lock);
 	return 0;
 }

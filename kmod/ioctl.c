@@ -81,13 +81,16 @@ static int refstore_ioc_version(struct refstore_ucmd *ucmd)
  * CREATE: the object is allocated and charged, and its handle reserved,
  * under the lock; it joins the heap (its graph, its counters, the
  * collector's count) only once the caller has its handle. Until then no
- * one can see it, so taking it back leaves no trace.
+ * one can see it, so taking it back leaves no trace. If that makes a
+ * collection due, the caller runs it, lock dropped and taken again, as
+ * CPython collects in the allocation that crosses the threshold (gc.c).
  */
 static int refstore_ioc_create(struct refstore_ucmd *ucmd)
 {
 	struct refstore_create *cmd = ucmd->cmd;
 	struct refstore_heap *heap = ucmd->heap;
 	struct refstore_obj *obj;
+	bool due;
 	int ret;
 
 	if (cmd->flags & ~REFSTORE_CREATE_FLAGS || cmd->__reserved)
@@ -117,8 +120,11 @@ static int refstore_ioc_create(struct refstore_ucmd *ucmd)
 	}
 	refstore_obj_publish(heap, obj);
 	refstore_handle_publish(heap, cmd->handle, obj);
-	refstore_gc_maybe_kick(heap);
-	goto out_unlock;
+	due = refstore_gc_due(heap);
+	mutex_unlock(&heap->lock);
+	if (due)
+		refstore_gc_collect_due(heap);
+	return 0;
 
 out_abort_obj:
 	refstore_obj_abort(heap, obj);

@@ -145,8 +145,11 @@ struct refstore_tag_table;
  * (then heap->gc_link is the collector's, and it holds a reference).
  */
 #define REFSTORE_HEAP_GC_PENDING 0
-/* heap->gc_flags: the heap's timer expired; its next turn is time-due. */
-#define REFSTORE_HEAP_GC_TIMED 1
+/*
+ * heap->gc_flags: a task is running a collection the heap's thresholds made
+ * due (refstore_gc_collect_due()); other tasks do not start another.
+ */
+#define REFSTORE_HEAP_GC_COLLECTING 1
 
 /* The largest collection delay, ms: GC_SET_DELAY and gc_delay_ms. */
 #define REFSTORE_GC_MAX_DELAY_MS 60000
@@ -218,7 +221,11 @@ struct refstore_table_charge {
  * @gc_link: on the collector's queue (gc.c), while REFSTORE_HEAP_GC_PENDING
  * @gc_pause_total: ns spent collecting; this and below under @lock
  * @gc_pause_max: longest collection, ns
- * @gc_automatic: collections started by the collector thread
+ * @gc_automatic: automatic collections: those the thresholds made due,
+ *	run by the task whose CREATE did, and the timed ones, run by the
+ *	collector thread
+ * @gc_timed_ns: the pause of the heap's last timed collection; under @lock.
+ *	The timer is not armed for less than REFSTORE_GC_TIMED_SHARE times it
  * @gc_pause_hist: collections by log2 of their pause in ns
  * @gc_delay_ms: the time bound, ms, 0 for none (GC_SET_DELAY); under @lock
  * @gc_timer: armed, while the heap has suspects, by the call that left
@@ -281,6 +288,7 @@ struct refstore_heap {
 	u64 gc_pause_total;
 	u64 gc_pause_max;
 	u64 gc_automatic;
+	u64 gc_timed_ns;
 	u32 gc_pause_hist[REFSTORE_PAUSE_BUCKETS];
 	u32 gc_delay_ms;
 	struct delayed_work gc_timer;
@@ -489,7 +497,8 @@ struct refstore_gc_run {
 extern bool refstore_gc_auto;
 int refstore_gc_start(void);
 void refstore_gc_stop(void);
-void refstore_gc_maybe_kick(struct refstore_heap *heap);
+bool refstore_gc_due(struct refstore_heap *heap);
+void refstore_gc_collect_due(struct refstore_heap *heap);
 void refstore_gc_heap_init(struct refstore_heap *heap);
 void refstore_gc_note_suspects(struct refstore_heap *heap);
 void refstore_gc_heap_release(struct refstore_heap *heap);

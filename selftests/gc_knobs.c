@@ -2,8 +2,10 @@
 /*
  * The collector thread through its debugfs test knobs (module parameter
  * test_knobs=1; skipped without): gc_park holds the thread on a heap it
- * dequeued, gc_idle waits until it has nothing queued or in hand. No test
- * here sleeps for a collection: each waits for the state it needs.
+ * dequeued, gc_idle waits until it has nothing queued or in hand. The
+ * thread runs only timed collections (a heap's delay expired with
+ * suspects left), so the tests queue heaps that way. No test here sleeps
+ * for a collection: each waits for the state it needs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,12 +63,14 @@ static void wait_idle(struct __test_metadata *_metadata)
 	ASSERT_STREQ("idle\n", buf);
 }
 
-/* Thresholds (1, 10, 10), then two objects with slots: the heap is due. */
+/*
+ * Delay 1 ms and a dropped 2-ring: the CLOSEs arm the heap's timer, whose
+ * expiry queues the heap for the thread, time-due.
+ */
 static void make_due(struct __test_metadata *_metadata, int fd)
 {
-	ASSERT_EQ(0, rs_gc_set_threshold(fd, 1, 10, 10));
-	CREATE(fd, 0, 1);
-	CREATE(fd, 0, 1);
+	ASSERT_EQ(0, rs_gc_value(fd, REFSTORE_IOC_GC_SET_DELAY, 1, NULL));
+	RING(fd, 2);
 }
 
 FIXTURE(knobs) {
@@ -134,7 +138,8 @@ TEST_F(knobs, park_blocks_the_queue)
 {
 	struct refstore_gc_stats st = { .size = sizeof(st) };
 	int other = rs_open(0);
-	uint64_t first;
+	uint64_t first, queued = 0;
+	char path[96];
 	int64_t deadline = t_now_ms() + 60000;
 
 	ASSERT_LE(0, other);
@@ -145,6 +150,16 @@ TEST_F(knobs, park_blocks_the_queue)
 		usleep(10000);
 	}
 	make_due(_metadata, self->fd);
+	/* Its timer expired: queued behind the parked thread, not collected. */
+	snprintf(path, sizeof(path), DBG "/heaps/%llu/gc",
+		 (unsigned long long)STATS(self->fd).heap_id);
+	for (;;) {
+		ASSERT_EQ(0, rs_debugfs_u64(path, "queued", &queued));
+		if (queued)
+			break;
+		ASSERT_LT(t_now_ms(), deadline);
+		usleep(10000);
+	}
 	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_GC_GET_STATS, &st));
 	EXPECT_EQ(0, st.automatic);
 
@@ -155,33 +170,30 @@ TEST_F(knobs, park_blocks_the_queue)
 	close(other);
 }
 
-/* gc_idle returns once the automatic collection a kick asked for is done. */
-TEST_F(knobs, idle_after_automatic_collection)
+/* gc_idle returns once the timed collection the thread took is done. */
+TEST_F(knobs, idle_after_timed_collection)
 {
 	struct refstore_gc_stats st = { .size = sizeof(st) };
-	uint32_t a, b;
-	uint64_t was;
+	struct refstore_heap_stats hs = STATS(self->fd);
+	int64_t deadline = t_now_ms() + 60000;
 
-	/* A garbage 2-ring and two live objects, built with gc disabled. */
-	ASSERT_EQ(0, rs_gc_value(self->fd, REFSTORE_IOC_GC_DISABLE, 0, &was));
-	ASSERT_EQ(0, rs_gc_set_threshold(self->fd, 1, 10, 10));
-	a = CREATE(self->fd, 0, 1);
-	b = CREATE(self->fd, 0, 1);
-	ASSERT_EQ(0, rs_set_slot(self->fd, a, 0, b));
-	ASSERT_EQ(0, rs_set_slot(self->fd, b, 0, a));
-	ASSERT_EQ(0, rs_close(self->fd, a));
-	ASSERT_EQ(0, rs_close(self->fd, b));
-	CREATE(self->fd, 0, 1);
-	CREATE(self->fd, 0, 1);
-	EXPECT_EQ(4, STATS(self->fd).objects);
+	/* Parked first, so gc_idle cannot return before the thread has it. */
+	ASSERT_EQ(0, knob_write(GC_PARK, "1"));
+	make_due(_metadata, self->fd);
+	while (parked_id(_metadata) != hs.heap_id) {
+		ASSERT_LT(t_now_ms(), deadline);
+		usleep(10000);
+	}
+	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_GC_GET_STATS, &st));
+	EXPECT_EQ(0, st.automatic);
+	EXPECT_EQ(2, STATS(self->fd).objects);
 
-	/* ENABLE kicks the thread: the heap is due. */
-	ASSERT_EQ(0, rs_gc_value(self->fd, REFSTORE_IOC_GC_ENABLE, 0, &was));
+	ASSERT_EQ(0, knob_write(GC_PARK, "0"));
 	wait_idle(_metadata);
 	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_GC_GET_STATS, &st));
 	EXPECT_EQ(1, st.automatic);
 	EXPECT_EQ(2, st.gen[0].collected);
-	EXPECT_EQ(2, STATS(self->fd).objects);
+	EXPECT_EQ(0, STATS(self->fd).objects);
 }
 
 TEST_HARNESS_MAIN

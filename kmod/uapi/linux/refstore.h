@@ -602,8 +602,8 @@ struct refstore_heap_stats {
  * same 24-byte &struct refstore_event, told apart by @cause:
  *
  * - REFSTORE_CAUSE_GC_START (CALLBACKS), gc.callbacks' "start": @count is
- *   the generation; @cookie 1 if the collector thread started it, 0 for
- *   GC_COLLECT; @id 0.
+ *   the generation; @cookie 1 for an automatic collection (the thresholds'
+ *   or the time bound's), 0 for GC_COLLECT; @id 0.
  * - REFSTORE_CAUSE_GC_STOP (CALLBACKS), "stop": @count the generation;
  *   @id the objects collected (found unreachable: freed, or saved with
  *   SAVEALL; 0 if a GC_COLLECT whose answer could not be written was
@@ -671,22 +671,30 @@ struct refstore_event {
  * collection of generation g examines generations 0..g; survivors move one
  * generation up. A collection of generation 2 is full: it finds every
  * unreachable cycle outside the permanent generation. Automatic
- * collection (on by default, run by the module's ``refstore_gc`` kernel
- * thread) starts when generation 0's count (objects with slots allocated
- * minus freed since the last collection, at least 0) exceeds threshold 0; it collects
- * the oldest generation g whose count (collections of generation g - 1
- * since the last one of g) exceeds threshold g. Defaults: 700, 10, 10.
+ * collection (on by default) starts when generation 0's count (objects with
+ * slots allocated minus freed since the last collection, at least 0)
+ * exceeds threshold 0; it collects the oldest generation g whose count
+ * (collections of generation g - 1 since the last one of g) exceeds
+ * threshold g. Defaults: 700, 10, 10. As in CPython, where the allocation
+ * that crosses threshold 0 collects, the CREATE that does runs the
+ * collection in the calling task before it returns (its CPU time is the
+ * caller's; one task of a heap collects at a time, others return at once),
+ * so GC_GET_COUNT and GC_GET_STATS count it when CREATE has returned.
+ * GC_ENABLE and GC_SET_THRESHOLD collect nothing, as gc.enable() and
+ * gc.set_threshold(): the next CREATE does.
  *
  * Automatic collection also has a time bound, so that garbage does not wait
  * for a program that stopped allocating: a call that leaves the heap with
  * suspects (CLOSE, SET_SLOT, ...) arms the heap's timer, unless it is
- * armed; when it expires, the collector thread collects the youngest
+ * armed; when it expires, the module's ``refstore_gc`` kernel thread, which
+ * runs these timed collections and no others, collects the youngest
  * generation that holds every suspect (generation 1 instead of 2 while
  * CPython's long-lived rule holds the full collection back). A cycle
  * dropped in generations 0 or 1 is thus freed within the heap's delay
  * (GC_SET_DELAY; the module parameter gc_delay_ms gives new heaps theirs,
  * 200 ms unless set), plus the thread's turn. A heap no call touched since
- * its last timed collection arms nothing and costs no wakeup.
+ * its last timed collection arms nothing and costs no wakeup, and the timer
+ * is armed for at least 9 times the heap's last timed pause.
  */
 
 /** REFSTORE_GC_GENERATIONS - collectable generations (0, 1, 2) */
@@ -725,7 +733,8 @@ struct refstore_gc_collect {
  * @value: see each command
  *
  * - REFSTORE_IOC_GC_ENABLE, _DISABLE: in: must be 0; nothing is written
- *   back, as gc.enable() and gc.disable() return None.
+ *   back, as gc.enable() and gc.disable() return None. ENABLE collects
+ *   nothing, even if a generation is due: the next CREATE does.
  * - REFSTORE_IOC_GC_ISENABLED: out: 1 if enabled (gc.isenabled()).
  * - REFSTORE_IOC_GC_SET_DEBUG: in: REFSTORE_GC_DEBUG_* (gc.set_debug());
  *   EINVAL for unknown bits.
@@ -804,6 +813,9 @@ struct refstore_gc_value {
  *	disables automatic collection, like in Python
  * @__reserved: must be 0
  *
+ * SET_THRESHOLD collects nothing, as gc.set_threshold(), even if a
+ * generation is over its new threshold: the next CREATE does.
+ *
  * Errors: EINVAL if a threshold is above 1000000.
  */
 struct refstore_gc_threshold {
@@ -846,7 +858,9 @@ struct refstore_gc_gen_stats {
  * @pause_total_ns: out: time spent collecting, with the heap locked
  * @pause_max_ns: out: the longest single collection
  * @examined: out: objects examined by all collections
- * @automatic: out: collections started by the kernel thread
+ * @automatic: out: automatic collections: the thresholds' (run by the
+ *	CREATE that made them due) and the time bound's (run by the kernel
+ *	thread)
  * @garbage: out: objects on the garbage list
  */
 struct refstore_gc_stats {
