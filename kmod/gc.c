@@ -238,7 +238,7 @@ static void refstore_gc_scan_locked(struct refstore_heap *heap,
  *
  * Accounts the pause (the scan's and this step's time under the lock) and
  * emits gc_end. What the commit released is on @run->to_free: the caller
- * frees it with refstore_free_list() after dropping the lock.
+ * frees it with refstore_obj_free_list() after dropping the lock.
  */
 static void refstore_gc_finish_locked(struct refstore_heap *heap,
 				      struct refstore_gc_run *run, bool commit)
@@ -317,7 +317,7 @@ int refstore_gc_collect(struct refstore_heap *heap, u32 generation,
 	}
 	refstore_gc_collect_locked(heap, generation, false, &run);
 	mutex_unlock(&heap->lock);
-	refstore_free_list(&heap->graph, &run.to_free);
+	refstore_obj_free_list(&run.to_free);
 	if (res)
 		*res = run.res;
 	return 0;
@@ -373,7 +373,7 @@ void refstore_gc_finish(struct refstore_heap *heap, struct refstore_gc_run *run,
 	mutex_lock(&heap->lock);
 	refstore_gc_finish_locked(heap, run, commit);
 	mutex_unlock(&heap->lock);
-	refstore_free_list(&heap->graph, &run->to_free);
+	refstore_obj_free_list(&run->to_free);
 }
 
 /**
@@ -497,7 +497,7 @@ static bool refstore_gc_thread_collect(struct refstore_heap *heap)
 		atomic64_inc(&refstore_gc_idle);
 	mutex_unlock(&heap->lock);
 	if (gen >= 0)
-		refstore_free_list(&heap->graph, &run.to_free);
+		refstore_obj_free_list(&run.to_free);
 	return true;
 }
 
