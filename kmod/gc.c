@@ -180,6 +180,23 @@ void refstore_gc_note_suspects(struct refstore_heap *heap)
 }
 
 /**
+ * refstore_obj_put_reap() - drop a strong reference and free what dies
+ * @heap: the heap, locked
+ * @obj: the object
+ *
+ * A put that leaves @obj alive may make it a suspect: the heap's collection
+ * timer is armed then. Here, not in object.c, which frees objects for gc.c
+ * (refstore_obj_free_list()): calls between module files point one way.
+ */
+void refstore_obj_put_reap(struct refstore_heap *heap, struct refstore_obj *obj)
+{
+	lockdep_assert_held(&heap->lock);
+	refstore_obj_put(&heap->graph, obj);
+	refstore_reap(&heap->graph, REFSTORE_CAUSE_RELEASED);
+	refstore_gc_note_suspects(heap);
+}
+
+/**
  * refstore_gc_heap_release() - cancel the heap's timer, for good
  * @heap: the heap, dead (nothing arms the timer again); unlocked
  *

@@ -411,19 +411,3 @@ void refstore_obj_abort(struct refstore_heap *heap, struct refstore_obj *obj)
 	refstore_obj_uncharge(heap, obj);
 	refstore_graph_free_obj(&heap->graph, obj);
 }
-
-/**
- * refstore_obj_put_reap() - drop a strong reference and free what dies
- * @heap: the heap, locked
- * @obj: the object
- *
- * A put that leaves @obj alive may make it a suspect: the heap's collection
- * timer is armed then (gc.c).
- */
-void refstore_obj_put_reap(struct refstore_heap *heap, struct refstore_obj *obj)
-{
-	lockdep_assert_held(&heap->lock);
-	refstore_obj_put(&heap->graph, obj);
-	refstore_reap(&heap->graph, REFSTORE_CAUSE_RELEASED);
-	refstore_gc_note_suspects(heap);
-}
