@@ -13,7 +13,8 @@
  *
  *   vm op NAME calls=C iters=I ns=T       T ns per iteration of C ioctls
  *   vm gc SHAPE n=N reclaimed=R ns=T      a GC_COLLECT (list: the CLOSE of
- *                                         its root), R objects freed
+ *                                         its root), R objects freed; the
+ *                                         median of --gc-reps builds
  *   vm mem slots=S objects=N slab_kb=K    Slab growth for N objects with
  *                                         one handle each
  *   vm iso MODE ops=N p50=T p99=T         DUP+CLOSE latency on heap B,
@@ -361,6 +362,8 @@ static void bench_stats_cost(void)
 	close(fd_off);
 }
 
+static int cmp_u64(const void *a, const void *b);
+
 /* ---- collection throughput ---- */
 
 static uint64_t xs = 0x9e3779b97f4a7c15ULL;
@@ -430,7 +433,9 @@ static uint32_t build_list(int fd, uint64_t n)
 	return root;
 }
 
-static void bench_gc_shape(const char *name, uint64_t n, uint64_t arg)
+/* One build and collection of a shape: its time; *@reclaimed, *@examined. */
+static uint64_t gc_shape_once(const char *name, uint64_t n, uint64_t arg,
+			      uint64_t *reclaimed, uint64_t *examined)
 {
 	struct refstore_gc_collect gc = { 0 };
 	uint64_t t0, t, f0;
@@ -450,12 +455,33 @@ static void bench_gc_shape(const char *name, uint64_t n, uint64_t arg)
 	else
 		rs_collect(fd, 2, &gc);
 	t = now_ns() - t0;
-	printf("vm gc %s n=%llu arg=%llu reclaimed=%llu examined=%llu ns=%llu\n",
-	       name, (unsigned long long)n, (unsigned long long)arg,
-	       (unsigned long long)(rs_freed(fd) - f0),
-	       (unsigned long long)gc.examined, (unsigned long long)t);
-	fflush(stdout);
+	*reclaimed = rs_freed(fd) - f0;
+	*examined = gc.examined;
 	close(fd);
+	return t;
+}
+
+/*
+ * The median of gc_reps builds and collections (as host-bench's --reps
+ * on the same shape: the host is shared, one shot may land in a slow
+ * spell).
+ */
+static int gc_reps = 1;
+
+static void bench_gc_shape(const char *name, uint64_t n, uint64_t arg)
+{
+	uint64_t ns[16], reclaimed = 0, examined = 0;
+	int r, reps = gc_reps < 1 ? 1 : gc_reps > 16 ? 16 : gc_reps;
+
+	for (r = 0; r < reps; r++)
+		ns[r] = gc_shape_once(name, n, arg, &reclaimed, &examined);
+	qsort(ns, reps, sizeof(ns[0]), cmp_u64);
+	printf("vm gc %s n=%llu arg=%llu reclaimed=%llu examined=%llu ns=%llu reps=%d min_ns=%llu max_ns=%llu\n",
+	       name, (unsigned long long)n, (unsigned long long)arg,
+	       (unsigned long long)reclaimed, (unsigned long long)examined,
+	       (unsigned long long)ns[reps / 2], reps,
+	       (unsigned long long)ns[0], (unsigned long long)ns[reps - 1]);
+	fflush(stdout);
 }
 
 /* ---- memory: Slab growth per object, handle included ---- */
@@ -835,6 +861,8 @@ int main(int argc, char **argv)
 			iso_n = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--mem-n") && i + 1 < argc)
 			mem_n = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--gc-reps") && i + 1 < argc)
+			gc_reps = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--pause-n") && i + 1 < argc)
 			pause_n = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--pause-steps") && i + 1 < argc)
@@ -844,7 +872,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
 			only = argv[++i];
 		else {
-			fprintf(stderr, "usage: refstore-bench [--smoke] [--gc-n N] [--iso-n N] [--mem-n N] [--pause-n N] [--pause-steps S] [--plot-n N,N,...] [--only ops|gc|gc-ring2|mem|iso|pauses|threads]\n");
+			fprintf(stderr, "usage: refstore-bench [--smoke] [--gc-n N] [--iso-n N] [--mem-n N] [--gc-reps R] [--pause-n N] [--pause-steps S] [--plot-n N,N,...] [--only ops|gc|gc-ring2|mem|iso|pauses|threads]\n");
 			return 2;
 		}
 	}
