@@ -212,6 +212,23 @@ void refstore_gc_note_suspects(struct refstore_heap *heap)
 }
 
 /**
+ * refstore_obj_put_reap() - drop a strong reference and free what dies
+ * @heap: the heap, locked
+ * @obj: the object
+ *
+ * A put that leaves @obj alive may make it a suspect: the heap's collection
+ * timer is armed then. Here, not in object.c, which frees objects for gc.c
+ * (refstore_obj_free_list()): calls between module files point one way.
+ */
+void refstore_obj_put_reap(struct refstore_heap *heap, struct refstore_obj *obj)
+{
+	lockdep_assert_held(&heap->lock);
+	refstore_obj_put(&heap->graph, obj);
+	refstore_reap(&heap->graph, REFSTORE_CAUSE_RELEASED);
+	refstore_gc_note_suspects(heap);
+}
+
+/**
  * refstore_gc_heap_release() - cancel the heap's timer, for good
  * @heap: the heap, dead (nothing arms the timer again); unlocked
  *
@@ -257,7 +274,7 @@ static void refstore_gc_scan_locked(struct refstore_heap *heap,
  *
  * Accounts the pause (the scan's and this step's time under the lock) and
  * emits gc_end. What the commit released is on @run->to_free: the caller
- * frees it with refstore_free_list() after dropping the lock.
+ * frees it with refstore_obj_free_list() after dropping the lock.
  */
 static void refstore_gc_finish_locked(struct refstore_heap *heap,
 				      struct refstore_gc_run *run, bool commit)
@@ -358,7 +375,7 @@ void refstore_gc_collect_due(struct refstore_heap *heap)
 		refstore_gc_collect_locked(heap, gen, true, &run);
 	mutex_unlock(&heap->lock);
 	if (gen >= 0)
-		refstore_free_list(&heap->graph, &run.to_free);
+		refstore_obj_free_list(&run.to_free);
 out_clear:
 	clear_bit_unlock(REFSTORE_HEAP_GC_COLLECTING, &heap->gc_flags);
 }
@@ -385,7 +402,7 @@ int refstore_gc_collect(struct refstore_heap *heap, u32 generation,
 	}
 	refstore_gc_collect_locked(heap, generation, false, &run);
 	mutex_unlock(&heap->lock);
-	refstore_free_list(&heap->graph, &run.to_free);
+	refstore_obj_free_list(&run.to_free);
 	if (res)
 		*res = run.res;
 	return 0;
@@ -441,7 +458,7 @@ void refstore_gc_finish(struct refstore_heap *heap, struct refstore_gc_run *run,
 	mutex_lock(&heap->lock);
 	refstore_gc_finish_locked(heap, run, commit);
 	mutex_unlock(&heap->lock);
-	refstore_free_list(&heap->graph, &run->to_free);
+	refstore_obj_free_list(&run->to_free);
 }
 
 /**
@@ -564,7 +581,7 @@ static bool refstore_gc_thread_collect(struct refstore_heap *heap)
 	}
 	mutex_unlock(&heap->lock);
 	if (gen >= 0)
-		refstore_free_list(&heap->graph, &run.to_free);
+		refstore_obj_free_list(&run.to_free);
 	return true;
 }
 

@@ -414,7 +414,7 @@ struct refstore_weak *refstore_handle_weak(struct refstore_heap *heap,
  * @heap: the heap, locked
  * @handle: a strong or weak handle
  * @objp: out: for a strong handle, the object whose reference the handle
- *	held, now the caller's to drop (refstore_obj_put_reap(), object.c,
+ *	held, now the caller's to drop (refstore_obj_put_reap(), gc.c,
  *	the layer above); NULL for a weak handle
  *
  * Return: 0 or -ENOENT.

@@ -402,6 +402,7 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 					const struct refstore_create *args);
 void refstore_obj_publish(struct refstore_heap *heap, struct refstore_obj *obj);
 void refstore_obj_abort(struct refstore_heap *heap, struct refstore_obj *obj);
+void refstore_obj_free_list(struct list_head *to_free);
 void refstore_obj_put_reap(struct refstore_heap *heap,
 			   struct refstore_obj *obj);
 u8 *refstore_obj_payload(struct refstore_obj *obj);

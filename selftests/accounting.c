@@ -90,6 +90,60 @@ TEST_F(heap, event_ring_sized_to_need)
 	EXPECT_EQ(0, STATS(self->fd).events_dropped);
 }
 
+/*
+ * Rings of objects of every size class (0 to 9 slots, some with payloads
+ * too large to be inline): dropped and collected, then the same again.
+ * A collection frees its objects in bulk (kmem_cache_free_bulk(), batches
+ * cut where the cache changes); every charge must come back: the heap's
+ * bytes and objects, the module's total and the user's charge are what
+ * they were after the first round, to the byte. (The first round grows
+ * the handle table, whose charge follows the highest handle ever used.)
+ */
+static void rings_collected(struct __test_metadata *_metadata, int fd,
+			    unsigned int n)
+{
+	uint32_t h[10];
+	unsigned int i, k, len, made = 0;
+
+	for (i = 0; made < n; i++) {
+		len = 2 + i % 9;
+		for (k = 0; k < len; k++)
+			h[k] = CREATE(fd, (i + k) % 7 == 0 ? 200 : 8 * (k % 3),
+				      1 + (i + k) % 9);
+		for (k = 0; k < len; k++)
+			LINK(fd, h[k], 0, h[(k + 1) % len]);
+		for (k = 0; k < len; k++)
+			CLOSE(fd, h[k]);
+		made += len;
+	}
+	EXPECT_EQ(made, COLLECT(fd, 2));
+}
+
+TEST_F(heap, collected_objects_uncharged)
+{
+	struct refstore_gc_value v = { .size = sizeof(v) };
+	struct refstore_heap_stats s0, s1;
+	uint64_t heaps, u0 = 0, u1 = 0, g0, g1;
+
+	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_GC_DISABLE, &v));
+	rings_collected(_metadata, self->fd, 3000);
+	s0 = STATS(self->fd);
+	g0 = GLOBAL("bytes");
+	ASSERT_EQ(0, user_charge(getuid(), &heaps, &u0));
+	rings_collected(_metadata, self->fd, 3000);
+	s1 = STATS(self->fd);
+	g1 = GLOBAL("bytes");
+	ASSERT_EQ(0, user_charge(getuid(), &heaps, &u1));
+	TH_LOG("after 2 x 3000 objects collected: heap %" PRIu64 " bytes, %"
+	       PRIu64 " objects; user %" PRIu64 " bytes",
+	       (uint64_t)s1.bytes, (uint64_t)s1.objects, u1);
+	EXPECT_EQ(0, s1.objects);
+	EXPECT_EQ(s0.bytes, s1.bytes);
+	EXPECT_EQ(u0, u1);
+	EXPECT_EQ(g0, g1);
+	EXPECT_LT(0, u1);
+}
+
 /* Objects of ids @stride apart, each with a weak handle; the rest freed. */
 static void sparse_weak(struct __test_metadata *_metadata, int fd,
 			unsigned int n, unsigned int stride)

@@ -3,6 +3,7 @@
  * refstore-bench - in-guest benchmarks of /dev/refstore, raw ioctls only.
  *
  * Usage: refstore-bench [--smoke] [--gc-n N] [--iso-n N] [--mem-n N]
+ *                       [--pause-n N] [--pause-steps S]
  *
  * Runs every figure once and prints one machine-readable line per
  * measurement, "vm NAME key=value ...", which scripts/bench parses. Times
@@ -12,11 +13,17 @@
  *
  *   vm op NAME calls=C iters=I ns=T       T ns per iteration of C ioctls
  *   vm gc SHAPE n=N reclaimed=R ns=T      a GC_COLLECT (list: the CLOSE of
- *                                         its root), R objects freed
+ *                                         its root), R objects freed; the
+ *                                         median of --gc-reps builds
  *   vm mem slots=S objects=N slab_kb=K    Slab growth for N objects with
  *                                         one handle each
  *   vm iso MODE ops=N p50=T p99=T         DUP+CLOSE latency on heap B,
  *                                         alone or while heap A collects
+ *   vm pauses pause n=C p50=T p99=T max=T  automatic collections' pauses
+ *                                         (gc_end's duration_ns) on a heap
+ *                                         of --pause-n live objects
+ *   vm pauses op_during|op_alone n=N p50=T p99=T max=T  another thread's
+ *                                         DUP+CLOSE on that heap
  *   vm idle ... / vm threads MODE ops_per_s=X
  */
 #include <errno.h>
@@ -355,6 +362,8 @@ static void bench_stats_cost(void)
 	close(fd_off);
 }
 
+static int cmp_u64(const void *a, const void *b);
+
 /* ---- collection throughput ---- */
 
 static uint64_t xs = 0x9e3779b97f4a7c15ULL;
@@ -424,7 +433,9 @@ static uint32_t build_list(int fd, uint64_t n)
 	return root;
 }
 
-static void bench_gc_shape(const char *name, uint64_t n, uint64_t arg)
+/* One build and collection of a shape: its time; *@reclaimed, *@examined. */
+static uint64_t gc_shape_once(const char *name, uint64_t n, uint64_t arg,
+			      uint64_t *reclaimed, uint64_t *examined)
 {
 	struct refstore_gc_collect gc = { 0 };
 	uint64_t t0, t, f0;
@@ -444,12 +455,33 @@ static void bench_gc_shape(const char *name, uint64_t n, uint64_t arg)
 	else
 		rs_collect(fd, 2, &gc);
 	t = now_ns() - t0;
-	printf("vm gc %s n=%llu arg=%llu reclaimed=%llu examined=%llu ns=%llu\n",
-	       name, (unsigned long long)n, (unsigned long long)arg,
-	       (unsigned long long)(rs_freed(fd) - f0),
-	       (unsigned long long)gc.examined, (unsigned long long)t);
-	fflush(stdout);
+	*reclaimed = rs_freed(fd) - f0;
+	*examined = gc.examined;
 	close(fd);
+	return t;
+}
+
+/*
+ * The median of gc_reps builds and collections (as host-bench's --reps
+ * on the same shape: the host is shared, one shot may land in a slow
+ * spell).
+ */
+static int gc_reps = 1;
+
+static void bench_gc_shape(const char *name, uint64_t n, uint64_t arg)
+{
+	uint64_t ns[16], reclaimed = 0, examined = 0;
+	int r, reps = gc_reps < 1 ? 1 : gc_reps > 16 ? 16 : gc_reps;
+
+	for (r = 0; r < reps; r++)
+		ns[r] = gc_shape_once(name, n, arg, &reclaimed, &examined);
+	qsort(ns, reps, sizeof(ns[0]), cmp_u64);
+	printf("vm gc %s n=%llu arg=%llu reclaimed=%llu examined=%llu ns=%llu reps=%d min_ns=%llu max_ns=%llu\n",
+	       name, (unsigned long long)n, (unsigned long long)arg,
+	       (unsigned long long)reclaimed, (unsigned long long)examined,
+	       (unsigned long long)ns[reps / 2], reps,
+	       (unsigned long long)ns[0], (unsigned long long)ns[reps - 1]);
+	fflush(stdout);
 }
 
 /* ---- memory: Slab growth per object, handle included ---- */
@@ -583,6 +615,163 @@ static void bench_iso(uint64_t n)
 	free(lat);
 }
 
+/* ---- automatic collections' pauses on a large live heap ---- */
+
+#define TRACING "/sys/kernel/tracing/"
+
+static int tracefs_write(const char *file, const char *v)
+{
+	int fd = open(file, O_WRONLY | O_TRUNC | O_CLOEXEC), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, v, strlen(v)) == (ssize_t)strlen(v);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+struct churn_op {
+	int fd;
+	uint32_t h;
+	volatile int stop;
+	uint64_t *lat;
+	size_t cap, n;
+};
+
+/* Another thread's DUP+CLOSE on the same heap, each timed. */
+static void *churn_op_run(void *arg)
+{
+	struct churn_op *c = arg;
+	uint64_t t0;
+
+	while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE) && c->n < c->cap) {
+		t0 = now_ns();
+		rs_close(c->fd, rs_dup(c->fd, c->h));
+		c->lat[c->n++] = now_ns() - t0;
+	}
+	return NULL;
+}
+
+static void report_dist(const char *what, uint64_t *v, size_t n)
+{
+	if (!n) {
+		printf("vm pauses %s n=0\n", what);
+		return;
+	}
+	qsort(v, n, sizeof(*v), cmp_u64);
+	printf("vm pauses %s n=%zu p50=%llu p99=%llu max=%llu\n", what, n,
+	       (unsigned long long)v[n / 2],
+	       (unsigned long long)v[n * 99 / 100],
+	       (unsigned long long)v[n - 1]);
+}
+
+/*
+ * @live objects, old (collected once), each with a handle and one slot;
+ * then @steps steps, each dropping a garbage 2-ring and pointing a random
+ * live object's slot at a new object (its old target, a 1-slot object,
+ * loses a reference and becomes a suspect), with automatic collection on.
+ * Meanwhile a second thread times DUP+CLOSE on the same heap. Every
+ * collection's pause is its gc_end tracepoint's duration_ns (the time it
+ * held the heap's lock, whoever ran it: the collector thread or a caller),
+ * read from tracefs; without tracefs only GC_GET_STATS' max and mean are
+ * reported. Times are wall-clock in the guest: printed, never judged here.
+ */
+static void bench_pauses(uint64_t live, uint64_t steps)
+{
+	struct refstore_gc_value v = { .size = sizeof(v) };
+	struct refstore_gc_stats st = { .size = sizeof(st) };
+	struct refstore_gc_collect gc;
+	struct churn_op c = { 0 };
+	uint32_t *h = handles(live), a, b, t;
+	uint64_t *pause, i, t0, total;
+	size_t npause = 0, cap = 1 << 16;
+	unsigned long long gen_n[3] = { 0 }, d;
+	bool traced;
+	pthread_t th;
+	char line[512], *p;
+	FILE *f;
+	int fd = heap_open();
+
+	pause = calloc(cap, sizeof(*pause));
+	c.cap = 1 << 20;
+	c.lat = calloc(c.cap, sizeof(*c.lat));
+	if (!pause || !c.lat)
+		die("calloc");
+	for (i = 0; i < live; i++)
+		h[i] = rs_create(fd, 1, 0);
+	for (i = 0; i < live; i++)
+		rs_set(fd, h[i], 0, h[(i + 1) % live]);
+	rs_collect(fd, 2, &gc);
+
+	/* the other thread alone first: the same heap, no churn */
+	c.fd = fd;
+	c.h = h[0];
+	c.cap = smoke ? 2000 : 20000;
+	churn_op_run(&c);
+	report_dist("op_alone", c.lat, c.n);
+	c.n = 0;
+	c.cap = 1 << 20;
+
+	traced = !tracefs_write(TRACING "buffer_size_kb", "8192") &&
+		 !tracefs_write(TRACING "trace", "") &&
+		 !tracefs_write(TRACING "events/refstore/gc_end/enable", "1");
+	if (ioctl(fd, REFSTORE_IOC_GC_ENABLE, &v))
+		die("GC_ENABLE");
+	if (pthread_create(&th, NULL, churn_op_run, &c))
+		die("pthread_create");
+	t0 = now_ns();
+	for (i = 0; i < steps; i++) {
+		a = rs_create(fd, 1, 0);
+		b = rs_create(fd, 1, 0);
+		rs_set(fd, a, 0, b);
+		rs_set(fd, b, 0, a);
+		rs_close(fd, a);
+		rs_close(fd, b);
+		t = rs_create(fd, 1, 0);
+		rs_set(fd, h[rnd() % live], 0, t);
+		rs_close(fd, t);
+	}
+	total = now_ns() - t0;
+	__atomic_store_n(&c.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	if (ioctl(fd, REFSTORE_IOC_GC_DISABLE, &v))
+		die("GC_DISABLE");
+	if (ioctl(fd, REFSTORE_IOC_GC_GET_STATS, &st))
+		die("GC_GET_STATS");
+	if (traced)
+		tracefs_write(TRACING "events/refstore/gc_end/enable", "0");
+
+	f = traced ? fopen(TRACING "trace", "r") : NULL;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strstr(line, " gc_end: ") || !strstr(line, "aborted=0"))
+			continue;
+		p = strstr(line, "duration_ns=");
+		if (!p || npause == cap)
+			continue;
+		pause[npause++] = strtoull(p + 12, NULL, 10);
+		p = strstr(line, "generation=");
+		d = p ? strtoull(p + 11, NULL, 10) : 0;
+		if (d < 3)
+			gen_n[d]++;
+	}
+	if (f)
+		fclose(f);
+	/* the build's one full collection is not in the trace: after it */
+	printf("vm pauses info live=%llu steps=%llu ns=%llu traced=%d collections=%llu gen0=%llu gen1=%llu gen2=%llu automatic=%llu stats_max=%llu stats_total=%llu\n",
+	       (unsigned long long)live, (unsigned long long)steps,
+	       (unsigned long long)total, traced, (unsigned long long)npause,
+	       gen_n[0], gen_n[1], gen_n[2],
+	       (unsigned long long)st.automatic,
+	       (unsigned long long)st.pause_max_ns,
+	       (unsigned long long)st.pause_total_ns);
+	report_dist("pause", pause, npause);
+	report_dist("op_during", c.lat, c.n);
+	close(fd);
+	free(pause);
+	free(c.lat);
+	free(h);
+}
+
 /* ---- throughput with 1 and 2 threads ---- */
 
 struct thr {
@@ -656,7 +845,7 @@ static void bench_threads(void)
 
 int main(int argc, char **argv)
 {
-	uint64_t gc_n = 0, iso_n = 0, mem_n = 0;
+	uint64_t gc_n = 0, iso_n = 0, mem_n = 0, pause_n = 0, pause_steps = 0;
 	const char *only = NULL, *plot_n = NULL;
 	struct utsname u;
 	char line[512];
@@ -672,12 +861,18 @@ int main(int argc, char **argv)
 			iso_n = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--mem-n") && i + 1 < argc)
 			mem_n = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--gc-reps") && i + 1 < argc)
+			gc_reps = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--pause-n") && i + 1 < argc)
+			pause_n = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--pause-steps") && i + 1 < argc)
+			pause_steps = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--plot-n") && i + 1 < argc)
 			plot_n = argv[++i];
 		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
 			only = argv[++i];
 		else {
-			fprintf(stderr, "usage: refstore-bench [--smoke] [--gc-n N] [--iso-n N] [--mem-n N] [--plot-n N,N,...] [--only ops|gc|mem|iso|threads]\n");
+			fprintf(stderr, "usage: refstore-bench [--smoke] [--gc-n N] [--iso-n N] [--mem-n N] [--gc-reps R] [--pause-n N] [--pause-steps S] [--plot-n N,N,...] [--only ops|gc|gc-ring2|mem|iso|pauses|threads]\n");
 			return 2;
 		}
 	}
@@ -687,6 +882,10 @@ int main(int argc, char **argv)
 		iso_n = smoke ? 2000 : 100000;
 	if (!mem_n)
 		mem_n = smoke ? 2000 : 100000;
+	if (!pause_n)
+		pause_n = smoke ? 2000 : 100000;
+	if (!pause_steps)
+		pause_steps = smoke ? 2000 : 30000;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	if (!uname(&u))
@@ -714,6 +913,9 @@ int main(int argc, char **argv)
 		bench_gc_shape("random", gc_n, 2);
 		bench_gc_shape("list", gc_n, 0);
 	}
+	/* one shape only: a quick look at the collection's cost */
+	if (only && !strcmp(only, "gc-ring2"))
+		bench_gc_shape("ring", gc_n, 2);
 	/* more sizes of the 2-ring shape, for the plot */
 	while (plot_n && *plot_n && RUN("gc")) {
 		uint64_t n = strtoull(plot_n, (char **)&plot_n, 0);
@@ -729,6 +931,8 @@ int main(int argc, char **argv)
 		bench_mem(mem_n);
 	if (RUN("iso"))
 		bench_iso(iso_n);
+	if (RUN("pauses"))
+		bench_pauses(pause_n, pause_steps);
 	if (RUN("threads"))
 		bench_threads();
 	printf("vm done\n");
