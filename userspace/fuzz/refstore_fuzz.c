@@ -8,14 +8,17 @@
  *   refstore-fuzz --park-heap GC_PARK_FILE
  *
  * --garbage N is not fuzzing: it builds N objects of unreachable rings in
- * one heap with automatic collection off, turns it on (kicking the
- * collector thread on a large graph) and exits at once, so the heap is
- * released while that collection runs (scripts/vm-stress uses it).
+ * one heap with automatic collection off, sets the heap's delay to 1 ms
+ * and turns collection on (which arms the heap's timer: the collector
+ * thread runs timed collections, threshold ones run in the caller), waits
+ * until debugfs "gc" shows the thread woke for it, and exits, so the heap
+ * is released while that collection runs (scripts/vm-stress uses it).
  *
  * --park-heap is not fuzzing either: with the collector parked by the
- * debugfs test knob gc_park (written 1 beforehand), it makes its heap due
- * for collection, waits until GC_PARK_FILE names that heap (the thread
- * holds it), and exits, leaving the thread the heap's last reference.
+ * debugfs test knob gc_park (written 1 beforehand), it drops a 2-cycle
+ * with a 1 ms delay (the timer queues the heap for the thread), waits
+ * until GC_PARK_FILE names that heap (the thread holds it), and exits,
+ * leaving the thread the heap's last reference.
  *
  * T threads make random calls on H heaps: command numbers mostly valid
  * (every REFSTORE_IOC_*), some with a wrong size or direction encoded,
@@ -726,6 +729,30 @@ static int user_stat(uid_t uid, int64_t *heaps, int64_t *bytes)
 	return 0;
 }
 
+/* debugfs "gc"'s thread_wakeups, or -1 if it cannot be read. */
+static long long thread_wakeups(void)
+{
+	FILE *f = fopen(DBG "/gc", "r");
+	long long n = -1;
+	char line[128];
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "thread_wakeups: %lld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* A 1 ms delay: the heap's next suspects arm its timer for the thread. */
+static int set_delay_1ms(int fd)
+{
+	struct refstore_gc_value d = { .size = sizeof(d), .value = 1 };
+
+	return ioctl(fd, REFSTORE_IOC_GC_SET_DELAY, &d);
+}
+
 /* --garbage N: see the top of the file. */
 static int make_garbage(unsigned long n)
 {
@@ -736,8 +763,10 @@ static int make_garbage(unsigned long n)
 	uint32_t first = 0, prev = 0;
 	unsigned long i;
 	int fd = open(DEV, O_RDWR);
+	long long woke;
 
-	if (fd < 0 || ioctl(fd, REFSTORE_IOC_GC_DISABLE, &v)) {
+	if (fd < 0 || ioctl(fd, REFSTORE_IOC_GC_DISABLE, &v) ||
+	    set_delay_1ms(fd)) {
 		perror("refstore-fuzz: " DEV);
 		return 2;
 	}
@@ -772,9 +801,15 @@ static int make_garbage(unsigned long n)
 			first = prev = 0;
 		}
 	}
+	woke = thread_wakeups();
 	v.value = 0;
 	ioctl(fd, REFSTORE_IOC_GC_ENABLE, &v);
-	printf("refstore-fuzz: %lu objects of garbage, collector kicked, exiting\n", n);
+	/* The timer fires in 1 ms; wait until the thread took the heap. */
+	for (i = 0; woke >= 0 && thread_wakeups() == woke && i < 6000; i++)
+		usleep(10000);
+	if (woke < 0)
+		usleep(100000);	/* no debugfs: give the timer time */
+	printf("refstore-fuzz: %lu objects of garbage, collector woken, exiting\n", n);
 	fflush(stdout);
 	_exit(0);	/* the heap goes with the process, mid-collection */
 }
@@ -782,26 +817,38 @@ static int make_garbage(unsigned long n)
 /* --park-heap FILE: see the top of the file. */
 static int park_heap(const char *park)
 {
-	struct refstore_create c = { .size = sizeof(c), .nslots = 1 };
+	struct refstore_create a = { .size = sizeof(a), .nslots = 1 };
+	struct refstore_create b = { .size = sizeof(b), .nslots = 1 };
 	struct refstore_heap_stats st = { .size = sizeof(st) };
-	struct refstore_gc_threshold t = { .size = sizeof(t),
-					   .threshold = { 1, 10, 10 } };
+	struct refstore_set_slot s = { .size = sizeof(s) };
+	struct refstore_close cl = { .size = sizeof(cl) };
 	char buf[32];
 	int fd = open(DEV, O_RDWR), i, pf;
 	ssize_t n;
 
 	if (fd < 0 || ioctl(fd, REFSTORE_IOC_HEAP_STATS, &st) ||
-	    ioctl(fd, REFSTORE_IOC_GC_SET_THRESHOLD, &t)) {
+	    set_delay_1ms(fd)) {
 		perror("refstore-fuzz: " DEV);
 		return 2;
 	}
-	/* Two objects with slots: count 2 > threshold 1 kicks the thread. */
-	for (i = 0; i < 2; i++) {
-		if (ioctl(fd, REFSTORE_IOC_CREATE, &c)) {
-			perror("refstore-fuzz: CREATE");
-			return 2;
-		}
+	/* A dropped 2-cycle: its suspects arm the timer, which queues us. */
+	if (ioctl(fd, REFSTORE_IOC_CREATE, &a) ||
+	    ioctl(fd, REFSTORE_IOC_CREATE, &b)) {
+		perror("refstore-fuzz: CREATE");
+		return 2;
 	}
+	s.handle = a.handle;
+	s.target = b.handle;
+	if (ioctl(fd, REFSTORE_IOC_SET_SLOT, &s))
+		goto out_slot;
+	s.handle = b.handle;
+	s.target = a.handle;
+	if (ioctl(fd, REFSTORE_IOC_SET_SLOT, &s))
+		goto out_slot;
+	cl.handle = a.handle;
+	ioctl(fd, REFSTORE_IOC_CLOSE, &cl);
+	cl.handle = b.handle;
+	ioctl(fd, REFSTORE_IOC_CLOSE, &cl);
 	/* The thread parks on the heap it dequeues: wait until it is ours. */
 	for (i = 0; i < 600; i++) {
 		pf = open(park, O_RDONLY);
@@ -824,6 +871,10 @@ static int park_heap(const char *park)
 	fprintf(stderr, "refstore-fuzz: the collector never parked on heap %llu\n",
 		(unsigned long long)st.heap_id);
 	return 1;
+
+out_slot:
+	perror("refstore-fuzz: SET_SLOT");
+	return 2;
 }
 
 static void usage(void)
