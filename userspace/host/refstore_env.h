@@ -148,20 +148,6 @@ static inline int list_empty(const struct list_head *head)
 	return head->next == head;
 }
 
-static inline void list_splice_tail_init(struct list_head *list,
-					 struct list_head *head)
-{
-	struct list_head *first = list->next, *last = list->prev;
-
-	if (list_empty(list))
-		return;
-	first->prev = head->prev;
-	head->prev->next = first;
-	last->next = head;
-	head->prev = last;
-	INIT_LIST_HEAD(list);
-}
-
 static inline void list_splice_tail(struct list_head *list,
 				    struct list_head *head)
 {
@@ -173,6 +159,13 @@ static inline void list_splice_tail(struct list_head *list,
 	head->prev->next = first;
 	last->next = head;
 	head->prev = last;
+}
+
+static inline void list_splice_tail_init(struct list_head *list,
+					 struct list_head *head)
+{
+	list_splice_tail(list, head);
+	INIT_LIST_HEAD(list);
 }
 
 /* Move the entries of @head before @entry (not included) to @list. */
