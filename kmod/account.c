@@ -204,21 +204,6 @@ void refstore_uncharge(struct refstore_heap *heap, u64 bytes)
 }
 
 /**
- * refstore_uncharge_heap() - undo refstore_charge() for the heap alone
- * @heap: the heap, locked
- * @bytes: what was charged
- *
- * The first half of refstore_uncharge(), for an object released under the
- * heap's lock whose memory is freed later: refstore_uncharge_freed() gives
- * the same bytes back to the user and the module then.
- */
-void refstore_uncharge_heap(struct refstore_heap *heap, u64 bytes)
-{
-	lockdep_assert_held(&heap->lock);
-	heap->nr_bytes -= bytes;
-}
-
-/**
  * refstore_uncharge_freed() - the second half of refstore_uncharge()
  * @heap: the heap the bytes were charged to (its lock need not be held)
  * @bytes: what refstore_uncharge_heap() gave back to the heap, now freed

@@ -144,6 +144,13 @@ size_t refstore_obj_charge(const struct refstore_obj *obj)
 	return refstore_obj_size(refstore_obj_ext_size(obj));
 }
 
+/* refstore_obj_charge() inlined, for the release and the free. */
+static __always_inline size_t
+refstore_obj_charge_of(const struct refstore_obj *obj)
+{
+	return refstore_obj_size(refstore_obj_ext_size(obj));
+}
+
 /**
  * refstore_obj_count() - current number of strong references
  * @obj: the object
@@ -288,12 +295,10 @@ void refstore_graph_clear_weak(struct refstore_graph *graph,
  * in CPython's gc. Nothing is read before the heap's lock is dropped, so
  * no one sees a weak reference to a dead object either way.
  */
-void refstore_graph_finalize_obj(struct refstore_graph *graph,
-				 struct refstore_obj *obj, u32 cause)
+static __always_inline void refstore_obj_finalize(struct refstore_heap *heap,
+						  struct refstore_obj *obj,
+						  u32 cause)
 {
-	struct refstore_heap *heap = refstore_graph_heap(graph);
-
-	lockdep_assert_held(&heap->lock);
 	if (obj->flags & REFSTORE_OF_NOTIFY)
 		refstore_event_queue(heap, refstore_obj_cookie(obj), obj->id,
 				     cause);
@@ -301,7 +306,21 @@ void refstore_graph_finalize_obj(struct refstore_graph *graph,
 		refstore_weak_clear(heap, obj, cause);
 }
 
-/* Graph hook: @obj died. See graph.h. */
+/* Graph hook: refstore_obj_finalize(). See graph.h. */
+void refstore_graph_finalize_obj(struct refstore_graph *graph,
+				 struct refstore_obj *obj, u32 cause)
+{
+	struct refstore_heap *heap = refstore_graph_heap(graph);
+
+	lockdep_assert_held(&heap->lock);
+	refstore_obj_finalize(heap, obj, cause);
+}
+
+/*
+ * Graph hook: @obj died. See graph.h. A collection calls it for every
+ * object it frees: what it calls per object is inline (the finalization,
+ * the charge, the heap's uncharge), but for the allocation statistics.
+ */
 void refstore_graph_release_obj(struct refstore_graph *graph,
 				struct refstore_obj *obj, u32 cause)
 {
@@ -311,7 +330,7 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 	lockdep_assert_held(&heap->lock);
 	trace_obj_free(heap->id, obj->id, cause);
 	if (cause != REFSTORE_CAUSE_NONE)
-		refstore_graph_finalize_obj(graph, obj, cause);
+		refstore_obj_finalize(heap, obj, cause);
 	else if (!heap->dead &&
 		 (obj->flags & (REFSTORE_OF_FINALIZED | REFSTORE_OF_WEAKREFS)) ==
 		 (REFSTORE_OF_FINALIZED | REFSTORE_OF_WEAKREFS))
@@ -328,7 +347,7 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 	 * shared by every heap) when the memory is freed, once per batch in
 	 * refstore_obj_free_list().
 	 */
-	charge = refstore_obj_charge(obj);
+	charge = refstore_obj_charge_of(obj);
 	refstore_alloc_stats_del(heap, obj, charge);
 	heap->nr_objects--;
 	if (obj->flags & REFSTORE_OF_NOTIFY)
@@ -363,7 +382,7 @@ void refstore_graph_free_obj(struct refstore_graph *graph,
 			     struct refstore_obj *obj)
 {
 	refstore_obj_freed(refstore_graph_heap(graph), 1,
-			   refstore_obj_charge(obj));
+			   refstore_obj_charge_of(obj));
 	refstore_obj_free_mem(obj);
 }
 

@@ -557,7 +557,6 @@ int refstore_account_open(struct refstore_heap *heap);
 void refstore_account_release(struct refstore_heap *heap);
 int refstore_charge(struct refstore_heap *heap, u64 bytes);
 void refstore_uncharge(struct refstore_heap *heap, u64 bytes);
-void refstore_uncharge_heap(struct refstore_heap *heap, u64 bytes);
 void refstore_uncharge_freed(struct refstore_heap *heap, u64 bytes);
 int refstore_charge_overhead(struct refstore_heap *heap, u64 bytes);
 void refstore_uncharge_overhead(struct refstore_heap *heap, u64 bytes);
@@ -568,6 +567,23 @@ size_t refstore_kv_size(size_t size);
 size_t refstore_kmalloc_size(size_t size);
 void refstore_account_debugfs_init(struct dentry *root);
 u64 refstore_max_total_bytes(void);
+
+/**
+ * refstore_uncharge_heap() - undo refstore_charge() for the heap alone
+ * @heap: the heap, locked
+ * @bytes: what was charged
+ *
+ * The first half of refstore_uncharge(), for an object released under the
+ * heap's lock whose memory is freed later: refstore_uncharge_freed() gives
+ * the same bytes back to the user and the module then. Inline: a
+ * collection calls it for every object it frees.
+ */
+static inline void refstore_uncharge_heap(struct refstore_heap *heap,
+					  u64 bytes)
+{
+	lockdep_assert_held(&heap->lock);
+	heap->nr_bytes -= bytes;
+}
 
 /* fault.c */
 void refstore_fault_exit(void);
