@@ -199,8 +199,20 @@ int refstore_charge(struct refstore_heap *heap, u64 bytes)
  */
 void refstore_uncharge(struct refstore_heap *heap, u64 bytes)
 {
-	lockdep_assert_held(&heap->lock);
-	heap->nr_bytes -= bytes;
+	refstore_uncharge_heap(heap, bytes);
+	refstore_uncharge_user(heap, bytes);
+}
+
+/**
+ * refstore_uncharge_freed() - the second half of refstore_uncharge()
+ * @heap: the heap the bytes were charged to (its lock need not be held)
+ * @bytes: what refstore_uncharge_heap() gave back to the heap, now freed
+ *
+ * One call for a whole batch of freed objects: two atomics per batch
+ * instead of per object.
+ */
+void refstore_uncharge_freed(struct refstore_heap *heap, u64 bytes)
+{
 	refstore_uncharge_user(heap, bytes);
 }
 

@@ -212,19 +212,24 @@ void refstore_gc_note_suspects(struct refstore_heap *heap)
 }
 
 /**
- * refstore_obj_put_reap() - drop a strong reference and free what dies
+ * refstore_obj_put_reap() - drop a strong reference and release what dies
  * @heap: the heap, locked
  * @obj: the object
+ * @to_free: what dies goes here: the caller frees it with
+ *	refstore_obj_free_list() once it drops the heap's lock (a dropped
+ *	list's cascade is one bulk free, not a kmem_cache_free() per object
+ *	under the lock); NULL to free it now
  *
  * A put that leaves @obj alive may make it a suspect: the heap's collection
  * timer is armed then. Here, not in object.c, which frees objects for gc.c
  * (refstore_obj_free_list()): calls between module files point one way.
  */
-void refstore_obj_put_reap(struct refstore_heap *heap, struct refstore_obj *obj)
+void refstore_obj_put_reap(struct refstore_heap *heap, struct refstore_obj *obj,
+			   struct list_head *to_free)
 {
 	lockdep_assert_held(&heap->lock);
 	refstore_obj_put(&heap->graph, obj);
-	refstore_reap(&heap->graph, REFSTORE_CAUSE_RELEASED);
+	refstore_reap_to(&heap->graph, REFSTORE_CAUSE_RELEASED, to_free);
 	refstore_gc_note_suspects(heap);
 }
 
@@ -375,7 +380,7 @@ void refstore_gc_collect_due(struct refstore_heap *heap)
 		refstore_gc_collect_locked(heap, gen, true, &run);
 	mutex_unlock(&heap->lock);
 	if (gen >= 0)
-		refstore_obj_free_list(&run.to_free);
+		refstore_obj_free_list(heap, &run.to_free);
 out_clear:
 	clear_bit_unlock(REFSTORE_HEAP_GC_COLLECTING, &heap->gc_flags);
 }
@@ -402,7 +407,7 @@ int refstore_gc_collect(struct refstore_heap *heap, u32 generation,
 	}
 	refstore_gc_collect_locked(heap, generation, false, &run);
 	mutex_unlock(&heap->lock);
-	refstore_obj_free_list(&run.to_free);
+	refstore_obj_free_list(heap, &run.to_free);
 	if (res)
 		*res = run.res;
 	return 0;
@@ -458,7 +463,7 @@ void refstore_gc_finish(struct refstore_heap *heap, struct refstore_gc_run *run,
 	mutex_lock(&heap->lock);
 	refstore_gc_finish_locked(heap, run, commit);
 	mutex_unlock(&heap->lock);
-	refstore_obj_free_list(&run->to_free);
+	refstore_obj_free_list(heap, &run->to_free);
 }
 
 /**
@@ -581,7 +586,7 @@ static bool refstore_gc_thread_collect(struct refstore_heap *heap)
 	}
 	mutex_unlock(&heap->lock);
 	if (gen >= 0)
-		refstore_obj_free_list(&run.to_free);
+		refstore_obj_free_list(heap, &run.to_free);
 	return true;
 }
 

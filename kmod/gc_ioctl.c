@@ -295,6 +295,7 @@ int refstore_ioc_gc_garbage(struct refstore_ucmd *ucmd)
 	struct refstore_obj **objs = NULL, *obj;
 	u32 *handles = NULL, want, n = 0, i;
 	u64 skip = cmd->cursor;
+	LIST_HEAD(to_free);
 	int ret = 0;
 
 	if (cmd->flags || cmd->count)
@@ -348,13 +349,14 @@ int refstore_ioc_gc_garbage(struct refstore_ucmd *ucmd)
 	for (i = 0; i < n; i++) {
 		if (ret) {
 			refstore_handle_unreserve(heap, handles[i]);
-			refstore_obj_put_reap(heap, objs[i]);
+			refstore_obj_put_reap(heap, objs[i], &to_free);
 		} else {
 			refstore_handle_publish(heap, handles[i], objs[i]);
 		}
 		cond_resched();
 	}
 	mutex_unlock(&heap->lock);
+	refstore_obj_free_list(heap, &to_free);
 out_free:
 	kvfree(objs);
 	kvfree(handles);

@@ -158,6 +158,7 @@ static int refstore_ioc_close(struct refstore_ucmd *ucmd)
 	struct refstore_close *cmd = ucmd->cmd;
 	struct refstore_heap *heap = ucmd->heap;
 	struct refstore_obj *obj;
+	LIST_HEAD(to_free);
 	int ret;
 
 	if (cmd->flags || cmd->__reserved)
@@ -166,10 +167,11 @@ static int refstore_ioc_close(struct refstore_ucmd *ucmd)
 	if (mutex_lock_killable(&heap->lock))
 		return -EINTR;
 	ret = refstore_handle_close(heap, cmd->handle, &obj);
-	/* A strong handle's reference: freed now if it was the last. */
+	/* A strong handle's reference: released now if it was the last. */
 	if (obj)
-		refstore_obj_put_reap(heap, obj);
+		refstore_obj_put_reap(heap, obj, &to_free);
 	mutex_unlock(&heap->lock);
+	refstore_obj_free_list(heap, &to_free);
 	return ret;
 }
 
@@ -214,6 +216,7 @@ static int refstore_ioc_set_slot(struct refstore_ucmd *ucmd)
 	struct refstore_obj *obj, *target = NULL, *old, **slot, *new = NULL;
 	bool weak = cmd->flags & REFSTORE_SLOT_WEAK;
 	struct refstore_weak *wslot;
+	LIST_HEAD(to_free);
 	int ret = 0;
 
 	if (cmd->flags & ~REFSTORE_SET_SLOT_FLAGS || cmd->__reserved)
@@ -259,9 +262,10 @@ static int refstore_ioc_set_slot(struct refstore_ucmd *ucmd)
 	if (refstore_slot_is_weak(old))
 		refstore_weak_slot_free(heap, refstore_slot_weak(old));
 	else if (old)
-		refstore_obj_put_reap(heap, old);
+		refstore_obj_put_reap(heap, old, &to_free);
 out_unlock:
 	mutex_unlock(&heap->lock);
+	refstore_obj_free_list(heap, &to_free);
 	return ret;
 }
 

@@ -32,6 +32,8 @@ static const char *const refstore_obj_cache_names[REFSTORE_OBJ_NR_CACHES] = {
 };
 
 static struct kmem_cache *refstore_obj_caches[REFSTORE_OBJ_NR_CACHES];
+/* kmem_cache_size() of each cache, read once: a release reads it. */
+static unsigned int refstore_obj_cache_sizes[REFSTORE_OBJ_NR_CACHES];
 
 void refstore_obj_cache_exit(void)
 {
@@ -60,6 +62,8 @@ int refstore_obj_cache_init(void)
 			refstore_obj_cache_exit();
 			return -ENOMEM;
 		}
+		refstore_obj_cache_sizes[i] =
+			kmem_cache_size(refstore_obj_caches[i]);
 	}
 	return 0;
 }
@@ -69,12 +73,18 @@ static bool refstore_obj_ext_inline(size_t ext)
 	return ext <= REFSTORE_OBJ_INLINE_MAX;
 }
 
+/* The index of the cache of an object with an extension of @ext bytes. */
+static unsigned int refstore_obj_cache_index(size_t ext)
+{
+	if (!refstore_obj_ext_inline(ext))
+		return 0;
+	return DIV_ROUND_UP(ext, REFSTORE_OBJ_INLINE_STEP);
+}
+
 /* The cache of an object with an extension of @ext bytes. */
 static struct kmem_cache *refstore_obj_cache_for(size_t ext)
 {
-	if (!refstore_obj_ext_inline(ext))
-		return refstore_obj_caches[0];
-	return refstore_obj_caches[DIV_ROUND_UP(ext, REFSTORE_OBJ_INLINE_STEP)];
+	return refstore_obj_caches[refstore_obj_cache_index(ext)];
 }
 
 static size_t refstore_obj_cookie_offset(const struct refstore_obj *obj)
@@ -112,7 +122,7 @@ u64 refstore_obj_cookie(struct refstore_obj *obj)
 static size_t refstore_obj_size(size_t ext)
 {
 	/* The cache's objects, with their memcg pointer (SLAB_ACCOUNT). */
-	size_t size = kmem_cache_size(refstore_obj_cache_for(ext)) +
+	size_t size = refstore_obj_cache_sizes[refstore_obj_cache_index(ext)] +
 		      sizeof(void *);
 
 	if (!refstore_obj_ext_inline(ext))
@@ -130,6 +140,13 @@ static size_t refstore_obj_size(size_t ext)
  * bytes, which bounds the references to an object (refstore_private.h).
  */
 size_t refstore_obj_charge(const struct refstore_obj *obj)
+{
+	return refstore_obj_size(refstore_obj_ext_size(obj));
+}
+
+/* refstore_obj_charge() inlined, for the release and the free. */
+static __always_inline size_t
+refstore_obj_charge_of(const struct refstore_obj *obj)
 {
 	return refstore_obj_size(refstore_obj_ext_size(obj));
 }
@@ -278,12 +295,10 @@ void refstore_graph_clear_weak(struct refstore_graph *graph,
  * in CPython's gc. Nothing is read before the heap's lock is dropped, so
  * no one sees a weak reference to a dead object either way.
  */
-void refstore_graph_finalize_obj(struct refstore_graph *graph,
-				 struct refstore_obj *obj, u32 cause)
+static __always_inline void refstore_obj_finalize(struct refstore_heap *heap,
+						  struct refstore_obj *obj,
+						  u32 cause)
 {
-	struct refstore_heap *heap = refstore_graph_heap(graph);
-
-	lockdep_assert_held(&heap->lock);
 	if (obj->flags & REFSTORE_OF_NOTIFY)
 		refstore_event_queue(heap, refstore_obj_cookie(obj), obj->id,
 				     cause);
@@ -291,16 +306,31 @@ void refstore_graph_finalize_obj(struct refstore_graph *graph,
 		refstore_weak_clear(heap, obj, cause);
 }
 
-/* Graph hook: @obj died. See graph.h. */
-void refstore_graph_release_obj(struct refstore_graph *graph,
-				struct refstore_obj *obj, u32 cause)
+/* Graph hook: refstore_obj_finalize(). See graph.h. */
+void refstore_graph_finalize_obj(struct refstore_graph *graph,
+				 struct refstore_obj *obj, u32 cause)
 {
 	struct refstore_heap *heap = refstore_graph_heap(graph);
 
 	lockdep_assert_held(&heap->lock);
+	refstore_obj_finalize(heap, obj, cause);
+}
+
+/*
+ * Graph hook: @obj died. See graph.h. A collection calls it for every
+ * object it frees: what it calls per object is inline (the finalization,
+ * the charge, the heap's uncharge), but for the allocation statistics.
+ */
+void refstore_graph_release_obj(struct refstore_graph *graph,
+				struct refstore_obj *obj, u32 cause)
+{
+	struct refstore_heap *heap = refstore_graph_heap(graph);
+	size_t charge;
+
+	lockdep_assert_held(&heap->lock);
 	trace_obj_free(heap->id, obj->id, cause);
 	if (cause != REFSTORE_CAUSE_NONE)
-		refstore_graph_finalize_obj(graph, obj, cause);
+		refstore_obj_finalize(heap, obj, cause);
 	else if (!heap->dead &&
 		 (obj->flags & (REFSTORE_OF_FINALIZED | REFSTORE_OF_WEAKREFS)) ==
 		 (REFSTORE_OF_FINALIZED | REFSTORE_OF_WEAKREFS))
@@ -312,21 +342,48 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 		refstore_weak_clear(heap, obj, REFSTORE_CAUSE_RELEASED);
 	if (obj->flags & REFSTORE_OF_WEAKSLOTS)
 		refstore_weak_slots_release(heap, obj);
-	refstore_alloc_stats_del(heap, obj, refstore_obj_charge(obj));
-	refstore_obj_uncharge(heap, obj);
+	/*
+	 * The heap's counters move now; the user's and the module's (atomics
+	 * shared by every heap) when the memory is freed, once per batch in
+	 * refstore_obj_free_list().
+	 */
+	charge = refstore_obj_charge_of(obj);
+	refstore_alloc_stats_del(heap, obj, charge);
+	heap->nr_objects--;
+	if (obj->flags & REFSTORE_OF_NOTIFY)
+		heap->nr_notify--;
+	refstore_uncharge_heap(heap, charge);
 	heap->freed++;
-	atomic64_inc(&refstore_stats.freed);
 }
 
-/* Graph hook: free a released object's memory; no lock needed. */
-void refstore_graph_free_obj(struct refstore_graph *graph,
-			     struct refstore_obj *obj)
+/* Free an object's memory, nothing else. */
+static void refstore_obj_free_mem(struct refstore_obj *obj)
 {
 	size_t ext = refstore_obj_ext_size(obj);
 
 	if (!refstore_obj_ext_inline(ext))
 		kvfree(obj->ext);
 	kmem_cache_free(refstore_obj_cache_for(ext), obj);
+}
+
+/*
+ * The user's and the module's share of @nr released objects' release
+ * (refstore_graph_release_obj()), taking @bytes, once they are freed.
+ */
+static void refstore_obj_freed(struct refstore_heap *heap, u64 nr, u64 bytes)
+{
+	refstore_uncharge_freed(heap, bytes);
+	atomic64_sub(nr, &refstore_stats.objects);
+	atomic64_add(nr, &refstore_stats.freed);
+}
+
+/* Graph hook: free a released object's memory; no lock needed. */
+void refstore_graph_free_obj(struct refstore_graph *graph,
+			     struct refstore_obj *obj)
+{
+	refstore_obj_freed(refstore_graph_heap(graph), 1,
+			   refstore_obj_charge_of(obj));
+	refstore_obj_free_mem(obj);
 }
 
 /*
@@ -344,26 +401,33 @@ void refstore_graph_free_obj(struct refstore_graph *graph,
 
 /**
  * refstore_obj_free_list() - free released objects' memory in bulk
- * @to_free: objects refstore_collect_commit() released; left empty
+ * @heap: the heap they were released from (its lock need not be held)
+ * @to_free: objects refstore_collect_commit() or refstore_reap_to()
+ *	released; left empty
  *
  * What refstore_free_list() does one object at a time, for the module:
  * the objects of a run from the same cache go to kmem_cache_free_bulk()
  * together (REFSTORE_FREE_BATCH at most), with one cond_resched() per
- * batch. Their accounting was undone when they were released
- * (refstore_graph_release_obj()); only memory moves here.
+ * batch. The heap's accounting was undone when they were released
+ * (refstore_graph_release_obj()); the user's and the module's is undone
+ * here, once for the whole list (refstore_obj_freed()).
  *
  * Context: process, may sleep; no lock needed.
  */
-void refstore_obj_free_list(struct list_head *to_free)
+void refstore_obj_free_list(struct refstore_heap *heap,
+			    struct list_head *to_free)
 {
 	void *batch[REFSTORE_FREE_BATCH];
 	struct kmem_cache *cache = NULL, *c;
 	struct refstore_obj *obj, *next;
 	size_t n = 0, ext;
+	u64 nr = 0, bytes = 0;
 
 	list_for_each_entry_safe(obj, next, to_free, node) {
 		prefetch(next);
 		ext = refstore_obj_ext_size(obj);
+		nr++;
+		bytes += refstore_obj_size(ext);
 		if (!refstore_obj_ext_inline(ext))
 			kvfree(obj->ext);
 		c = refstore_obj_cache_for(ext);
@@ -378,6 +442,8 @@ void refstore_obj_free_list(struct list_head *to_free)
 	if (n)
 		kmem_cache_free_bulk(cache, n, batch);
 	INIT_LIST_HEAD(to_free);
+	if (nr)
+		refstore_obj_freed(heap, nr, bytes);
 }
 
 /**
@@ -409,5 +475,5 @@ void refstore_obj_abort(struct refstore_heap *heap, struct refstore_obj *obj)
 	lockdep_assert_held(&heap->lock);
 	refstore_tags_unprepare(heap, obj->tag);
 	refstore_obj_uncharge(heap, obj);
-	refstore_graph_free_obj(&heap->graph, obj);
+	refstore_obj_free_mem(obj);
 }

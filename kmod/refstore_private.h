@@ -402,9 +402,10 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 					const struct refstore_create *args);
 void refstore_obj_publish(struct refstore_heap *heap, struct refstore_obj *obj);
 void refstore_obj_abort(struct refstore_heap *heap, struct refstore_obj *obj);
-void refstore_obj_free_list(struct list_head *to_free);
+void refstore_obj_free_list(struct refstore_heap *heap,
+			    struct list_head *to_free);
 void refstore_obj_put_reap(struct refstore_heap *heap,
-			   struct refstore_obj *obj);
+			   struct refstore_obj *obj, struct list_head *to_free);
 u8 *refstore_obj_payload(struct refstore_obj *obj);
 u64 refstore_obj_cookie(struct refstore_obj *obj);
 size_t refstore_obj_charge(const struct refstore_obj *obj);
@@ -556,6 +557,7 @@ int refstore_account_open(struct refstore_heap *heap);
 void refstore_account_release(struct refstore_heap *heap);
 int refstore_charge(struct refstore_heap *heap, u64 bytes);
 void refstore_uncharge(struct refstore_heap *heap, u64 bytes);
+void refstore_uncharge_freed(struct refstore_heap *heap, u64 bytes);
 int refstore_charge_overhead(struct refstore_heap *heap, u64 bytes);
 void refstore_uncharge_overhead(struct refstore_heap *heap, u64 bytes);
 int refstore_table_recharge(struct refstore_heap *heap,
@@ -565,6 +567,23 @@ size_t refstore_kv_size(size_t size);
 size_t refstore_kmalloc_size(size_t size);
 void refstore_account_debugfs_init(struct dentry *root);
 u64 refstore_max_total_bytes(void);
+
+/**
+ * refstore_uncharge_heap() - undo refstore_charge() for the heap alone
+ * @heap: the heap, locked
+ * @bytes: what was charged
+ *
+ * The first half of refstore_uncharge(), for an object released under the
+ * heap's lock whose memory is freed later: refstore_uncharge_freed() gives
+ * the same bytes back to the user and the module then. Inline: a
+ * collection calls it for every object it frees.
+ */
+static inline void refstore_uncharge_heap(struct refstore_heap *heap,
+					  u64 bytes)
+{
+	lockdep_assert_held(&heap->lock);
+	heap->nr_bytes -= bytes;
+}
 
 /* fault.c */
 void refstore_fault_exit(void);
@@ -708,7 +727,7 @@ static inline int refstore_respond_handle(struct refstore_ucmd *ucmd,
 	mutex_lock(&heap->lock);
 	if (ret) {
 		refstore_handle_unreserve(heap, handle);
-		refstore_obj_put_reap(heap, obj);
+		refstore_obj_put_reap(heap, obj, NULL);
 	} else {
 		refstore_handle_publish(heap, handle, obj);
 	}

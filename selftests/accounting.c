@@ -144,6 +144,80 @@ TEST_F(heap, collected_objects_uncharged)
 	EXPECT_LT(0, u1);
 }
 
+/*
+ * Lists of objects of every size class, dropped by counting: a CLOSE of
+ * the head, or a SET_SLOT that overwrites the only reference to it. The
+ * cascade is released under the heap's lock and freed in bulk after it
+ * (refstore_reap_to(), refstore_obj_free_list()), where the user's and the
+ * module's charges and the module's object and freed counts are given back
+ * once per list: all must come back to the byte and the object.
+ */
+static void lists_dropped(struct __test_metadata *_metadata, int fd,
+			  unsigned int n)
+{
+	unsigned int i, k, len, made = 0;
+	uint32_t keep = CREATE(fd, 0, 1), head, prev, h;
+
+	for (i = 0; made < n; i++) {
+		len = 50 + i % 13;
+		head = CREATE(fd, i % 5 == 0 ? 200 : 8 * (i % 3), 1 + i % 9);
+		prev = head;
+		for (k = 1; k < len; k++) {
+			h = CREATE(fd, (i + k) % 7 == 0 ? 200 : 8 * (k % 3),
+				   1 + (i + k) % 9);
+			LINK(fd, prev, 0, h);
+			if (prev != head)
+				CLOSE(fd, prev);
+			prev = h;
+		}
+		if (prev != head)
+			CLOSE(fd, prev);
+		if (i % 2) {
+			LINK(fd, keep, 0, head);
+			CLOSE(fd, head);
+			/* The only reference to the list goes: SET_SLOT drops it. */
+			ASSERT_EQ(0, rs_set_slot(fd, keep, 0, 0));
+		} else {
+			CLOSE(fd, head);
+		}
+		made += len;
+	}
+	CLOSE(fd, keep);
+}
+
+TEST_F(heap, dropped_lists_uncharged)
+{
+	struct refstore_gc_value v = { .size = sizeof(v) };
+	struct refstore_heap_stats s0, s1;
+	uint64_t heaps, u0 = 0, u1 = 0, g0, g1, o0, o1, f0, f1;
+
+	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_GC_DISABLE, &v));
+	lists_dropped(_metadata, self->fd, 3000);
+	s0 = STATS(self->fd);
+	g0 = GLOBAL("bytes");
+	o0 = GLOBAL("objects");
+	f0 = GLOBAL("freed");
+	ASSERT_EQ(0, user_charge(getuid(), &heaps, &u0));
+	lists_dropped(_metadata, self->fd, 3000);
+	s1 = STATS(self->fd);
+	g1 = GLOBAL("bytes");
+	o1 = GLOBAL("objects");
+	f1 = GLOBAL("freed");
+	ASSERT_EQ(0, user_charge(getuid(), &heaps, &u1));
+	TH_LOG("after 2 x 3000 objects dropped: heap %" PRIu64 " bytes, %"
+	       PRIu64 " objects; user %" PRIu64 " bytes; module %" PRIu64
+	       " freed in the second round",
+	       (uint64_t)s1.bytes, (uint64_t)s1.objects, u1, f1 - f0);
+	EXPECT_EQ(0, s1.objects);
+	EXPECT_EQ(s0.bytes, s1.bytes);
+	EXPECT_EQ(s1.freed - s0.freed, f1 - f0);
+	EXPECT_LE(3000, f1 - f0);
+	EXPECT_EQ(u0, u1);
+	EXPECT_EQ(g0, g1);
+	EXPECT_EQ(o0, o1);
+	EXPECT_LT(0, u1);
+}
+
 /* Objects of ids @stride apart, each with a weak handle; the rest freed. */
 static void sparse_weak(struct __test_metadata *_metadata, int fd,
 			unsigned int n, unsigned int stride)

@@ -139,14 +139,19 @@ void refstore_obj_put(struct refstore_graph *graph, struct refstore_obj *obj)
 }
 
 /**
- * refstore_reap() - free every object on graph->dying
+ * refstore_reap_to() - release every object on graph->dying
  * @graph: the graph
  * @cause: REFSTORE_CAUSE_* reported for them
+ * @to_free: where the released objects go, or NULL to free each at once
  *
- * Dropping a freed object's slots may put more objects on the list; the
- * loop takes them too, so the whole cascade is freed iteratively.
+ * Dropping a released object's slots may put more objects on the list;
+ * the loop takes them too, so the whole cascade is released iteratively.
+ * With @to_free, the caller frees them (refstore_free_list()) once it
+ * drops its lock: a cascade's memory is then freed in one go, not one
+ * object at a time under the lock.
  */
-void refstore_reap(struct refstore_graph *graph, u32 cause)
+void refstore_reap_to(struct refstore_graph *graph, u32 cause,
+		      struct list_head *to_free)
 {
 	struct refstore_obj *obj, *t, **slots;
 	unsigned int i;
@@ -168,9 +173,24 @@ void refstore_reap(struct refstore_graph *graph, u32 cause)
 		refstore_graph_release_obj(graph, obj,
 					   obj->flags & REFSTORE_OF_FINALIZED ?
 					   REFSTORE_CAUSE_NONE : cause);
-		refstore_graph_free_obj(graph, obj);
+		if (to_free)
+			list_add_tail(&obj->node, to_free);
+		else
+			refstore_graph_free_obj(graph, obj);
 		cond_resched();
 	}
+}
+
+/**
+ * refstore_reap() - free every object on graph->dying
+ * @graph: the graph
+ * @cause: REFSTORE_CAUSE_* reported for them
+ *
+ * refstore_reap_to() that frees each object as it is released.
+ */
+void refstore_reap(struct refstore_graph *graph, u32 cause)
+{
+	refstore_reap_to(graph, cause, NULL);
 }
 
 static void refstore_graph_destroy_list(struct refstore_graph *graph,

@@ -367,6 +367,8 @@ void refstore_graph_untrack(struct refstore_graph *graph,
 			    struct refstore_obj *obj);
 void refstore_obj_get(struct refstore_obj *obj);
 void refstore_obj_put(struct refstore_graph *graph, struct refstore_obj *obj);
+void refstore_reap_to(struct refstore_graph *graph, u32 cause,
+		      struct list_head *to_free);
 void refstore_reap(struct refstore_graph *graph, u32 cause);
 void refstore_graph_destroy(struct refstore_graph *graph);
 

@@ -3,7 +3,13 @@
  * refstore-bench - in-guest benchmarks of /dev/refstore, raw ioctls only.
  *
  * Usage: refstore-bench [--smoke] [--gc-n N] [--iso-n N] [--mem-n N]
- *                       [--pause-n N] [--pause-steps S]
+ *                       [--pause-n N] [--pause-steps S] [--no-gc]
+ *        refstore-bench [--gc-n N] [--gc-reps R] --gc-shape NAME,ARG
+ *
+ * --no-gc leaves out the collection shapes (the plot's sizes stay);
+ * --gc-shape runs one shape's collection only (ring,LEN  random,DEGREE
+ * list,0): scripts/bench interleaves it, round by round, with host-bench,
+ * the same collector core in userspace in the same guest.
  *
  * Runs every figure once and prints one machine-readable line per
  * measurement, "vm NAME key=value ...", which scripts/bench parses. Times
@@ -846,7 +852,8 @@ static void bench_threads(void)
 int main(int argc, char **argv)
 {
 	uint64_t gc_n = 0, iso_n = 0, mem_n = 0, pause_n = 0, pause_steps = 0;
-	const char *only = NULL, *plot_n = NULL;
+	const char *only = NULL, *plot_n = NULL, *gc_shape = NULL;
+	bool no_gc = false;
 	struct utsname u;
 	char line[512];
 	FILE *f;
@@ -871,8 +878,12 @@ int main(int argc, char **argv)
 			plot_n = argv[++i];
 		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
 			only = argv[++i];
+		else if (!strcmp(argv[i], "--gc-shape") && i + 1 < argc)
+			gc_shape = argv[++i];
+		else if (!strcmp(argv[i], "--no-gc"))
+			no_gc = true;
 		else {
-			fprintf(stderr, "usage: refstore-bench [--smoke] [--gc-n N] [--iso-n N] [--mem-n N] [--gc-reps R] [--pause-n N] [--pause-steps S] [--plot-n N,N,...] [--only ops|gc|gc-ring2|mem|iso|pauses|threads]\n");
+			fprintf(stderr, "usage: refstore-bench [--smoke] [--gc-n N] [--iso-n N] [--mem-n N] [--gc-reps R] [--pause-n N] [--pause-steps S] [--plot-n N,N,...] [--only ops|gc|gc-ring2|mem|iso|pauses|threads] [--no-gc] [--gc-shape ring|random|list,ARG]\n");
 			return 2;
 		}
 	}
@@ -887,6 +898,21 @@ int main(int argc, char **argv)
 	if (!pause_steps)
 		pause_steps = smoke ? 2000 : 30000;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	/*
+	 * One shape's collection alone (scripts/bench interleaves it round by
+	 * round with host-bench, the same core in userspace, in this guest).
+	 */
+	if (gc_shape) {
+		char name[16] = "";
+		unsigned long long arg = 0;
+
+		if (sscanf(gc_shape, "%15[a-z],%llu", name, &arg) < 1)
+			return 2;
+		bench_gc_shape(name, gc_n, arg);
+		printf("vm done\n");
+		return 0;
+	}
 
 	if (!uname(&u))
 		printf("vm uname release=%s machine=%s\n", u.release, u.machine);
@@ -906,7 +932,7 @@ int main(int argc, char **argv)
 		bench_ops();
 		bench_stats_cost();
 	}
-	if (RUN("gc")) {
+	if (RUN("gc") && !no_gc) {
 		bench_gc_shape("ring", gc_n, 2);
 		bench_gc_shape("ring", gc_n, 10);
 		bench_gc_shape("ring", gc_n, gc_n < 1000 ? gc_n : 1000);
