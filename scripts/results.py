@@ -49,8 +49,9 @@ TAP's own subtests and are not counted):
 The allowed-skips file has one "NAME" or "KERNEL[,KERNEL...] NAME" a line;
 NAME may end in "*" (any suffix); "#" starts a comment.
 
-A results file has one "PART PASSED FAILED" line per part.  Python 3
-standard library only.
+A results file has one "PART PASSED FAILED" line per part, each followed
+by up to 10 "# FAILED: PART: what" lines; `sum` prints those again just
+before its last line.  Python 3 standard library only.
 """
 import os
 import re
@@ -188,15 +189,24 @@ class Tap:
               f"skip {self.skipped}", flush=True)
         print(f"{self.passed} passed, {self.failed} failed", flush=True)
         for path in results:
-            add(path, self.part, self.passed, self.failed)
+            add(path, self.part, self.passed, self.failed, self.failures)
         return 1 if self.failed else 0
 
 
-def add(path, part, passed, failed):
+# A results file keeps at most this many failure lines per part.
+FAILURES_KEPT = 10
+
+
+def add(path, part, passed, failed, failures=()):
     if os.path.dirname(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "a") as f:
         f.write(f"{part} {passed} {failed}\n")
+        for msg in failures[:FAILURES_KEPT]:
+            f.write(f"# FAILED: {part}: {msg}\n")
+        if len(failures) > FAILURES_KEPT:
+            f.write(f"# FAILED: {part}: ... and "
+                    f"{len(failures) - FAILURES_KEPT} more\n")
 
 
 def parse_opts(args, allowed):
@@ -302,6 +312,7 @@ def cmd_add(args):
 def cmd_sum(args):
     o = parse_opts(args, {"status"})
     passed = failed = 0
+    reasons = []
     for path in args:
         try:
             with open(path) as f:
@@ -312,6 +323,9 @@ def cmd_sum(args):
             failed += 1
             continue
         for line in lines:
+            if line.startswith("# FAILED: "):
+                reasons.append(line)
+                continue
             w = line.split()
             if len(w) != 3 or not w[1].isdigit() or not w[2].isdigit():
                 print(f"# FAILED: {path}: bad line '{line}'")
@@ -320,6 +334,10 @@ def cmd_sum(args):
             print(f"# results: {w[0]}: {w[1]} passed, {w[2]} failed")
             passed += int(w[1])
             failed += int(w[2])
+    # What failed, again, next to the last line: the end of a long log
+    # is often all of it that is kept.
+    for line in reasons:
+        print(line)
     if o["status"] != 0 and failed == 0:
         print(f"# FAILED: exit status {o['status']} with no failure recorded")
         failed = 1
