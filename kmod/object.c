@@ -94,10 +94,13 @@ refstore_obj_sizes_of(const struct refstore_obj *obj)
 	return sz;
 }
 
-/* Does the rest follow the slots (else a pointer to it does)? */
+/*
+ * Does the rest follow the slots (else a pointer to it does)? An empty
+ * rest has no block and no pointer: it "follows" the slots.
+ */
 static bool refstore_obj_rest_inline(struct refstore_obj_sizes sz)
 {
-	return sz.slots + sz.rest <= REFSTORE_OBJ_INLINE_MAX;
+	return !sz.rest || sz.slots + sz.rest <= REFSTORE_OBJ_INLINE_MAX;
 }
 
 /* Bytes of the head (the object's first allocation) after the header. */
@@ -105,7 +108,7 @@ static size_t refstore_obj_head_ext(struct refstore_obj_sizes sz)
 {
 	if (refstore_obj_rest_inline(sz))
 		return sz.slots + sz.rest;
-	return sz.slots + (sz.rest ? sizeof(void *) : 0);
+	return sz.slots + sizeof(void *);
 }
 
 /* The index of the cache of a head with @ext bytes after the header. */
