@@ -470,7 +470,8 @@ void refstore_graph_free_obj(struct refstore_graph *graph,
  * What refstore_free_list() does one object at a time, for the module:
  * the objects of a run from the same cache go to kmem_cache_free_bulk()
  * together (REFSTORE_FREE_BATCH at most), with one cond_resched() per
- * batch. The heap's accounting was undone when they were released
+ * batch; a kvzalloc()ed head (over 8 slots) and an out-of-line cookie
+ * and payload are kvfree()d as they come. The heap's accounting was undone when they were released
  * (refstore_graph_release_obj()); the user's and the module's is undone
  * here, once for the whole list (refstore_obj_freed()).
  *
