@@ -12,14 +12,20 @@
 #include "trace.h"
 
 /*
- * Objects come from a few exact-fit caches: an object whose slots, cookie
- * and payload (its extension) take at most REFSTORE_OBJ_INLINE_MAX bytes
- * carries them right after the header, in one allocation from the cache
- * for its size rounded up to 8 bytes; a larger extension is a separate
- * kvzalloc() and the header comes from the first cache. One allocation
- * saves a cache miss on every slot the collector walks, and the
- * header-plus-slots objects of a graph (up to 8 slots) cost exactly 64 + 8
- * bytes per slot.
+ * An object's layout: the header, then its slots (always: the core finds
+ * them at obj + 1, refstore_obj_slots()), then the rest: the death cookie
+ * (REFSTORE_OF_NOTIFY) and the payload. When slots and rest take at most
+ * REFSTORE_OBJ_INLINE_MAX bytes, the rest follows the slots; otherwise it
+ * is a separate kvzalloc() whose pointer follows the slots. Which of the
+ * two follows from the sizes (refstore_obj_rest_inline()), no flag. The
+ * head (header, slots, and the rest or its pointer) comes from the
+ * exact-fit cache for its size rounded up to 8 bytes when what follows
+ * the header takes at most REFSTORE_OBJ_INLINE_MAX bytes, else from
+ * kvzalloc() (more than 7 slots with a payload, or more than 8 slots).
+ * One allocation saves a cache miss on every slot the collector walks;
+ * a one-slot object is one 64-byte cache line (graph.h), and the
+ * header-plus-slots objects of a graph (up to 8 slots) cost exactly
+ * 56 + 8 bytes per slot.
  */
 #define REFSTORE_OBJ_INLINE_STEP	8
 #define REFSTORE_OBJ_NR_CACHES \
@@ -49,8 +55,9 @@ int refstore_obj_cache_init(void)
 {
 	int i;
 
-	/* The per-object budget: 64 bytes, slots and payload apart. */
-	BUILD_BUG_ON(sizeof(struct refstore_obj) > 64);
+	/* A one-slot object is one cache line (graph.h). */
+	BUILD_BUG_ON(sizeof(struct refstore_obj) +
+		     sizeof(struct refstore_obj *) != 64);
 	for (i = 0; i < REFSTORE_OBJ_NR_CACHES; i++) {
 		refstore_obj_caches[i] =
 			kmem_cache_create(refstore_obj_cache_names[i],
@@ -68,66 +75,111 @@ int refstore_obj_cache_init(void)
 	return 0;
 }
 
-static bool refstore_obj_ext_inline(size_t ext)
+/* The sizes an object's layout follows from: its slots and its rest. */
+struct refstore_obj_sizes {
+	size_t slots;
+	size_t rest;
+};
+
+static struct refstore_obj_sizes
+refstore_obj_sizes_of(const struct refstore_obj *obj)
 {
-	return ext <= REFSTORE_OBJ_INLINE_MAX;
+	struct refstore_obj_sizes sz = {
+		.slots = (size_t)obj->nslots * sizeof(struct refstore_obj *),
+		.rest = obj->payload_size,
+	};
+
+	if (obj->flags & REFSTORE_OF_NOTIFY)
+		sz.rest += sizeof(u64);
+	return sz;
 }
 
-/* The index of the cache of an object with an extension of @ext bytes. */
+/*
+ * Does the rest follow the slots (else a pointer to it does)? An empty
+ * rest has no block and no pointer: it "follows" the slots.
+ */
+static bool refstore_obj_rest_inline(struct refstore_obj_sizes sz)
+{
+	return !sz.rest || sz.slots + sz.rest <= REFSTORE_OBJ_INLINE_MAX;
+}
+
+/* Bytes of the head (the object's first allocation) after the header. */
+static size_t refstore_obj_head_ext(struct refstore_obj_sizes sz)
+{
+	if (refstore_obj_rest_inline(sz))
+		return sz.slots + sz.rest;
+	return sz.slots + sizeof(void *);
+}
+
+/* The index of the cache of a head with @ext bytes after the header. */
 static unsigned int refstore_obj_cache_index(size_t ext)
 {
-	if (!refstore_obj_ext_inline(ext))
-		return 0;
 	return DIV_ROUND_UP(ext, REFSTORE_OBJ_INLINE_STEP);
 }
 
-/* The cache of an object with an extension of @ext bytes. */
+/* The cache of a head with @ext bytes after the header, or NULL. */
 static struct kmem_cache *refstore_obj_cache_for(size_t ext)
 {
+	if (ext > REFSTORE_OBJ_INLINE_MAX)
+		return NULL;
 	return refstore_obj_caches[refstore_obj_cache_index(ext)];
 }
 
-static size_t refstore_obj_cookie_offset(const struct refstore_obj *obj)
+/* Where an object's rest (cookie, then payload) is. */
+static u8 *refstore_obj_rest(struct refstore_obj *obj)
 {
-	return (size_t)obj->nslots * sizeof(struct refstore_obj *);
-}
+	struct refstore_obj_sizes sz = refstore_obj_sizes_of(obj);
+	u8 *p = (u8 *)refstore_obj_slots(obj) + sz.slots;
 
-static size_t refstore_obj_payload_offset(const struct refstore_obj *obj)
-{
-	size_t off = refstore_obj_cookie_offset(obj);
-
-	if (obj->flags & REFSTORE_OF_NOTIFY)
-		off += sizeof(u64);
-	return off;
-}
-
-static size_t refstore_obj_ext_size(const struct refstore_obj *obj)
-{
-	return refstore_obj_payload_offset(obj) + obj->payload_size;
+	return refstore_obj_rest_inline(sz) ? p : *(u8 **)p;
 }
 
 u8 *refstore_obj_payload(struct refstore_obj *obj)
 {
-	return (u8 *)obj->ext + refstore_obj_payload_offset(obj);
+	u8 *rest = refstore_obj_rest(obj);
+
+	return obj->flags & REFSTORE_OF_NOTIFY ? rest + sizeof(u64) : rest;
 }
 
 u64 refstore_obj_cookie(struct refstore_obj *obj)
 {
 	if (!(obj->flags & REFSTORE_OF_NOTIFY))
 		return 0;
-	return *(u64 *)((u8 *)obj->ext + refstore_obj_cookie_offset(obj));
+	return *(u64 *)refstore_obj_rest(obj);
 }
 
-/* What an object with an extension of @ext bytes really allocates. */
-static size_t refstore_obj_size(size_t ext)
+/* What an object of sizes @sz really allocates. */
+static size_t refstore_obj_size(struct refstore_obj_sizes sz)
 {
-	/* The cache's objects, with their memcg pointer (SLAB_ACCOUNT). */
-	size_t size = refstore_obj_cache_sizes[refstore_obj_cache_index(ext)] +
-		      sizeof(void *);
+	size_t ext = refstore_obj_head_ext(sz), size;
 
-	if (!refstore_obj_ext_inline(ext))
-		size += refstore_kv_size(ext);
+	if (ext <= REFSTORE_OBJ_INLINE_MAX)
+		/* The cache's objects, with their memcg pointer (SLAB_ACCOUNT). */
+		size = refstore_obj_cache_sizes[refstore_obj_cache_index(ext)] +
+		       sizeof(void *);
+	else
+		size = refstore_kv_size(sizeof(struct refstore_obj) + ext);
+	if (!refstore_obj_rest_inline(sz))
+		size += refstore_kv_size(sz.rest);
 	return size;
+}
+
+/* Free an out-of-line rest, if the object has one. */
+static void refstore_obj_free_rest(struct refstore_obj *obj,
+				   struct refstore_obj_sizes sz)
+{
+	if (!refstore_obj_rest_inline(sz))
+		kvfree(*(void **)((u8 *)refstore_obj_slots(obj) + sz.slots));
+}
+
+/* Free an object's head; @cache is refstore_obj_cache_for() its size. */
+static void refstore_obj_free_head(struct refstore_obj *obj,
+				   struct kmem_cache *cache)
+{
+	if (cache)
+		kmem_cache_free(cache, obj);
+	else
+		kvfree(obj);
 }
 
 /**
@@ -141,14 +193,14 @@ static size_t refstore_obj_size(size_t ext)
  */
 size_t refstore_obj_charge(const struct refstore_obj *obj)
 {
-	return refstore_obj_size(refstore_obj_ext_size(obj));
+	return refstore_obj_size(refstore_obj_sizes_of(obj));
 }
 
 /* refstore_obj_charge() inlined, for the release and the free. */
 static __always_inline size_t
 refstore_obj_charge_of(const struct refstore_obj *obj)
 {
-	return refstore_obj_size(refstore_obj_ext_size(obj));
+	return refstore_obj_size(refstore_obj_sizes_of(obj));
 }
 
 /**
@@ -180,8 +232,11 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 					const struct refstore_create *args)
 {
 	const struct refstore_obj_limits *lim = &heap->limits;
+	struct refstore_obj_sizes sz;
+	struct kmem_cache *cache;
 	struct refstore_obj *obj;
 	size_t ext, charge;
+	u8 *rest;
 	int ret;
 
 	lockdep_assert_held(&heap->lock);
@@ -191,39 +246,47 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 	if (heap->nr_objects >= lim->max_objects)
 		return ERR_PTR(-EDQUOT);
 
-	ext = (size_t)args->nslots * sizeof(struct refstore_obj *) +
-	      args->payload_size;
+	sz.slots = (size_t)args->nslots * sizeof(struct refstore_obj *);
+	sz.rest = args->payload_size;
 	if (args->flags & REFSTORE_CREATE_NOTIFY)
-		ext += sizeof(u64);
-	charge = refstore_obj_size(ext);
+		sz.rest += sizeof(u64);
+	charge = refstore_obj_size(sz);
 	ret = refstore_charge(heap, charge);
 	if (ret)
 		return ERR_PTR(ret);
 
-	obj = refstore_fault() ? NULL :
-	      kmem_cache_zalloc(refstore_obj_cache_for(ext), REFSTORE_GFP);
+	ext = refstore_obj_head_ext(sz);
+	cache = refstore_obj_cache_for(ext);
+	if (refstore_fault())
+		obj = NULL;
+	else if (cache)
+		obj = kmem_cache_zalloc(cache, REFSTORE_GFP);
+	else
+		obj = kvzalloc(sizeof(*obj) + ext, REFSTORE_GFP);
 	if (!obj) {
 		ret = -ENOMEM;
 		goto out_uncharge;
 	}
 
-	if (ext && refstore_obj_ext_inline(ext)) {
-		obj->ext = obj + 1;
-	} else if (ext) {
-		obj->ext = refstore_fault() ? NULL :
-			   kvzalloc(ext, REFSTORE_GFP);
-		if (!obj->ext) {
+	rest = (u8 *)refstore_obj_slots(obj) + sz.slots;
+	if (!refstore_obj_rest_inline(sz)) {
+		void *p = refstore_fault() ? NULL :
+			  kvzalloc(sz.rest, REFSTORE_GFP);
+
+		if (!p) {
 			ret = -ENOMEM;
 			goto out_free_obj;
 		}
+		*(void **)rest = p;
+		rest = p;
 	}
 
 	ret = refstore_heap_creator(heap, &obj->creator);
 	if (ret)
-		goto out_free_ext;
+		goto out_free_rest;
 	ret = refstore_tags_prepare(heap, args->tag);
 	if (ret)
-		goto out_free_ext;
+		goto out_free_rest;
 
 	if (args->flags & REFSTORE_CREATE_NOTIFY) {
 		ret = refstore_event_ring_alloc(heap);
@@ -238,8 +301,7 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 	obj->tag = args->tag;
 	obj->id = ++heap->last_obj_id;
 	if (obj->flags & REFSTORE_OF_NOTIFY)
-		*(u64 *)((u8 *)obj->ext + refstore_obj_cookie_offset(obj)) =
-			args->cookie;
+		*(u64 *)rest = args->cookie;
 
 	heap->nr_objects++;
 	if (obj->flags & REFSTORE_OF_NOTIFY)
@@ -249,11 +311,11 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 
 out_unprepare_tag:
 	refstore_tags_unprepare(heap, args->tag);
-out_free_ext:
-	if (!refstore_obj_ext_inline(ext))
-		kvfree(obj->ext);
+out_free_rest:
+	if (!refstore_obj_rest_inline(sz))
+		kvfree(rest);
 out_free_obj:
-	kmem_cache_free(refstore_obj_cache_for(ext), obj);
+	refstore_obj_free_head(obj, cache);
 out_uncharge:
 	refstore_uncharge(heap, charge);
 	return ERR_PTR(ret);
@@ -359,11 +421,11 @@ void refstore_graph_release_obj(struct refstore_graph *graph,
 /* Free an object's memory, nothing else. */
 static void refstore_obj_free_mem(struct refstore_obj *obj)
 {
-	size_t ext = refstore_obj_ext_size(obj);
+	struct refstore_obj_sizes sz = refstore_obj_sizes_of(obj);
 
-	if (!refstore_obj_ext_inline(ext))
-		kvfree(obj->ext);
-	kmem_cache_free(refstore_obj_cache_for(ext), obj);
+	refstore_obj_free_rest(obj, sz);
+	refstore_obj_free_head(obj,
+			       refstore_obj_cache_for(refstore_obj_head_ext(sz)));
 }
 
 /*
@@ -394,7 +456,7 @@ void refstore_graph_free_obj(struct refstore_graph *graph,
  * a collection frees) takes SLUB's slow path, a locked cmpxchg16b each.
  * Those frees were about three quarters of a collection's time in the
  * QEMU guest (docs/performance.md); a locked 16-byte cmpxchg is
- * expensive on real CPUs too, if far less so. 64 objects of 72 bytes
+ * expensive on real CPUs too, if far less so. 64 objects of 64 bytes
  * span about one slab.
  */
 #define REFSTORE_FREE_BATCH	64
@@ -408,7 +470,8 @@ void refstore_graph_free_obj(struct refstore_graph *graph,
  * What refstore_free_list() does one object at a time, for the module:
  * the objects of a run from the same cache go to kmem_cache_free_bulk()
  * together (REFSTORE_FREE_BATCH at most), with one cond_resched() per
- * batch. The heap's accounting was undone when they were released
+ * batch; a kvzalloc()ed head (over 8 slots) and an out-of-line cookie
+ * and payload are kvfree()d as they come. The heap's accounting was undone when they were released
  * (refstore_graph_release_obj()); the user's and the module's is undone
  * here, once for the whole list (refstore_obj_freed()).
  *
@@ -420,17 +483,22 @@ void refstore_obj_free_list(struct refstore_heap *heap,
 	void *batch[REFSTORE_FREE_BATCH];
 	struct kmem_cache *cache = NULL, *c;
 	struct refstore_obj *obj, *next;
-	size_t n = 0, ext;
+	struct refstore_obj_sizes sz;
+	size_t n = 0;
 	u64 nr = 0, bytes = 0;
 
 	list_for_each_entry_safe(obj, next, to_free, node) {
 		prefetch(next);
-		ext = refstore_obj_ext_size(obj);
+		sz = refstore_obj_sizes_of(obj);
 		nr++;
-		bytes += refstore_obj_size(ext);
-		if (!refstore_obj_ext_inline(ext))
-			kvfree(obj->ext);
-		c = refstore_obj_cache_for(ext);
+		bytes += refstore_obj_size(sz);
+		refstore_obj_free_rest(obj, sz);
+		c = refstore_obj_cache_for(refstore_obj_head_ext(sz));
+		if (!c) {
+			/* A head from kvzalloc(): not for a bulk free. */
+			kvfree(obj);
+			continue;
+		}
 		if (n && (c != cache || n == ARRAY_SIZE(batch))) {
 			kmem_cache_free_bulk(cache, n, batch);
 			n = 0;

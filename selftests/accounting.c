@@ -91,8 +91,21 @@ TEST_F(heap, event_ring_sized_to_need)
 }
 
 /*
- * Rings of objects of every size class (0 to 9 slots, some with payloads
- * too large to be inline): dropped and collected, then the same again.
+ * Slot counts of every kind of object layout: heads from each exact-fit
+ * cache, and heads (more than 8 slots) from kvzalloc() (kmod/object.c).
+ */
+static unsigned int size_class(unsigned int x)
+{
+	static const unsigned int nslots[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9,
+					       12, 40 };
+
+	return nslots[x % (sizeof(nslots) / sizeof(nslots[0]))];
+}
+
+/*
+ * Rings of objects of every size class (1 to 9, 12 and 40 slots, some
+ * with payloads too large to be inline): dropped and collected, then the
+ * same again.
  * A collection frees its objects in bulk (kmem_cache_free_bulk(), batches
  * cut where the cache changes); every charge must come back: the heap's
  * bytes and objects, the module's total and the user's charge are what
@@ -109,7 +122,7 @@ static void rings_collected(struct __test_metadata *_metadata, int fd,
 		len = 2 + i % 9;
 		for (k = 0; k < len; k++)
 			h[k] = CREATE(fd, (i + k) % 7 == 0 ? 200 : 8 * (k % 3),
-				      1 + (i + k) % 9);
+				      size_class(i + k));
 		for (k = 0; k < len; k++)
 			LINK(fd, h[k], 0, h[(k + 1) % len]);
 		for (k = 0; k < len; k++)
@@ -160,11 +173,11 @@ static void lists_dropped(struct __test_metadata *_metadata, int fd,
 
 	for (i = 0; made < n; i++) {
 		len = 50 + i % 13;
-		head = CREATE(fd, i % 5 == 0 ? 200 : 8 * (i % 3), 1 + i % 9);
+		head = CREATE(fd, i % 5 == 0 ? 200 : 8 * (i % 3), size_class(i));
 		prev = head;
 		for (k = 1; k < len; k++) {
 			h = CREATE(fd, (i + k) % 7 == 0 ? 200 : 8 * (k % 3),
-				   1 + (i + k) % 9);
+				   size_class(i + k));
 			LINK(fd, prev, 0, h);
 			if (prev != head)
 				CLOSE(fd, prev);
@@ -275,6 +288,118 @@ static uint64_t slab_object_size(const char *name)
 		v = 0;
 	fclose(f);
 	return v;
+}
+
+/* The kmalloc cache a kmalloc(@n) comes from, for @n up to a page. */
+static uint64_t kmalloc_roundup(uint64_t n)
+{
+	static const uint64_t sizes[] = { 8, 16, 32, 64, 96, 128, 192, 256,
+					  512, 1024, 2048, 4096 };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		if (n <= sizes[i])
+			return sizes[i];
+	return 0;
+}
+
+/* An object cache's object size: 56 + @ext (its name) as created. */
+static uint64_t obj_cache_size(uint64_t ext)
+{
+	char name[40];
+	uint64_t v;
+
+	if (ext)
+		snprintf(name, sizeof(name), "refstore_obj_%" PRIu64, ext);
+	else
+		snprintf(name, sizeof(name), "refstore_obj");
+	v = slab_object_size(name);
+	return v ? v : 56 + ext;
+}
+
+/*
+ * An object's charge, field by field (kmod/object.c): the header (56
+ * bytes) and its slots always in one allocation (a one-slot object is one
+ * 64-byte cache line); the cookie and payload after the slots when slots,
+ * cookie and payload take at most 64 bytes, else in a kvzalloc() of their
+ * own whose pointer follows the slots; the head from the exact-fit cache
+ * when what follows the header takes at most 64 bytes, else kvzalloc().
+ * Every slab object carries a memcg pointer (SLAB_ACCOUNT, 8 bytes). Each
+ * layout is created, its charge compared with what this model says to the
+ * byte, its payload, slots and cookie used (so the out-of-line rest is
+ * where the module says it is), and its charge given back at its CLOSE.
+ */
+TEST_F(heap, object_layouts_charged_exactly)
+{
+	static const struct {
+		unsigned int nslots, payload;
+		int notify;
+	} lay[] = {
+		{ 1, 0, 0 }, { 0, 0, 0 }, { 8, 0, 0 }, { 1, 8, 0 }, { 1, 0, 1 },
+		{ 2, 40, 1 }, { 2, 41, 1 }, { 9, 0, 0 }, { 20, 100, 0 },
+		{ 20, 100, 1 }, { 7, 200, 0 }, { 8, 1, 0 }, { 0, 200, 0 },
+		{ 0, 64, 0 }, { 0, 65, 0 }, { 60, 0, 1 },
+	};
+	uint32_t keep = CREATE(self->fd, 0, 0), h, t;
+	struct refstore_event ev;
+	unsigned int i, k;
+	char buf[256], back[256];
+
+	CLOSE(self->fd, CREATE(self->fd, 0, 1));
+	for (i = 0; i < sizeof(lay) / sizeof(lay[0]); i++) {
+		uint64_t slots = 8 * lay[i].nslots;
+		uint64_t rest = lay[i].payload + (lay[i].notify ? 8 : 0);
+		uint64_t head, want;
+		struct refstore_heap_stats s0, s1;
+
+		if (slots + rest <= 64)
+			head = slots + rest;
+		else
+			head = slots + (rest ? 8 : 0);
+		if (head <= 64)
+			want = obj_cache_size((head + 7) / 8 * 8) + 8;
+		else
+			want = kmalloc_roundup(56 + head) + 8;
+		if (slots + rest > 64 && rest)
+			want += kmalloc_roundup(rest) + 8;
+
+		s0 = STATS(self->fd);
+		h = CREATE_COOKIE(self->fd, lay[i].payload, lay[i].nslots,
+				  lay[i].notify ? 1000 + i : 0);
+		s1 = STATS(self->fd);
+		TH_LOG("%u slots, payload %u%s: charged %" PRIu64 " bytes",
+		       lay[i].nslots, lay[i].payload,
+		       lay[i].notify ? ", cookie" : "",
+		       (uint64_t)(s1.bytes - s0.bytes));
+		EXPECT_EQ(want, s1.bytes - s0.bytes);
+		if (!lay[i].nslots && !lay[i].payload && !lay[i].notify)
+			EXPECT_EQ(obj_cache_size(0) + 8, s1.bytes - s0.bytes);
+		if (lay[i].nslots == 1 && !rest)
+			/* One 64-byte cache line, and its memcg pointer. */
+			EXPECT_EQ(64 + 8, s1.bytes - s0.bytes);
+
+		for (k = 0; k < lay[i].payload; k++)
+			buf[k] = (char)(i * 31 + k);
+		ASSERT_EQ(0, rs_write(self->fd, h, 0, buf, lay[i].payload));
+		for (k = 0; k < lay[i].nslots; k++)
+			LINK(self->fd, h, k, keep);
+		memset(back, 0, sizeof(back));
+		ASSERT_EQ(0, rs_read(self->fd, h, 0, back, lay[i].payload));
+		EXPECT_EQ(0, memcmp(buf, back, lay[i].payload));
+		if (lay[i].nslots) {
+			ASSERT_EQ(0, rs_get_slot(self->fd, h, lay[i].nslots - 1,
+						 &t, NULL));
+			EXPECT_NE(0, t);
+			CLOSE(self->fd, t);
+		}
+		CLOSE(self->fd, h);
+		EXPECT_EQ(s0.bytes, STATS(self->fd).bytes);
+		if (lay[i].notify) {
+			ASSERT_EQ(1, rs_read_events(self->fd, &ev, 1));
+			EXPECT_EQ(1000 + i, ev.cookie);
+		}
+	}
+	CLOSE(self->fd, keep);
 }
 
 /*

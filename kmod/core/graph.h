@@ -42,10 +42,6 @@
  * @payload_size: bytes of payload
  * @id: unique for the module's lifetime
  * @tag: the creator's tag
- * @ext: slot array (@nslots pointers), then the death cookie (if
- *	REFSTORE_OF_NOTIFY), then the payload; NULL if all three are empty.
- *	The module places a small one right after the object, in the
- *	same allocation (see object.c)
  * @node: on exactly one of the graph's lists: objects, suspects, dying,
  *	garbage, or a collection's private lists (see collect.c)
  * @nslots: number of slots
@@ -58,6 +54,10 @@
  * @stamp: otherwise, the graph's @clock when @gen was recorded (see
  *	refstore_obj_gen())
  *
+ * The slot array (@nslots pointers) follows the object, in the same
+ * allocation (refstore_obj_slots()); what follows the slots (the death
+ * cookie and the payload in the module) is the owner's business.
+ *
  * Everything is protected by the graph owner's lock; @kref only changes
  * under it too, so a zero count is seen by the thread that made it.
  */
@@ -66,7 +66,6 @@ struct refstore_obj {
 	u32 payload_size;
 	u64 id;
 	u64 tag;
-	void *ext;
 	struct list_head node;
 	u16 nslots;
 	u16 flags;
@@ -79,16 +78,24 @@ struct refstore_obj {
 };
 
 /*
- * An owner may place an extension of at most this many bytes right after
- * the object, in the same allocation (the module and the host benchmark
- * do); @ext then points just past the object.
+ * A one-slot object is one 64-byte cache line: a collection's walks over
+ * it touch one line, and its passes over garbage stream 64 bytes per
+ * object.
+ */
+static_assert(sizeof(struct refstore_obj) + sizeof(struct refstore_obj *) == 64,
+	      "a one-slot object must fill one 64-byte cache line");
+
+/*
+ * The owners (the module, the host benchmark) allocate objects whose slots
+ * and the rest (cookie, payload) take at most this many bytes after the
+ * header from exact-fit caches, one per 8 bytes (see kmod/object.c).
  */
 #define REFSTORE_OBJ_INLINE_MAX	64
 
-/* The object's slot array: the start of @ext. */
+/* The object's slot array: right after the object, in its allocation. */
 static inline struct refstore_obj **refstore_obj_slots(struct refstore_obj *obj)
 {
-	return obj->ext;
+	return (struct refstore_obj **)(obj + 1);
 }
 
 /*

@@ -7,12 +7,13 @@
  *
  * This file is the graph's owner: it implements the hooks as the module
  * does, and lays objects out as the module does (small slot arrays
- * inline, in one allocation of exactly 64 + 8 * slots bytes). The module
+ * right after the header, in one allocation of exactly 56 + 8 * slots
+ * bytes: a one-slot object is one 64-byte cache line). The module
  * allocates those from exact-fit kmem_caches, whose fast path is a
  * per-CPU free list; here each size has a free list too, carved from
  * 2 MiB chunks (CPython's pymalloc and PHP's zend_mm, the anchors, are
- * such allocators as well). Larger slot arrays use malloc()/free(), as
- * the module uses kvzalloc.
+ * such allocators as well). Objects with more than 8 slots use
+ * malloc()/free(), as the module uses kvzalloc.
  * Each figure builds its garbage untimed, then times only what the brief
  * says: a collection's scan and commit plus refstore_free_list()
  * (bench_collect(), kept out of line so callgrind can count exactly it),
@@ -34,7 +35,7 @@
  *                 target becomes a suspect); every collection the
  *                 thresholds make due (refstore_graph_due()) is timed:
  *                 p50, p99, max and how many of each generation
- *   mallocfree N  N malloc()+free() pairs of a one-slot object (72 B),
+ *   mallocfree N  N malloc()+free() pairs of a one-slot object (64 B),
  *                 for the guest's CREATE+CLOSE comparison
  * Output: one line "host shape=... n=... reclaimed=... examined=... ns=..."
  * per figure, ns the median of R repetitions.
@@ -67,7 +68,7 @@ void refstore_graph_finalize_obj(struct refstore_graph *graph,
 {
 }
 
-/* Free lists of objects of 64 + 8 * k bytes, k = 0..8: the kmem_caches. */
+/* Free lists of objects of 56 + 8 * k bytes, k = 0..8: the kmem_caches. */
 #define BENCH_CACHES	(REFSTORE_OBJ_INLINE_MAX / 8 + 1)
 #define BENCH_CHUNK	(2UL << 20)
 
@@ -108,18 +109,22 @@ static void bench_cache_free_obj(struct refstore_obj *obj, size_t size)
 
 static size_t bench_obj_size(u16 nslots)
 {
-	size_t ext = nslots * sizeof(struct refstore_obj *);
+	return sizeof(struct refstore_obj) + nslots * sizeof(struct refstore_obj *);
+}
 
-	return sizeof(struct refstore_obj) +
-	       (ext <= REFSTORE_OBJ_INLINE_MAX ? ext : 0);
+/* Does an object of @nslots come from the free lists (else malloc())? */
+static bool bench_obj_cached(u16 nslots)
+{
+	return nslots * sizeof(struct refstore_obj *) <= REFSTORE_OBJ_INLINE_MAX;
 }
 
 void refstore_graph_free_obj(struct refstore_graph *graph,
 			     struct refstore_obj *obj)
 {
-	if (obj->ext != (void *)(obj + 1))
-		free(obj->ext);
-	bench_cache_free_obj(obj, bench_obj_size(obj->nslots));
+	if (bench_obj_cached(obj->nslots))
+		bench_cache_free_obj(obj, bench_obj_size(obj->nslots));
+	else
+		free(obj);
 }
 
 static void *bench_alloc(size_t n)
@@ -136,17 +141,15 @@ static void *bench_alloc(size_t n)
 /* CREATE: one handle's reference. */
 static struct refstore_obj *bench_new(struct refstore_graph *g, u16 nslots)
 {
-	size_t ext = nslots * sizeof(struct refstore_obj *);
-	/* As the module does: a small slot array shares the allocation. */
-	bool inline_ext = ext <= REFSTORE_OBJ_INLINE_MAX;
+	/* As the module does: the slots right after the header. */
+	size_t size = bench_obj_size(nslots);
 	struct refstore_obj *obj;
 
-	obj = bench_cache_alloc(bench_obj_size(nslots));
+	obj = bench_obj_cached(nslots) ? bench_cache_alloc(size) :
+					 bench_alloc(size);
 	kref_init(&obj->kref);
 	obj->nslots = nslots;
 	obj->id = ++bench_next_id;
-	if (nslots)
-		obj->ext = inline_ext ? (void *)(obj + 1) : bench_alloc(ext);
 	refstore_graph_add(g, obj);
 	return obj;
 }

@@ -179,7 +179,6 @@ void refstore_graph_free_obj(struct refstore_graph *graph,
 			  (unsigned long long)obj->id);
 	r->freed = 1;
 	hg->freed++;
-	free(obj->ext);
 	free(obj);
 }
 
@@ -227,14 +226,10 @@ struct refstore_obj *host_new(struct host_graph *hg, u16 nslots)
 		if (!hg->rec)
 			host_fail("out of memory");
 	}
-	obj = calloc(1, sizeof(*obj));
+	/* As the module does: the slots right after the header. */
+	obj = calloc(1, sizeof(*obj) + nslots * sizeof(struct refstore_obj *));
 	if (!obj)
 		host_fail("out of memory");
-	if (nslots) {
-		obj->ext = calloc(nslots, sizeof(struct refstore_obj *));
-		if (!obj->ext)
-			host_fail("out of memory");
-	}
 	kref_init(&obj->kref);
 	obj->nslots = nslots;
 	obj->gen = 0;

@@ -15,6 +15,7 @@
 #ifndef _REFSTORE_ENV_H
 #define _REFSTORE_ENV_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -971,7 +971,6 @@ static void t_remove_unused(struct host_graph *hg)
 	CHECK(list_empty(&hg->graph.objects));
 	/* Never published: the owner frees it without the hooks. */
 	hg->rec[o->id].released = hg->rec[o->id].freed = 1;
-	free(o->ext);
 	free(o);
 }
 
