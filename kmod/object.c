@@ -21,7 +21,8 @@
  * head (header, slots, and the rest or its pointer) comes from the
  * exact-fit cache for its size rounded up to 8 bytes when what follows
  * the header takes at most REFSTORE_OBJ_INLINE_MAX bytes, else from
- * kvzalloc() (more than 7 slots with a payload, or more than 8 slots).
+ * kvzalloc() (more than 7 slots with a payload or a cookie, or more than
+ * 8 slots).
  * One allocation saves a cache miss on every slot the collector walks;
  * a one-slot object is one 64-byte cache line (graph.h), and the
  * header-plus-slots objects of a graph (up to 8 slots) cost exactly
@@ -59,10 +60,16 @@ int refstore_obj_cache_init(void)
 	BUILD_BUG_ON(sizeof(struct refstore_obj) +
 		     sizeof(struct refstore_obj *) != 64);
 	for (i = 0; i < REFSTORE_OBJ_NR_CACHES; i++) {
+		size_t size = sizeof(struct refstore_obj) +
+			      i * REFSTORE_OBJ_INLINE_STEP;
+
+		/*
+		 * The one-slot objects start on a cache line, whatever the
+		 * slab's debugging options put between them.
+		 */
 		refstore_obj_caches[i] =
-			kmem_cache_create(refstore_obj_cache_names[i],
-					  sizeof(struct refstore_obj) +
-					  i * REFSTORE_OBJ_INLINE_STEP,
+			kmem_cache_create(refstore_obj_cache_names[i], size,
+					  size == 64 ? 64 :
 					  __alignof__(struct refstore_obj),
 					  SLAB_ACCOUNT, NULL);
 		if (!refstore_obj_caches[i]) {
@@ -186,9 +193,10 @@ static void refstore_obj_free_head(struct refstore_obj *obj,
  * refstore_obj_charge() - bytes an object counts against its heap
  * @obj: the object
  *
- * Return: what its allocations really take: the slab object of its cache,
- * and an extension too large to be inline at its kmalloc (or vmalloc)
- * size, rounded up as the allocator does. Each slot costs at least its 8
+ * Return: what its allocations really take: its head (the slab object of
+ * its cache with the memcg pointer, or a kvzalloc() at its kmalloc or
+ * vmalloc size) and an out-of-line rest at its kvzalloc() size, rounded
+ * up as the allocator does. Each slot costs at least its 8
  * bytes, which bounds the references to an object (refstore_private.h).
  */
 size_t refstore_obj_charge(const struct refstore_obj *obj)
@@ -469,9 +477,11 @@ void refstore_graph_free_obj(struct refstore_graph *graph,
  *
  * What refstore_free_list() does one object at a time, for the module:
  * the objects of a run from the same cache go to kmem_cache_free_bulk()
- * together (REFSTORE_FREE_BATCH at most), with one cond_resched() per
- * batch; a kvzalloc()ed head (over 8 slots) and an out-of-line cookie
- * and payload are kvfree()d as they come. The heap's accounting was undone when they were released
+ * together (REFSTORE_FREE_BATCH at most); a kvzalloc()ed head (what
+ * follows its header takes over REFSTORE_OBJ_INLINE_MAX bytes) and an
+ * out-of-line cookie and payload are kvfree()d as they come; one
+ * cond_resched() per REFSTORE_FREE_BATCH objects, whatever their
+ * allocations. The heap's accounting was undone when they were released
  * (refstore_graph_release_obj()); the user's and the module's is undone
  * here, once for the whole list (refstore_obj_freed()).
  *
@@ -497,15 +507,16 @@ void refstore_obj_free_list(struct refstore_heap *heap,
 		if (!c) {
 			/* A head from kvzalloc(): not for a bulk free. */
 			kvfree(obj);
-			continue;
+		} else {
+			if (n && (c != cache || n == ARRAY_SIZE(batch))) {
+				kmem_cache_free_bulk(cache, n, batch);
+				n = 0;
+			}
+			cache = c;
+			batch[n++] = obj;
 		}
-		if (n && (c != cache || n == ARRAY_SIZE(batch))) {
-			kmem_cache_free_bulk(cache, n, batch);
-			n = 0;
+		if (!(nr % REFSTORE_FREE_BATCH))
 			cond_resched();
-		}
-		cache = c;
-		batch[n++] = obj;
 	}
 	if (n)
 		kmem_cache_free_bulk(cache, n, batch);

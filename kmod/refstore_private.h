@@ -723,15 +723,17 @@ static inline int refstore_respond_handle(struct refstore_ucmd *ucmd,
 {
 	struct refstore_heap *heap = ucmd->heap;
 	int ret = refstore_respond(ucmd, cmd_len);
+	LIST_HEAD(to_free);
 
 	mutex_lock(&heap->lock);
 	if (ret) {
 		refstore_handle_unreserve(heap, handle);
-		refstore_obj_put_reap(heap, obj, NULL);
+		refstore_obj_put_reap(heap, obj, &to_free);
 	} else {
 		refstore_handle_publish(heap, handle, obj);
 	}
 	mutex_unlock(&heap->lock);
+	refstore_obj_free_list(heap, &to_free);
 	return ret;
 }
 

@@ -403,6 +403,18 @@ CALL(CREATE_NOTIFY)
 			 NULL, NULL);
 }
 
+/*
+ * CREATE of an object whose head is a kvzalloc() (12 slots and a payload:
+ * more than the caches' 64 bytes after the header) and whose cookie and
+ * payload are a second allocation.
+ */
+#define prep_CREATE_BIG NULL
+CALL(CREATE_BIG)
+{
+	return rs_create(st->c.fd, 100, 12, REFSTORE_CREATE_NOTIFY, 0, 0xb16,
+			 NULL, NULL);
+}
+
 /* A second weak handle: the object's weak list exists. */
 PREP(WEAKREF_2ND)
 {
@@ -488,6 +500,7 @@ static void check_WEAKREF_CALLBACK(struct __test_metadata *_metadata,
 }
 
 SWEEP_EXTRA(CREATE_NOTIFY, create_notify, NULL)
+SWEEP_EXTRA(CREATE_BIG, create_big, NULL)
 SWEEP_EXTRA(SET_SLOT_WEAK, set_slot_weak, check_SET_SLOT_WEAK)
 SWEEP_EXTRA(WEAKREF_CALLBACK, weakref_callback, check_WEAKREF_CALLBACK)
 SWEEP_EXTRA(WEAKREF_2ND, weakref_2nd, NULL)

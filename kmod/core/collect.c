@@ -665,7 +665,8 @@ static void refstore_commit_free(struct refstore_graph *graph,
 		}
 	}
 	list_splice_tail_init(scan, to_free);
-	refstore_reap(graph, REFSTORE_CAUSE_RELEASED);
+	/* What the broken slots killed is freed with the garbage, in bulk. */
+	refstore_reap_to(graph, REFSTORE_CAUSE_RELEASED, to_free);
 }
 
 /*

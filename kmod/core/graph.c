@@ -112,7 +112,7 @@ static void refstore_obj_mark_dead(struct kref *kref)
  * @obj: the object
  *
  * At zero the object moves to graph->dying: the caller must call
- * refstore_reap() before it drops the lock.
+ * refstore_reap() or refstore_reap_to() before it drops the lock.
  */
 void refstore_obj_put(struct refstore_graph *graph, struct refstore_obj *obj)
 {

@@ -346,11 +346,14 @@ void refstore_graph_clear_weak(struct refstore_graph *graph,
 			       struct refstore_obj *obj, u32 cause);
 /*
  * @obj died (@cause REFSTORE_CAUSE_*): refstore_graph_finalize_obj(),
- * then uncharge it. REFSTORE_CAUSE_NONE: the graph is being destroyed, or
- * the object was finalized already (REFSTORE_OF_FINALIZED): no death
- * event, but weak handles made to it since (through GC_GARBAGE) must
- * still be detached. Its memory is freed later, with
- * refstore_graph_free_obj().
+ * then uncharge it from its graph's owner (the module gives the heap's
+ * share back here, the user's and the module's when the memory is
+ * freed). REFSTORE_CAUSE_NONE: the graph is being destroyed, or the
+ * object was finalized already (REFSTORE_OF_FINALIZED): no death event,
+ * but weak handles made to it since (through GC_GARBAGE) must still be
+ * detached. Its memory is freed later, exactly once: by
+ * refstore_graph_free_obj(), or with a to_free list by
+ * refstore_free_list() (the module: its bulk refstore_obj_free_list()).
  */
 void refstore_graph_release_obj(struct refstore_graph *graph,
 				struct refstore_obj *obj, u32 cause);
