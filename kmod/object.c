@@ -132,11 +132,18 @@ static struct kmem_cache *refstore_obj_cache_for(size_t ext)
 	return refstore_obj_caches[refstore_obj_cache_index(ext)];
 }
 
+/* Just past the slots: the rest itself, or the pointer to it. */
+static u8 *refstore_obj_after_slots(struct refstore_obj *obj,
+				    struct refstore_obj_sizes sz)
+{
+	return (u8 *)refstore_obj_slots(obj) + sz.slots;
+}
+
 /* Where an object's rest (cookie, then payload) is. */
 static u8 *refstore_obj_rest(struct refstore_obj *obj)
 {
 	struct refstore_obj_sizes sz = refstore_obj_sizes_of(obj);
-	u8 *p = (u8 *)refstore_obj_slots(obj) + sz.slots;
+	u8 *p = refstore_obj_after_slots(obj, sz);
 
 	return refstore_obj_rest_inline(sz) ? p : *(u8 **)p;
 }
@@ -176,7 +183,7 @@ static void refstore_obj_free_rest(struct refstore_obj *obj,
 				   struct refstore_obj_sizes sz)
 {
 	if (!refstore_obj_rest_inline(sz))
-		kvfree(*(void **)((u8 *)refstore_obj_slots(obj) + sz.slots));
+		kvfree(*(void **)refstore_obj_after_slots(obj, sz));
 }
 
 /* Free an object's head; @cache is refstore_obj_cache_for() its size. */
@@ -276,7 +283,7 @@ struct refstore_obj *refstore_obj_alloc(struct refstore_heap *heap,
 		goto out_uncharge;
 	}
 
-	rest = (u8 *)refstore_obj_slots(obj) + sz.slots;
+	rest = refstore_obj_after_slots(obj, sz);
 	if (!refstore_obj_rest_inline(sz)) {
 		void *p = refstore_fault() ? NULL :
 			  kvzalloc(sz.rest, REFSTORE_GFP);
