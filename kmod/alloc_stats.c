@@ -507,7 +507,8 @@ static u64 refstore_nr_suspects(struct refstore_heap *heap)
 
 	for (g = 0; g < REFSTORE_NR_GENS; g++)
 		list_for_each(pos, &heap->graph.suspects[g])
-			n++;
+			if (!(++n % 256))
+				cond_resched();
 	return n;
 }
 

@@ -456,6 +456,10 @@ static int refstore_heap_gc_show(struct seq_file *m, void *v)
 		   test_bit(REFSTORE_HEAP_GC_PENDING, &heap->gc_flags));
 	seq_printf(m, "pause_total_ns: %llu\n", heap->gc_pause_total);
 	seq_printf(m, "pause_max_ns: %llu\n", heap->gc_pause_max);
+	/* The last timed pause, and its user's sum (gc.c's share). */
+	seq_printf(m, "timed_ns: %llu\n", heap->gc_timed_ns);
+	seq_printf(m, "user_timed_ns: %lld\n",
+		   atomic64_read(&heap->user->gc_timed_ns));
 	seq_puts(m, "pause_histogram_ns:\n");
 	for (i = 0; i < REFSTORE_PAUSE_BUCKETS; i++) {
 		if (heap->gc_pause_hist[i])

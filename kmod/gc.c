@@ -45,10 +45,13 @@
  * heap no call touched since its last timed collection must cost nothing.
  * So a heap gets at most one timed collection per delay, and only within a
  * delay of a call that left suspects; and, the work the caller does not
- * pay for, at most one per REFSTORE_GC_TIMED_SHARE times its last timed
- * pause: the timer is armed for the longer of the two, so the thread spends
- * at most about 1 / (1 + REFSTORE_GC_TIMED_SHARE) of its time on a heap
- * that keeps it busy. The work holds no reference:
+ * pay for, at most one per REFSTORE_GC_TIMED_SHARE times the last timed
+ * pauses of all its user's heaps together (refstore_gc_timed_wait()): the
+ * timer is armed for the longer of the two, so the thread spends at most
+ * about 1 / (1 + REFSTORE_GC_TIMED_SHARE) of its time on a user that keeps
+ * it busy, however many heaps the user opens (a heap opened with
+ * CAP_SYS_RESOURCE counts its own pause only, as it is exempt from the
+ * other per-user caps). The work holds no reference:
  * refstore_gc_heap_release() cancels it, synchronously, after the heap is
  * marked dead (nothing arms it then) and before the file's reference goes;
  * module exit comes after every file's release, so no work outlives the
@@ -185,6 +188,28 @@ void refstore_gc_heap_init(struct refstore_heap *heap)
 				  REFSTORE_GC_MAX_DELAY_MS);
 }
 
+/*
+ * The least wait before @heap's next timed collection, in jiffies:
+ * REFSTORE_GC_TIMED_SHARE times the last timed pauses of its user's heaps
+ * (of the heap alone if it is exempt from the per-user caps).
+ */
+static unsigned long refstore_gc_timed_wait(struct refstore_heap *heap)
+{
+	s64 ns = heap->unlimited ? heap->gc_timed_ns :
+		 atomic64_read(&heap->user->gc_timed_ns);
+
+	return nsecs_to_jiffies(max_t(s64, ns, 0) * REFSTORE_GC_TIMED_SHARE);
+}
+
+/* Record @heap's last timed pause, in the heap and in its user's sum. */
+static void refstore_gc_set_timed(struct refstore_heap *heap, u64 pause_ns)
+{
+	lockdep_assert_held(&heap->lock);
+	atomic64_add((s64)pause_ns - (s64)heap->gc_timed_ns,
+		     &heap->user->gc_timed_ns);
+	heap->gc_timed_ns = pause_ns;
+}
+
 /**
  * refstore_gc_note_suspects() - arm the heap's timer if it has suspects
  * @heap: the heap, locked
@@ -192,8 +217,8 @@ void refstore_gc_heap_init(struct refstore_heap *heap)
  * Called after every put the module makes. O(1): nothing is armed without
  * suspects, a delay, or automatic collection; an armed timer is left as it
  * is, so the first call that left suspects bounds their wait. The timer is
- * armed for the delay, or REFSTORE_GC_TIMED_SHARE times the heap's last
- * timed pause if that is longer: the thread's time on the heap is bounded.
+ * armed for the delay, or refstore_gc_timed_wait() if that is longer: the
+ * thread's time on the heap's user is bounded.
  */
 void refstore_gc_note_suspects(struct refstore_heap *heap)
 {
@@ -206,8 +231,7 @@ void refstore_gc_note_suspects(struct refstore_heap *heap)
 	    delayed_work_pending(&heap->gc_timer))
 		return;
 	delay = max(msecs_to_jiffies(heap->gc_delay_ms),
-		    nsecs_to_jiffies(heap->gc_timed_ns *
-				     REFSTORE_GC_TIMED_SHARE));
+		    refstore_gc_timed_wait(heap));
 	queue_delayed_work(system_power_efficient_wq, &heap->gc_timer, delay);
 }
 
@@ -235,13 +259,19 @@ void refstore_obj_put_reap(struct refstore_heap *heap, struct refstore_obj *obj,
 
 /**
  * refstore_gc_heap_release() - cancel the heap's timer, for good
- * @heap: the heap, dead (nothing arms the timer again); unlocked
+ * @heap: the heap, dead (nothing arms the timer again, nor times a
+ *	collection of it); unlocked
+ *
+ * Takes the heap's last timed pause out of its user's sum.
  *
  * Context: process, may sleep (waits for a running expiry).
  */
 void refstore_gc_heap_release(struct refstore_heap *heap)
 {
 	cancel_delayed_work_sync(&heap->gc_timer);
+	mutex_lock(&heap->lock);
+	refstore_gc_set_timed(heap, 0);
+	mutex_unlock(&heap->lock);
 }
 
 /**
@@ -579,7 +609,7 @@ static bool refstore_gc_thread_collect(struct refstore_heap *heap)
 		gen = refstore_graph_due_timed(&heap->graph);
 	if (gen >= 0) {
 		refstore_gc_collect_locked(heap, gen, true, &run);
-		heap->gc_timed_ns = run.pause_ns;
+		refstore_gc_set_timed(heap, run.pause_ns);
 		atomic64_inc(&refstore_gc_thread_runs);
 	} else {
 		atomic64_inc(&refstore_gc_idle);

@@ -463,12 +463,16 @@ void refstore_weak_clear(struct refstore_heap *heap, struct refstore_obj *obj,
 {
 	struct refstore_weak *weak, *next;
 	struct list_head *list;
+	u32 n = 0;
 
 	lockdep_assert_held(&heap->lock);
 	list = xa_erase(&heap->weak_lists, obj->id);
 	if (WARN_ON(!list))
 		return;
 	list_for_each_entry_safe(weak, next, list, node) {
+		/* A list is as long as the heap's bytes allow. */
+		if (!(++n % 256))
+			cond_resched();
 		list_del(&weak->node);
 		weak->obj = NULL;
 		if (!(weak->wflags & REFSTORE_WEAK_CALLBACK))
@@ -576,6 +580,7 @@ void refstore_weak_count(struct refstore_heap *heap, struct refstore_obj *obj,
 {
 	struct list_head *list = refstore_weak_list_of(heap, obj);
 	struct refstore_weak *weak;
+	u32 n = 0;
 
 	lockdep_assert_held(&heap->lock);
 	*handles = 0;
@@ -583,6 +588,8 @@ void refstore_weak_count(struct refstore_heap *heap, struct refstore_obj *obj,
 	if (!list)
 		return;
 	list_for_each_entry(weak, list, node) {
+		if (!(++n % 256))
+			cond_resched();
 		if (weak->wflags & REFSTORE_WEAK_SLOT)
 			(*slots)++;
 		else if (weak->wflags & REFSTORE_WEAK_PUBLISHED)
@@ -605,7 +612,7 @@ u32 refstore_weak_list(struct refstore_heap *heap, struct refstore_obj *obj,
 {
 	struct list_head *list = refstore_weak_list_of(heap, obj);
 	struct refstore_weak *weak;
-	u64 pos = 0;
+	u64 pos = 0, seen = 0;
 	u32 n = 0;
 
 	lockdep_assert_held(&heap->lock);
@@ -614,6 +621,9 @@ u32 refstore_weak_list(struct refstore_heap *heap, struct refstore_obj *obj,
 	list_for_each_entry(weak, list, node) {
 		if (n >= max)
 			break;
+		/* @start entries are skipped first: however many there are. */
+		if (!(++seen % 256))
+			cond_resched();
 		if (!(weak->wflags & REFSTORE_WEAK_PUBLISHED) || pos++ < start)
 			continue;
 		out[n] = (struct refstore_weakref_entry){ 0 };

@@ -160,12 +160,17 @@ struct refstore_tag_table;
  * @ref: one per heap of the user; the table's entry holds none
  * @bytes: bytes charged to the user's heaps (contents and overhead)
  * @heaps: the user's open heaps
+ * @gc_timed_ns: the sum of the user's live heaps' @gc_timed_ns (struct
+ *	refstore_heap): the collector thread's recent time on the user. A
+ *	heap's timer waits for REFSTORE_GC_TIMED_SHARE times it, so the user
+ *	gets a share of the thread, however many heaps it opens (gc.c)
  */
 struct refstore_user {
 	kuid_t uid;
 	refcount_t ref;
 	atomic64_t bytes;
 	atomic_t heaps;
+	atomic64_t gc_timed_ns;
 };
 
 /**
@@ -224,8 +229,11 @@ struct refstore_table_charge {
  * @gc_automatic: automatic collections: those the thresholds made due,
  *	run by the task whose CREATE did, and the timed ones, run by the
  *	collector thread
- * @gc_timed_ns: the pause of the heap's last timed collection; under @lock.
- *	The timer is not armed for less than REFSTORE_GC_TIMED_SHARE times it
+ * @gc_timed_ns: the pause of the heap's last timed collection; under @lock,
+ *	and added to @user's sum with it; frozen once @dead, when
+ *	refstore_gc_heap_release() takes it out of the sum. The timer is
+ *	not armed for less than REFSTORE_GC_TIMED_SHARE times the user's sum
+ *	(the heap's own value if the heap is @unlimited)
  * @gc_pause_hist: collections by log2 of their pause in ns
  * @gc_delay_ms: the time bound, ms, 0 for none (GC_SET_DELAY); under @lock
  * @gc_timer: armed, while the heap has suspects, by the call that left

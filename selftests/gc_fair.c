@@ -366,4 +366,139 @@ TEST_F_TIMEOUT(fair, victim_collected_while_attacker_hammers, 300)
 	}
 }
 
+/*
+ * The thread's share is per user, not per heap: heap B's timer counts heap
+ * A's last timed pause when both are charged to the same unprivileged user
+ * (so opening more heaps does not buy more of the thread), and stops
+ * counting it once A is closed. Counted by debugfs heaps/<id>/gc timed_ns
+ * and user_timed_ns. Then a lower bound: A's timed collection of a RING
+ * objects' ring took ta, so B's dropped cycle (B's own delay 1 ms) must
+ * not get a timed collection of B before 9 * ta. A lower bound cannot fail by slowness:
+ * a look after 9 * ta proves nothing and is logged, not failed.
+ */
+#define RING_LEN 50000
+
+FIXTURE(share) {
+	int a, b;
+};
+
+FIXTURE_SETUP(share)
+{
+	/* Real uid UNPRIV_UID, no effective capabilities, saved uid 0. */
+	ASSERT_EQ(0, setresuid(UNPRIV_UID, UNPRIV_UID, 0));
+	self->a = rs_open(0);
+	self->b = rs_open(0);
+	ASSERT_EQ(0, setresuid(0, 0, 0));
+	ASSERT_LE(0, self->a);
+	ASSERT_LE(0, self->b);
+	ASSERT_EQ(0, rs_gc_set_threshold(self->a, 100000, 10, 10));
+	ASSERT_EQ(0, rs_gc_set_threshold(self->b, 100000, 10, 10));
+	/* A's delay is set once its ring is built: one timed collection. */
+	ASSERT_EQ(0, rs_gc_value(self->a, REFSTORE_IOC_GC_SET_DELAY, 0, NULL));
+	ASSERT_EQ(0, rs_gc_value(self->b, REFSTORE_IOC_GC_SET_DELAY, 1, NULL));
+}
+
+FIXTURE_TEARDOWN(share)
+{
+	if (self->a >= 0)
+		close(self->a);
+	close(self->b);
+}
+
+/* A garbage ring of @len one-slot objects in @fd: a timed collection's. */
+static void big_ring(struct __test_metadata *_metadata, int fd, int len)
+{
+	uint32_t first, prev, h;
+	int i;
+
+	first = prev = CREATE(fd, 0, 1);
+	for (i = 1; i < len; i++) {
+		ASSERT_EQ(0, rs_create(fd, 0, 1, 0, 0, 0, &h, NULL));
+		ASSERT_EQ(0, rs_set_slot(fd, prev, 0, h));
+		if (prev != first)
+			ASSERT_EQ(0, rs_close(fd, prev));
+		prev = h;
+	}
+	LINK(fd, prev, 0, first);
+	CLOSE(fd, prev);
+	CLOSE(fd, first);
+}
+
+/* Read debugfs gc_idle: it returns when the thread has nothing in hand. */
+static int gc_idle_wait(struct __test_metadata *_metadata)
+{
+	char buf[16] = "";
+	int fd = open(RS_DEBUGFS "/gc_idle", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	EXPECT_STREQ("idle\n", buf);
+	return n > 0 ? 0 : -EIO;
+}
+
+TEST_F_TIMEOUT(share, timed_share_counts_the_users_heaps, 300)
+{
+	uint64_t aid = STATS(self->a).heap_id, bid = STATS(self->b).heap_id;
+	uint64_t ta, tb, wait_ms, uid = 0;
+	int64_t t0, seen;
+	char path[96];
+
+	snprintf(path, sizeof(path), RS_DEBUGFS "/heaps/%llu/stats",
+		 (unsigned long long)bid);
+	ASSERT_EQ(0, rs_debugfs_u64(path, "uid", &uid));
+	ASSERT_EQ(UNPRIV_UID, uid) TH_LOG("B is not charged to the user");
+
+	/* A timed collection of A's ring, by the thread (SET_DELAY arms). */
+	big_ring(_metadata, self->a, RING_LEN);
+	EXPECT_EQ(0, GC_STATS(self->a).automatic);
+	ASSERT_EQ(0, rs_gc_value(self->a, REFSTORE_IOC_GC_SET_DELAY, 1, NULL));
+	ASSERT_EQ(1, wait_heap_gc(_metadata, aid, "automatic", 1, 60000));
+	EXPECT_EQ(0, OBJECTS(self->a));
+	ta = HEAP_GC(aid, "timed_ns");
+	ASSERT_LT(0, ta);
+	EXPECT_EQ(0, HEAP_GC(bid, "timed_ns"));
+	EXPECT_LE(ta, HEAP_GC(bid, "user_timed_ns"))
+		TH_LOG("B's user sum lacks A's pause %llu ns",
+		       (unsigned long long)ta);
+	EXPECT_EQ(HEAP_GC(aid, "user_timed_ns"),
+		  HEAP_GC(bid, "user_timed_ns"));
+
+	/* B's own delay is 1 ms; its user's share asks for 9 * ta. */
+	wait_ms = 9 * ta / 1000000;
+	if (access(RS_DEBUGFS "/gc_idle", R_OK)) {
+		LOG("no gc_idle (test_knobs=0): the lower bound is skipped");
+	} else if (wait_ms < 40) {
+		LOG("A's timed pause was %llu ns: too short to look inside 9 times it",
+		    (unsigned long long)ta);
+	} else {
+		/* The thread frees A's ring after its collection: wait. */
+		ASSERT_EQ(0, gc_idle_wait(_metadata));
+		t0 = t_now_ms();
+		drop_pair(_metadata, self->b);
+		usleep(wait_ms * 1000 / 2);
+		seen = t_now_ms() - t0;
+		if (HEAP_GC(bid, "automatic")) {
+			/* Collected: only wrong if we looked early enough. */
+			EXPECT_LE((int64_t)wait_ms - 20, seen)
+				TH_LOG("the thread collected B within %lld ms; the user's share allows it after %llu ms",
+				       (long long)seen,
+				       (unsigned long long)wait_ms);
+		} else {
+			LOG("B not collected %lld ms after its cycle's drop (the user's share: %llu ms)",
+			    (long long)seen, (unsigned long long)wait_ms);
+		}
+		ASSERT_EQ(2, cycle_deaths(_metadata, self->b, 2,
+					  t_budget_ms(wait_ms + 30000)));
+	}
+
+	/* Closing A takes its pause out of the sum. */
+	tb = HEAP_GC(bid, "timed_ns");
+	close(self->a);
+	self->a = -1;
+	EXPECT_EQ(tb, HEAP_GC(bid, "user_timed_ns"));
+}
+
 T_HARNESS_MAIN
