@@ -25,13 +25,13 @@
  * more processes or more files do not give a user more. Nor do more uids:
  * an opener inside a user namespace is charged to the uid that owns the
  * outermost one (refstore_charge_uid()), so every uid a user maps into its
- * namespaces counts as that user. A module cannot use
- * the kernel's own struct user_struct for this: get_uid() is inline but
- * free_uid() and the ucounts helpers are not all exported on every kernel
- * we support, and RLIMIT_MEMLOCK is a per-process limit that io_uring and
- * bpf charge against user->locked_vm, a counter the module has no business
- * moving. An opener with CAP_SYS_RESOURCE (in the initial namespace) is
- * not held to the per-user caps; nobody escapes the module-wide one.
+ * namespaces counts as that user. A module cannot use the kernel's own
+ * struct user_struct for this: get_uid() is inline but free_uid() and the
+ * ucounts helpers are not all exported on every kernel we support, and
+ * RLIMIT_MEMLOCK is a per-process limit that io_uring and bpf charge
+ * against user->locked_vm, a counter the module has no business moving.
+ * An opener with CAP_SYS_RESOURCE (in the initial namespace) is not held
+ * to the per-user caps; nobody escapes the module-wide one.
  *
  * The caps are module parameters writable by root at any time (0644): 0
  * means the default, derived from the RAM at load time: max_total_bytes a
