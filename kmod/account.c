@@ -22,13 +22,16 @@
  * The user is the opener's real uid, looked up once at open() in a small
  * table of its own (refstore_users), the way the kernel bounds other memory
  * unprivileged users pin (pipe buffers, inotify watches, locked memory):
- * more processes or more files do not give a user more. A module cannot use
- * the kernel's own struct user_struct for this: get_uid() is inline but
- * free_uid() and the ucounts helpers are not all exported on every kernel
- * we support, and RLIMIT_MEMLOCK is a per-process limit that io_uring and
- * bpf charge against user->locked_vm, a counter the module has no business
- * moving. An opener with CAP_SYS_RESOURCE (in the initial namespace) is
- * not held to the per-user caps; nobody escapes the module-wide one.
+ * more processes or more files do not give a user more. Nor do more uids:
+ * an opener inside a user namespace is charged to the uid that owns the
+ * outermost one (refstore_charge_uid()), so every uid a user maps into its
+ * namespaces counts as that user. A module cannot use the kernel's own
+ * struct user_struct for this: get_uid() is inline but free_uid() and the
+ * ucounts helpers are not all exported on every kernel we support, and
+ * RLIMIT_MEMLOCK is a per-process limit that io_uring and bpf charge
+ * against user->locked_vm, a counter the module has no business moving.
+ * An opener with CAP_SYS_RESOURCE (in the initial namespace) is not held
+ * to the per-user caps; nobody escapes the module-wide one.
  *
  * The caps are module parameters writable by root at any time (0644): 0
  * means the default, derived from the RAM at load time: max_total_bytes a
@@ -49,6 +52,7 @@
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/sizes.h>
+#include <linux/user_namespace.h>
 
 #include "refstore_private.h"
 
@@ -339,6 +343,34 @@ static struct refstore_user *refstore_user_get(kuid_t uid)
 	return old;
 }
 
+/**
+ * refstore_charge_uid() - the uid the current task's heaps are charged to
+ *
+ * In the initial user namespace, the real uid. In any other, the uid that
+ * owns the outermost namespace the task's is nested in (the one whose
+ * parent is the initial namespace): every uid a user maps into namespaces
+ * it creates (a subuid range of /etc/subuid, given by newuidmap) is a
+ * distinct kernel uid, and each could otherwise have its own per-user caps,
+ * so that one user with a large enough range could pin max_total_bytes and
+ * deny everyone else. The kernel's ucounts charge a namespace's limits to
+ * its owner up the hierarchy in the same way.
+ *
+ * The task's credentials hold a reference on its namespace and every
+ * namespace one on its parent, so the walk needs no lock.
+ *
+ * Return: the uid, a kernel uid of the initial namespace.
+ */
+static kuid_t refstore_charge_uid(void)
+{
+	const struct user_namespace *ns = current_user_ns();
+
+	if (ns == &init_user_ns)
+		return current_uid();
+	while (ns->parent != &init_user_ns)
+		ns = ns->parent;
+	return ns->owner;
+}
+
 static void refstore_user_put(struct refstore_user *user)
 {
 	xa_lock(&refstore_users);
@@ -355,6 +387,9 @@ static void refstore_user_put(struct refstore_user *user)
  * refstore_account_open() - charge a new heap to its opener
  * @heap: the heap, not visible to anyone yet
  *
+ * The opener is refstore_charge_uid(): its real uid, or the owner of the
+ * outermost user namespace it is in.
+ *
  * Return: 0, -ENOMEM, -EMFILE (the user's max_user_heaps), -EUSERS or
  * -ENOBUFS (the heap's own memory does not fit the user's or the module's
  * byte cap).
@@ -364,7 +399,7 @@ int refstore_account_open(struct refstore_heap *heap)
 	struct refstore_user *user;
 	int ret;
 
-	user = refstore_user_get(current_uid());
+	user = refstore_user_get(refstore_charge_uid());
 	if (IS_ERR(user))
 		return PTR_ERR(user);
 	heap->user = user;

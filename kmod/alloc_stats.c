@@ -79,19 +79,24 @@ static struct refstore_tag_entry *refstore_tag_find(struct refstore_heap *heap,
 	return NULL;
 }
 
-/* Charge and kmalloc @size bytes of the tag table; NULL if either fails. */
+/*
+ * Charge and kmalloc @size bytes of the tag table. Return: the memory, or
+ * the ERR_PTR of the charge that failed (-EUSERS, -ENOBUFS) or -ENOMEM.
+ */
 static void *refstore_tags_alloc(struct refstore_heap *heap, size_t size,
 				 u64 *charged)
 {
 	size_t cost = refstore_kmalloc_size(size);
 	void *p;
+	int ret;
 
-	if (refstore_charge_overhead(heap, cost))
-		return NULL;
+	ret = refstore_charge_overhead(heap, cost);
+	if (ret)
+		return ERR_PTR(ret);
 	p = refstore_fault() ? NULL : kzalloc(size, REFSTORE_GFP);
 	if (!p) {
 		refstore_uncharge_overhead(heap, cost);
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	}
 	*charged += cost;
 	return p;
@@ -120,8 +125,8 @@ refstore_tag_get(struct refstore_heap *heap, u64 tag)
 
 	if (!t) {
 		t = refstore_tags_alloc(heap, sizeof(*t), &charged);
-		if (!t)
-			return ERR_PTR(-ENOMEM);
+		if (IS_ERR(t))
+			return ERR_CAST(t);
 		t->charged = charged;
 		heap->tags = t;
 	}
@@ -144,8 +149,8 @@ refstore_tag_get(struct refstore_heap *heap, u64 tag)
 		t->cap = cap;
 	}
 	e = refstore_tags_alloc(heap, sizeof(*e), &t->charged);
-	if (!e)
-		return ERR_PTR(-ENOMEM);
+	if (IS_ERR(e))
+		return e;
 	e->tag = tag;
 	hlist_add_head(&e->node,
 		       &t->buckets[hash_64(tag, REFSTORE_TAG_HASH_BITS)]);

@@ -156,7 +156,7 @@ struct refstore_tag_table;
 
 /**
  * struct refstore_user - what one user's heaps are charged, together
- * @uid: the user (the real uid of the heaps' openers)
+ * @uid: the user (the heaps' openers' refstore_charge_uid())
  * @ref: one per heap of the user; the table's entry holds none
  * @bytes: bytes charged to the user's heaps (contents and overhead)
  * @heaps: the user's open heaps

@@ -3,13 +3,16 @@
  * What an unprivileged user can pin: the per-user caps (max_user_bytes,
  * max_user_heaps), the module-wide one (max_total_bytes), the default
  * per-heap max_bytes, and raising a heap's limits (CAP_SYS_RESOURCE only,
- * and never so far that an object's kref could saturate).
+ * and never so far that an object's kref could saturate); the uids of a
+ * user's namespaces counted as that user; and a tag table's charge failing
+ * with the cap's errno.
  *
  * The attackers are forked children that drop to uid UNPRIV_UID (see
  * unpriv.h); the test, as root, sets small caps for the test's length
  * (restoring them after) and watches the module's users file and
  * /proc/meminfo.
  */
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -396,6 +399,295 @@ TEST(raise_limits_needs_cap_and_is_bounded)
 			.max_slots = 65536 }));
 	EXPECT_GT(INT32_MAX, (8LL << 30) / 8 + 1);
 	EXPECT_EQ(0, as_user(raise_unpriv, NULL));
+}
+
+/*
+ * Clients in user namespaces of UNPRIV_UID, as in a rootless container:
+ * the child drops to UNPRIV_UID and unshares a user namespace, the test
+ * (root, so it may) maps NS_UIDS uids from NS_BASE into it, as newuidmap
+ * does from /etc/subuid, and the child becomes uid NS_UID in it: kernel
+ * uid NS_BASE + NS_UID, a uid of its own. NS_NESTED unshares a second
+ * namespace inside the first (owned by that uid) before opening.
+ */
+#define NS_BASE		100000
+#define NS_UIDS		1000
+#define NS_UID		5
+
+enum ns_mode { NS_NONE, NS_ONE, NS_NESTED };
+
+/* What a namespace child reports, on a shared page. */
+struct ns_report {
+	int step;		/* the set-up step that failed, 0 if none */
+	int step_err;		/* its errno */
+	int n;			/* heaps opened */
+	int err;		/* the errno that stopped the opens, 0 if none */
+	uint64_t heap_id;	/* the first heap's id */
+};
+
+struct ns_child {
+	pid_t pid;
+	struct ns_report *r;
+};
+
+static void ns_child_run(enum ns_mode mode, int max_opens, int ready, int go,
+			 struct ns_report *r)
+{
+	struct refstore_heap_stats st;
+	char c = 'R';
+	int fd;
+
+	r->step = 1;
+	r->step_err = -unpriv_drop();
+	if (r->step_err)
+		goto report;
+	if (mode != NS_NONE) {
+		r->step = 2;
+		if (unshare(CLONE_NEWUSER))
+			goto report_errno;
+		if (write(ready, &c, 1) != 1 || read(go, &c, 1) != 1)
+			_exit(1);
+		r->step = 3;
+		if (setresgid(NS_UID, NS_UID, NS_UID) ||
+		    setresuid(NS_UID, NS_UID, NS_UID))
+			goto report_errno;
+	}
+	if (mode == NS_NESTED) {
+		r->step = 4;
+		if (unshare(CLONE_NEWUSER))
+			goto report_errno;
+	}
+	r->step = 0;
+	for (r->n = 0; r->n < max_opens; r->n++) {
+		fd = rs_open(0);
+		if (fd < 0) {
+			r->err = -fd;
+			break;
+		}
+		if (!r->n && !rs_heap_stats(fd, &st))
+			r->heap_id = st.heap_id;
+	}
+	goto report;
+report_errno:
+	r->step_err = errno;
+report:
+	c = 'D';
+	if (write(ready, &c, 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/* Write @s to /proc/@pid/@file: 0 or -errno. */
+static int proc_write(pid_t pid, const char *file, const char *s)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	return t_write_str(path, s);
+}
+
+/*
+ * Start a child of UNPRIV_UID in @mode that opens heaps until one fails
+ * or it has @max_opens, holds them until ns_child_stop(), and reports:
+ * 0, or -1 if the child could not be started or did not report.
+ */
+static int ns_child_start(struct ns_child *c, enum ns_mode mode, int max_opens)
+{
+	char map[64], ch;
+	int ready[2], go[2];
+
+	c->r = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (c->r == MAP_FAILED) {
+		c->r = NULL;
+		return -1;
+	}
+	if (pipe(ready))
+		return -1;
+	if (pipe(go)) {
+		close(ready[0]);
+		close(ready[1]);
+		return -1;
+	}
+	c->pid = fork();
+	if (c->pid < 0)
+		return -1;
+	if (!c->pid) {
+		close(ready[0]);
+		close(go[1]);
+		ns_child_run(mode, max_opens, ready[1], go[0], c->r);
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (read(ready[0], &ch, 1) != 1)
+		ch = 0;
+	if (ch == 'R') {
+		/* The child's namespace: what newuidmap would write. */
+		snprintf(map, sizeof(map), "0 %d %d\n", NS_BASE, NS_UIDS);
+		if (proc_write(c->pid, "uid_map", map) ||
+		    proc_write(c->pid, "gid_map", map))
+			LOG("writing the child's uid_map/gid_map failed");
+		ch = 'G';
+		if (write(go[1], &ch, 1) != 1 || read(ready[0], &ch, 1) != 1)
+			ch = 0;
+	}
+	close(ready[0]);
+	close(go[1]);
+	return ch == 'D' ? 0 : -1;
+}
+
+static void ns_child_stop(struct ns_child *c)
+{
+	if (c->pid > 0) {
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+	}
+	if (c->r && c->r != MAP_FAILED)
+		munmap(c->r, 4096);
+}
+
+/* The "uid" of the heap's debugfs stats, or -1. */
+static int64_t heap_uid(uint64_t heap_id)
+{
+	char path[128];
+	uint64_t uid;
+
+	snprintf(path, sizeof(path), RS_DEBUGFS "/heaps/%" PRIu64 "/stats",
+		 heap_id);
+	return rs_debugfs_u64(path, "uid", &uid) ? -1 : (int64_t)uid;
+}
+
+/*
+ * A heap opened by uid NS_UID of a namespace of UNPRIV_UID (or of one
+ * nested in it, @mode) is charged to UNPRIV_UID, not to its kernel uid.
+ */
+static void ns_charged_to_owner(struct __test_metadata *_metadata,
+				enum ns_mode mode)
+{
+	uint64_t heaps = 0, bytes = 0, ns_heaps = 1, ns_bytes = 1;
+	struct ns_report r = { .n = -1 };
+	struct ns_child c = { 0 };
+	int64_t uid = -1;
+
+	wait_user_idle();
+	if (!ns_child_start(&c, mode, 1)) {
+		r = *c.r;
+		uid = heap_uid(r.heap_id);
+		user_charge(UNPRIV_UID, &heaps, &bytes);
+		user_charge(NS_BASE + NS_UID, &ns_heaps, &ns_bytes);
+	}
+	ns_child_stop(&c);
+	TH_LOG("heap %" PRIu64 " charged to uid %" PRId64 "; uid %d: %" PRIu64
+	       " heaps, uid %d: %" PRIu64 " heaps", r.heap_id, uid,
+	       UNPRIV_UID, heaps, NS_BASE + NS_UID, ns_heaps);
+	ASSERT_EQ(0, r.step) TH_LOG("set-up step %d: %s", r.step,
+				    strerror(r.step_err));
+	ASSERT_EQ(1, r.n) TH_LOG("open: %s", strerror(r.err));
+	EXPECT_EQ(UNPRIV_UID, uid);
+	EXPECT_EQ(1, heaps);
+	EXPECT_EQ(0, ns_heaps);
+	EXPECT_EQ(0, ns_bytes);
+}
+
+TEST(userns_opener_charged_to_ns_owner)
+{
+	ns_charged_to_owner(_metadata, NS_ONE);
+}
+
+TEST(nested_userns_opener_charged_to_outermost_owner)
+{
+	ns_charged_to_owner(_metadata, NS_NESTED);
+}
+
+/*
+ * The uids of a user's namespace share its max_user_heaps: with 4 and a
+ * plain UNPRIV_UID process holding 3, a process of the namespace gets one
+ * heap, then EMFILE.
+ */
+TEST(userns_opener_shares_owner_heap_cap)
+{
+	struct saved_caps saved = caps_set(T_USER_BYTES, 4);
+	struct ns_child holder = { 0 }, c = { 0 };
+	struct ns_report h = { .n = -1 }, r = { .n = -1 };
+
+	EXPECT_TRUE(saved.ok);
+	wait_user_idle();
+	if (!ns_child_start(&holder, NS_NONE, 3)) {
+		h = *holder.r;
+		if (!ns_child_start(&c, NS_ONE, 8))
+			r = *c.r;
+	}
+	ns_child_stop(&c);
+	ns_child_stop(&holder);
+	caps_restore(&saved);
+	TH_LOG("uid %d: %d heaps; uid %d of its namespace: %d heaps, then %s",
+	       UNPRIV_UID, h.n, NS_BASE + NS_UID, r.n, strerror(r.err));
+	ASSERT_EQ(3, h.n);
+	ASSERT_EQ(0, r.step) TH_LOG("set-up step %d: %s", r.step,
+				    strerror(r.step_err));
+	EXPECT_EQ(1, r.n);
+	EXPECT_EQ(EMFILE, r.err);
+}
+
+/*
+ * A new tag's entry that does not fit the user's cap fails TAG_NAME with
+ * the cap's errno, EUSERS, as it fails CREATE: not with ENOMEM. The test
+ * sets max_user_bytes to exactly what the user's heap is charged once it
+ * has a tag table, so that nothing more fits.
+ */
+TEST(tag_name_over_user_cap_eusers)
+{
+	struct saved_caps saved = caps_set(T_USER_BYTES, T_USER_HEAPS);
+	uint64_t heaps = 0, bytes = 0;
+	int ready[2], go[2], res[2] = { -1, -1 }, status = -1;
+	char c = 0;
+	pid_t pid;
+
+	EXPECT_TRUE(saved.ok);
+	wait_user_idle();
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd;
+
+		close(ready[0]);
+		close(go[1]);
+		if (unpriv_drop())
+			_exit(1);
+		fd = rs_open(0);
+		if (fd < 0 || rs_tag_name(fd, 1, "one.c:1"))
+			_exit(2);
+		c = 'R';
+		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(3);
+		res[0] = -rs_create(fd, 0, 0, 0, 0, 0, NULL, NULL);
+		res[1] = -rs_tag_name(fd, 2, "two.c:2");
+		if (write(ready[1], res, sizeof(res)) != sizeof(res))
+			_exit(4);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (read(ready[0], &c, 1) == 1 && c == 'R' &&
+	    !user_charge(UNPRIV_UID, &heaps, &bytes) && bytes &&
+	    !param_set("max_user_bytes", bytes)) {
+		c = 'G';
+		if (write(go[1], &c, 1) != 1 ||
+		    read(ready[0], res, sizeof(res)) != sizeof(res))
+			res[0] = res[1] = -1;
+	}
+	close(go[1]);
+	close(ready[0]);
+	waitpid(pid, &status, 0);
+	caps_restore(&saved);
+	TH_LOG("cap at the charge, %" PRIu64 " bytes: CREATE %s, TAG_NAME %s",
+	       bytes, strerror(res[0]), strerror(res[1]));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(EUSERS, res[0]);
+	EXPECT_EQ(EUSERS, res[1]);
 }
 
 T_HARNESS_MAIN

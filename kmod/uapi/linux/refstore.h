@@ -63,7 +63,8 @@
  * - ENOSPC: a per-object limit (payload size, slot count) is exceeded.
  * - EDQUOT: a per-heap limit (objects, bytes, handles) would be exceeded.
  * - EUSERS: the bytes charged to the heap's user (every heap its opener's
- *   real uid has open) would exceed the module's ``max_user_bytes``;
+ *   user has open, see "Memory limits") would exceed the module's
+ *   ``max_user_bytes``;
  *   openers with CAP_SYS_RESOURCE are exempt. open() fails with EUSERS too,
  *   and with EMFILE if the user has ``max_user_heaps`` heaps open already.
  * - ENOBUFS: the bytes charged to all heaps together would exceed the
@@ -98,6 +99,11 @@
  *   made, at most ``max_events`` events of 24 bytes). ``max_user_heaps``
  *   (EMFILE at open) bounds the number of heaps. Default: a sixteenth of
  *   RAM, and 1024 heaps. CAP_SYS_RESOURCE exempts an opener.
+ *   The user is the opener's real uid in the initial user namespace; an
+ *   opener inside a user namespace is charged to the uid that owns the
+ *   outermost one (the namespace whose parent is the initial one), so the
+ *   uids a user maps into its namespaces (a subuid range) are all that
+ *   one user and share its caps.
  * - the module's ``max_total_bytes`` (ENOBUFS) bounds all of it together.
  *   Default: a quarter of RAM.
  *
