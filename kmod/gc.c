@@ -201,12 +201,18 @@ static unsigned long refstore_gc_timed_wait(struct refstore_heap *heap)
 	return nsecs_to_jiffies(max_t(s64, ns, 0) * REFSTORE_GC_TIMED_SHARE);
 }
 
-/* Record @heap's last timed pause, in the heap and in its user's sum. */
+/*
+ * Record @heap's last timed pause, in the heap and in its user's sum (not
+ * for a heap exempt from the per-user caps: it neither counts nor is
+ * counted, so root's heaps do not slow those charged to uid 0 by a user
+ * namespace root made).
+ */
 static void refstore_gc_set_timed(struct refstore_heap *heap, u64 pause_ns)
 {
 	lockdep_assert_held(&heap->lock);
-	atomic64_add((s64)pause_ns - (s64)heap->gc_timed_ns,
-		     &heap->user->gc_timed_ns);
+	if (!heap->unlimited)
+		atomic64_add((s64)pause_ns - (s64)heap->gc_timed_ns,
+			     &heap->user->gc_timed_ns);
 	heap->gc_timed_ns = pause_ns;
 }
 

@@ -161,7 +161,8 @@ struct refstore_tag_table;
  * @bytes: bytes charged to the user's heaps (contents and overhead)
  * @heaps: the user's open heaps
  * @gc_timed_ns: the sum of the user's live heaps' @gc_timed_ns (struct
- *	refstore_heap): the collector thread's recent time on the user. A
+ *	refstore_heap; not of those exempt from the per-user caps): the
+ *	collector thread's recent time on the user. A
  *	heap's timer waits for REFSTORE_GC_TIMED_SHARE times it, so the user
  *	gets a share of the thread, however many heaps it opens (gc.c)
  */
