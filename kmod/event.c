@@ -9,7 +9,8 @@
  * next read() reports the loss first as one REFSTORE_CAUSE_OVERFLOW event.
  * Readers are serialised by ev_read_lock: a reader copies events out of the
  * ring under ev_lock, copies them to userspace without it, then retires
- * them, so a fault in copy_to_user() loses nothing.
+ * them, so a fault in copy_to_user() loses nothing. A non-blocking reader
+ * does not wait for the lock (that fault may never be served).
  */
 #include <linux/mm.h>
 #include <linux/poll.h>
@@ -189,7 +190,9 @@ void refstore_event_queue_count(struct refstore_heap *heap, u64 cookie, u64 id,
 		heap->ev_queued++;
 		queued = true;
 	} else {
-		heap->ev_lost++;
+		/* Saturates: the report says "at least U32_MAX". */
+		if (heap->ev_lost < U32_MAX)
+			heap->ev_lost++;
 		heap->ev_dropped++;
 	}
 	spin_unlock(&heap->ev_lock);
@@ -262,6 +265,10 @@ static void refstore_event_retire(struct refstore_heap *heap, u32 n, u32 lost)
  * @len: its length
  * @nonblock: fail with -EAGAIN instead of waiting
  *
+ * Readers take turns; a blocking one waits (interruptibly) for the one
+ * copying out, a non-blocking one fails with -EAGAIN instead, even with
+ * events queued.
+ *
  * Return: bytes read (a multiple of the event size), -EINVAL for a buffer
  * too small for one event, -EAGAIN, -ERESTARTSYS or -EFAULT.
  */
@@ -277,8 +284,18 @@ ssize_t refstore_event_read(struct refstore_heap *heap, char __user *buf,
 	if (!want)
 		return -EINVAL;
 
-	if (mutex_lock_interruptible(&heap->ev_read_lock))
+	/*
+	 * A reader holds ev_read_lock across copy_to_user(), which may wait
+	 * on a fault for as long as the faulting process likes (a
+	 * userfaultfd nobody serves): a non-blocking reader must not wait
+	 * behind it, so it fails as it would with nothing queued.
+	 */
+	if (nonblock) {
+		if (!mutex_trylock(&heap->ev_read_lock))
+			return -EAGAIN;
+	} else if (mutex_lock_interruptible(&heap->ev_read_lock)) {
 		return -ERESTARTSYS;
+	}
 
 	while (!refstore_events_pending(heap)) {
 		if (nonblock) {

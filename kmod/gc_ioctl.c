@@ -298,13 +298,15 @@ int refstore_ioc_gc_garbage(struct refstore_ucmd *ucmd)
 	LIST_HEAD(to_free);
 	int ret = 0;
 
-	if (cmd->flags || cmd->count)
+	/* @count is out only, as OBJECTS': a structure may be reused. */
+	if (cmd->flags)
 		return -EINVAL;
 
 	if (mutex_lock_killable(&heap->lock))
 		return -EINTR;
 	cmd->total = heap->graph.nr_garbage;
-	want = min_t(u64, cmd->capacity,
+	/* A page at a time, as OBJECTS: the buffers are not charged. */
+	want = min_t(u64, min_t(u32, cmd->capacity, REFSTORE_SNAPSHOT_MAX),
 		     heap->graph.nr_garbage - min(skip, heap->graph.nr_garbage));
 	if (want) {
 		handles = refstore_fault() ? NULL :

@@ -217,7 +217,8 @@ struct refstore_table_charge {
  * @ev_cap: size of @ev_ring
  * @ev_head: index of the oldest queued event
  * @ev_count: events queued
- * @ev_lost: events dropped and not yet reported by read()
+ * @ev_lost: events dropped and not yet reported by read(), saturating
+ *	at U32_MAX
  * @ev_queued: events ever queued
  * @ev_dropped: events ever dropped
  * @ref: the file's reference, plus one while the heap is on the collector's

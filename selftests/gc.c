@@ -478,12 +478,106 @@ TEST_F(gc, threshold_too_large)
 	ASSERT_EQ(700, back.threshold[0]);
 }
 
+/* @n self-cycles, dropped and collected with SAVEALL: the garbage list. */
+static void t_saved_garbage(struct __test_metadata *_metadata, int fd, int n)
+{
+	uint32_t h;
+	int i;
+
+	GC_SET_DEBUG(fd, REFSTORE_GC_DEBUG_SAVEALL);
+	for (i = 0; i < n; i++) {
+		h = OBJ(fd, 1, 0);
+		LINK(fd, h, 0, h);
+		CLOSE(fd, h);
+	}
+	ASSERT_EQ(n, COLLECT(fd, 2));
+}
+
+/*
+ * @count is out only, as OBJECTS' and REFERRERS': one structure, its
+ * @count and @cursor left from the last call, pages through the list.
+ */
 TEST_F(gc, garbage_nonzero_count)
 {
 	struct refstore_gc_garbage g = { .size = sizeof(g), .count = 1 };
+	uint32_t hs[2];
+	int i, pages = 0;
+	uint64_t seen = 0;
 
-	ASSERT_EQ(-1, ioctl(self->fd, REFSTORE_IOC_GC_GARBAGE, &g));
-	ASSERT_EQ(EINVAL, errno);
+	t_saved_garbage(_metadata, self->fd, 3);
+	g.capacity = 2;
+	g.handles = (uintptr_t)hs;
+	do {
+		ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_GC_GARBAGE, &g))
+			TH_LOG("page %d, count %u in: %s", pages, g.count,
+			       strerror(errno));
+		EXPECT_EQ(3, g.total);
+		for (i = 0; i < (int)g.count; i++)
+			CLOSE(self->fd, hs[i]);
+		seen += g.count;
+		pages++;
+	} while (g.count && pages < 10);
+	EXPECT_EQ(3, seen);
+	EXPECT_EQ(3, g.cursor);
+	EXPECT_EQ(3, pages);	/* 2, 1, then 0 with count 1 in */
+}
+
+static int t_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * One call returns at most REFSTORE_SNAPSHOT_MAX handles, whatever
+ * @capacity says (its buffers are not charged); the rest is paged with
+ * @cursor, each object once.
+ */
+TEST_F(gc, garbage_pages_past_snapshot_max)
+{
+	const int n = REFSTORE_SNAPSHOT_MAX + 5;
+	struct refstore_gc_garbage g = { .size = sizeof(g) };
+	uint32_t *hs = calloc(n, sizeof(*hs));
+	uint64_t *ids = calloc(n, sizeof(*ids));
+	int i, got = 0;
+
+	ASSERT_NE(NULL, hs);
+	ASSERT_NE(NULL, ids);
+	t_saved_garbage(_metadata, self->fd, n);
+
+	/* A capacity far past the list and the bound: one page of the bound. */
+	g.capacity = UINT32_MAX;
+	g.handles = (uintptr_t)hs;
+	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_GC_GARBAGE, &g));
+	EXPECT_EQ(n, g.total);
+	ASSERT_EQ(REFSTORE_SNAPSHOT_MAX, g.count);
+	EXPECT_EQ(REFSTORE_SNAPSHOT_MAX, g.cursor);
+	EXPECT_EQ(REFSTORE_SNAPSHOT_MAX, STATS(self->fd).handles);
+	for (i = 0; i < (int)g.count; i++) {
+		ids[got++] = INFO(self->fd, hs[i]).id;
+		CLOSE(self->fd, hs[i]);
+	}
+
+	/* The next page, the same structure: the rest, then the end. */
+	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_GC_GARBAGE, &g));
+	ASSERT_EQ(5, g.count);
+	EXPECT_EQ(n, g.cursor);
+	for (i = 0; i < (int)g.count; i++) {
+		ids[got++] = INFO(self->fd, hs[i]).id;
+		CLOSE(self->fd, hs[i]);
+	}
+	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_GC_GARBAGE, &g));
+	EXPECT_EQ(0, g.count);
+	EXPECT_EQ(n, g.cursor);
+
+	/* Each saved object once: ids are distinct. */
+	ASSERT_EQ(n, got);
+	qsort(ids, n, sizeof(*ids), t_cmp_u64);
+	for (i = 1; i < n; i++)
+		EXPECT_NE(ids[i - 1], ids[i]);
+	free(ids);
+	free(hs);
 }
 
 TEST_F(gc, idle_collection_examines_nothing)

@@ -250,6 +250,75 @@ TEST_F(uffd, event_read_fault_does_not_stall_heap)
 	EXPECT_EQ(0xc0ffee, ev->cookie);
 }
 
+/* An O_NONBLOCK read() of events on the same open file, and its errno. */
+struct nb_read {
+	int fd;
+	long ret;
+	int err;
+	atomic_int done;
+};
+
+static void *nonblock_read(void *arg)
+{
+	struct nb_read *nb = arg;
+	struct refstore_event ev;
+
+	nb->ret = read(nb->fd, &ev, sizeof(ev));
+	nb->err = errno;
+	atomic_store(&nb->done, 1);
+	return NULL;
+}
+
+/*
+ * A reader stalled in its copy-out keeps its turn; an O_NONBLOCK read()
+ * of the same file (an epoll loop sharing it) gets EAGAIN at once instead
+ * of waiting behind it, though events are queued, and takes none of them.
+ */
+TEST_F(uffd, nonblock_event_read_does_not_wait_for_stalled_reader)
+{
+	struct refstore_event *ev = (struct refstore_event *)self->page;
+	struct nb_read nb = { .fd = self->fd };
+	struct refstore_event next;
+	uint64_t id1 = 0, id2 = 0;
+	pthread_t stalled, other;
+	int64_t deadline;
+	int fl, done;
+
+	UFFD_REQUIRED();
+
+	ASSERT_EQ(0, rs_close(self->fd, CREATE_NOTIFY(self->fd, 0, 1, &id1)));
+	ASSERT_EQ(0, rs_close(self->fd, CREATE_NOTIFY(self->fd, 0, 2, &id2)));
+	self->call = CALL_EVENTS;
+	ASSERT_EQ(0, pthread_create(&stalled, NULL, stalled_call, self));
+	ASSERT_EQ(0, wait_fault(self)) TH_LOG("the read() never faulted");
+
+	/* The stalled read() decided to block already: this is for others. */
+	fl = fcntl(self->fd, F_GETFL);
+	ASSERT_LE(0, fl);
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl | O_NONBLOCK));
+	ASSERT_EQ(0, pthread_create(&other, NULL, nonblock_read, &nb));
+	deadline = t_now_ms() + t_budget_ms(OTHER_CALL_MS);
+	while (!(done = atomic_load(&nb.done)) && t_now_ms() < deadline)
+		usleep(10000);
+	EXPECT_EQ(1, done) TH_LOG("O_NONBLOCK read() waited for the stalled one");
+	/* Released either way, so a failing run ends instead of hanging. */
+	ASSERT_EQ(0, resolve(self, 0xab));
+	pthread_join(stalled, NULL);
+	pthread_join(other, NULL);
+	EXPECT_EQ(-1, nb.ret);
+	EXPECT_EQ(EAGAIN, nb.err);
+
+	/* The stalled reader got the first event, and the second is left. */
+	EXPECT_EQ(1, self->ret);
+	EXPECT_EQ(id1, ev->id);
+	EXPECT_EQ(1, ev->cookie);
+	ASSERT_EQ(sizeof(next), read(self->fd, &next, sizeof(next)));
+	EXPECT_EQ(id2, next.id);
+	EXPECT_EQ(2, next.cookie);
+	EXPECT_EQ(-1, read(self->fd, &next, sizeof(next)));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
 /*
  * A command's answer is written to a write-protected page, so its copy-out
  * faults and is held while other threads work on the heap; then the page

@@ -292,28 +292,25 @@ static void observe(long ret)
 /* H i t: handle t = object i, if it is on the garbage list. */
 static void from_garbage(long i, int t)
 {
-	uint32_t *hs, count, k;
-	uint64_t total;
+	uint32_t hs[REFSTORE_SNAPSHOT_MAX], count, k;
+	uint64_t total, cursor = 0;
 	struct phandle p;
 	bool found = false;
 
-	CHECK(rs_gc_garbage(heap, NULL, 0, &count, &total));
-	if (!total)
-		return;
-	hs = calloc(total, sizeof(*hs));
-	if (!hs)
-		fail("out of memory");
-	CHECK(rs_gc_garbage(heap, hs, total, &count, &total));
-	for (k = 0; k < count; k++) {
-		p = describe(hs[k]);
-		if (!found && p.idx == (uint64_t)i) {
-			found = true;
-			take(t, &p);
-		} else {
-			CHECK(rs_close(heap, hs[k]));
+	/* A page of at most REFSTORE_SNAPSHOT_MAX handles per call. */
+	do {
+		CHECK(rs_gc_garbage_from(heap, &cursor, hs, REFSTORE_SNAPSHOT_MAX,
+					 &count, &total));
+		for (k = 0; k < count; k++) {
+			p = describe(hs[k]);
+			if (!found && p.idx == (uint64_t)i) {
+				found = true;
+				take(t, &p);
+			} else {
+				CHECK(rs_close(heap, hs[k]));
+			}
 		}
-	}
-	free(hs);
+	} while (count && cursor < total);
 }
 
 int main(void)

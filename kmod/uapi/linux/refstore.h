@@ -647,10 +647,15 @@ struct refstore_heap_stats {
  * @id: the object's id
  * @cause: REFSTORE_CAUSE_*
  * @count: 1 for a death; for REFSTORE_CAUSE_OVERFLOW, the events lost
+ *	(saturating at U32_MAX)
  *
  * read() on the heap fd returns whole events, as many as fit in the buffer,
  * oldest first. It blocks until one is queued unless the file is
  * O_NONBLOCK (then EAGAIN). A buffer smaller than one event gives EINVAL.
+ * Readers of one heap take turns, and a turn lasts until the events are
+ * copied out, however long a fault on the buffer takes: a blocking read()
+ * waits for it, an O_NONBLOCK one fails with EAGAIN instead, even while
+ * poll() reports EPOLLIN.
  * poll() reports EPOLLIN while events are queued. When the queue is full a
  * death is counted, not queued, and the next read() reports the loss first
  * as one REFSTORE_CAUSE_OVERFLOW event.
@@ -884,17 +889,23 @@ struct refstore_gc_stats {
  * struct refstore_gc_garbage - REFSTORE_IOC_GC_GARBAGE, as gc.garbage
  * @size: sizeof(struct refstore_gc_garbage)
  * @flags: must be 0
- * @capacity: number of __u32 entries at @handles
- * @count: out: handles written
+ * @capacity: number of __u32 entries at @handles; more than
+ *	REFSTORE_SNAPSHOT_MAX are filled up to that many
+ * @count: out: handles written; ignored in, as OBJECTS' and REFERRERS',
+ *	so one structure may be reused page after page
  * @handles: user pointer (as __u64) to an array of @capacity handles
  * @total: out: objects on the garbage list
  * @cursor: in: the first object to return, counted from the head of the
  *	list, as gc.garbage[cursor:]; out: @cursor + @count, where the next
  *	page starts (REFSTORE_FEAT_INSPECT; a caller whose @size ends before
- *	it always starts at the head)
+ *	it always starts at the head, so sees the first
+ *	REFSTORE_SNAPSHOT_MAX objects at most)
  *
  * Writes a new strong handle for each of the @capacity objects from
- * @cursor on the heap's garbage list (made by collections with SAVEALL).
+ * @cursor on the heap's garbage list (made by collections with SAVEALL),
+ * but for at most REFSTORE_SNAPSHOT_MAX of them per call: @count is
+ * smaller than @capacity when the list ends or that bound is reached, and
+ * the caller pages on with @cursor until it reaches @total.
  * With @capacity 0, only @total is returned. Skipping @cursor objects
  * costs a walk over them. Errors: EFAULT (@handles; no handle is left
  * behind), EDQUOT (handle limit; none is left behind).

@@ -931,6 +931,20 @@ class GC:
         """The objects collections kept under DEBUG_SAVEALL, as a list of
         new handles (gc.garbage); ``del heap.gc.garbage[:]`` empties it."""
         self._heap.require("gc")
+        if self._heap.has_feature("inspect"):
+            # A page of at most SNAPSHOT_MAX handles per call, by cursor.
+            objs = []
+            page = (_uapi.u32 * _uapi.SNAPSHOT_MAX)()
+            cursor = 0
+            while True:
+                arg = _uapi.GcGarbage(capacity=len(page), cursor=cursor,
+                                      handles=ctypes.addressof(page))
+                self._heap._ioctl(_uapi.IOC_GC_GARBAGE, arg)
+                objs.extend(self._heap._wrap(h) for h in page[:arg.count])
+                cursor = arg.cursor
+                if arg.count == 0 or cursor >= arg.total:
+                    return _Garbage(self, objs)
+        # A module without a cursor returns the whole list in one call.
         total = None
         while True:
             arg = _uapi.GcGarbage()

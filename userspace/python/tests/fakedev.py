@@ -400,8 +400,11 @@ class FakeDevice:
 
     def do_gc_garbage(self, a):
         a.total = len(self.garbage)
-        hs = [self._new_handle(o) for o in self.garbage[:a.capacity]]
+        page = self.garbage[a.cursor:a.cursor + min(a.capacity,
+                                                    U.SNAPSHOT_MAX)]
+        hs = [self._new_handle(o) for o in page]
         a.count = len(hs)
+        a.cursor += len(hs)
         if hs:
             arr = (U.u32 * len(hs)).from_address(a.handles)
             arr[:] = hs

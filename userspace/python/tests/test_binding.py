@@ -776,6 +776,19 @@ class GCTest(unittest.TestCase):
         del g[:]
         self.assertEqual(heap.gc.garbage, [])
 
+    def test_gc_garbage_pages(self):
+        # More than one call's SNAPSHOT_MAX: the binding pages by cursor.
+        heap, _ = fake_heap()
+        heap.gc.set_debug(heap.gc.DEBUG_SAVEALL)
+        n = U.SNAPSHOT_MAX + 3
+        for _ in range(n):
+            a = heap.new(slots=1)
+            a[0] = a
+            del a
+        self.assertEqual(heap.gc.collect(), n)
+        g = heap.gc.garbage
+        self.assertEqual(len({o.id for o in g}), n)
+
     def test_gc_clear_garbage(self):
         heap, dev = fake_heap()
         heap.gc.set_debug(heap.gc.DEBUG_SAVEALL)
