@@ -380,6 +380,8 @@ static void refstore_user_put(struct refstore_user *user)
 	}
 	__xa_erase(&refstore_users, __kuid_val(user->uid));
 	xa_unlock(&refstore_users);
+	/* Every heap took its timed pause out of the sum at release. */
+	WARN_ON_ONCE(atomic64_read(&user->gc_timed_ns));
 	kfree(user);
 }
 

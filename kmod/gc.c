@@ -191,14 +191,22 @@ void refstore_gc_heap_init(struct refstore_heap *heap)
 /*
  * The least wait before @heap's next timed collection, in jiffies:
  * REFSTORE_GC_TIMED_SHARE times the last timed pauses of its user's heaps
- * (of the heap alone if it is exempt from the per-user caps).
+ * (of the heap alone if it is exempt from the per-user caps), but no more
+ * than REFSTORE_GC_MAX_DELAY_MS: a heap's pause counts until its next
+ * timed collection or its close, so one large collection long ago must
+ * not hold the user's other garbage back for longer than the longest
+ * delay a caller may set. The cap binds only when the user's pauses add
+ * up to 1/REFSTORE_GC_TIMED_SHARE of it, which the per-user byte cap
+ * makes rare: a timed collection's work is bounded by its heap's objects.
  */
 static unsigned long refstore_gc_timed_wait(struct refstore_heap *heap)
 {
 	s64 ns = heap->unlimited ? heap->gc_timed_ns :
 		 atomic64_read(&heap->user->gc_timed_ns);
 
-	return nsecs_to_jiffies(max_t(s64, ns, 0) * REFSTORE_GC_TIMED_SHARE);
+	return min(nsecs_to_jiffies(max_t(s64, ns, 0) *
+				    REFSTORE_GC_TIMED_SHARE),
+		   msecs_to_jiffies(REFSTORE_GC_MAX_DELAY_MS));
 }
 
 /*

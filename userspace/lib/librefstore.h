@@ -143,14 +143,17 @@ int rs_gc_get_count(int heap, int64_t count[REFSTORE_GC_GENERATIONS]);
 
 /*
  * REFSTORE_IOC_GC_GARBAGE, as gc.garbage: a new strong handle for each of
- * the first @capacity saved objects; *@count written, *@total saved.
+ * the first saved objects, at most @capacity and at most
+ * REFSTORE_SNAPSHOT_MAX (1024) a call; *@count written, *@total saved.
+ * rs_gc_garbage_from() pages through the rest.
  */
 int rs_gc_garbage(int heap, uint32_t *handles, uint32_t capacity,
 		  uint32_t *count, uint64_t *total);
 
 /*
  * Reads up to @n death events into @buf.  Returns the number read or
- * -errno (-EAGAIN when the heap is O_NONBLOCK and nothing is queued).
+ * -errno (-EAGAIN when the heap is O_NONBLOCK and nothing is queued, or
+ * another reader of the same heap is copying its events out).
  */
 ssize_t rs_read_events(int heap, struct refstore_event *buf, size_t n);
 

@@ -705,7 +705,11 @@ struct refstore_event {
  * (GC_SET_DELAY; the module parameter gc_delay_ms gives new heaps theirs,
  * 200 ms unless set), plus the thread's turn. A heap no call touched since
  * its last timed collection arms nothing and costs no wakeup, and the timer
- * is armed for at least 9 times the heap's last timed pause.
+ * is armed for at least 9 times the last timed pauses of all the heaps
+ * charged to the same user together (the heap's own if it was opened with
+ * CAP_SYS_RESOURCE), at most 60 s: one user gets about a tenth of the
+ * thread however many heaps it opens, and only the user's own collections
+ * lengthen its wait.
  */
 
 /** REFSTORE_GC_GENERATIONS - collectable generations (0, 1, 2) */
@@ -765,7 +769,8 @@ struct refstore_gc_collect {
  *
  * - REFSTORE_IOC_GC_SET_DELAY: in: the heap's collection delay in
  *   milliseconds, 0..60000 (EINVAL above): garbage is collected at most
- *   this long after the call that made it (see the collector's DOC); 0
+ *   this long after the call that made it, or longer if the user's own
+ *   timed collections ask for more (see the collector's DOC); 0
  *   turns the time bound off, leaving the thresholds alone to start
  *   automatic collection, as in CPython. Nothing is written back.
  * - REFSTORE_IOC_GC_GET_DELAY: out: the heap's delay in milliseconds.
