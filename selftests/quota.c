@@ -528,7 +528,7 @@ static int ns_child_start(struct ns_child *c, enum ns_mode mode, int max_opens)
 	if (ch == 'R') {
 		/* The child's namespace: what newuidmap would write. */
 		if (c->map)
-			snprintf(map, sizeof(map), "%s", c->map);
+			snprintf(map, sizeof(map), "%s\n", c->map);
 		else
 			snprintf(map, sizeof(map), "0 %d %d\n", NS_BASE,
 				 NS_UIDS);
@@ -662,13 +662,13 @@ static void root_ns_charged(struct __test_metadata *_metadata,
 /* Uid 5 of "0 200000 1000" is kernel uid 200005; its root is 200000. */
 TEST(root_userns_charged_to_its_root)
 {
-	root_ns_charged(_metadata, "0 200000 1000\n", 200000);
+	root_ns_charged(_metadata, "0 200000 1000", 200000);
 }
 
 /* "5 300000 10" maps no uid 0: uid 5 (kernel uid 300000) is charged. */
 TEST(root_userns_without_root_charged_to_opener)
 {
-	root_ns_charged(_metadata, "5 300000 10\n", 300000);
+	root_ns_charged(_metadata, "5 300000 10", 300000);
 }
 
 /*
