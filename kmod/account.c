@@ -25,11 +25,13 @@
  * more processes or more files do not give a user more. Nor do more uids:
  * an opener inside a user namespace is charged to the uid that owns the
  * outermost one (refstore_charge_uid()), so every uid a user maps into its
- * namespaces counts as that user. A module cannot use the kernel's own
- * struct user_struct for this: get_uid() is inline but free_uid() and the
- * ucounts helpers are not all exported on every kernel we support, and
- * RLIMIT_MEMLOCK is a per-process limit that io_uring and bpf charge
- * against user->locked_vm, a counter the module has no business moving.
+ * namespaces counts as that user (a namespace root created is charged to
+ * the uid it maps as its root instead: each container is its own user).
+ * A module cannot use the kernel's own struct user_struct for this:
+ * get_uid() is inline but free_uid() and the ucounts helpers are not all
+ * exported on every kernel we support, and RLIMIT_MEMLOCK is a
+ * per-process limit that io_uring and bpf charge against user->locked_vm,
+ * a counter the module has no business moving.
  * An opener with CAP_SYS_RESOURCE (in the initial namespace) is not held
  * to the per-user caps; nobody escapes the module-wide one.
  *
@@ -355,6 +357,13 @@ static struct refstore_user *refstore_user_get(kuid_t uid)
  * deny everyone else. The kernel's ucounts charge a namespace's limits to
  * its owner up the hierarchy in the same way.
  *
+ * A namespace root created (a container of podman, LXD, systemd-nspawn or
+ * a Kubernetes pod without host users) is not charged to root, or every
+ * container would share uid 0's caps and one could exhaust them for all:
+ * it is charged to the kernel uid root mapped as its uid 0, so the whole
+ * container is one tenant, apart from every other container and from root.
+ * If root mapped no uid 0 into it, the opener is charged to its own uid.
+ *
  * The task's credentials hold a reference on its namespace and every
  * namespace one on its parent, so the walk needs no lock.
  *
@@ -362,13 +371,17 @@ static struct refstore_user *refstore_user_get(kuid_t uid)
  */
 static kuid_t refstore_charge_uid(void)
 {
-	const struct user_namespace *ns = current_user_ns();
+	struct user_namespace *ns = current_user_ns();
+	kuid_t root;
 
 	if (ns == &init_user_ns)
 		return current_uid();
 	while (ns->parent != &init_user_ns)
 		ns = ns->parent;
-	return ns->owner;
+	if (!uid_eq(ns->owner, GLOBAL_ROOT_UID))
+		return ns->owner;
+	root = make_kuid(ns, 0);
+	return uid_valid(root) ? root : current_uid();
 }
 
 static void refstore_user_put(struct refstore_user *user)

@@ -103,7 +103,10 @@
  *   opener inside a user namespace is charged to the uid that owns the
  *   outermost one (the namespace whose parent is the initial one), so the
  *   uids a user maps into its namespaces (a subuid range) are all that
- *   one user and share its caps.
+ *   one user and share its caps. A namespace root created (a container)
+ *   is charged instead to the uid mapped as its uid 0, so each container
+ *   is one user of its own, not root; if it maps no uid 0, the opener is
+ *   charged to its own uid.
  * - the module's ``max_total_bytes`` (ENOBUFS) bounds all of it together.
  *   Default: a quarter of RAM.
  *
