@@ -267,7 +267,7 @@ static void refstore_event_retire(struct refstore_heap *heap, u32 n, u32 lost)
  *
  * Readers take turns; a blocking one waits (interruptibly) for the one
  * copying out, a non-blocking one fails with -EAGAIN instead, even with
- * events queued.
+ * events queued, and is woken (poll) when that reader leaves events.
  *
  * Return: bytes read (a multiple of the event size), -EINVAL for a buffer
  * too small for one event, -EAGAIN, -ERESTARTSYS or -EFAULT.
@@ -330,6 +330,14 @@ ssize_t refstore_event_read(struct refstore_heap *heap, char __user *buf,
 
 out_unlock:
 	mutex_unlock(&heap->ev_read_lock);
+	/*
+	 * A non-blocking reader that found the lock taken got -EAGAIN with
+	 * events queued: tell it (poll, epoll, edge-triggered too) that its
+	 * turn came, as no new death may come to wake it.
+	 */
+	if (refstore_events_pending(heap))
+		wake_up_interruptible_poll(&heap->ev_wait,
+					   EPOLLIN | EPOLLRDNORM);
 	return done ? done : ret;
 }
 

@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
@@ -317,6 +318,50 @@ TEST_F(uffd, nonblock_event_read_does_not_wait_for_stalled_reader)
 	EXPECT_EQ(2, next.cookie);
 	EXPECT_EQ(-1, read(self->fd, &next, sizeof(next)));
 	EXPECT_EQ(EAGAIN, errno);
+}
+
+/*
+ * A reader that got EAGAIN behind a stalled one is told when that one is
+ * done: its edge-triggered epoll reports the heap again once the stalled
+ * reader took one event and left the other, with no new death since.
+ */
+TEST_F(uffd, nonblock_reader_woken_when_stalled_reader_done)
+{
+	struct epoll_event e = { .events = EPOLLIN | EPOLLET };
+	struct refstore_event next;
+	uint64_t id1 = 0, id2 = 0;
+	pthread_t stalled;
+	int ep, fl;
+
+	UFFD_REQUIRED();
+
+	ep = epoll_create1(0);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->fd, &e));
+	ASSERT_EQ(0, rs_close(self->fd, CREATE_NOTIFY(self->fd, 0, 1, &id1)));
+	ASSERT_EQ(0, rs_close(self->fd, CREATE_NOTIFY(self->fd, 0, 2, &id2)));
+	/* The deaths' edge, taken. */
+	ASSERT_EQ(1, epoll_wait(ep, &e, 1, 0));
+	ASSERT_EQ(0, epoll_wait(ep, &e, 1, 0));
+
+	self->call = CALL_EVENTS;
+	ASSERT_EQ(0, pthread_create(&stalled, NULL, stalled_call, self));
+	ASSERT_EQ(0, wait_fault(self)) TH_LOG("the read() never faulted");
+	fl = fcntl(self->fd, F_GETFL);
+	ASSERT_LE(0, fl);
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl | O_NONBLOCK));
+	EXPECT_EQ(-1, read(self->fd, &next, sizeof(next)));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, resolve(self, 0xab));
+	pthread_join(stalled, NULL);
+	EXPECT_EQ(1, self->ret);
+
+	/* Woken by the stalled reader's exit, not by a death. */
+	EXPECT_EQ(1, epoll_wait(ep, &e, 1, t_budget_ms(10000)))
+		TH_LOG("no wakeup after the stalled reader left an event");
+	ASSERT_EQ(sizeof(next), read(self->fd, &next, sizeof(next)));
+	EXPECT_EQ(id2, next.id);
+	close(ep);
 }
 
 /*

@@ -658,7 +658,8 @@ struct refstore_heap_stats {
  * Readers of one heap take turns, and a turn lasts until the events are
  * copied out, however long a fault on the buffer takes: a blocking read()
  * waits for it, an O_NONBLOCK one fails with EAGAIN instead, even while
- * poll() reports EPOLLIN.
+ * poll() reports EPOLLIN; when the turn ends with events left, pollers
+ * (epoll, edge-triggered too) are woken again.
  * poll() reports EPOLLIN while events are queued. When the queue is full a
  * death is counted, not queued, and the next read() reports the loss first
  * as one REFSTORE_CAUSE_OVERFLOW event.
