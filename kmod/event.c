@@ -190,9 +190,8 @@ void refstore_event_queue_count(struct refstore_heap *heap, u64 cookie, u64 id,
 		heap->ev_queued++;
 		queued = true;
 	} else {
-		/* Saturates: the report says "at least U32_MAX". */
-		if (heap->ev_lost < U32_MAX)
-			heap->ev_lost++;
+		/* 64 bits: never wraps; reports carry U32_MAX at most. */
+		heap->ev_lost++;
 		heap->ev_dropped++;
 	}
 	spin_unlock(&heap->ev_lock);
@@ -230,7 +229,7 @@ static u32 refstore_event_peek(struct refstore_heap *heap,
 	u32 n = 0, i;
 
 	spin_lock(&heap->ev_lock);
-	*lost = heap->ev_lost;
+	*lost = min_t(u64, heap->ev_lost, U32_MAX);
 	if (*lost) {
 		out[n].cookie = 0;
 		out[n].id = 0;

@@ -217,8 +217,8 @@ struct refstore_table_charge {
  * @ev_cap: size of @ev_ring
  * @ev_head: index of the oldest queued event
  * @ev_count: events queued
- * @ev_lost: events dropped and not yet reported by read(), saturating
- *	at U32_MAX
+ * @ev_lost: events dropped and not yet reported by read(); a report carries
+ *	at most U32_MAX of them, the rest waits for the next
  * @ev_queued: events ever queued
  * @ev_dropped: events ever dropped
  * @ref: the file's reference, plus one while the heap is on the collector's
@@ -287,7 +287,7 @@ struct refstore_heap {
 	u32 ev_cap;
 	u32 ev_head;
 	u32 ev_count;
-	u32 ev_lost;
+	u64 ev_lost;
 	u64 ev_queued;
 	u64 ev_dropped;
 

@@ -650,7 +650,7 @@ struct refstore_heap_stats {
  * @id: the object's id
  * @cause: REFSTORE_CAUSE_*
  * @count: 1 for a death; for REFSTORE_CAUSE_OVERFLOW, the events lost
- *	(saturating at U32_MAX)
+ *	(at most U32_MAX in one report; more losses come in the next one)
  *
  * read() on the heap fd returns whole events, as many as fit in the buffer,
  * oldest first. It blocks until one is queued unless the file is
