@@ -568,6 +568,26 @@ static inline uint64_t t_wait_gc_parked(struct __test_metadata *_metadata,
 }
 #define WAIT_GC_PARKED(heap_id, ms) t_wait_gc_parked(_metadata, heap_id, ms)
 
+#define RS_DEBUGFS_GC_IDLE RS_DEBUGFS "/gc_idle"
+
+/*
+ * gc_idle (test_knobs=1): a read blocks until the collector thread has no
+ * heap queued or in hand, then gives "idle".
+ */
+static inline void t_wait_gc_idle(struct __test_metadata *_metadata)
+{
+	char buf[16] = "";
+	int fd = open(RS_DEBUGFS_GC_IDLE, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", RS_DEBUGFS_GC_IDLE, strerror(errno));
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	ASSERT_STREQ("idle\n", buf);
+}
+#define WAIT_GC_IDLE() t_wait_gc_idle(_metadata)
+
 /*
  * Unprivileged clients (quota.c, accounting.c, hardening.c): dropping to an unprivileged user in a forked child, the module's
  * writable parameters, /proc/meminfo and the debugfs "users" file.

@@ -424,21 +424,6 @@ static void big_ring(struct __test_metadata *_metadata, int fd, int len)
 	CLOSE(fd, first);
 }
 
-/* Read debugfs gc_idle: it returns when the thread has nothing in hand. */
-static int gc_idle_wait(struct __test_metadata *_metadata)
-{
-	char buf[16] = "";
-	int fd = open(RS_DEBUGFS "/gc_idle", O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	EXPECT_STREQ("idle\n", buf);
-	return n > 0 ? 0 : -EIO;
-}
-
 TEST_F_TIMEOUT(share, timed_share_counts_the_users_heaps, 300)
 {
 	uint64_t aid = STATS(self->a).heap_id, bid = STATS(self->b).heap_id;
@@ -468,14 +453,14 @@ TEST_F_TIMEOUT(share, timed_share_counts_the_users_heaps, 300)
 
 	/* B's own delay is 1 ms; its user's share asks for 9 * ta. */
 	wait_ms = 9 * ta / 1000000;
-	if (access(RS_DEBUGFS "/gc_idle", R_OK)) {
+	if (access(RS_DEBUGFS_GC_IDLE, R_OK)) {
 		LOG("no gc_idle (test_knobs=0): the lower bound is skipped");
 	} else if (wait_ms < 40) {
 		LOG("A's timed pause was %llu ns: too short to look inside 9 times it",
 		    (unsigned long long)ta);
 	} else {
 		/* The thread frees A's ring after its collection: wait. */
-		ASSERT_EQ(0, gc_idle_wait(_metadata));
+		WAIT_GC_IDLE();
 		t0 = t_now_ms();
 		drop_pair(_metadata, self->b);
 		usleep(wait_ms * 1000 / 2);

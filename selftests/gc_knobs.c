@@ -13,54 +13,13 @@
 
 #include "common.h"
 
-#define DBG "/sys/kernel/debug/refstore"
-#define GC_PARK DBG "/gc_park"
-#define GC_IDLE DBG "/gc_idle"
-
-static int knob_write(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
-
-/* The file's contents, NUL-terminated in @buf; -errno on failure. */
-static int knob_read(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
+/* The id of the heap the parked thread holds (0: none). */
 static uint64_t parked_id(struct __test_metadata *_metadata)
 {
-	char buf[32];
+	uint64_t id = 0;
 
-	ASSERT_EQ(0, knob_read(GC_PARK, buf, sizeof(buf)));
-	return strtoull(buf, NULL, 0);
-}
-
-/* Blocks until the collector is idle. */
-static void wait_idle(struct __test_metadata *_metadata)
-{
-	char buf[16];
-
-	ASSERT_EQ(0, knob_read(GC_IDLE, buf, sizeof(buf)));
-	ASSERT_STREQ("idle\n", buf);
+	ASSERT_EQ(0, rs_debugfs_read_u64(RS_DEBUGFS_GC_PARK, &id));
+	return id;
 }
 
 /*
@@ -80,7 +39,7 @@ FIXTURE(knobs) {
 FIXTURE_SETUP(knobs)
 {
 	self->fd = -1;
-	if (access(GC_PARK, W_OK) || access(GC_IDLE, R_OK))
+	if (!t_gc_park_present() || access(RS_DEBUGFS_GC_IDLE, R_OK))
 		SKIP(return, "no test knobs (load the module with test_knobs=1)");
 	self->fd = rs_open(0);
 	ASSERT_LE(0, self->fd);
@@ -90,7 +49,7 @@ FIXTURE_TEARDOWN(knobs)
 {
 	if (self->fd >= 0)
 		close(self->fd);
-	knob_write(GC_PARK, "0");
+	t_gc_park(false);
 }
 
 /*
@@ -100,8 +59,8 @@ FIXTURE_TEARDOWN(knobs)
 TEST_F(knobs, park_reads_zero_when_not_parked)
 {
 	EXPECT_EQ(0, parked_id(_metadata));
-	EXPECT_EQ(-EINVAL, knob_write(GC_PARK, "3"));
-	EXPECT_EQ(-EAGAIN, knob_write(GC_PARK, "2"));
+	EXPECT_EQ(-EINVAL, t_write_str(RS_DEBUGFS_GC_PARK, "3"));
+	EXPECT_EQ(-EAGAIN, t_gc_park_step());
 }
 
 /*
@@ -112,24 +71,20 @@ TEST_F(knobs, park_holds_closed_heap)
 {
 	struct refstore_heap_stats hs = STATS(self->fd);
 	char dir[64];
-	int64_t deadline = t_now_ms() + 60000;
 
-	ASSERT_EQ(0, knob_write(GC_PARK, "1"));
+	ASSERT_EQ(0, t_gc_park(true));
 	make_due(_metadata, self->fd);
-	while (parked_id(_metadata) != hs.heap_id) {
-		ASSERT_LT(t_now_ms(), deadline) TH_LOG("never parked on heap %llu",
-						      hs.heap_id);
-		usleep(10000);
-	}
+	ASSERT_EQ(hs.heap_id, WAIT_GC_PARKED(hs.heap_id, 60000))
+		TH_LOG("never parked on heap %llu", (unsigned long long)hs.heap_id);
 	close(self->fd);
 	self->fd = -1;
 	/* Destroyed, though the thread still holds it. */
-	snprintf(dir, sizeof(dir), DBG "/heaps/%llu", hs.heap_id);
+	snprintf(dir, sizeof(dir), RS_DEBUGFS "/heaps/%llu", hs.heap_id);
 	EXPECT_NE(0, access(dir, F_OK));
 	EXPECT_EQ(hs.heap_id, parked_id(_metadata));
 
-	ASSERT_EQ(0, knob_write(GC_PARK, "0"));
-	wait_idle(_metadata);
+	ASSERT_EQ(0, t_gc_park(false));
+	WAIT_GC_IDLE();
 	EXPECT_EQ(0, parked_id(_metadata));
 }
 
@@ -143,15 +98,13 @@ TEST_F(knobs, park_blocks_the_queue)
 	int64_t deadline = t_now_ms() + 60000;
 
 	ASSERT_LE(0, other);
-	ASSERT_EQ(0, knob_write(GC_PARK, "1"));
+	ASSERT_EQ(0, t_gc_park(true));
 	make_due(_metadata, other);
-	while (!(first = parked_id(_metadata))) {
-		ASSERT_LT(t_now_ms(), deadline);
-		usleep(10000);
-	}
+	first = STATS(other).heap_id;
+	ASSERT_EQ(first, WAIT_GC_PARKED(first, 60000));
 	make_due(_metadata, self->fd);
 	/* Its timer expired: queued behind the parked thread, not collected. */
-	snprintf(path, sizeof(path), DBG "/heaps/%llu/gc",
+	snprintf(path, sizeof(path), RS_DEBUGFS "/heaps/%llu/gc",
 		 (unsigned long long)STATS(self->fd).heap_id);
 	for (;;) {
 		ASSERT_EQ(0, rs_debugfs_u64(path, "queued", &queued));
@@ -163,8 +116,8 @@ TEST_F(knobs, park_blocks_the_queue)
 	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_GC_GET_STATS, &st));
 	EXPECT_EQ(0, st.automatic);
 
-	ASSERT_EQ(0, knob_write(GC_PARK, "0"));
-	wait_idle(_metadata);
+	ASSERT_EQ(0, t_gc_park(false));
+	WAIT_GC_IDLE();
 	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_GC_GET_STATS, &st));
 	EXPECT_EQ(1, st.automatic);
 	close(other);
@@ -175,21 +128,18 @@ TEST_F(knobs, idle_after_timed_collection)
 {
 	struct refstore_gc_stats st = { .size = sizeof(st) };
 	struct refstore_heap_stats hs = STATS(self->fd);
-	int64_t deadline = t_now_ms() + 60000;
 
 	/* Parked first, so gc_idle cannot return before the thread has it. */
-	ASSERT_EQ(0, knob_write(GC_PARK, "1"));
+	ASSERT_EQ(0, t_gc_park(true));
 	make_due(_metadata, self->fd);
-	while (parked_id(_metadata) != hs.heap_id) {
-		ASSERT_LT(t_now_ms(), deadline);
-		usleep(10000);
-	}
+	ASSERT_EQ(hs.heap_id, WAIT_GC_PARKED(hs.heap_id, 60000))
+		TH_LOG("never parked on heap %llu", (unsigned long long)hs.heap_id);
 	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_GC_GET_STATS, &st));
 	EXPECT_EQ(0, st.automatic);
 	EXPECT_EQ(2, STATS(self->fd).objects);
 
-	ASSERT_EQ(0, knob_write(GC_PARK, "0"));
-	wait_idle(_metadata);
+	ASSERT_EQ(0, t_gc_park(false));
+	WAIT_GC_IDLE();
 	ASSERT_EQ(0, ioctl(self->fd, REFSTORE_IOC_GC_GET_STATS, &st));
 	EXPECT_EQ(1, st.automatic);
 	EXPECT_EQ(2, st.gen[0].collected);
