@@ -236,12 +236,17 @@ TEST_F(cli, heaps_json)
 
 TEST_F(cli, snapshot_diff_json)
 {
-	uint32_t h;
+	char saved[4096] = "";
+	uint32_t h, g;
+	FILE *f;
 
 	ASSERT_EQ(0, rs_tag_name(self->fd, 1, "keep.c:1"));
 	ASSERT_EQ(0, rs_tag_name(self->fd, 2, "grow.c:2"));
+	ASSERT_EQ(0, rs_tag_name(self->fd, 3, "gone.c:3"));
 	mk_tagged(_metadata, self->fd, 2, 8, 1);
 	ASSERT_EQ(0, rs_create(self->fd, 8, 0, 0, 2, 0, &h, NULL));
+	ASSERT_EQ(0, rs_create(self->fd, 8, 0, 0, 3, 0, &g, NULL));
+	CLOSE(self->fd, g);
 	snprintf(self->args, sizeof(self->args),
 		 "snapshot save /tmp/snap1 --pid %d --fd %d", getpid(),
 		 self->fd);
@@ -261,8 +266,19 @@ TEST_F(cli, snapshot_diff_json)
 	EXPECT_EQ(5, json_num(self->out, "\"name\":\"grow.c:2\"", "count"));
 	EXPECT_LT(400, json_num(self->out, "\"name\":\"grow.c:2\"",
 				"size_diff"));
-	/* Unchanged groups are not listed. */
-	EXPECT_EQ(NULL, strstr(self->out, "keep.c:1"));
+	/* An unchanged group is listed, +0, as compare_to() lists it. */
+	EXPECT_EQ(2, json_num(self->out, "\"name\":\"keep.c:1\"", "count"));
+	EXPECT_EQ(0, json_num(self->out, "\"name\":\"keep.c:1\"",
+			      "count_diff"));
+	EXPECT_EQ(0, json_num(self->out, "\"name\":\"keep.c:1\"",
+			      "size_diff"));
+	/* A group empty in both files (saved, count 0) is not listed. */
+	f = fopen("/tmp/snap2", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_LT(0, (int)fread(saved, 1, sizeof(saved) - 1, f));
+	fclose(f);
+	ASSERT_NE(NULL, strstr(saved, "gone.c:3")) TH_LOG("%s", saved);
+	EXPECT_EQ(NULL, strstr(self->out, "gone.c:3")) TH_LOG("%s", self->out);
 	EXPECT_EQ(2, run_cli("snapshot diff 2>/dev/null", self->out,
 			     sizeof(self->out)));
 	unlink("/tmp/snap1");

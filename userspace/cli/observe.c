@@ -510,8 +510,12 @@ int cli_snapshot_diff(const char *old, const char *new)
 		json_obj_open(NULL);
 		json_arr_open("diff");
 	}
+	/*
+	 * As compare_to(): every group with live objects in either file,
+	 * unchanged ones too (+0); a group empty in both is not listed.
+	 */
 	for (i = 0; i < nd; i++) {
-		if (!d[i].dcount && !d[i].dbytes)
+		if (!d[i].count && !d[i].dcount)
 			continue;
 		if (cli.json) {
 			json_obj_open(NULL);
