@@ -66,7 +66,8 @@ int refstore_event_ring_alloc(struct refstore_heap *heap)
  * @more: events about to be queued, or NOTIFY objects that may queue one
  *
  * See refstore_event_ring_alloc(); collection events (gc_events.c) grow
- * the ring as they are queued, up to max_events too.
+ * the ring as they are queued, past the room kept for NOTIFY objects, up
+ * to max_events too.
  *
  * Return: 0, -ENOMEM, or the error of refstore_charge_overhead().
  */
@@ -189,17 +190,33 @@ void refstore_event_queue_count(struct refstore_heap *heap, u64 cookie, u64 id,
 		heap->ev_count++;
 		heap->ev_queued++;
 		queued = true;
-	} else {
-		/* 64 bits: never wraps; reports carry U32_MAX at most. */
-		heap->ev_lost++;
-		heap->ev_dropped++;
 	}
 	spin_unlock(&heap->ev_lock);
 
-	if (queued)
-		atomic64_inc(&refstore_stats.events_queued);
-	else
-		atomic64_inc(&refstore_stats.events_dropped);
+	if (!queued) {
+		refstore_event_lose(heap);
+		return;
+	}
+	atomic64_inc(&refstore_stats.events_queued);
+	wake_up_interruptible_poll(&heap->ev_wait, EPOLLIN | EPOLLRDNORM);
+}
+
+/**
+ * refstore_event_lose() - count one event lost: no room for it
+ * @heap: the heap, locked
+ *
+ * The next read() reports the loss first, as a REFSTORE_CAUSE_OVERFLOW
+ * event; pollers are woken for it.
+ */
+void refstore_event_lose(struct refstore_heap *heap)
+{
+	lockdep_assert_held(&heap->lock);
+	spin_lock(&heap->ev_lock);
+	/* 64 bits: never wraps; reports carry U32_MAX at most. */
+	heap->ev_lost++;
+	heap->ev_dropped++;
+	spin_unlock(&heap->ev_lock);
+	atomic64_inc(&refstore_stats.events_dropped);
 	wake_up_interruptible_poll(&heap->ev_wait, EPOLLIN | EPOLLRDNORM);
 }
 

@@ -8,12 +8,19 @@
  */
 #include "refstore_private.h"
 
-/* Queue one record, growing the ring for it: lost if that fails. */
+/*
+ * Queue one record, growing the ring for it beyond the room kept for the
+ * deaths of the heap's NOTIFY objects and callback weak handles
+ * (refstore_event_ring_alloc()), so a record never takes a death's place
+ * below max_events. If the ring cannot grow, the record is counted lost.
+ */
 static void refstore_gc_event(struct refstore_heap *heap, u64 cookie, u64 id,
 			      u32 cause, u32 count)
 {
-	refstore_event_ring_grow(heap, 1);
-	refstore_event_queue_count(heap, cookie, id, cause, count);
+	if (refstore_event_ring_grow(heap, heap->nr_notify + 1))
+		refstore_event_lose(heap);
+	else
+		refstore_event_queue_count(heap, cookie, id, cause, count);
 }
 
 /**

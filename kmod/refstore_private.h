@@ -460,6 +460,7 @@ void refstore_handles_destroy(struct refstore_heap *heap);
 void refstore_event_init(struct refstore_heap *heap);
 int refstore_event_ring_alloc(struct refstore_heap *heap);
 int refstore_event_ring_grow(struct refstore_heap *heap, u64 more);
+void refstore_event_lose(struct refstore_heap *heap);
 void refstore_event_queue_count(struct refstore_heap *heap, u64 cookie, u64 id,
 				u32 cause, u32 count);
 void refstore_event_queue(struct refstore_heap *heap, u64 cookie, u64 id,

@@ -185,6 +185,38 @@ TEST_F(ev, overflow)
 		EXPECT_EQ(REFSTORE_CAUSE_GC_COLLECTABLE, ev[i].cause);
 }
 
+/*
+ * Records do not take the room kept for deaths: five NOTIFY objects (a
+ * ring of 8), two collections' four records left unread, then the five
+ * deaths: all nine are read, no loss (max_events is far above nine).
+ */
+TEST_F(ev, records_leave_room_for_deaths)
+{
+	struct refstore_event ev[16];
+	uint32_t h[5];
+	int i, n;
+
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, rs_create(self->fd, 0, 0, REFSTORE_CREATE_NOTIFY,
+				       0, 100 + i, &h[i], NULL));
+	ASSERT_EQ(0, rs_gc_value(self->fd, REFSTORE_IOC_GC_SET_DEBUG,
+				 REFSTORE_GC_DEBUG_CALLBACKS, NULL));
+	EXPECT_EQ(0, COLLECT(self->fd, 2));
+	EXPECT_EQ(0, COLLECT(self->fd, 0));
+	for (i = 0; i < 5; i++)
+		CLOSE(self->fd, h[i]);
+	n = t_read_all(self->fd, ev, 16);
+	ASSERT_EQ(9, n);
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(i % 2 ? REFSTORE_CAUSE_GC_STOP :
+			  REFSTORE_CAUSE_GC_START, ev[i].cause);
+	for (i = 4; i < n; i++) {
+		EXPECT_EQ(REFSTORE_CAUSE_RELEASED, ev[i].cause);
+		EXPECT_EQ(100 + i - 4, ev[i].cookie);
+	}
+	EXPECT_EQ(0, STATS(self->fd).events_dropped);
+}
+
 TEST_F(ev, debug_flags_checked)
 {
 	uint64_t v = 0;

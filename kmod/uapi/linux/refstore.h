@@ -628,9 +628,11 @@ struct refstore_heap_stats {
  *   the generation, @id the objects examined, @cookie those found
  *   unreachable.
  *
- * The queue grows for these records as they come, up to the heap's
- * max_events; past that (or if the kernel cannot grow it) a record is
- * counted lost like a death event (REFSTORE_CAUSE_OVERFLOW).
+ * The queue grows for these records as they come, past the room it keeps
+ * for the deaths of the heap's NOTIFY objects and callback weak handles
+ * (a record never takes a death's place), up to the heap's max_events;
+ * past that (or if the kernel cannot grow it) a record is counted lost
+ * like a death event (REFSTORE_CAUSE_OVERFLOW).
  */
 /** REFSTORE_CAUSE_GC_START - a collection starts */
 #define REFSTORE_CAUSE_GC_START 16
