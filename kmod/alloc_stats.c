@@ -12,7 +12,8 @@
  * same entries are also in an array in the order they were made, which is
  * what SNAPSHOT's cursor counts. An entry is made when an object of a new
  * tag is allocated (refstore_tags_prepare(), which may fail, so the
- * publish cannot) or when a tag is named, and stays until the heap goes:
+ * publish cannot) or when a tag is named, and stays until the heap goes
+ * (but for one that only a failed CREATE used: refstore_tags_unprepare()):
  * an object is counted in its tag's entry if that entry existed when it
  * was made, and then it exists when the object dies; once the table is
  * full no entry is ever made again, so an object counted in heap->tag_other
@@ -37,6 +38,8 @@
  * @node: on its bucket's chain
  * @tag: the tag
  * @st: its objects
+ * @pending: objects prepared in it (refstore_tags_prepare()) that are not
+ *	yet published or aborted: while any is, the entry stays
  * @named: @name was given by TAG_NAME
  * @name: NUL-terminated, empty if none was given
  */
@@ -44,6 +47,7 @@ struct refstore_tag_entry {
 	struct hlist_node node;
 	u64 tag;
 	struct refstore_site_stats st;
+	u32 pending;
 	bool named;
 	char name[REFSTORE_TAG_NAME_MAX];
 };
@@ -164,8 +168,9 @@ refstore_tag_get(struct refstore_heap *heap, u64 tag)
  * @tag: the new object's tag
  *
  * Called by refstore_obj_alloc(), so that refstore_alloc_stats_add() of
- * its object cannot fail. A tag that comes when the table is full is
- * counted with the others in heap->tag_other.
+ * its object cannot fail; the object is pending in its tag's entry until
+ * it is published or aborted (refstore_tags_unprepare()). A tag that comes
+ * when the table is full is counted with the others in heap->tag_other.
  *
  * Return: 0, -ENOMEM, -EUSERS or -ENOBUFS.
  */
@@ -176,7 +181,11 @@ int refstore_tags_prepare(struct refstore_heap *heap, u64 tag)
 	if (heap->stats_off)
 		return 0;
 	e = refstore_tag_get(heap, tag);
-	return IS_ERR(e) ? PTR_ERR(e) : 0;
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	if (e)
+		e->pending++;
+	return 0;
 }
 
 /*
@@ -211,8 +220,12 @@ void refstore_alloc_stats_init(struct refstore_heap *heap)
  * @tag: the tag it was called with
  *
  * The entry goes if the failed CREATE made it: it is the newest, unnamed,
- * and no object was ever counted in it. If another call made an entry
- * since, it stays, at count 0, like the group of a tag whose objects died.
+ * no other object is pending in it (a CREATE of the same tag still
+ * writing its answer) and none was ever counted in it. If another call
+ * made an entry since, it stays, at count 0, like the group of a tag whose
+ * objects died; so does the entry that filled the table, so that a tag
+ * that found the table full still finds it full when its object is
+ * published.
  */
 void refstore_tags_unprepare(struct refstore_heap *heap, u64 tag)
 {
@@ -220,10 +233,14 @@ void refstore_tags_unprepare(struct refstore_heap *heap, u64 tag)
 	struct refstore_tag_entry *e;
 
 	lockdep_assert_held(&heap->lock);
-	if (!t || !t->nr)
+	if (heap->stats_off)
 		return;
-	e = t->by_index[t->nr - 1];
-	if (e->tag != tag || e->named || e->st.created)
+	e = refstore_tag_find(heap, tag);
+	if (!e)
+		return;
+	e->pending--;
+	if (e != t->by_index[t->nr - 1] || e->pending || e->named ||
+	    e->st.created || t->nr == REFSTORE_MAX_TAGS)
 		return;
 	hlist_del(&e->node);
 	t->nr--;
@@ -259,6 +276,18 @@ refstore_tag_stats(struct refstore_heap *heap, const struct refstore_obj *obj)
 	return e ? &e->st : &heap->tag_other;
 }
 
+/* @obj is published: no longer pending in its tag's entry. */
+static struct refstore_site_stats *
+refstore_tag_publish(struct refstore_heap *heap, const struct refstore_obj *obj)
+{
+	struct refstore_tag_entry *e = refstore_tag_find(heap, obj->tag);
+
+	if (!e)
+		return &heap->tag_other;
+	e->pending--;
+	return &e->st;
+}
+
 static struct refstore_site_stats *
 refstore_creator_stats(struct refstore_heap *heap,
 		       const struct refstore_obj *obj)
@@ -284,7 +313,7 @@ void refstore_alloc_stats_add(struct refstore_heap *heap,
 	lockdep_assert_held(&heap->lock);
 	if (heap->stats_off)
 		return;
-	st = refstore_tag_stats(heap, obj);
+	st = refstore_tag_publish(heap, obj);
 	st->count++;
 	st->bytes += bytes;
 	st->created++;

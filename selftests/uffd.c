@@ -611,4 +611,59 @@ TEST_F(uffd_wp, gc_garbage_copyout_fault_leaves_no_handle)
 	EXPECT_EQ(2, st.objects);
 }
 
+/* The group of tag @tag in a SNAPSHOT by tag (not tag_other's), or count -1. */
+static struct refstore_stat tag_group(struct __test_metadata *_metadata,
+				      int fd, uint64_t tag)
+{
+	struct refstore_stat *v, g = { .count = (uint64_t)-1 };
+	struct refstore_snapshot tot;
+	size_t n, i;
+
+	ASSERT_EQ(0, rs_snapshot_all(fd, REFSTORE_GROUP_TAG, &v, &n, &tot));
+	for (i = 0; i < n; i++)
+		if (v[i].key == tag && !(v[i].stat_flags & REFSTORE_STAT_OTHER))
+			g = v[i];
+	free(v);
+	return g;
+}
+
+/*
+ * A CREATE of a new tag is held in its copy-out while another CREATE of
+ * the same tag fails writing its answer (a read-only page): the failed
+ * one must not take away the tag's entry, which the held one's object is
+ * counted in once it is published.
+ */
+TEST_F(uffd_wp, failed_create_keeps_held_creates_tag)
+{
+	struct uffdio_writeprotect wp = {
+		.range = { .start = (unsigned long)self->page,
+			   .len = self->page_size },
+	};
+	struct refstore_create *ro, *c = self->page;
+	pthread_t t;
+
+	UFFD_REQUIRED();
+
+	put_create(self);
+	c->tag = 77;
+	ASSERT_EQ(0, start_held(self, REFSTORE_IOC_CREATE, &t));
+	ro = mmap(NULL, self->page_size, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	*ro = (struct refstore_create){ .size = sizeof(*ro), .tag = 77 };
+	ASSERT_EQ(0, mprotect(ro, self->page_size, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->fd, REFSTORE_IOC_CREATE, ro));
+	EXPECT_EQ(EFAULT, errno);
+	munmap(ro, self->page_size);
+
+	/* Write access back: the held CREATE's answer lands, it publishes. */
+	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_WRITEPROTECT, &wp));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_EQ(0, self->ret) TH_LOG("held CREATE: %s", strerror(self->err));
+	EXPECT_EQ(1, tag_group(_metadata, self->fd, 77).count);
+	EXPECT_EQ(1, tag_group(_metadata, self->fd, 77).created);
+	ASSERT_EQ(0, rs_close(self->fd, c->handle));
+	EXPECT_EQ(0, tag_group(_metadata, self->fd, 77).count);
+}
+
 T_HARNESS_MAIN
