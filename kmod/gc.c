@@ -321,9 +321,9 @@ static void refstore_gc_scan_locked(struct refstore_heap *heap,
  * @run: what refstore_gc_scan_locked() staged
  * @commit: true to free what it found, false to leave the heap as it was
  *
- * Accounts the pause (the scan's and this step's time under the lock) and
- * emits gc_end. What the commit released is on @run->to_free: the caller
- * frees it with refstore_obj_free_list() after dropping the lock.
+ * Accounts the pause (the scan's and this step's time under the lock, left
+ * in @run->pause_ns) and emits gc_end. What the commit released is on
+ * @run->to_free: the caller frees it with refstore_obj_free_list().
  */
 static void refstore_gc_finish_locked(struct refstore_heap *heap,
 				      struct refstore_gc_run *run, bool commit)
@@ -340,6 +340,7 @@ static void refstore_gc_finish_locked(struct refstore_heap *heap,
 	else
 		refstore_collect_abort(&heap->graph, &run->coll);
 	ns = run->pause_ns + ktime_get_ns() - start;
+	run->pause_ns = ns;
 
 	heap->gc_pause_total += ns;
 	heap->gc_pause_max = max(heap->gc_pause_max, ns);
@@ -607,10 +608,16 @@ static void refstore_gc_park(struct refstore_heap *heap)
 /*
  * The thread's work on one dequeued heap. Return false if its lock was
  * taken: the heap stays pending and in the thread's hands.
+ *
+ * What a timed collection releases is freed before the lock is dropped,
+ * so that its user's share counts all of the thread's work on the heap:
+ * the scan, the commit and the frees (a small cycle can hold the only
+ * reference to a long chain). Only that heap waits meanwhile.
  */
 static bool refstore_gc_thread_collect(struct refstore_heap *heap)
 {
 	struct refstore_gc_run run;
+	u64 start;
 	int gen;
 
 	if (!mutex_trylock(&heap->lock))
@@ -623,14 +630,14 @@ static bool refstore_gc_thread_collect(struct refstore_heap *heap)
 		gen = refstore_graph_due_timed(&heap->graph);
 	if (gen >= 0) {
 		refstore_gc_collect_locked(heap, gen, true, &run);
-		refstore_gc_set_timed(heap, run.pause_ns);
+		start = ktime_get_ns();
+		refstore_obj_free_list(heap, &run.to_free);
+		refstore_gc_set_timed(heap, run.pause_ns + ktime_get_ns() - start);
 		atomic64_inc(&refstore_gc_thread_runs);
 	} else {
 		atomic64_inc(&refstore_gc_idle);
 	}
 	mutex_unlock(&heap->lock);
-	if (gen >= 0)
-		refstore_obj_free_list(heap, &run.to_free);
 	return true;
 }
 

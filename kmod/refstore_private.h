@@ -492,7 +492,8 @@ void refstore_event_counts(struct refstore_heap *heap,
  * struct refstore_gc_run - one collection of a heap, between its halves
  * @coll: the core's staged collection
  * @res: what the scan found (and the commit collects)
- * @to_free: what the commit released, freed after the heap's lock
+ * @to_free: what the commit released, freed after the heap's lock (by
+ *	the collector thread before it drops the lock: timed with the rest)
  * @pause_ns: time spent under the heap's lock so far
  * @automatic: started by the collector thread
  *

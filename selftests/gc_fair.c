@@ -424,6 +424,32 @@ static void big_ring(struct __test_metadata *_metadata, int fd, int len)
 	CLOSE(fd, first);
 }
 
+/*
+ * A timed pause is all of the thread's work on the heap, not its scan
+ * alone: the commit and the frees of what the collection released count
+ * too. So the heap's timed figure holds at least the pause of its one
+ * collection (pause_total_ns: its scan and commit under the lock), on a
+ * machine of any speed.
+ */
+TEST_F_TIMEOUT(share, timed_pause_counts_commit_and_free, 300)
+{
+	uint64_t aid = STATS(self->a).heap_id, pause;
+
+	big_ring(_metadata, self->a, RING_LEN / 5);
+	ASSERT_EQ(0, rs_gc_value(self->a, REFSTORE_IOC_GC_SET_DELAY, 1, NULL));
+	ASSERT_EQ(1, wait_heap_gc(_metadata, aid, "automatic", 1, 60000));
+	EXPECT_EQ(0, OBJECTS(self->a));
+	/* Its only collection: the thresholds made none due. */
+	EXPECT_EQ(1, GC_STATS(self->a).gen[0].collections +
+		     GC_STATS(self->a).gen[1].collections +
+		     GC_STATS(self->a).gen[2].collections);
+	pause = HEAP_GC(aid, "pause_total_ns");
+	ASSERT_LT(0, pause);
+	EXPECT_LE(pause, HEAP_GC(aid, "timed_ns"))
+		TH_LOG("the commit (pause %llu ns) is not in the timed figure",
+		       (unsigned long long)pause);
+}
+
 TEST_F_TIMEOUT(share, timed_share_counts_the_users_heaps, 300)
 {
 	uint64_t aid = STATS(self->a).heap_id, bid = STATS(self->b).heap_id;

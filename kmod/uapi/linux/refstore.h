@@ -711,11 +711,11 @@ struct refstore_event {
  * (GC_SET_DELAY; the module parameter gc_delay_ms gives new heaps theirs,
  * 200 ms unless set), plus the thread's turn. A heap no call touched since
  * its last timed collection arms nothing and costs no wakeup, and the timer
- * is armed for at least 9 times the last timed pauses of all the heaps
- * charged to the same user together (the heap's own if it was opened with
- * CAP_SYS_RESOURCE), at most 60 s: one user gets about a tenth of the
- * thread however many heaps it opens, and only the user's own collections
- * lengthen its wait.
+ * is armed for at least 9 times the last timed pauses (scan, commit and
+ * frees) of all the heaps charged to the same user together (the heap's
+ * own if it was opened with CAP_SYS_RESOURCE), at most 60 s: one user gets
+ * about a tenth of the thread however many heaps it opens, and only the
+ * user's own collections lengthen its wait.
  */
 
 /** REFSTORE_GC_GENERATIONS - collectable generations (0, 1, 2) */
