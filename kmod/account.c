@@ -87,10 +87,11 @@ static u64 refstore_default_user_bytes;
 #define REFSTORE_XA_NODE_COST ALIGN(sizeof(struct xa_node) + sizeof(void *), 64)
 
 /*
- * What a heap's debugfs directory costs: five dentries and five debugfs
- * inodes (about 200 + 800 bytes each on x86-64), an estimate rounded up.
+ * What a heap's debugfs directory costs: seven dentries and seven debugfs
+ * inodes, the directory's and its six files' (about 200 + 800 bytes each
+ * on x86-64), an estimate rounded up.
  */
-#define REFSTORE_DEBUGFS_HEAP_COST (5 * 1024)
+#define REFSTORE_DEBUGFS_HEAP_COST (7 * 1024)
 
 /* Users with open heaps, by uid; its xa_lock is taken only here. */
 static DEFINE_XARRAY(refstore_users);

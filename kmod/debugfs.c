@@ -471,15 +471,24 @@ static int refstore_heap_gc_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(refstore_heap_gc);
 
+/*
+ * gc.garbage's ids, in its order, in one walk under the heap's lock (a
+ * single_open() file: a buffer that overflows is doubled and the walk
+ * redone). Root's to read; the list is bounded by its user's byte cap.
+ */
 static int refstore_heap_garbage_show(struct seq_file *m, void *v)
 {
 	struct refstore_heap *heap = m->private;
 	struct refstore_obj *obj;
+	u64 n = 0;
 
 	if (mutex_lock_killable(&heap->lock))
 		return -EINTR;
-	list_for_each_entry(obj, &heap->graph.garbage, node)
+	list_for_each_entry(obj, &heap->graph.garbage, node) {
 		seq_printf(m, "%llu\n", obj->id);
+		if (!(++n % 256))
+			cond_resched();
+	}
 	mutex_unlock(&heap->lock);
 	return 0;
 }

@@ -316,38 +316,37 @@ int refstore_ioc_referents(struct refstore_ucmd *ucmd)
 {
 	struct refstore_referents *cmd = ucmd->cmd;
 	struct refstore_heap *heap = ucmd->heap;
-	u32 cap = min_t(u32, cmd->capacity, REFSTORE_MAX_SLOTS), n, i;
 	bool want_flags = cmd->slot_flags;
 	size_t esize = sizeof(u64) + (want_flags ? sizeof(u32) : 0);
 	struct refstore_obj *obj;
 	u64 *ids = NULL;
 	u32 *fl = NULL;
+	u32 n, i;
 	int ret = 0;
 
 	if (cmd->flags)
 		return -EINVAL;
-	if (cap) {
-		/* @ids, then (if wanted) the flags: one buffer */
-		ids = refstore_fault() ? NULL :
-		      kvcalloc(cap, esize, REFSTORE_GFP);
-		if (!ids)
-			return -ENOMEM;
-		if (want_flags)
-			fl = (u32 *)(ids + cap);
-	}
-
-	if (mutex_lock_killable(&heap->lock)) {
-		ret = -EINTR;
-		goto out_free;
-	}
+	if (mutex_lock_killable(&heap->lock))
+		return -EINTR;
 	obj = refstore_obj_by_id(heap, cmd->id);
 	if (!obj) {
-		mutex_unlock(&heap->lock);
 		ret = -ENOENT;
-		goto out_free;
+		goto out_unlock;
 	}
 	cmd->nslots = obj->nslots;
-	n = min_t(u32, cap, obj->nslots);
+	/* Sized by the object's slots, which its charge paid for. */
+	n = min_t(u32, cmd->capacity, obj->nslots);
+	if (n) {
+		/* @ids, then (if wanted) the flags: one buffer */
+		ids = refstore_fault() ? NULL :
+		      kvcalloc(n, esize, REFSTORE_GFP);
+		if (!ids) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+		if (want_flags)
+			fl = (u32 *)(ids + n);
+	}
 	for (i = 0; i < n; i++)
 		ids[i] = refstore_referent(refstore_obj_slots(obj)[i],
 					   fl ? &fl[i] : NULL);
@@ -363,8 +362,11 @@ int refstore_ioc_referents(struct refstore_ucmd *ucmd)
 		ret = -EFAULT;
 	else
 		ret = refstore_respond(ucmd, sizeof(*cmd));
-out_free:
 	kvfree(ids);
+	return ret;
+
+out_unlock:
+	mutex_unlock(&heap->lock);
 	return ret;
 }
 

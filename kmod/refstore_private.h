@@ -14,6 +14,9 @@
  *   object.c, handle.c, event.c, fault.c, core/ (the collector core)
  *
  * Locking, outermost first; each lock is taken only in the file named:
+ *   heap->ev_read_lock (event.c) - one reader of the heap's events at a
+ *                      time; held across copy_to_user(), never with
+ *                      heap->lock
  *   heap->lock (ioctl.c, gc_ioctl.c, gc.c, heap.c, debugfs.c,
  *              alloc_stats.c, inspect.c)
  *                      - the heap's object graph, see below
@@ -133,7 +136,10 @@ struct refstore_tag_table;
 /*
  * Every allocation userspace causes is charged to its memory cgroup, and
  * fails with ENOMEM at the cgroup's limit rather than invoking the OOM
- * killer: a heap over its memory.max gets a clean error.
+ * killer: a heap over its memory.max gets a clean error. One exception:
+ * the event ring's growth for a timed collection's records happens in the
+ * collector thread, whose cgroup is the root's; it is bounded by the
+ * heap's max_events and counted in the per-user caps like the rest.
  */
 #define REFSTORE_GFP (GFP_KERNEL_ACCOUNT | __GFP_NORETRY)
 

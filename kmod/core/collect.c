@@ -853,6 +853,7 @@ u64 refstore_unfreeze(struct refstore_graph *graph)
 	/* Parked survivors become suspects when their collection ends. */
 	list_for_each_entry(c, &graph->staged, link) {
 		list_for_each_entry(obj, &c->survivors, node) {
+			cond_resched();
 			if (obj->gen != REFSTORE_GEN_PERMANENT)
 				continue;
 			refstore_obj_set_gen(graph, obj, REFSTORE_GEN_OLDEST);
@@ -864,6 +865,7 @@ u64 refstore_unfreeze(struct refstore_graph *graph)
 		}
 	}
 	list_for_each_entry(obj, &graph->garbage, node) {
+		cond_resched();
 		if (obj->gen != REFSTORE_GEN_PERMANENT)
 			continue;
 		refstore_obj_set_gen(graph, obj, REFSTORE_GEN_OLDEST);
